@@ -1,0 +1,1 @@
+"""icsuite_chassis"""
