@@ -1,0 +1,145 @@
+"""The FastAPI app factory every gateway uses: probes, metrics, problem details, size limit, AsyncAPI."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .asyncapi import build_asyncapi
+from .auth import TokenVerifier
+from .metrics import HTTP_LATENCY, HTTP_REQUESTS
+from .problems import install_problem_handlers, problem_response
+from .runtime import ServiceRuntime
+
+PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class RequestSizeLimit:
+    """Answers 413 (problem details) to a request body larger than ``limit`` bytes, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(None, status=413, title="Payload too large", slug="payload-too-large",
+                                    detail=f"the request body exceeds {self.limit} bytes")
+        await response(scope, receive, send)
+
+
+class HttpMetrics:
+    """Counts and times requests by route template (never by raw path, to keep label cardinality low)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
+            HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
+
+
+def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers: Sequence[APIRouter],
+               version: str = "1.0.0", state: dict[str, Any] | None = None) -> FastAPI:
+    settings = runtime.settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.token_verifier = TokenVerifier(settings.jwt_secret, settings.jwt_jwks_url, settings.jwt_audience)
+    for key, value in (state or {}).items():
+        setattr(app.state, key, value)
+    install_problem_handlers(app)
+    app.add_middleware(RequestSizeLimit, limit=settings.max_request_bytes)
+    app.add_middleware(HttpMetrics)
+    asyncapi = build_asyncapi(title=f"{title} events", version=version, consumes=runtime.consumes,
+                              produces=runtime.produces, bootstrap=settings.kafka_bootstrap_servers)
+
+    @app.get("/healthz", tags=["probes"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["probes"], summary="Kafka and MongoDB are reachable",
+             responses={503: {"description": "a dependency is unreachable"}})
+    async def readyz(request: Request) -> Response:
+        checks = await runtime.readiness()
+        if all(v == "ok" for v in checks.values()):
+            return JSONResponse({"status": "ready", "checks": checks})
+        return problem_response(request, status=503, title="Not ready", slug="not-ready",
+                                detail="a dependency is unreachable", checks=checks)
+
+    @app.get("/metrics", tags=["probes"], summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/asyncapi.json", tags=["docs"], summary="The AsyncAPI document of this service's topics")
+    async def asyncapi_document() -> dict[str, Any]:
+        return asyncapi
+
+    for router in routers:
+        app.include_router(router)
+    return app

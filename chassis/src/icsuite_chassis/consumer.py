@@ -1,0 +1,178 @@
+"""Consumers that commit only after their effect is stored, retry, and dead-letter what cannot be handled.
+
+Each consumer is a FastStream batch subscriber with manual acknowledgement: the records of a batch are
+decoded and handled in order, and the offsets are committed once all effects of the batch are stored.
+A record that is not JSON, fails its model, has an unknown ``ce_type`` or keeps failing after retries
+goes to ``<topic>.dlq`` with the reason, the consumer's name and the original headers, and the batch
+goes on. While MongoDB or Kafka is unreachable nothing is dead-lettered: the batch is retried until the
+infrastructure answers again, and a crash before the commit redelivers it (handlers are idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import TopicPartition
+from aiokafka.errors import KafkaError
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.middlewares import AckPolicy
+from icsuite_contracts.cloudevents import DecodeError, Envelope, from_kafka
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, WriteConcernError
+
+from .kafka import EventPublisher
+from .logging import bind_event_context, clear_event_context, get_logger
+from .metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, HANDLE_LATENCY
+
+Handler = Callable[[Envelope], Awaitable[None]]
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, ExecutionTimeout, WriteConcernError,
+                                                     KafkaError)
+DLQ_VALUE_LIMIT = 900_000
+_log = get_logger(__name__)
+
+
+class Reject(Exception):
+    """Raised by a handler for an event that can never be applied: dead-lettered at once, no retry."""
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """One consumer group: its name, the topics it reads and a handler per ``ce_type``.
+
+    Event types of those topics without a handler are skipped (committed, not dead-lettered).
+    """
+
+    name: str
+    topics: Sequence[str]
+    handlers: Mapping[str, Handler]
+    retries: int = 3
+    retry_backoff_s: float = 0.2
+    max_records: int = 500
+    batch_timeout_ms: int = 50
+    after_batch: Callable[[], Awaitable[None]] | None = field(default=None)
+
+
+def _dead_letter_headers(record: Any, consumer: str, reason: str, error: str) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in record.headers or ():
+        headers[name] = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    headers.update({
+        "dlq_reason": reason,
+        "dlq_error": error[:2000],
+        "dlq_consumer": consumer,
+        "dlq_original_topic": record.topic,
+        "dlq_original_partition": str(record.partition),
+        "dlq_original_offset": str(record.offset),
+        "dlq_failed_at": datetime.now(UTC).isoformat(),
+    })
+    return headers
+
+
+class EventConsumer:
+    def __init__(self, spec: ConsumerSpec, publisher: EventPublisher):
+        self.spec = spec
+        self._publisher = publisher
+
+    def register(self, broker: KafkaBroker) -> None:
+        subscriber = broker.subscriber(
+            *self.spec.topics,
+            group_id=self.spec.name,
+            batch=True,
+            max_records=self.spec.max_records,
+            batch_timeout_ms=self.spec.batch_timeout_ms,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            decoder=_keep_raw,
+            title=f"{self.spec.name}:consume",
+        )
+        subscriber(self._on_batch)
+
+    async def _on_batch(self, msg: KafkaMessage) -> None:
+        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+        started = time.perf_counter()
+        try:
+            for record in records:
+                await self._process(record)
+            if self.spec.after_batch is not None:
+                await self.spec.after_batch()
+        except BaseException:
+            await msg.nack()  # rewind: the batch is delivered again, and handlers are idempotent
+            raise
+        await msg.ack()
+        HANDLE_LATENCY.labels(self.spec.name).observe(time.perf_counter() - started)
+        _record_lag(self.spec.name, msg.consumer, records)
+
+    async def _process(self, record: Any) -> None:
+        try:
+            envelope = from_kafka(record.headers or [], record.value or b"")
+        except DecodeError as exc:
+            await self._dead_letter(record, exc.kind, str(exc))
+            return
+        handler = self.spec.handlers.get(envelope.type)
+        if handler is None:
+            EVENTS_CONSUMED.labels(self.spec.name, envelope.type, "skipped").inc()
+            return
+        contact_id = getattr(envelope.data, "contact_id", None)
+        bind_event_context(event_id=envelope.id, correlation_id=envelope.correlation_id,
+                           contact_id=contact_id)
+        try:
+            await self._handle_with_retries(record, envelope, handler)
+        finally:
+            clear_event_context()
+
+    async def _handle_with_retries(self, record: Any, envelope: Envelope, handler: Handler) -> None:
+        attempt = 0
+        while True:
+            try:
+                await handler(envelope)
+                EVENTS_CONSUMED.labels(self.spec.name, envelope.type, "handled").inc()
+                return
+            except Reject as exc:
+                await self._dead_letter(record, "rejected", str(exc))
+                return
+            except TRANSIENT_ERRORS as exc:
+                delay = min(30.0, self.spec.retry_backoff_s * 2 ** min(attempt, 8))
+                _log.warning("infrastructure unavailable, retrying", error=repr(exc), delay_s=delay)
+            except Exception as exc:
+                if attempt >= self.spec.retries:
+                    _log.exception("handler keeps failing, dead-lettering", ce_type=envelope.type)
+                    await self._dead_letter(record, "handler_failed", f"{type(exc).__name__}: {exc}")
+                    return
+                delay = self.spec.retry_backoff_s * 2 ** attempt
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    async def _dead_letter(self, record: Any, reason: str, error: str) -> None:
+        value = record.value or b""
+        headers = _dead_letter_headers(record, self.spec.name, reason, error)
+        if len(value) > DLQ_VALUE_LIMIT:
+            headers["dlq_truncated_from"] = str(len(value))
+            value = value[:DLQ_VALUE_LIMIT]
+        await self._publisher.publish_raw(f"{record.topic}.dlq", value, key=record.key, headers=headers)
+        EVENTS_DEAD_LETTERED.labels(self.spec.name, record.topic, reason).inc()
+        EVENTS_CONSUMED.labels(self.spec.name, headers.get("ce_type", "unknown"), "dead_lettered").inc()
+        _log.warning("message dead-lettered", reason=reason, error=error[:500], topic=record.topic,
+                     partition=record.partition, offset=record.offset)
+
+
+async def _keep_raw(msg: Any, original: Any = None) -> None:
+    """The chassis decodes envelopes itself, so that a body that is not JSON reaches the DLQ logic."""
+    return None
+
+
+def _record_lag(consumer_name: str, consumer: Any, records: Sequence[Any]) -> None:
+    last: dict[tuple[str, int], int] = {}
+    for record in records:
+        last[(record.topic, record.partition)] = max(last.get((record.topic, record.partition), -1), record.offset)
+    for (topic, partition), offset in last.items():
+        try:
+            high = consumer.highwater(TopicPartition(topic, partition))
+        except Exception:
+            continue
+        if high is not None:
+            CONSUMER_LAG.labels(consumer_name, topic, str(partition)).set(max(0, high - offset - 1))

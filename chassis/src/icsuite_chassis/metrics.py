@@ -1,0 +1,21 @@
+"""Prometheus metrics every service exposes at /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUESTS = Counter("ic_http_requests_total", "HTTP requests answered",
+                        ["method", "route", "status"])
+HTTP_LATENCY = Histogram("ic_http_request_duration_seconds", "Time to answer an HTTP request",
+                         ["method", "route"],
+                         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+EVENTS_CONSUMED = Counter("ic_events_consumed_total", "Events consumed, by outcome",
+                          ["consumer", "type", "outcome"])
+EVENTS_PUBLISHED = Counter("ic_events_published_total", "Events published to Kafka", ["topic", "type"])
+EVENTS_DEAD_LETTERED = Counter("ic_events_dead_lettered_total", "Messages sent to a dead-letter topic",
+                               ["consumer", "topic", "reason"])
+CONSUMER_LAG = Gauge("ic_consumer_lag", "Messages behind the end of the partition",
+                     ["consumer", "topic", "partition"])
+OUTBOX_PENDING = Gauge("ic_outbox_pending", "Outbox events found pending by the last sweep", ["collection"])
+HANDLE_LATENCY = Histogram("ic_event_handle_duration_seconds", "Time to store the effect of a batch",
+                           ["consumer"], buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))

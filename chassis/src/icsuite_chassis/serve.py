@@ -1,0 +1,18 @@
+"""Run a service's app with uvicorn: the entry point every ``main.py`` calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import uvicorn
+from fastapi import FastAPI
+
+from .logging import configure_logging
+from .settings import ServiceSettings
+
+
+def serve(settings: ServiceSettings, build_app: Callable[[ServiceSettings], FastAPI]) -> None:
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    app = build_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
+                timeout_graceful_shutdown=10)

@@ -1,0 +1,83 @@
+"""Settings base: one class per service, an env prefix per service, validated at start.
+
+The addresses of the shared infrastructure and the signing key keep the names every service and
+operator knows (``KAFKA_BOOTSTRAP_SERVERS``, ``MONGODB_URI``, ``IC_JWT_SECRET``, ``IC_ENV``); every
+other setting is read with the service's own prefix, for example ``IC_IDENTITY_PORT``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Literal, TypeVar
+
+from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_JWT_SECRET = "icsuite-development-secret-change-me-0123456789"
+
+S = TypeVar("S", bound="ServiceSettings")
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service reads. Subclasses set ``model_config`` with their ``env_prefix``."""
+
+    model_config = SettingsConfigDict(env_prefix="IC_SERVICE_", extra="ignore", populate_by_name=True)
+
+    service_name: str = "service"
+    environment: Literal["development", "test", "production"] = Field(
+        default="development", validation_alias=AliasChoices("environment", "IC_ENV")
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("kafka_bootstrap_servers", "KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    mongodb_uri: str = Field(
+        default="mongodb://127.0.0.1:27017",
+        validation_alias=AliasChoices("mongodb_uri", "MONGODB_URI"),
+    )
+    mongodb_database: str = ""
+    jwt_secret: str = Field(
+        default=DEVELOPMENT_JWT_SECRET, validation_alias=AliasChoices("jwt_secret", "IC_JWT_SECRET")
+    )
+    jwt_jwks_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("jwt_jwks_url", "IC_JWT_JWKS_URL")
+    )
+    jwt_audience: str | None = Field(
+        default=None, validation_alias=AliasChoices("jwt_audience", "IC_JWT_AUDIENCE")
+    )
+    log_level: str = "INFO"
+    log_json: bool | None = None
+    max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    consumer_max_records: int = Field(default=500, ge=1)
+    consumer_batch_timeout_ms: int = Field(default=50, ge=1)
+    consumer_retries: int = Field(default=3, ge=0)
+    consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
+    outbox_sweep_interval_s: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_secrets(self) -> "ServiceSettings":
+        if not self.mongodb_database:
+            self.mongodb_database = f"ic_{self.service_name}"
+        if self.environment == "production" and not self.jwt_jwks_url:
+            if self.jwt_secret == DEVELOPMENT_JWT_SECRET or len(self.jwt_secret) < 32:
+                raise ValueError(
+                    "IC_JWT_SECRET must be set to a secret of at least 32 characters "
+                    "(or IC_JWT_JWKS_URL to a key set) when IC_ENV=production"
+                )
+        return self
+
+
+def load_settings(cls: type[S], **overrides: object) -> S:
+    """Read and validate the settings; on an error print what is wrong and exit (fail fast)."""
+    try:
+        return cls(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        prefix = cls.model_config.get("env_prefix", "")
+        lines = [f"invalid settings for {cls.__name__} (environment prefix {prefix!r}):"]
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "settings"
+            lines.append(f"  - {where}: {error['msg']}")
+        print("\n".join(lines), file=sys.stderr)
+        raise SystemExit(2) from None
