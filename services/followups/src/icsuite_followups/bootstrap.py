@@ -1,0 +1,16 @@
+"""Wires the followups service: settings, Mongo, broker, repositories, handlers, consumers and the gateway."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from icsuite_chassis.app import create_app
+from icsuite_chassis.runtime import ServiceRuntime
+
+from . import api
+from .settings import FollowupsSettings
+
+
+def build_app(settings: FollowupsSettings) -> FastAPI:
+    runtime = ServiceRuntime(settings)
+    return create_app(runtime, title="followups", description="The followups service of the interaction-center suite.",
+                      routers=[api.router])
