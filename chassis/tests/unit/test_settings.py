@@ -1,0 +1,36 @@
+import pytest
+
+from icsuite_chassis.settings import DEVELOPMENT_JWT_SECRET, ServiceSettings, load_settings
+from pydantic_settings import SettingsConfigDict
+
+pytestmark = pytest.mark.unit
+
+
+class DemoSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="IC_DEMO_", extra="ignore", populate_by_name=True)
+    service_name: str = "demo"
+
+
+def test_prefixed_and_shared_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IC_DEMO_PORT", "8111")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "k:1")
+    monkeypatch.setenv("MONGODB_URI", "mongodb://m:2")
+    s = load_settings(DemoSettings)
+    assert (s.port, s.kafka_bootstrap_servers, s.mongodb_uri, s.mongodb_database) == (8111, "k:1", "mongodb://m:2", "ic_demo")
+
+
+def test_invalid_value_fails_fast_with_the_variable(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("IC_DEMO_PORT", "not-a-port")
+    with pytest.raises(SystemExit):
+        load_settings(DemoSettings)
+    assert "port" in capsys.readouterr().err
+
+
+def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IC_ENV", "production")
+    monkeypatch.setenv("IC_JWT_SECRET", DEVELOPMENT_JWT_SECRET)
+    with pytest.raises(SystemExit):
+        load_settings(DemoSettings)
+    monkeypatch.setenv("IC_JWT_SECRET", "x" * 40)
+    assert load_settings(DemoSettings).environment == "production"
