@@ -1,0 +1,103 @@
+"""Helpers for the suite's tests: publish envelopes, read topics, wait for effects, run an app in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from fastapi import FastAPI
+from icsuite_contracts.cloudevents import Envelope, to_kafka
+
+from .auth import mint_token
+from .settings import DEVELOPMENT_JWT_SECRET
+
+T = TypeVar("T")
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def bearer(sub: str, *roles: str, secret: str = DEVELOPMENT_JWT_SECRET) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_token(secret, sub, list(roles))}"}
+
+
+async def publish_envelopes(bootstrap: str, *envelopes: Envelope) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for envelope in envelopes:
+            record = to_kafka(envelope)
+            await producer.send_and_wait(record.topic, record.value, key=record.key, headers=record.headers)
+    finally:
+        await producer.stop()
+
+
+async def publish_raw(bootstrap: str, topic: str, value: bytes, *, key: bytes | None = None,
+                      headers: list[tuple[str, bytes]] | None = None) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=4 * 1024 * 1024)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=key, headers=headers or [])
+    finally:
+        await producer.stop()
+
+
+async def read_topic(bootstrap: str, topic: str, predicate: Callable[[Any], bool], *, expect: int,
+                     timeout: float = 30.0) -> list[Any]:
+    """Read ``topic`` from the beginning until ``expect`` records match ``predicate`` (or time runs out)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    found: list[Any] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and len(found) < expect:
+            batches = await consumer.getmany(timeout_ms=200)
+            found.extend(r for records in batches.values() for r in records if predicate(r))
+        # keep reading briefly to see records beyond the expected count (duplicates)
+        settle = time.monotonic() + 1.0
+        while time.monotonic() < settle:
+            batches = await consumer.getmany(timeout_ms=200)
+            found.extend(r for records in batches.values() for r in records if predicate(r))
+    finally:
+        await consumer.stop()
+    return found
+
+
+def header(record: Any, name: str) -> str | None:
+    for key, value in record.headers or ():
+        if key == name:
+            return value.decode() if isinstance(value, bytes) else value
+    return None
+
+
+async def eventually(check: Callable[[], Awaitable[T]], *, timeout: float = 20.0, interval: float = 0.1) -> T:
+    """Call ``check`` until it returns a truthy value or stops raising AssertionError; return that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = await check()
+            if result:
+                return result
+            error: BaseException = AssertionError(f"{check} stayed falsy")
+        except AssertionError as exc:
+            error = exc
+        if time.monotonic() > deadline:
+            raise error
+        await asyncio.sleep(interval)
+
+
+@asynccontextmanager
+async def running_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Start ``app``'s lifespan (broker, consumers, relay, jobs) and give an HTTP client to it."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
