@@ -1,0 +1,147 @@
+"""The foreground runner behind ``make up``: the stack, the topics and the five services.
+
+Ctrl-C or SIGTERM stops the services first, then the stack (if this runner started it).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import FrameType
+
+from . import config
+from .processes import ProcessError, ServiceProcess
+from .stack import Stack, StackError, stack_from_env, start_stack
+from .state import read_state
+
+MODULE_TEMPLATE = "icsuite_{service}.main"
+READY_TIMEOUT = 60.0
+
+
+def acquire_stack(directory: Path) -> tuple[Stack, bool]:
+    """The stack to use and whether this runner owns it (and so must stop it).
+
+    The environment wins; then a stack that ``up`` left running; else a new one on the ports of
+    CONTRACT.md, with its data in ``directory``.
+    """
+    from_env = stack_from_env()
+    if from_env is not None:
+        print(f"Using the stack from the environment: {from_env.kafka_bootstrap}, {from_env.mongodb_uri}")
+        return from_env, False
+    recorded = read_state(directory)
+    if recorded is not None and recorded.is_running():
+        print(f"Using the stack started by `up`: {recorded.kafka_bootstrap}, {recorded.mongodb_uri}")
+        return recorded.as_stack(), False
+    print(f"Starting Kafka and the MongoDB-wire server in {directory} ...")
+    stack = start_stack(
+        directory, kafka_port=config.CONTRACT_KAFKA_PORT, mongo_port=config.CONTRACT_MONGO_PORT
+    )
+    return stack, True
+
+
+def service_env(stack: Stack, service: str, port: int) -> dict[str, str]:
+    return {
+        **stack.env(),
+        "IC_JWT_SECRET": os.environ.get("IC_JWT_SECRET", config.DEVELOPMENT_JWT_SECRET),
+        "IC_ENV": "development",
+        f"IC_{service.upper()}_PORT": str(port),
+    }
+
+
+def start_services(
+    stack: Stack, services: Mapping[str, int], log_dir: Path, module_template: str
+) -> dict[str, ServiceProcess]:
+    processes = {}
+    for service, port in services.items():
+        process = ServiceProcess.python_module(
+            service,
+            module_template.format(service=service),
+            env=service_env(stack, service, port),
+            log_path=log_dir / f"{service}.log",
+            echo=True,
+        )
+        processes[service] = process.start()
+    return processes
+
+
+def wait_for_services(
+    processes: Mapping[str, ServiceProcess], services: Mapping[str, int], timeout: float
+) -> dict[str, str]:
+    """Wait for every ``/readyz`` at once; return an error message per service that failed."""
+
+    def wait(service: str) -> str | None:
+        try:
+            processes[service].wait_ready(f"http://127.0.0.1:{services[service]}/readyz", timeout)
+        except ProcessError as exc:
+            return str(exc)
+        return None
+
+    with ThreadPoolExecutor(max_workers=len(services) or 1) as pool:
+        results = dict(zip(services, pool.map(wait, services)))
+    return {service: error for service, error in results.items() if error is not None}
+
+
+def supervise(processes: Mapping[str, ServiceProcess]) -> None:
+    """Report any service that exits on its own; return only on Ctrl-C or SIGTERM."""
+    reported: set[str] = set()
+    while True:
+        for name, process in processes.items():
+            if name not in reported and not process.is_running:
+                print(f"!! {name} exited with code {process.returncode}; see {process.log_path}")
+                reported.add(name)
+        time.sleep(0.5)
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run(
+    services: Mapping[str, int] | None = None,
+    module_template: str = MODULE_TEMPLATE,
+    directory: Path | None = None,
+) -> int:
+    """Run the suite in the foreground until Ctrl-C or SIGTERM; return the exit code."""
+    services = dict(config.SERVICE_PORTS if services is None else services)
+    directory = directory or config.stack_dir()
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    processes: dict[str, ServiceProcess] = {}
+    stack: Stack | None = None
+    owned = False
+    try:
+        stack, owned = acquire_stack(directory)
+        created = stack.create_topics()
+        print(f"Topics ready ({len(created)} created).")
+        processes = start_services(stack, services, directory / "logs", module_template)
+        failures = wait_for_services(processes, services, READY_TIMEOUT)
+        if failures:
+            for service, error in failures.items():
+                print(f"\n!! {service} could not start ({module_template.format(service=service)}):")
+                print(error)
+            print(f"\n{len(failures)} of {len(services)} services could not start; stopping.")
+            return 1
+        print("\nThe suite is up:")
+        for service, port in services.items():
+            print(f"  {service:<13} http://127.0.0.1:{port}/v1  (OpenAPI: /openapi.json)")
+        print(f"  Kafka         {stack.kafka_bootstrap}\n  MongoDB       {stack.mongodb_uri}")
+        print("Press Ctrl-C to stop.")
+        supervise(processes)
+    except KeyboardInterrupt:
+        print("\nStopping ...")
+    except StackError as exc:
+        print(f"!! {exc}")
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        with ThreadPoolExecutor(max_workers=len(processes) or 1) as pool:
+            list(pool.map(lambda p: p.terminate(15), processes.values()))
+        if stack is not None and owned:
+            stack.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    print("Stopped.")
+    return 0
