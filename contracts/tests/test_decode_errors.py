@@ -1,5 +1,4 @@
 import pytest
-
 from icsuite_contracts import DecodeError, from_document, from_kafka, new_envelope, to_document, to_kafka
 from icsuite_contracts.cloudevents import MAX_EVENT_BYTES
 from icsuite_contracts.contacts_v1 import ContactStarted

@@ -1,7 +1,6 @@
 import json
 
 import pytest
-
 from icsuite_contracts import (
     all_event_types,
     derive_event_id,

@@ -3,7 +3,6 @@ from datetime import datetime
 
 import pydantic
 import pytest
-
 from icsuite_contracts import from_document, from_kafka, new_envelope, to_document, to_kafka
 from icsuite_contracts.followups_v1 import FollowupCreated
 from icsuite_contracts.masterdata_v1 import AccountUpserted, BusinessAgreementUpserted

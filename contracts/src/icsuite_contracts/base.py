@@ -20,19 +20,19 @@ from pydantic import (
 )
 
 __all__ = [
+    "E164",
+    "MAX_LIST_ITEMS",
+    "MAX_MAP_ENTRIES",
     "Code",
     "ContactChannel",
     "CountryCode",
     "CurrencyCode",
     "Direction",
-    "E164",
     "EmailText",
     "Event",
     "Id",
     "InteractionChannel",
     "LanguageTag",
-    "MAX_LIST_ITEMS",
-    "MAX_MAP_ENTRIES",
     "Money",
     "NoteText",
     "PhoneText",

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import MAX_MAP_ENTRIES, Code, E164, Event, Id, LanguageTag, Text, Timestamp
+from .base import E164, MAX_MAP_ENTRIES, Code, Event, Id, LanguageTag, Text, Timestamp
 
 TOPIC = "ic.callback-requests.v1"
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import Field, NonNegativeInt, PositiveInt
 
-from .base import Code, E164, Event, Id, PhoneText, Text, Timestamp
+from .base import E164, Code, Event, Id, PhoneText, Text, Timestamp
 
 TOPIC = "ic.callbacks.v1"
 

@@ -22,13 +22,13 @@ from .registry import model_for_type
 
 __all__ = [
     "CONTENT_TYPE",
-    "DecodeError",
-    "DecodeErrorKind",
     "EVENT_ID_NAMESPACE",
-    "Envelope",
-    "KafkaRecord",
     "MAX_EVENT_BYTES",
     "SPEC_VERSION",
+    "DecodeError",
+    "DecodeErrorKind",
+    "Envelope",
+    "KafkaRecord",
     "derive_event_id",
     "from_document",
     "from_kafka",
@@ -115,7 +115,7 @@ def new_envelope(
     correlation_id: str | None = None,
     causation_id: str | None = None,
     subject: str | None = None,
-    id: str | None = None,  # noqa: A002 - the CloudEvents attribute is called id
+    id: str | None = None,
     time: datetime | None = None,
 ) -> Envelope:
     """Wrap ``data`` in an envelope; a random id and the current UTC time unless given."""

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import MAX_LIST_ITEMS, E164, EmailText, Event, Id, PhoneText, ShortText
+from .base import E164, MAX_LIST_ITEMS, EmailText, Event, Id, PhoneText, ShortText
 from .masterdata_v1 import AccountKind, Address
 
 TOPIC = "ic.identity.v1"

@@ -12,16 +12,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from . import (
-    alerts_v1 as al,
-    callback_requests_v1 as cr,
-    callbacks_v1 as cb,
-    contacts_v1 as co,
-    followups_v1 as fu,
-    identity_v1 as idn,
-    interactions_v1 as ia,
-    masterdata_v1 as md,
-)
+from . import alerts_v1 as al
+from . import callback_requests_v1 as cr
+from . import callbacks_v1 as cb
+from . import contacts_v1 as co
+from . import followups_v1 as fu
+from . import identity_v1 as idn
+from . import interactions_v1 as ia
+from . import masterdata_v1 as md
 from .base import Event
 
 __all__ = ["FACTORIES", "sample_event", "unique_id"]
