@@ -1,0 +1,1 @@
+pytest_plugins = ["icsuite_devstack.pytest_plugin"]
