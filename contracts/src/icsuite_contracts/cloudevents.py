@@ -175,8 +175,8 @@ def _header_text(raw: HeaderValue) -> str | None:
         return None
 
 
-def _normalize_headers(headers: Headers) -> dict[str, str]:
-    pairs = headers.items() if isinstance(headers, Mapping) else headers
+def _normalize_headers(headers: Headers | None) -> dict[str, str]:
+    pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
     result: dict[str, str] = {}
     for name, raw in pairs:
         key = name.decode(errors="replace") if isinstance(name, bytes) else name
@@ -222,7 +222,7 @@ def _parse_json(value: bytes) -> Any:
         raise DecodeError("not_json", f"body is not JSON: {exc}") from None
 
 
-def from_kafka(headers: Headers, value: bytes | str | None) -> Envelope:
+def from_kafka(headers: Headers | None, value: bytes | str | None) -> Envelope:
     """Read a Kafka record in binary mode; unknown fields in the data are ignored.
 
     Checks, in order: size (``too_large``), the required ``ce_*`` headers and their values
@@ -281,7 +281,7 @@ def from_document(doc: Mapping[str, Any]) -> Envelope:
         time = _parse_time(_required(doc, "time"))
     except ValidationError:
         raise DecodeError("missing_header", "time is not an RFC 3339 time with offset") from None
-    data = _validate(_model(ce_type), _required_data(doc))
+    data = _validate(_model(ce_type), _required(doc, "data"))
     return Envelope(
         id=event_id,
         type=ce_type,
@@ -292,9 +292,3 @@ def from_document(doc: Mapping[str, Any]) -> Envelope:
         causation_id=doc.get("causation_id"),
         data=data,
     )
-
-
-def _required_data(doc: Mapping[str, Any]) -> Any:
-    if "data" not in doc:
-        raise DecodeError("missing_header", "data is missing")
-    return doc["data"]
