@@ -40,11 +40,12 @@ async def publish_envelopes(bootstrap: str, *envelopes: Envelope) -> None:
 
 
 async def publish_raw(bootstrap: str, topic: str, value: bytes, *, key: bytes | None = None,
-                      headers: list[tuple[str, bytes]] | None = None) -> None:
+                      headers: list[tuple[str, bytes | str]] | None = None) -> None:
+    encoded = [(k, v.encode() if isinstance(v, str) else v) for k, v in headers or ()]
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=4 * 1024 * 1024)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, value, key=key, headers=headers or [])
+        await producer.send_and_wait(topic, value, key=key, headers=encoded)
     finally:
         await producer.stop()
 

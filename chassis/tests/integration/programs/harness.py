@@ -1,7 +1,7 @@
 """A small process built on the chassis, for tests that kill it at chosen points.
 
 Modes (argv[1]):
-  count     consume ic.contacts.v1 in group $GROUP and count started events per contact with
+  count     consume ic.contacts.v1 in group $GROUP and count the started events of contact $CONTACT with
             apply_once; with $CRASH_MARKER set and missing, SIGKILL itself right after storing the first
             effect (so before the offset is committed).
   write     store $N documents in $DB.aggregates, each with one outbox event, without publishing them.
@@ -38,6 +38,8 @@ async def count() -> None:
     marker = os.environ.get("CRASH_MARKER")
 
     async def on_started(envelope: Envelope) -> None:
+        if envelope.data.contact_id != os.environ["CONTACT"]:
+            return  # the topic is shared with other tests
         await apply_once(runtime.db.counters, filter={"_id": envelope.data.contact_id},
                          update={"$inc": {"n": 1}}, event_id=envelope.id)
         if marker and not Path(marker).exists():
