@@ -22,6 +22,12 @@ def conformance_uri(request: pytest.FixtureRequest) -> str:
     return os.environ.get("MONGODB_URI") or request.getfixturevalue("stack").mongodb_uri
 
 
+@pytest.fixture(scope="session")
+def local_server() -> bool:
+    """True when the tests run against the local MongoDB-wire server, not a real MongoDB."""
+    return not os.environ.get("MONGODB_URI")
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def conformance_client(conformance_uri: str) -> AsyncIterator[AsyncMongoClient[dict[str, Any]]]:
     # The options the services' client uses (icsuite_chassis.mongo.create_mongo_client).
