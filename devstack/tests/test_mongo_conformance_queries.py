@@ -212,6 +212,7 @@ async def test_partial_unique_index_ignores_documents_outside_its_filter(
         "phone", unique=True, partialFilterExpression={"phone": {"$type": "string"}}
     )
 
-    await db.contacts.insert_many([{"_id": 1, "phone": None}, {"_id": 2, "phone": None}])
+    await db.contacts.insert_one({"_id": 1, "phone": None})
+    await db.contacts.insert_one({"_id": 2, "phone": None})
 
     assert await db.contacts.count_documents({}) == 2
