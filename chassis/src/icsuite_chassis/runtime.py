@@ -56,7 +56,7 @@ class ServiceRuntime:
 
     def add_consumer(self, name: str, topics: Sequence[str], handlers: dict[str, Any], **options: Any) -> None:
         s = self.settings
-        spec = ConsumerSpec(name=f"{s.service_name}.{name}", topics=tuple(topics), handlers=handlers,
+        spec = ConsumerSpec(name=f"{s.consumer_group_prefix}{s.service_name}.{name}", topics=tuple(topics), handlers=handlers,
                             retries=options.pop("retries", s.consumer_retries),
                             retry_backoff_s=options.pop("retry_backoff_s", s.consumer_retry_backoff_s),
                             max_records=options.pop("max_records", s.consumer_max_records),

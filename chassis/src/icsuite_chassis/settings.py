@@ -55,6 +55,7 @@ class ServiceSettings(BaseSettings):
     consumer_retries: int = Field(default=3, ge=0)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
     outbox_sweep_interval_s: float = Field(default=10.0, gt=0)
+    consumer_group_prefix: str = ""
 
     @model_validator(mode="after")
     def _refuse_unsafe_secrets(self) -> "ServiceSettings":
