@@ -62,6 +62,9 @@ def server_properties(port: int, controller_port: int, log_dir: Path) -> str:
         "transaction.state.log.min.isr": "1",
         "share.coordinator.state.topic.replication.factor": "1",
         "share.coordinator.state.topic.min.isr": "1",
+        # After a crash the restarted node waits for its old registration to expire; keep that short.
+        "broker.session.timeout.ms": "3000",
+        "broker.heartbeat.interval.ms": "1000",
         "num.network.threads": "2",
         "num.io.threads": "2",
     }
