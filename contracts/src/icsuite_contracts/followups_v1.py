@@ -75,6 +75,13 @@ class FollowupCreated(_FollowupEvent):
     reason_code: Code | None = Field(default=None, description="The reason.", examples=["meter_reading"])
     created_by: Id = Field(description="The agent or system that created it.", examples=["a-17"])
     created_at: Timestamp = Field(description="When it was created.", examples=["2025-03-01T09:21:00+01:00"])
+    business_agreement_id: Id | None = Field(
+        default=None, description="The business agreement, if any.", examples=["ba-300400"]
+    )
+    premise_id: Id | None = Field(default=None, description="The premise, if any.", examples=["pr-500600"])
+    contact_person_id: Id | None = Field(
+        default=None, description="The contact person at the account, if any.", examples=["acc-100201"]
+    )
 
 
 class FollowupUpdated(_FollowupEvent):
