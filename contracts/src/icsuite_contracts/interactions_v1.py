@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .base import (
+    MAX_LIST_ITEMS,
     MAX_MAP_ENTRIES,
     Code,
     Direction,
@@ -110,6 +111,11 @@ class InteractionClosed(_InteractionEvent):
     )
     closed_at: Timestamp = Field(description="When it was closed.", examples=["2025-03-01T09:22:10+01:00"])
     agent_id: Id | None = Field(default=None, description="The agent who closed it, if any.", examples=["a-17"])
+    agent_ids: Annotated[list[Id], Field(max_length=MAX_LIST_ITEMS)] = Field(
+        default_factory=list,
+        description="Every agent who handled the interaction (segments, activities, notes, closing).",
+        examples=[["a-17", "a-23"]],
+    )
 
 
 EVENT_TYPES = (
