@@ -5,7 +5,7 @@ Every event carries the ``request_id`` it came from, the ``account_id`` if known
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt
 
@@ -40,6 +40,9 @@ class CallbackQueued(_CallbackEvent):
     priority: NonNegativeInt = Field(description="Urgency from the profile; higher is more urgent.", examples=[5])
     due_at: Timestamp = Field(description="When the call should have been made (SLA).", examples=["2025-03-02T12:00:00+01:00"])
     queue: Code | None = Field(default=None, description="The inbox or queue it was put in.", examples=["general"])
+    task_type: Code | None = Field(
+        default=None, description="The task type the reason profile gives.", examples=["billing_callback"]
+    )
     scheduled_for: Timestamp | None = Field(
         default=None,
         description="When it becomes workable, if the customer's window has not opened yet.",
@@ -64,6 +67,14 @@ class CallbackStarted(_CallbackEvent):
     dial_number: PhoneText = Field(description="The number being dialled.", examples=["+4930123456"])
     attempt: PositiveInt = Field(description="The attempt number, starting at 1.", examples=[1])
     reason_code: Code | None = Field(default=None, description="The callback's reason.", examples=["billing_question"])
+    dial_source: Literal["requested", "account"] | None = Field(
+        default=None,
+        description=(
+            "Where dial_number came from: the number the customer asked to be called on, or the account's "
+            "stored number (requested when the agent chose the account's number but none is known)."
+        ),
+        examples=["requested"],
+    )
 
 
 class CallbackAttemptFailed(_CallbackEvent):
