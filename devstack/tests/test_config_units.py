@@ -7,10 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from icsuite_devstack import config
 from icsuite_devstack.kafka import new_cluster_id, server_properties
-from icsuite_devstack.provision import kafka_distribution, mongo_distribution, render_pom
+from icsuite_devstack.provision import (
+    kafka_distribution,
+    mongo_distribution,
+    render_pom,
+)
 from icsuite_devstack.stack import Stack, StackError, stack_from_env
 from icsuite_devstack.state import Component, read_state
 from icsuite_devstack.topics import default_topic_specs

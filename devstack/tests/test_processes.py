@@ -9,7 +9,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from icsuite_devstack.processes import ProcessError, ServiceProcess, free_port
 
 pytestmark = pytest.mark.integration

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from pymongo import AsyncMongoClient
-
 from icsuite_devstack.stack import Stack, start_stack
 from icsuite_devstack.topics import create_topics
+from pymongo import AsyncMongoClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -104,3 +103,25 @@ async def read_document(stack: Stack, key: str) -> dict[str, object] | None:
         return await client.devstack_probe.docs.find_one({"_id": key})
     finally:
         await client.close()
+
+
+async def test_session_stack_serves_transactional_producers(kafka_bootstrap: str) -> None:
+    topic = "devstack.tx-probe.v1"
+    await create_topics(kafka_bootstrap, [(topic, 1)])
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, transactional_id="devstack-tx-probe")
+    await producer.start()
+    try:
+        async with producer.transaction():
+            await producer.send_and_wait(topic, b"committed", key=b"k")
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=kafka_bootstrap, isolation_level="read_committed",
+        auto_offset_reset="earliest", group_id="devstack-tx-probe",
+    )  # fmt: skip
+    await consumer.start()
+    try:
+        message = await asyncio.wait_for(consumer.getone(), timeout=30)
+    finally:
+        await consumer.stop()
+    assert message.value == b"committed"

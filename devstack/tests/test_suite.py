@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from icsuite_devstack.processes import free_port, pid_is_alive
 from icsuite_devstack.stack import Stack
 

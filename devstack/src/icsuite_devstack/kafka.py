@@ -109,7 +109,7 @@ class KafkaBroker:
         if not self.properties_path.is_file():
             return None
         text = self.properties_path.read_text(encoding="utf-8")
-        match = re.search(r"^controller\.quorum\.bootstrap\.servers=[^:]+:(\d+)$", text, re.M)
+        match = re.search(r"^controller\.quorum\.bootstrap\.servers=[^:]+:(\d+)$", text, re.MULTILINE)
         return int(match.group(1)) if match else None
 
     def _java_command(self, main_class: str, *args: str) -> list[str]:
@@ -133,19 +133,20 @@ class KafkaBroker:
         (self.workdir / "log4j2.yaml").write_text(LOG4J2_YAML, encoding="utf-8")
         if (self.data_dir / "meta.properties").is_file():
             return
+        format_args = [
+            "format", "-t", new_cluster_id(), "-c", str(self.properties_path),
+            "--standalone", "--ignore-formatted",
+        ]  # fmt: skip
         formatter = ServiceProcess(
             "kafka-storage-format",
-            self._java_command(
-                "kafka.tools.StorageTool", "format", "-t", new_cluster_id(),
-                "-c", str(self.properties_path), "--standalone", "--ignore-formatted",
-            ),  # fmt: skip
+            self._java_command("kafka.tools.StorageTool", *format_args),
             log_path=self.workdir / "format.log",
         ).start()
         formatter.wait_until(lambda: not formatter.is_running, 60, "finished formatting")
         if formatter.returncode != 0:
             raise formatter.failure(f"storage format exited with code {formatter.returncode}")
 
-    def start(self, wait: bool = True, timeout: float = 90.0) -> "KafkaBroker":
+    def start(self, wait: bool = True, timeout: float = 90.0) -> KafkaBroker:
         """Format the data directory on first use, start the broker, and wait until it serves."""
         if port_is_open(self.port):
             raise ProcessError(f"kafka: port {self.port} on 127.0.0.1 is already in use")

@@ -63,7 +63,7 @@ class MongoWireServer:
     def uri(self) -> str:
         return f"mongodb://127.0.0.1:{self.port}/"
 
-    def start(self, wait: bool = True, timeout: float = 60.0) -> "MongoWireServer":
+    def start(self, wait: bool = True, timeout: float = 60.0) -> MongoWireServer:
         if port_is_open(self.port):
             raise ProcessError(f"mongo: port {self.port} on 127.0.0.1 is already in use")
         self.workdir.mkdir(parents=True, exist_ok=True)

@@ -132,7 +132,7 @@ class ServiceProcess:
     @classmethod
     def python_module(
         cls, name: str, module: str, *args: str, **kwargs: object
-    ) -> "ServiceProcess":
+    ) -> ServiceProcess:
         """``python -m <module> <args>`` with this interpreter."""
         return cls(name, [sys.executable, "-m", module, *args], **kwargs)  # type: ignore[arg-type]
 
@@ -148,7 +148,7 @@ class ServiceProcess:
     def returncode(self) -> int | None:
         return self._process.poll() if self._process else None
 
-    def start(self) -> "ServiceProcess":
+    def start(self) -> ServiceProcess:
         if self.is_running:
             raise ProcessError(f"{self.name} is already running (pid {self.pid})")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -164,7 +164,8 @@ class ServiceProcess:
                 stdout=stdout,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=None if self.detached else _die_with_parent(),
+                # Only a prctl() call runs between fork and exec; no locks are taken there.
+                preexec_fn=None if self.detached else _die_with_parent(),  # noqa: PLW1509
             )
         except OSError as exc:
             log.close()
@@ -245,7 +246,7 @@ class ServiceProcess:
         self._join_echo()
         return self._process.returncode
 
-    def restart(self, timeout: float = 15.0) -> "ServiceProcess":
+    def restart(self, timeout: float = 15.0) -> ServiceProcess:
         self.terminate(timeout)
         return self.start()
 
@@ -257,7 +258,7 @@ class ServiceProcess:
 
 def http_ok(url: str, timeout: float = 1.0) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (local URL)
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError, ValueError):
         return False

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 from .kafka import KafkaBroker
 from .mongo import MongoWireServer
@@ -76,7 +76,7 @@ class Stack:
         """Start the broker again after :meth:`kill_kafka`, on the same port and data."""
         self._broker().start(timeout=timeout)
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
