@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import phonenumbers
 from icsuite_chassis.settings import ServiceSettings
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 
@@ -11,3 +13,13 @@ class IdentitySettings(ServiceSettings):
 
     service_name: str = "identity"
     port: int = 8001
+    default_region: str = Field(
+        default="DE", description="ISO 3166-1 region for phone numbers written without a country code.")
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        region = value.upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a region phonenumbers knows (e.g. DE, AT, US)")
+        return region

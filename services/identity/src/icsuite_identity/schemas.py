@@ -1,0 +1,170 @@
+"""The gateway's request and response bodies. Requests accept only the right JSON types, so an
+operator such as ``{"$ne": null}`` in any field is refused with 422 before it reaches a handler."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints
+
+from .domain.ranking import Candidate
+from .repository import Doc
+
+IdText = Annotated[StrictStr, StringConstraints(min_length=1, max_length=128)]
+Label = Annotated[StrictStr, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class AddressIn(_Request):
+    street: Label
+    postcode: Annotated[StrictStr, StringConstraints(min_length=1, max_length=16, strip_whitespace=True)]
+    city: Label
+    country: Annotated[StrictStr, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(examples=["DE"])
+
+
+class CreateAccountRequest(_Request):
+    kind: Literal["person", "organisation"]
+    name: Label = Field(examples=["Erika Mustermann"])
+    phones: Annotated[list[Annotated[StrictStr, StringConstraints(min_length=1, max_length=32)]],
+                      Field(max_length=10)] = Field(default_factory=list, examples=[["030 123456"]])
+    emails: Annotated[list[Annotated[StrictStr, StringConstraints(min_length=3, max_length=254)]],
+                      Field(max_length=10)] = Field(default_factory=list, examples=[["erika@example.org"]])
+    address: AddressIn | None = None
+
+
+class ConfirmContextRequest(_Request):
+    account_id: IdText
+    business_agreement_id: IdText | None = None
+    premise_id: IdText | None = None
+    method: Literal["agent_search", "customer_provided"] = Field(
+        default="agent_search", description="How the agent found the account.")
+
+
+class Address(BaseModel):
+    street: str
+    postcode: str
+    city: str
+    country: str
+
+
+class AccountOut(BaseModel):
+    account_id: str
+    kind: str
+    name: str
+    phones: list[str]
+    emails: list[str]
+    address: Address | None = None
+    flags: list[str] = []
+    status: str = "active"
+
+
+class SearchItem(AccountOut):
+    score: float = Field(description="Higher is a better match; exact identifiers score highest.")
+    matched_by: list[str] = Field(description="The criteria this account matched.")
+
+
+class OpenBillOut(BaseModel):
+    bill_id: str
+    amount: float
+    due_date: str
+
+
+class BusinessAgreementOut(BaseModel):
+    business_agreement_id: str
+    balance: float
+    currency: str
+    open_bills: list[OpenBillOut]
+    dunning_level: int
+    credit_status: str
+
+
+class PremiseOut(BaseModel):
+    premise_id: str
+    address: Address
+    account_ids: list[str]
+    business_agreement_ids: list[str]
+
+
+class AccountSummary(AccountOut):
+    addresses: list[Address] = Field(description="The postal address and the addresses of the premises.")
+    business_agreements: list[BusinessAgreementOut]
+    premises: list[PremiseOut]
+
+
+class IdentificationOut(BaseModel):
+    outcome: Literal["identified", "ambiguous", "not_found", "not_attempted"]
+    method: str | None
+    account_id: str | None
+    candidates: list[str]
+    looked_up: str | None = Field(description="phone, email or account_hint")
+    at: datetime
+
+
+class ConfirmationOut(BaseModel):
+    account_id: str
+    business_agreement_id: str | None
+    premise_id: str | None
+    agent_id: str
+    method: str
+    confirmed_at: datetime
+
+
+class ContextOut(BaseModel):
+    contact_id: str
+    account_id: str | None = Field(description="The confirmed account, else the one identified automatically.")
+    business_agreement_id: str | None
+    premise_id: str | None
+    confirmed: bool
+    candidates: list[str]
+    identification: IdentificationOut | None
+    confirmation: ConfirmationOut | None
+    history: list[ConfirmationOut] = Field(description="Every confirmation, oldest first.")
+
+
+def _money(text: Any) -> float:
+    return float(Decimal(str(text)))
+
+
+def account_out(doc: Doc) -> dict[str, Any]:
+    return {"account_id": doc["_id"], "kind": doc.get("kind", "person"), "name": doc.get("name", ""),
+            "phones": doc.get("phones", []), "emails": doc.get("emails", []), "address": doc.get("address"),
+            "flags": doc.get("flags", []), "status": doc.get("status", "active")}
+
+
+def search_item(candidate: Candidate, doc: Doc) -> SearchItem:
+    return SearchItem(**account_out(doc), score=candidate.score, matched_by=candidate.matched_by)
+
+
+def agreement_out(doc: Doc) -> BusinessAgreementOut:
+    bills = [OpenBillOut(bill_id=b["bill_id"], amount=_money(b["amount"]), due_date=str(b["due_date"]))
+             for b in doc.get("open_bills", [])]
+    return BusinessAgreementOut(business_agreement_id=doc["_id"], balance=_money(doc["balance"]),
+                                currency=doc["currency"], open_bills=bills, dunning_level=doc["dunning_level"],
+                                credit_status=doc["credit_status"])
+
+
+def summary_out(found: dict[str, Any]) -> AccountSummary:
+    account = account_out(found["account"])
+    premises = [PremiseOut(premise_id=p["_id"], address=p["address"], account_ids=p.get("account_ids", []),
+                           business_agreement_ids=p.get("business_agreement_ids", [])) for p in found["premises"]]
+    addresses = [Address(**account["address"])] if account["address"] else []
+    addresses += [p.address for p in premises if p.address not in addresses]
+    return AccountSummary(**account, addresses=addresses, premises=premises,
+                          business_agreements=[agreement_out(d) for d in found["business_agreements"]])
+
+
+def context_out(doc: Doc) -> ContextOut:
+    automatic = doc.get("automatic")
+    confirmed = doc.get("confirmed")
+    current = confirmed or {}
+    return ContextOut(
+        contact_id=doc["_id"],
+        account_id=current.get("account_id") or (automatic or {}).get("account_id"),
+        business_agreement_id=current.get("business_agreement_id"), premise_id=current.get("premise_id"),
+        confirmed=confirmed is not None, candidates=(automatic or {}).get("candidates", []),
+        identification=automatic, confirmation=confirmed, history=doc.get("history", []))
