@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from icsuite_chassis.settings import ServiceSettings
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
+
+from .domain import InvalidLanguage, normalize_language
 
 
 class FollowupsSettings(ServiceSettings):
@@ -11,3 +14,15 @@ class FollowupsSettings(ServiceSettings):
 
     service_name: str = "followups"
     port: int = 8004
+    overdue_check_interval_s: float = Field(default=30.0, gt=0, description="how often the overdue job runs")
+    overdue_batch_size: int = Field(default=500, ge=1, description="follow-ups the overdue job handles per run")
+    default_note_language: str = Field(default="en", min_length=2, max_length=35,
+                                       description="language of scratch-pad text imported without one")
+
+    @field_validator("default_note_language")
+    @classmethod
+    def _bcp47(cls, value: str) -> str:
+        try:
+            return normalize_language(value)
+        except InvalidLanguage as exc:
+            raise ValueError(str(exc)) from None

@@ -1,0 +1,60 @@
+"""The follow-up domain: pure and synchronous; time and ids are passed in."""
+
+from .copying import CopyResult, SourceNote, SourceSnapshot, copy_from_source
+from .customizing import (
+    CHANNELS,
+    COPYABLE_FIELDS,
+    DEFAULT_COPY_RULES,
+    DEFAULT_FOLLOWUP_TYPES,
+    DISPLAY_AREAS,
+    FOLLOWUP_TYPES,
+    SOURCE_TYPES,
+    CopyRule,
+    CopyRules,
+    FollowupTypeRules,
+    display_area,
+)
+from .errors import (
+    DomainError,
+    FollowupFinished,
+    InvalidLanguage,
+    InvalidSchedule,
+    InvalidTransition,
+    NotesHistoryFull,
+    TypeNotPermitted,
+)
+from .followup import (
+    ACTIVE_STATUSES,
+    DATE_FIELDS,
+    FINAL_STATUSES,
+    PARTY_FIELDS,
+    STATUSES,
+    TRANSITIONS,
+    FieldsChanged,
+    Followup,
+    FollowupEvent,
+    FollowupOpened,
+    NewFollowup,
+    NoteAppended,
+    OverdueDetected,
+    Schedule,
+    StatusChanged,
+    append_note,
+    change_followup,
+    create_followup,
+    detect_overdue,
+    is_planned,
+)
+from .notes import (
+    MAX_NOTE_CHARS,
+    MAX_NOTES,
+    NOTE_TYPES,
+    CopiedFrom,
+    Note,
+    NoteDraft,
+    filter_notes,
+    language_matches,
+    normalize_language,
+)
+
+__all__ = [name for name in dir() if not name.startswith("_")]
