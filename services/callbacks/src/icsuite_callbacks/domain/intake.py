@@ -1,0 +1,132 @@
+"""Intake: check a callback request, route it by its reason profile, and settle who the caller is."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from icsuite_contracts.callbacks_v1 import CallbackQueued
+
+from .model import InvalidRequest, WorkItem
+from .profiles import ReasonProfile
+
+E164_PATTERN = re.compile(r"\+[1-9]\d{6,14}")
+
+
+@dataclass(frozen=True)
+class CallbackRequest:
+    """A request as the web channel or the IVR made it (already of the right shape)."""
+
+    request_id: str
+    callback_number: str
+    channel: str
+    account_id: str | None = None
+    reason_code: str | None = None
+    preferred_from: datetime | None = None
+    preferred_to: datetime | None = None
+    time_zone: str = "UTC"
+    language: str = "en"
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IntakePolicy:
+    max_window_days: int = 30
+    default_window_hours: float = 72.0
+    identification_wait_s: float = 5.0
+
+
+def check_request(request: CallbackRequest, now: datetime, policy: IntakePolicy) -> None:
+    """Raise :class:`InvalidRequest` naming the first rule the request breaks."""
+    if not E164_PATTERN.fullmatch(request.callback_number):
+        raise InvalidRequest("callback_number must be a phone number in E.164 form, e.g. +4930123456")
+    try:
+        ZoneInfo(request.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidRequest(f"time_zone {request.time_zone!r} is not an IANA time zone") from None
+    start, end = request.preferred_from, request.preferred_to
+    horizon = now + timedelta(days=policy.max_window_days)
+    if start is not None and end is not None and start >= end:
+        raise InvalidRequest("the preferred window must start before it ends (preferred_from < preferred_to)")
+    if end is not None and end <= now:
+        raise InvalidRequest("the preferred window lies in the past (preferred_to is not in the future)")
+    if (end or start) is not None and max(t for t in (start, end) if t is not None) > horizon:
+        raise InvalidRequest(f"the preferred window must lie within {policy.max_window_days} days from now")
+
+
+def new_work_item(request: CallbackRequest, profile: ReasonProfile, now: datetime,
+                  policy: IntakePolicy) -> WorkItem:
+    """The work item of a checked request; it waits for identification when no account is given."""
+    routing = profile.routing()
+    visible_from = max(now, request.preferred_from) if request.preferred_from else now
+    expires_at = request.preferred_to or visible_from + timedelta(hours=policy.default_window_hours)
+    due_at = min(visible_from + timedelta(minutes=routing.sla_minutes), expires_at)
+    pending = request.account_id is None
+    return WorkItem(
+        callback_id=request.request_id, request_id=request.request_id,
+        callback_number=request.callback_number, channel=request.channel, time_zone=request.time_zone,
+        language=request.language, routing=routing, status="scheduled",
+        visible_from=visible_from, due_at=due_at, expires_at=expires_at, created_at=now, updated_at=now,
+        account_id=request.account_id, identification="pending" if pending else "provided",
+        identify_until=now + timedelta(seconds=policy.identification_wait_s) if pending else None,
+        reason_code=request.reason_code, preferred_from=request.preferred_from,
+        preferred_to=request.preferred_to, attributes=dict(request.attributes),
+    )
+
+
+@dataclass(frozen=True)
+class CallerIdentity:
+    """What identity found for the requester's number."""
+
+    account_id: str | None
+    candidates: tuple[str, ...] = ()
+    looked_up_number: str | None = None
+
+
+def identify(item: WorkItem, identity: CallerIdentity | None, now: datetime) -> WorkItem:
+    """End the identification wait: with the account identity found, or unidentified (wait over)."""
+    if not item.awaiting_identification:
+        return item
+    if identity is None or identity.account_id is None:
+        return replace(item, identification="unidentified", identify_until=None,
+                       candidates=identity.candidates if identity else (), updated_at=now)
+    return replace(item, identification="identified", identify_until=None, account_id=identity.account_id,
+                   account_number=identity.looked_up_number or item.callback_number,
+                   candidates=identity.candidates, updated_at=now)
+
+
+def enter_inbox(item: WorkItem, now: datetime) -> tuple[WorkItem, list[CallbackQueued]]:
+    """After intake or identification: the general inbox, or scheduled until the window opens."""
+    if item.status != "scheduled" or item.awaiting_identification:
+        return item, []
+    status = "queued" if item.visible_from <= now else "scheduled"
+    entered = replace(item, status=status, updated_at=now)
+    return entered, [queued_event(entered, now)]
+
+
+def settle_identification(item: WorkItem, identity: CallerIdentity | None,
+                          now: datetime) -> tuple[WorkItem, list[CallbackQueued]]:
+    """End the wait (identified, or unidentified when identity found none or the wait is over)."""
+    if not item.awaiting_identification:
+        return item, []
+    return enter_inbox(identify(item, identity, now), now)
+
+
+def open_window(item: WorkItem, now: datetime) -> tuple[WorkItem, list[CallbackQueued]]:
+    """A scheduled item whose window has opened enters the general inbox."""
+    if item.status != "scheduled" or item.awaiting_identification or item.visible_from > now:
+        return item, []
+    opened = replace(item, status="queued", updated_at=now)
+    return opened, [queued_event(opened, now)]
+
+
+def queued_event(item: WorkItem, now: datetime) -> CallbackQueued:
+    r = item.routing
+    return CallbackQueued(
+        callback_id=item.callback_id, request_id=item.request_id, account_id=item.account_id, at=now,
+        callback_number=item.callback_number, reason_code=item.reason_code, profile=r.profile,
+        priority=r.priority, due_at=item.due_at, queue=r.queue, task_type=r.task_type,
+        scheduled_for=item.visible_from if item.status == "scheduled" else None,
+    )

@@ -1,0 +1,129 @@
+"""The work items in MongoDB. Every change is one guarded single-document write with its events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from icsuite_chassis.mongo import IndexSpec, is_duplicate_key
+from icsuite_chassis.outbox import OUTBOX_FIELD, outbox_entries, outbox_push
+from icsuite_contracts.cloudevents import Envelope
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+
+from ..domain import WorkItem
+from ..domain.model import EXPIRABLE_STATUSES
+from .documents import item_document, item_fields, item_from_document
+
+COLLECTION = "callbacks"
+INBOX_ORDER = [("priority", DESCENDING), ("due_at", ASCENDING), ("_id", ASCENDING)]
+SCAN_LIMIT = 500
+# Declared for a real MongoDB; the local MongoDB-wire server scans regardless (queries are kept simple).
+INDEXES = [IndexSpec(COLLECTION, [("status", ASCENDING), ("priority", DESCENDING), ("due_at", ASCENDING)]),
+           IndexSpec(COLLECTION, [("owner", ASCENDING), ("status", ASCENDING)])]
+
+
+@dataclass(frozen=True)
+class InboxPosition:
+    """Where a page of an inbox ended: the sort key of its last item."""
+
+    priority: int
+    due_at: datetime
+    callback_id: str
+
+
+def _after(position: InboxPosition | None) -> dict[str, Any]:
+    if position is None:
+        return {}
+    p, d, i = position.priority, position.due_at, position.callback_id
+    return {"$or": [{"priority": {"$lt": p}}, {"priority": p, "due_at": {"$gt": d}},
+                    {"priority": p, "due_at": d, "_id": {"$gt": i}}]}
+
+
+def _merge(update: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = {op: dict(fields) for op, fields in update.items()}
+    for op, fields in extra.items():
+        merged.setdefault(op, {}).update(fields)
+    return merged
+
+
+def general_inbox_filter(now: datetime) -> dict[str, Any]:
+    """Queued, its window open, its retry delay over, not yet past its window."""
+    return {"status": "queued", "visible_from": {"$lte": now}, "expires_at": {"$gt": now}}
+
+
+class WorkItems:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]):
+        self._col = db[COLLECTION]
+
+    async def get(self, callback_id: str) -> WorkItem | None:
+        doc = await self._col.find_one({"_id": callback_id}, {"_outbox": 0, "_applied": 0})
+        return item_from_document(doc) if doc else None
+
+    async def add(self, item: WorkItem, envelopes: Sequence[Envelope]) -> bool:
+        """Insert a new item with its events; False when an item with this id exists already."""
+        try:
+            await self._col.insert_one({**item_document(item), OUTBOX_FIELD: outbox_entries(envelopes)})
+        except Exception as exc:
+            if is_duplicate_key(exc):
+                return False
+            raise
+        return True
+
+    async def save(self, read: WorkItem, changed: WorkItem, envelopes: Sequence[Envelope]) -> bool:
+        """Write ``changed`` only if the item is still as it was read (version, status and owner)."""
+        guard = {"_id": read.callback_id, "version": read.version, "status": read.status, "owner": read.owner}
+        fields = item_fields(changed) | {"version": read.version + 1}
+        result = await self._col.update_one(guard, _merge({"$set": fields}, outbox_push(envelopes)))
+        return result.matched_count == 1
+
+    async def claim_next(self, agent_id: str, now: datetime, pending: dict[str, Any]) -> WorkItem | None:
+        """The most urgent workable item of the general inbox, claimed for ``agent_id`` in one atomic write.
+
+        The claimed event cannot ride in this write (its data names the item, unknown before the write),
+        so the write records it as ``pending_claim`` and :meth:`emit_pending_claim` moves it to the outbox.
+        """
+        doc = await self._col.find_one_and_update(
+            general_inbox_filter(now),
+            {"$set": {"status": "claimed", "owner": agent_id, "updated_at": now, "pending_claim": pending},
+             "$inc": {"version": 1}},
+            sort=INBOX_ORDER, projection={"_outbox": 0, "_applied": 0}, return_document=ReturnDocument.AFTER)
+        return item_from_document(doc) if doc else None
+
+    async def emit_pending_claim(self, item: WorkItem, envelope: Envelope) -> bool:
+        assert item.pending_claim is not None
+        result = await self._col.update_one(
+            {"_id": item.callback_id, "pending_claim.event_id": item.pending_claim.event_id},
+            _merge({"$set": {"pending_claim": None}, "$inc": {"version": 1}}, outbox_push([envelope])))
+        return result.matched_count == 1
+
+    async def page(self, query: dict[str, Any], limit: int, after: InboxPosition | None) -> list[WorkItem]:
+        where = {"$and": [query, _after(after)]} if after else query
+        cursor = self._col.find(where, {"_outbox": 0, "_applied": 0}).sort(INBOX_ORDER).limit(limit)
+        return [item_from_document(doc) async for doc in cursor]
+
+    async def general_inbox(self, now: datetime, limit: int, after: InboxPosition | None) -> list[WorkItem]:
+        return await self.page(general_inbox_filter(now), limit, after)
+
+    async def agent_inbox(self, agent_id: str, limit: int, after: InboxPosition | None) -> list[WorkItem]:
+        return await self.page({"owner": agent_id, "status": {"$in": ["claimed", "in_progress"]}}, limit, after)
+
+    async def _scan(self, query: dict[str, Any]) -> list[WorkItem]:
+        cursor = self._col.find(query, {"_outbox": 0, "_applied": 0}).limit(SCAN_LIMIT)
+        return [item_from_document(doc) async for doc in cursor]
+
+    async def identification_over(self, now: datetime) -> list[WorkItem]:
+        return await self._scan({"status": "scheduled", "identification": "pending",
+                                 "identify_until": {"$lte": now}})
+
+    async def window_opened(self, now: datetime) -> list[WorkItem]:
+        return await self._scan({"status": "scheduled", "identification": {"$ne": "pending"},
+                                 "visible_from": {"$lte": now}})
+
+    async def window_passed(self, now: datetime) -> list[WorkItem]:
+        return await self._scan({"status": {"$in": list(EXPIRABLE_STATUSES)}, "expires_at": {"$lte": now}})
+
+    async def stale_pending_claims(self, before: datetime) -> list[WorkItem]:
+        return await self._scan({"pending_claim.at": {"$lte": before}})

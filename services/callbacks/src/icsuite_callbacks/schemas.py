@@ -1,0 +1,159 @@
+"""The gateway's request and response bodies (the JSON names reuse the event field names)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from icsuite_contracts.base import MAX_MAP_ENTRIES, Code, Id, LanguageTag, Text
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
+
+from .domain import CallbackRequest, ReasonProfile, WorkItem
+from .domain.lifecycle import dial_number
+
+PhoneField = Annotated[str, Field(min_length=1, max_length=32, examples=["+4930123456"])]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class CallbackRequestBody(_Body):
+    """The fields of ``ic.callback.requested.v1`` without ``request_id`` (the service assigns it)."""
+
+    callback_number: PhoneField = Field(description="The number to call back, in E.164.")
+    account_id: Id | None = Field(default=None, description="The account, if the customer is known.")
+    reason_code: Code | None = Field(default=None, description="Why the customer wants a callback.",
+                                     examples=["billing_question"])
+    preferred_from: AwareDatetime | None = Field(default=None, description="Start of the preferred window.")
+    preferred_to: AwareDatetime | None = Field(default=None, description="End of the preferred window.")
+    time_zone: Code = Field(default="UTC", description="The customer's IANA time zone.", examples=["Europe/Berlin"])
+    language: LanguageTag = Field(default="en", description="The customer's language (BCP 47).")
+    channel: Literal["web", "ivr", "agent"] = Field(default="web", description="Where the request was made.")
+    attributes: Annotated[dict[Code, Text], Field(max_length=MAX_MAP_ENTRIES)] = Field(
+        default_factory=dict, description="Strings passed through unchanged to the work item.")
+
+    def to_request(self, request_id: str) -> CallbackRequest:
+        return CallbackRequest(request_id=request_id, **self.model_dump())
+
+
+class CallbackAccepted(BaseModel):
+    request_id: str
+    callback_id: str
+    status: str
+
+
+class StartBody(_Body):
+    dial: Literal["requested", "account"] = Field(
+        default="requested", description="Dial the number the customer gave, or the account's stored number.")
+
+
+class FailBody(_Body):
+    retain: StrictBool = Field(description="Keep it in your own inbox (true) or release it to the general inbox.")
+    reason: Text | None = Field(default=None, description="Why the attempt failed.", examples=["no_answer"])
+
+
+class CompleteBody(_Body):
+    outcome: Code = Field(description="How the callback ended.", examples=["reached"])
+
+
+class CancelBody(_Body):
+    reason: Text | None = Field(default=None, description="Why it is cancelled.", examples=["customer_called_in"])
+
+
+class ReasonProfileBody(_Body):
+    task_type: Code = Field(default="callback", description="The task the work item becomes.")
+    priority: int = Field(default=1, ge=0, le=1000, strict=True, description="Higher is more urgent.")
+    sla_minutes: int = Field(default=480, ge=1, le=43_200, strict=True, description="Minutes until due.")
+    queue: Code = Field(default="general", description="The target queue.")
+    skill: Code | None = Field(default=None, description="The skill an agent needs, if any.")
+    max_attempts: int = Field(default=3, ge=1, le=50, strict=True, description="Attempts before it fails.")
+    retry_delay_seconds: float = Field(default=900.0, ge=0, le=7 * 86_400,
+                                       description="The earliest next attempt after a failed one.")
+    description: Text | None = None
+
+    def to_profile(self, reason_code: str) -> ReasonProfile:
+        return ReasonProfile(reason_code=reason_code, task_type=self.task_type, priority=self.priority,
+                             sla_minutes=self.sla_minutes, queue=self.queue, skill=self.skill,
+                             max_attempts=self.max_attempts, retry_delay_s=self.retry_delay_seconds,
+                             description=self.description)
+
+
+class ReasonProfileView(ReasonProfileBody):
+    reason_code: str
+    is_default: bool
+
+    @classmethod
+    def of(cls, profile: ReasonProfile, default_code: str) -> "ReasonProfileView":
+        return cls(reason_code=profile.reason_code, is_default=profile.reason_code == default_code,
+                   task_type=profile.task_type, priority=profile.priority, sla_minutes=profile.sla_minutes,
+                   queue=profile.queue, skill=profile.skill, max_attempts=profile.max_attempts,
+                   retry_delay_seconds=profile.retry_delay_s, description=profile.description)
+
+
+class DialView(BaseModel):
+    number: str
+    source: Literal["requested", "account"]
+    note: str | None = None
+
+
+class CallbackView(BaseModel):
+    callback_id: str
+    request_id: str
+    status: str
+    callback_number: str
+    account_id: str | None
+    identification: str
+    candidates: list[str]
+    reason_code: str | None
+    profile: str
+    task_type: str
+    priority: int
+    queue: str
+    skill: str | None
+    max_attempts: int
+    retry_delay_seconds: float
+    attempts: int
+    agent_id: str | None = Field(description="The owner: the agent whose inbox holds it.")
+    preferred_from: datetime | None
+    preferred_to: datetime | None
+    time_zone: str
+    language: str
+    channel: str
+    attributes: dict[str, str]
+    visible_from: datetime = Field(description="When it can be worked: the window's start or the next attempt.")
+    due_at: datetime
+    expires_at: datetime
+    last_failure: str | None
+    outcome: str | None
+    created_at: datetime
+    updated_at: datetime
+    dial: DialView | None = None
+
+    @classmethod
+    def of(cls, item: WorkItem) -> "CallbackView":
+        r = item.routing
+        return cls(
+            callback_id=item.callback_id, request_id=item.request_id, status=item.status,
+            callback_number=item.callback_number, account_id=item.account_id,
+            identification=item.identification, candidates=list(item.candidates), reason_code=item.reason_code,
+            profile=r.profile, task_type=r.task_type, priority=r.priority, queue=r.queue, skill=r.skill,
+            max_attempts=r.max_attempts, retry_delay_seconds=r.retry_delay_s, attempts=item.attempts,
+            agent_id=item.owner, preferred_from=item.preferred_from, preferred_to=item.preferred_to,
+            time_zone=item.time_zone, language=item.language, channel=item.channel,
+            attributes=dict(item.attributes), visible_from=item.visible_from, due_at=item.due_at,
+            expires_at=item.expires_at, last_failure=item.last_failure, outcome=item.outcome,
+            created_at=item.created_at, updated_at=item.updated_at)
+
+    @classmethod
+    def started(cls, item: WorkItem, asked: Literal["requested", "account"]) -> "CallbackView":
+        number, source = dial_number(item, asked)
+        note = None
+        if asked == "account" and source == "requested":
+            note = "the account's stored number is not known; dialling the requested number instead"
+        return cls.of(item).model_copy(update={"dial": DialView(number=number, source=source, note=note)})
+
+
+class CallbackPage(BaseModel):
+    items: list[CallbackView]
+    next_cursor: str | None = None
