@@ -37,8 +37,15 @@ Configuration:
 
 
 def new_cluster_id() -> str:
-    """A KRaft cluster id: base64url of 16 random bytes, without padding."""
-    return base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode("ascii")
+    """A KRaft cluster id: base64url of 16 random bytes, without padding.
+
+    One that starts with "-" would be read by the storage tool's argument parser as an option, so such
+    a draw is drawn again.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode("ascii")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def server_properties(port: int, controller_port: int, log_dir: Path) -> str:
