@@ -14,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 from . import config
-from .processes import ProcessError, ServiceProcess
+from .processes import ServiceProcess, http_ok
 from .stack import Stack, StackError, stack_from_env, start_stack
 from .state import read_state
 
@@ -71,18 +71,29 @@ def start_services(
 def wait_for_services(
     processes: Mapping[str, ServiceProcess], services: Mapping[str, int], timeout: float
 ) -> dict[str, str]:
-    """Wait for every ``/readyz`` at once; return an error message per service that failed."""
+    """Poll every ``/readyz`` until it answers 200; return an error message per service that failed.
 
-    def wait(service: str) -> str | None:
-        try:
-            processes[service].wait_ready(f"http://127.0.0.1:{services[service]}/readyz", timeout)
-        except ProcessError as exc:
-            return str(exc)
-        return None
-
-    with ThreadPoolExecutor(max_workers=len(services) or 1) as pool:
-        results = dict(zip(services, pool.map(wait, services)))
-    return {service: error for service, error in results.items() if error is not None}
+    Polling happens in this (the main) thread, so that Ctrl-C interrupts the wait at once.
+    """
+    pending = dict(services)
+    failures: dict[str, str] = {}
+    deadline = time.monotonic() + timeout
+    while pending:
+        for service, port in list(pending.items()):
+            process = processes[service]
+            if http_ok(f"http://127.0.0.1:{port}/readyz"):
+                del pending[service]
+            elif not process.is_running:
+                code = process.returncode
+                failures[service] = str(process.failure(f"exited with code {code} before it was ready"))
+                del pending[service]
+        if pending and time.monotonic() > deadline:
+            for service in pending:
+                what = f"/readyz did not answer 200 within {timeout:.0f} s"
+                failures[service] = str(processes[service].failure(what))
+            break
+        time.sleep(0.2)
+    return failures
 
 
 def supervise(processes: Mapping[str, ServiceProcess]) -> None:
