@@ -30,6 +30,7 @@ from .logging import bind_event_context, clear_event_context, get_logger
 from .metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, HANDLE_LATENCY
 
 Handler = Callable[[Envelope], Awaitable[None]]
+BatchHandler = Callable[[Sequence[Envelope]], Awaitable[None]]
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, ExecutionTimeout, WriteConcernError,
                                                      KafkaError)
 DLQ_VALUE_LIMIT = 900_000
@@ -45,6 +46,9 @@ class ConsumerSpec:
     """One consumer group: its name, the topics it reads and a handler per ``ce_type``.
 
     Event types of those topics without a handler are skipped (committed, not dead-lettered).
+    With ``batch_handler``, the decoded events of a batch that have a handler are given to it in one
+    call (for one bulk write); if it raises, the batch falls back to the per-event handlers, with their
+    retries, ``Reject`` and dead-lettering. Both must be idempotent, as every handler is.
     """
 
     name: str
@@ -55,6 +59,7 @@ class ConsumerSpec:
     max_records: int = 500
     batch_timeout_ms: int = 50
     after_batch: Callable[[], Awaitable[None]] | None = field(default=None)
+    batch_handler: BatchHandler | None = field(default=None)
 
 
 def _dead_letter_headers(record: Any, consumer: str, reason: str, error: str) -> dict[str, str]:
@@ -96,8 +101,11 @@ class EventConsumer:
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
         started = time.perf_counter()
         try:
-            for record in records:
-                await self._process(record)
+            if self.spec.batch_handler is not None:
+                await self._process_batch(records)
+            else:
+                for record in records:
+                    await self._process(record)
             if self.spec.after_batch is not None:
                 await self.spec.after_batch()
         except BaseException:
@@ -107,16 +115,40 @@ class EventConsumer:
         HANDLE_LATENCY.labels(self.spec.name).observe(time.perf_counter() - started)
         _record_lag(self.spec.name, msg.consumer, records)
 
-    async def _process(self, record: Any) -> None:
+    async def _decode(self, record: Any) -> Envelope | None:
+        """The record's envelope if a handler wants it; undecodable records are dead-lettered."""
         try:
             envelope = from_kafka(record.headers or [], record.value or b"")
         except DecodeError as exc:
             await self._dead_letter(record, exc.kind, str(exc))
-            return
-        handler = self.spec.handlers.get(envelope.type)
-        if handler is None:
+            return None
+        if envelope.type not in self.spec.handlers:
             EVENTS_CONSUMED.labels(self.spec.name, envelope.type, "skipped").inc()
+            return None
+        return envelope
+
+    async def _process_batch(self, records: Sequence[Any]) -> None:
+        decoded = [(record, envelope) for record in records if (envelope := await self._decode(record))]
+        if not decoded:
             return
+        assert self.spec.batch_handler is not None
+        try:
+            await self.spec.batch_handler([envelope for _, envelope in decoded])
+        except Exception as exc:
+            _log.warning("batch handler failed; handling the batch event by event", error=repr(exc))
+            for record, envelope in decoded:
+                await self._dispatch(record, envelope)
+            return
+        for _, envelope in decoded:
+            EVENTS_CONSUMED.labels(self.spec.name, envelope.type, "handled").inc()
+
+    async def _process(self, record: Any) -> None:
+        envelope = await self._decode(record)
+        if envelope is not None:
+            await self._dispatch(record, envelope)
+
+    async def _dispatch(self, record: Any, envelope: Envelope) -> None:
+        handler = self.spec.handlers[envelope.type]
         contact_id = getattr(envelope.data, "contact_id", None)
         bind_event_context(event_id=envelope.id, correlation_id=envelope.correlation_id,
                            contact_id=contact_id)
