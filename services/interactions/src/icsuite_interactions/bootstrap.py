@@ -2,15 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+
 from fastapi import FastAPI
 from icsuite_chassis.app import create_app
 from icsuite_chassis.runtime import ServiceRuntime
 
-from . import api
+from . import api, api_parts
+from .attachments import AttachmentStore
+from .closing import Closer
+from .commands import Commands
+from .consumers import register_consumers
+from .handlers import EventHandlers
+from .repository import INDEXES, INTERACTIONS, InteractionsRepository
 from .settings import InteractionsSettings
+from .timeline import Timeline, timeline_indexes
+
+CONSUMES = ("ic.contacts.v1", "ic.identity.v1", "ic.callbacks.v1", "ic.followups.v1", "ic.interactions.v1")
+PRODUCES = ("ic.interactions.v1",)
 
 
-def build_app(settings: InteractionsSettings) -> FastAPI:
-    runtime = ServiceRuntime(settings)
-    return create_app(runtime, title="interactions", description="The interactions service of the interaction-center suite.",
-                      routers=[api.router])
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_app(settings: InteractionsSettings, *, clock: Callable[[], datetime] = _utc_now) -> FastAPI:
+    runtime = ServiceRuntime(settings, outbox_collections=[INTERACTIONS],
+                             indexes=[*INDEXES, *timeline_indexes(settings.timeline_collection)],
+                             consumes=CONSUMES, produces=PRODUCES)
+    repo = InteractionsRepository(runtime.db)
+    timeline = Timeline(runtime.db[settings.timeline_collection])
+    attachments = AttachmentStore(runtime.db)
+    kick = runtime.kick_outbox
+    handlers = EventHandlers(repo, kick=kick, clock=clock, self_service_grace_s=settings.self_service_grace_s)
+    closer = Closer(repo, runtime.db["completions"], kick=kick, clock=clock, grace_s=settings.self_service_grace_s,
+                    stale_s=settings.completion_stale_s)
+    commands = Commands(repo, attachments, kick=kick, clock=clock)
+    register_consumers(runtime, settings, handlers, timeline)
+    runtime.add_job("self-service-closer", closer.close_self_service, settings.self_service_sweep_interval_s)
+    runtime.add_job("completion-recovery", closer.recover_completions, settings.completion_sweep_interval_s)
+    services = api.Services(settings, repo, commands, closer, timeline, attachments)
+    return create_app(runtime, title="interactions",
+                      description="Interaction records from contact events, notes, activities, attachments, "
+                                  "completion and the per-account timeline.",
+                      routers=[api.router, api_parts.router], state={"services": services})

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from icsuite_chassis.settings import ServiceSettings
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
+
+DEFAULT_MEDIA_TYPES = (
+    "application/pdf", "image/png", "image/jpeg", "image/tiff", "image/gif", "text/plain", "text/csv",
+    "message/rfc822", "audio/mpeg", "audio/wav",
+)
 
 
 class InteractionsSettings(ServiceSettings):
@@ -11,3 +17,28 @@ class InteractionsSettings(ServiceSettings):
 
     service_name: str = "interactions"
     port: int = 8002
+    max_request_bytes: int = Field(default=6 * 1024 * 1024, ge=1024,
+                                   description="Largest request body; above the attachment limit.")
+    attachment_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1,
+                                      description="Largest attachment content accepted (413 above).")
+    attachment_media_types: list[str] = Field(default=list(DEFAULT_MEDIA_TYPES),
+                                              description="Media types accepted for attachments (415 otherwise).")
+    self_service_grace_s: float = Field(default=3.0, ge=0,
+                                        description="How long after `ended` a contact without an agent "
+                                                    "waits for late segments before it closes as self-service.")
+    self_service_sweep_interval_s: float = Field(default=1.0, gt=0)
+    completion_stale_s: float = Field(default=30.0, gt=0,
+                                      description="After this, an unfinished bulk completion is rolled "
+                                                  "forward (if committed) or back (if not) by the recovery job.")
+    completion_sweep_interval_s: float = Field(default=5.0, gt=0)
+    timeline_collection: str = Field(default="timeline", min_length=1,
+                                     description="The collection the timeline projection is written to.")
+    contacts_batch: bool = Field(default=True, description="Apply contact events batch-wise (one bulk write).")
+
+    @model_validator(mode="after")
+    def _room_for_attachments(self) -> "InteractionsSettings":
+        if self.max_request_bytes < self.attachment_max_bytes + 64 * 1024:
+            raise ValueError("max_request_bytes must exceed attachment_max_bytes by at least 64 KiB "
+                             "(room for the multipart envelope)")
+        self.attachment_media_types = [t.strip().lower() for t in self.attachment_media_types if t.strip()]
+        return self

@@ -1,0 +1,74 @@
+"""Request bodies of the gateway (the names are fixed by the suite's contract) and cursor helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from icsuite_chassis.pagination import decode_cursor, encode_cursor
+from icsuite_chassis.problems import Unprocessable
+from icsuite_contracts.base import MAX_MAP_ENTRIES, Code, Direction, Id, InteractionChannel, LanguageTag, NoteText, Text
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from .domain.completion import MAX_BULK
+
+NonEmptyNote = Annotated[NoteText, StringConstraints(min_length=1)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoteIn(_Body):
+    type: Code = Field(examples=["note"])
+    language: LanguageTag = Field(examples=["de"])
+    text: NonEmptyNote = Field(examples=["Customer asks for a payment plan."])
+
+
+class ActivityIn(_Body):
+    kind: Code = Field(description="The kind of business act.", examples=["order_placed"])
+    details: Annotated[dict[Code, Text], Field(max_length=MAX_MAP_ENTRIES)] = Field(
+        default_factory=dict, examples=[{"order_id": "ord-77"}])
+    at: AwareDatetime | None = Field(default=None, description="When it happened; now if absent.")
+    media_item_id: Id | None = Field(default=None, description="The media item it belongs to, if any.")
+
+
+class CompleteIn(_Body):
+    outcome: Code = Field(examples=["resolved"])
+    result: Code | None = Field(default=None, examples=["payment_plan_agreed"])
+    reason_code: Code | None = Field(default=None, examples=["billing_question"])
+
+
+class BulkCompleteIn(CompleteIn):
+    account_id: Id = Field(examples=["acc-100200"])
+    interaction_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_BULK)]
+
+
+class ManualInteractionIn(_Body):
+    channel: InteractionChannel = Field(description="walk_in or letter, typically.", examples=["walk_in"])
+    direction: Direction = "inbound"
+    account_id: Id | None = None
+    business_agreement_id: Id | None = None
+    premise_id: Id | None = None
+    opened_at: AwareDatetime | None = Field(default=None, description="When the contact took place; now if absent.")
+    agent_id: Id | None = Field(default=None, description="The handling agent; a staff caller is the agent itself.")
+
+
+def page_cursor(doc: dict[str, Any] | None, key: str) -> str | None:
+    if doc is None or doc.get(key) is None:
+        return None
+    return encode_cursor({"t": doc[key].isoformat(), "id": doc["_id"]})
+
+
+def read_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    position = decode_cursor(cursor, required_keys=("t", "id"))
+    if position is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(position["t"]) if isinstance(position["t"], str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None or not isinstance(position["id"], str):
+        raise Unprocessable("the cursor is malformed; pass next_cursor of a previous page unchanged",
+                            slug="invalid-cursor")
+    return moment, position["id"]
