@@ -1,0 +1,131 @@
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from icsuite_followups.domain import (
+    DEFAULT_FOLLOWUP_TYPES,
+    CopyRule,
+    CopyRules,
+    FieldsChanged,
+    FollowupFinished,
+    FollowupOpened,
+    InvalidSchedule,
+    InvalidTransition,
+    NewFollowup,
+    NoteAppended,
+    NoteDraft,
+    Schedule,
+    SourceNote,
+    SourceSnapshot,
+    StatusChanged,
+    TypeNotPermitted,
+    change_followup,
+    create_followup,
+    detect_overdue,
+    is_planned,
+)
+
+pytestmark = pytest.mark.unit
+NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+CET = timezone(timedelta(hours=1))
+RULES = CopyRules(source_types={"interaction": CopyRule(fields=("account_id", "reason_code"), note_types=("report",))})
+SOURCE = SourceSnapshot(
+    fields={"account_id": "acc-1", "business_agreement_id": "ba-1", "reason_code": "billing"},
+    notes=(SourceNote("n-a", "note", "en", "plain", "a-1", NOW), SourceNote("n-b", "report", "de", "Bericht", "a-2", NOW)),
+)
+
+
+def _create(cmd: NewFollowup, source: SourceSnapshot = SOURCE):
+    return create_followup(cmd, followup_id="fu-1", author="a-9", now=NOW, note_ids=[f"n-{i}" for i in range(len(cmd.drafts()))],
+                           type_rules=DEFAULT_FOLLOWUP_TYPES, copy_rules=RULES, source=source)
+
+
+def _cmd(**kw) -> NewFollowup:
+    return NewFollowup(**{"source_type": "interaction", "source_id": "int-1", "type": "phone_call",
+                          "channel": "phone", **kw})
+
+
+def test_copying_fills_exactly_the_configured_fields_and_notes() -> None:
+    followup, events = _create(_cmd())
+    assert followup.parties["account_id"] == "acc-1" and followup.parties["reason_code"] == "billing"
+    assert followup.parties["business_agreement_id"] is None  # not configured, so not copied
+    assert [(n.type, n.text, n.author) for n in followup.notes] == [("report", "Bericht", "a-2")]
+    assert followup.copied_fields == ("account_id", "reason_code", "notes")
+    assert isinstance(events[0], FollowupOpened) and isinstance(events[1], NoteAppended)
+
+
+def test_request_values_win_over_copied_ones() -> None:
+    followup, _ = _create(_cmd(requested={"account_id": "acc-9"}))
+    assert followup.parties["account_id"] == "acc-9"
+    assert followup.copied_fields == ("reason_code", "notes")
+
+
+def test_own_notes_and_scratch_pad_follow_the_copied_history() -> None:
+    cmd = _cmd(notes=[NoteDraft("preparation", "en", "bring meter key")],
+               scratch_pad=NoteDraft("internal", "de", "vom Notizblock"))
+    followup, events = _create(cmd)
+    assert [n.type for n in followup.notes] == ["report", "preparation", "internal"]
+    assert [n.author for n in followup.notes[1:]] == ["a-9", "a-9"]
+    assert sum(isinstance(e, NoteAppended) for e in events) == 3
+
+
+def test_a_type_the_customizing_refuses_is_not_created() -> None:
+    with pytest.raises(TypeNotPermitted):
+        _create(_cmd(channel="sms", type="visit"))
+
+
+def test_an_end_before_its_start_is_refused() -> None:
+    with pytest.raises(InvalidSchedule):
+        _create(_cmd(schedule=Schedule(planned_start=NOW, planned_end=NOW - timedelta(minutes=1))))
+
+
+def test_status_moves_along_valid_transitions_only() -> None:
+    followup, _ = _create(_cmd())
+    working, events = change_followup(followup, {"status": "in_process"}, by="a-2", now=NOW)
+    assert events == [StatusChanged("open", "in_process", NOW, "a-2")] and working.version == 2
+    done, _ = change_followup(working, {"status": "completed"}, by="a-2", now=NOW)
+    with pytest.raises(FollowupFinished):
+        change_followup(done, {"status": "open"}, by="a-2", now=NOW)
+    with pytest.raises(FollowupFinished):
+        change_followup(done, {"priority": 1}, by="a-2", now=NOW)
+    assert change_followup(done, {"status": "completed"}, by="a-2", now=NOW) == (done, [])
+
+
+def test_an_invalid_transition_names_the_allowed_ones() -> None:
+    followup, _ = _create(_cmd())
+    cancelled, _ = change_followup(followup, {"status": "cancelled"}, by="a", now=NOW)
+    assert cancelled.status == "cancelled"
+    with pytest.raises(InvalidTransition) as refused:
+        change_followup(followup, {"status": "bogus"}, by="a", now=NOW)
+    assert refused.value.allowed == ["in_process", "completed", "cancelled"]
+
+
+def test_field_changes_are_reported_and_dates_keep_their_offset() -> None:
+    followup, _ = _create(_cmd())
+    due = datetime(2025, 3, 5, 17, 0, tzinfo=CET)
+    changed, events = change_followup(followup, {"due_at": due, "owner_id": "a-5", "priority": 5},
+                                      by="a-1", now=NOW)
+    assert events == [FieldsChanged(("owner_id", "due_at"), NOW, "a-1")]  # priority 5 was already 5
+    assert changed.schedule.due_at.utcoffset() == timedelta(hours=1)
+    with pytest.raises(InvalidSchedule):
+        change_followup(changed, {"planned_start": NOW, "planned_end": NOW - timedelta(hours=1)}, by="a", now=NOW)
+
+
+def test_overdue_is_detected_once_per_due_date() -> None:
+    followup, _ = _create(_cmd(schedule=Schedule(due_at=NOW - timedelta(minutes=5))))
+    assert detect_overdue(followup, NOW) is not None
+    reported = followup.__class__(**{**followup.__dict__, "overdue_emitted": True})
+    assert detect_overdue(reported, NOW) is None
+    moved, _ = change_followup(reported, {"due_at": NOW + timedelta(hours=1)}, by="a", now=NOW)
+    assert moved.overdue_emitted is False and detect_overdue(moved, NOW) is None
+    assert detect_overdue(moved, NOW + timedelta(hours=2)) is not None
+    done, _ = change_followup(moved, {"status": "completed"}, by="a", now=NOW)
+    assert detect_overdue(done, NOW + timedelta(hours=2)) is None
+
+
+def test_planned_means_active_and_scheduled() -> None:
+    unscheduled, _ = _create(_cmd())
+    scheduled, _ = _create(_cmd(schedule=Schedule(planned_start=NOW)))
+    assert not is_planned(unscheduled) and is_planned(scheduled)
+    cancelled, _ = change_followup(scheduled, {"status": "cancelled"}, by="a", now=NOW)
+    assert not is_planned(cancelled)
