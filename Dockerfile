@@ -29,6 +29,7 @@ COPY services/interactions/pyproject.toml services/interactions/
 COPY services/callbacks/pyproject.toml services/callbacks/
 COPY services/followups/pyproject.toml services/followups/
 COPY services/alerts/pyproject.toml services/alerts/
+COPY tools/pyproject.toml tools/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-install-workspace --all-packages
 COPY contracts/src contracts/src
@@ -39,6 +40,7 @@ COPY services/interactions/src services/interactions/src
 COPY services/callbacks/src services/callbacks/src
 COPY services/followups/src services/followups/src
 COPY services/alerts/src services/alerts/src
+COPY tools/src tools/src
 
 # One environment per image: only the package and what it depends on (uv sync removes the rest), the
 # workspace members installed as wheels (no editable links back to /src, which the runtime lacks).
