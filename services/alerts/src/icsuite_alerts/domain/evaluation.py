@@ -1,0 +1,95 @@
+"""Evaluation: compiled rules indexed by trigger type; one event and the account's facts in, matches out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from icsuite_contracts.cloudevents import derive_event_id
+
+from .rules import CompiledRule, Rule, RuleInvalid, compile_rule
+
+NO_CONTACT = "-"
+
+
+@dataclass(frozen=True)
+class Match:
+    """A rule whose condition held: the alert it would raise."""
+
+    alert_id: str
+    rule: Rule
+    message: str
+    account_id: str | None
+    contact_id: str | None
+    agent_id: str | None
+    raised_at: datetime
+    trigger_event_id: str
+    trigger_type: str
+
+    @property
+    def dedupe_key(self) -> str:
+        return dedupe_key(self.rule.rule_id, self.account_id, self.contact_id)
+
+
+def dedupe_key(rule_id: str, account_id: str | None, contact_id: str | None) -> str:
+    return "\x1f".join((rule_id, account_id or NO_CONTACT, contact_id or NO_CONTACT))
+
+
+def alert_id_for(trigger_event_id: str, rule_id: str) -> str:
+    """One alert at most per trigger event and rule, with the same id on every redelivery."""
+    return derive_event_id(trigger_event_id, f"alert:{rule_id}")
+
+
+class RuleBook:
+    """The enabled rules, compiled once and indexed by trigger type."""
+
+    def __init__(self, rules: Iterable[Rule], revision: int = 0):
+        self.revision = revision
+        self.by_trigger: dict[str, list[CompiledRule]] = {}
+        self.broken: dict[str, str] = {}
+        self.count = 0
+        for rule in rules:
+            if not rule.spec.enabled:
+                continue
+            try:
+                compiled = compile_rule(rule)
+            except RuleInvalid as exc:  # stored before a stricter check; never stops evaluation
+                self.broken[rule.rule_id] = str(exc)
+                continue
+            self.count += 1
+            for trigger in dict.fromkeys(rule.spec.triggers):
+                self.by_trigger.setdefault(trigger, []).append(compiled)
+
+    def rules_for(self, ce_type: str) -> list[CompiledRule]:
+        return self.by_trigger.get(ce_type, [])
+
+
+def evaluate(rules: Iterable[CompiledRule], *, event: dict[str, Any], facts: dict[str, Any], event_id: str,
+             event_type: str, time: datetime, account_id: str | None, contact_id: str | None,
+             agent_id: str | None) -> list[Match]:
+    activation = {"event": event, "facts": facts}
+    matches = []
+    for compiled in rules:
+        if compiled.condition.matches(activation):
+            rule = compiled.rule
+            matches.append(Match(alert_id_for(event_id, rule.rule_id), rule, compiled.template.render(activation),
+                                 account_id, contact_id, agent_id, time, event_id, event_type))
+    return matches
+
+
+@dataclass
+class DedupeRecord:
+    last_at: datetime
+    alert_id: str
+
+
+def dedupe_allows(record: DedupeRecord | None, match: Match) -> bool:
+    """Raise unless the same rule raised for the same account and contact inside its window.
+
+    The same alert (a redelivered trigger) is always allowed, so that an interrupted raise completes.
+    """
+    if record is None or record.alert_id == match.alert_id:
+        return True
+    return record.last_at <= match.raised_at - timedelta(seconds=match.rule.spec.dedupe_window_s)

@@ -1,0 +1,51 @@
+"""Compiled nodes: a closure over the activation plus its static type and, if known, its constant value."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import EVAL_ERRORS, CompileError, Position
+
+Activation = Mapping[str, Any]
+Fn = Callable[[Activation], Any]
+NOT_CONSTANT: Any = object()
+
+NUMBER_TYPES = frozenset({"int", "double"})
+KNOWN_TYPES = frozenset({"bool", "int", "double", "string", "list", "map", "null"})
+
+
+@dataclass(frozen=True)
+class Node:
+    fn: Fn
+    type: str = "dyn"
+    const: Any = NOT_CONSTANT
+
+    @property
+    def is_const(self) -> bool:
+        return self.const is not NOT_CONSTANT
+
+
+def constant(value: Any, type_: str) -> Node:
+    return Node(lambda env: value, type_, value)
+
+
+def fold(node: Node, *operands: Node, position: Position | None = None) -> Node:
+    """Evaluate ``node`` now if all its operands are constants (``1/0`` is refused at compile time)."""
+    if not operands or not all(o.is_const for o in operands):
+        return node
+    try:
+        value = node.fn({})
+    except EVAL_ERRORS as exc:
+        raise CompileError(f"this expression always fails: {exc}", position, kind="type_error") from None
+    return constant(value, node.type)
+
+
+@dataclass(frozen=True)
+class Symbols:
+    """What a condition may name: the fields of ``event`` (None: any) and the facts with their types."""
+
+    event_fields: frozenset[str] | None
+    fact_types: Mapping[str, str]
+    roots: tuple[str, ...] = ("event", "facts")
