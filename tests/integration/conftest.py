@@ -24,6 +24,7 @@ class Suite:
     processes: dict[str, ServiceProcess]
     kafka_bootstrap: str
     mongodb_uri: str
+    prefix: str = ""
     jwt_secret: str = JWT_SECRET
     restarts: dict[str, int] = field(default_factory=dict)
 
@@ -68,7 +69,7 @@ def suite(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
                                               log_path=Path(logs) / f"{service}.log")
         for service in SERVICES
     }
-    running = Suite(ports, processes, stack.kafka_bootstrap, stack.mongodb_uri)
+    running = Suite(ports, processes, stack.kafka_bootstrap, stack.mongodb_uri, prefix=f"{prefix}.")
     try:
         for process in processes.values():
             process.start()
