@@ -43,6 +43,7 @@ def test_cluster_id_is_base64url_of_16_bytes_without_padding() -> None:
     cluster_id = new_cluster_id()
     assert len(cluster_id) == 22 and "=" not in cluster_id
     assert len(base64.urlsafe_b64decode(cluster_id + "==")) == 16
+    assert not any(new_cluster_id().startswith("-") for _ in range(500))  # not an option
 
 
 def test_pom_lists_the_broker_and_its_slf4j_binding() -> None:
