@@ -1,0 +1,52 @@
+"""The interactions service running in this process against the session's stack, one per test module."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest_asyncio
+from fastapi import FastAPI
+from icsuite_chassis.testing import bearer, running_app, unique
+
+from icsuite_interactions.bootstrap import build_app
+from icsuite_interactions.settings import InteractionsSettings
+
+AGENT = bearer("a-17", "agent")
+
+
+@dataclass
+class RunningService:
+    app: FastAPI
+    client: httpx.AsyncClient
+    settings: InteractionsSettings
+    bootstrap: str
+
+    @property
+    def db(self) -> Any:
+        return self.app.state.runtime.db
+
+    async def get(self, interaction_id: str, headers: dict[str, str] = AGENT) -> httpx.Response:
+        return await self.client.get(f"/v1/interactions/{interaction_id}", headers=headers)
+
+
+def service_settings(stack: Any, **overrides: Any) -> InteractionsSettings:
+    name = unique("ia").replace("-", "_")
+    values: dict[str, Any] = dict(
+        kafka_bootstrap_servers=stack.kafka_bootstrap, mongodb_uri=stack.mongodb_uri, mongodb_database=name,
+        consumer_group_prefix=f"{name}.", self_service_grace_s=0.5, self_service_sweep_interval_s=0.2,
+        completion_sweep_interval_s=0.5, outbox_sweep_interval_s=1.0, consumer_retry_backoff_s=0.01,
+        attachment_max_bytes=64 * 1024, max_request_bytes=256 * 1024, environment="test",
+    )
+    values.update(overrides)
+    return InteractionsSettings(**values)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def service(stack: Any) -> AsyncIterator[RunningService]:
+    settings = service_settings(stack)
+    app = build_app(settings)
+    async with running_app(app) as client:
+        yield RunningService(app, client, settings, stack.kafka_bootstrap)
