@@ -4,13 +4,18 @@ RUN := $(UV) run --frozen
 ROLE ?= agent
 SUB ?= a-1
 PYTEST_ARGS ?=
+DEMO ?= 1
+RATE ?= 10
+DURATION ?= 60
 
-.PHONY: help install stack-install up down status test test-fast token schemas schemas-check bench
+.PHONY: help install stack-install up down status test test-fast token schemas schemas-check bench demo simulate
 
 help:
 	@echo "make up         install what is missing, start Kafka, the MongoDB-wire server and the five services"
 	@echo "make test       install what is missing, start a test stack on free ports and run every test"
 	@echo "make token ROLE=agent SUB=a-1   print a local development token"
+	@echo "make demo       load the demo data into a running suite (make up does it unless DEMO=0)"
+	@echo "make simulate RATE=10 DURATION=60   publish simulated contact traffic to a running suite"
 	@echo "make schemas    regenerate the JSON Schema snapshots of the event contracts"
 	@echo "make down       stop a stack left running by 'python -m icsuite_devstack up'"
 
@@ -21,7 +26,7 @@ stack-install: install
 	$(RUN) python -m icsuite_devstack install
 
 up: stack-install
-	$(RUN) python -m icsuite_devstack suite
+	IC_DEMO=$(DEMO) $(RUN) python -m icsuite_devstack suite
 
 down:
 	$(RUN) python -m icsuite_devstack down
@@ -35,6 +40,12 @@ test: stack-install
 
 test-fast: install
 	$(RUN) pytest -m unit $(PYTEST_ARGS)
+
+demo: install
+	$(RUN) icsuite demo load
+
+simulate: install
+	$(RUN) icsuite simulate --rate $(RATE) --duration $(DURATION)
 
 token: install
 	@$(RUN) python -m icsuite_chassis.token --role $(ROLE) --sub $(SUB)

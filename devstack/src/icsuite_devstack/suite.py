@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -96,6 +98,33 @@ def wait_for_services(
     return failures
 
 
+def demo_wanted(module_template: str) -> bool:
+    """Demo data is loaded into the real suite unless ``IC_DEMO=0`` (``make up DEMO=0``)."""
+    off = os.environ.get("IC_DEMO", "1").strip().lower() in ("0", "false", "no", "off")
+    return not off and module_template == MODULE_TEMPLATE
+
+
+def load_demo(stack: Stack, services: Mapping[str, int]) -> None:
+    """``python -m icsuite_tools demo load``: master data to Kafka, missing reason profiles to callbacks.
+
+    A separate process, so the devstack does not import the tools; a failure is reported, not fatal.
+    """
+    command = [sys.executable, "-m", "icsuite_tools", "demo", "load", "--bootstrap", stack.kafka_bootstrap]
+    if "callbacks" in services:
+        command += ["--gateway-base", f"http://127.0.0.1:{services['callbacks']}"]
+    else:
+        command.append("--no-profiles")
+    env = {**os.environ, "IC_JWT_SECRET": os.environ.get("IC_JWT_SECRET", config.DEVELOPMENT_JWT_SECRET)}
+    print("\nLoading the demo data (IC_DEMO=0 skips it) ...")
+    try:
+        code = subprocess.run(command, env=env, timeout=120, check=False).returncode
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        print(f"!! {exc}")
+        code = 1
+    if code != 0:
+        print("!! The demo data was not (fully) loaded; the suite runs on. Retry: uv run icsuite demo load")
+
+
 def supervise(processes: Mapping[str, ServiceProcess]) -> None:
     """Report any service that exits on its own; return only on Ctrl-C or SIGTERM."""
     reported: set[str] = set()
@@ -135,6 +164,8 @@ def run(
                 print(error)
             print(f"\n{len(failures)} of {len(services)} services could not start; stopping.")
             return 1
+        if demo_wanted(module_template):
+            load_demo(stack, services)
         print("\nThe suite is up:")
         for service, port in services.items():
             print(f"  {service:<13} http://127.0.0.1:{port}/v1  (OpenAPI: /openapi.json)")
