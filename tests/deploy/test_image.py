@@ -107,3 +107,12 @@ def test_consumed_topics_cover_what_the_service_subscribes_to(name: str) -> None
     subscribed |= set(runtime.consumes)
     subscribed = {t for t in subscribed if not t.endswith(".dlq")}
     assert subscribed <= declared, f"{name} reads {sorted(subscribed - declared)}, not in consumed-topics.yaml"
+
+
+def test_the_operations_readme_explains_every_metric() -> None:
+    metrics = (REPO / "chassis" / "src" / "icsuite_chassis" / "metrics.py").read_text(encoding="utf-8")
+    names = re.findall(r"(?:Counter|Gauge|Histogram|Summary)\(\s*\"(ic_[a-z_]+)\"", metrics)
+    assert names, "no metrics found in icsuite_chassis.metrics"
+    readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in names if f"| `{name}` |" not in readme]
+    assert not missing, f"deploy/README.md does not explain {missing}"
