@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from icsuite_chassis.settings import ServiceSettings
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 
@@ -11,3 +12,11 @@ class AlertsSettings(ServiceSettings):
 
     service_name: str = "alerts"
     port: int = 8005
+    seed_standard_rules: bool = True
+    rules_refresh_interval_s: float = Field(default=1.0, gt=0)
+    stream_poll_interval_s: float = Field(default=0.15, gt=0)
+    stream_gap_timeout_s: float = Field(default=2.0, gt=0)
+    stream_keepalive_s: float = Field(default=15.0, gt=0)
+    event_log_retention_days: int = Field(default=90, ge=1)
+    backtest_max_events: int = Field(default=200_000, ge=1)
+    backtest_max_period_days: int = Field(default=366, ge=1)

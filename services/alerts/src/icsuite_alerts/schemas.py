@@ -1,0 +1,94 @@
+"""Request and response bodies of the gateway (the names follow the contract)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from .domain.rules import MAX_DEDUPE_WINDOW_S, MAX_TRIGGERS, RuleSpec
+
+TriggerType = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class RuleBody(BaseModel):
+    """A rule as an administrator writes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, examples=["Dunning level 2 or higher"])
+    triggers: list[TriggerType] = Field(min_length=1, max_length=MAX_TRIGGERS,
+                                        examples=[["ic.identity.contact-identified.v1"]])
+    condition: str = Field(max_length=100_000, description="CEL over `event` and `facts`; must be a bool.",
+                           examples=["facts.dunning_level >= 2"])
+    severity: Literal["info", "warning", "critical"] = Field(examples=["warning"])
+    message: str = Field(max_length=100_000, examples=["Dunning level {facts.dunning_level}"])
+    target: Literal["agent", "supervisors"] = Field(default="agent", examples=["agent"])
+    dedupe_window_s: int = Field(default=3600, ge=0, le=MAX_DEDUPE_WINDOW_S, examples=[3600])
+    enabled: bool = True
+
+    def to_spec(self) -> RuleSpec:
+        return RuleSpec(name=self.name, triggers=tuple(self.triggers), condition=self.condition,
+                        severity=self.severity, message=self.message, target=self.target,
+                        dedupe_window_s=self.dedupe_window_s, enabled=self.enabled)
+
+
+class RuleOut(BaseModel):
+    rule_id: str
+    version: int
+    name: str
+    triggers: list[str]
+    condition: str
+    severity: str
+    message: str
+    target: str
+    dedupe_window_s: int
+    enabled: bool
+    standard: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> RuleOut:
+        return cls(rule_id=doc["_id"], **{k: v for k, v in doc.items() if k in cls.model_fields})
+
+
+class AlertOut(BaseModel):
+    alert_id: str
+    position: int | None = None
+    rule_id: str
+    rule_version: int
+    severity: str
+    message: str
+    account_id: str | None = None
+    contact_id: str | None = None
+    agent_id: str | None = None
+    target: str
+    status: Literal["open", "acknowledged"] | None = None
+    raised_at: datetime
+    trigger_event_id: str | None = None
+    trigger_type: str | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+
+
+class BacktestBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    rule: RuleBody
+    start: AwareDatetime = Field(alias="from", description="Start of the period (RFC 3339 with offset).")
+    end: AwareDatetime = Field(alias="to", description="End of the period, inclusive.")
+
+
+class BacktestOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    start: datetime = Field(alias="from")
+    end: datetime = Field(alias="to")
+    count: int
+    alerts: list[AlertOut]
+    events_replayed: int
+    triggers_evaluated: int
+    truncated: bool = False

@@ -1,0 +1,112 @@
+"""Delivery of alerts as server-sent events, in stream-position order, none twice, none skipped.
+
+Positions come from a counter (``$inc``), so two writers may make position 6 visible before 5. The
+:class:`StreamHorizon` of each process therefore advances only over contiguous positions; a gap that
+stays open longer than ``gap_timeout_s`` (a writer that died between taking a position and inserting)
+is skipped. Streams deliver alerts up to the horizon and wait for it to move: a local raise wakes it at
+once, alerts raised by other replicas are seen by polling every ``poll_interval_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from .repository import AlertRepository
+
+
+class StreamHorizon:
+    def __init__(self, alerts: AlertRepository, *, poll_interval_s: float, gap_timeout_s: float):
+        self._alerts = alerts
+        self._poll_interval_s = poll_interval_s
+        self._gap_timeout_s = gap_timeout_s
+        self.position = 0
+        self._gap_since: float | None = None
+        self._wake = asyncio.Event()
+        self._moved = asyncio.Event()
+
+    async def start(self) -> None:
+        self.position = await self._alerts.last_position()
+
+    def poke(self) -> None:
+        """An alert was written by this process: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def tick(self) -> None:
+        """One poll (the runtime calls it in a loop): wait for a poke or the poll interval, then advance."""
+        try:
+            await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+        except TimeoutError:
+            pass
+        self._wake.clear()
+        await self.advance()
+
+    async def advance(self) -> None:
+        start = self.position
+        for position in await self._alerts.positions_after(self.position):
+            if position == self.position + 1:
+                self.position = position
+                self._gap_since = None
+                continue
+            now = time.monotonic()
+            self._gap_since = self._gap_since or now
+            if now - self._gap_since < self._gap_timeout_s:
+                break
+            self.position = position  # the missing positions were never written
+            self._gap_since = None
+        if self.position != start:
+            moved, self._moved = self._moved, asyncio.Event()
+            moved.set()
+
+    async def wait_moved(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._moved.wait(), timeout)
+        except TimeoutError:
+            pass
+
+
+def audience(agent_id: str, *, include_supervisor_alerts: bool) -> dict[str, Any]:
+    own = {"agent_id": agent_id, "target": "agent"}
+    return {"$or": [own, {"target": "supervisors"}]} if include_supervisor_alerts else own
+
+
+def format_event(alert: dict[str, Any]) -> str:
+    body = json.dumps(alert, default=_json_default, separators=(",", ":"))
+    return f"id: {alert['position']}\nevent: alert\ndata: {body}\n\n"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+async def alert_events(alerts: AlertRepository, horizon: StreamHorizon, *, audience_filter: dict[str, Any],
+                       after: int | None, keepalive_s: float, max_events: int | None,
+                       max_duration_s: float | None) -> AsyncIterator[str]:
+    """The SSE body: replay after ``after`` (or start at the horizon), then follow; ends only on limits."""
+    position = horizon.position if after is None else after
+    deadline = None if max_duration_s is None else time.monotonic() + max_duration_s
+    sent = 0
+    yield f": stream of alerts after position {position}\nretry: 2000\n\n"
+    while True:
+        batch = await alerts.for_stream(audience_filter, after=position, upto=horizon.position)
+        for alert in batch:
+            yield format_event(alert)
+            position = alert["position"]
+            sent += 1
+            if max_events is not None and sent >= max_events:
+                return
+        if batch:
+            continue
+        remaining = keepalive_s if deadline is None else min(keepalive_s, deadline - time.monotonic())
+        if remaining <= 0:
+            return
+        before = horizon.position
+        await horizon.wait_moved(remaining)
+        if horizon.position == before and (deadline is None or time.monotonic() < deadline):
+            yield ": keep-alive\n\n"
