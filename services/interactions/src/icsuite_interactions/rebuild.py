@@ -38,19 +38,24 @@ class RebuildReport:
 
 
 async def _end_offsets(consumer: AIOKafkaConsumer) -> dict[TopicPartition, int]:
-    partitions = [TopicPartition(TOPIC, p) for p in sorted(consumer.partitions_for_topic(TOPIC) or ())]
-    consumer.assign(partitions)
+    """Every partition of the topic, at its beginning; the end offsets to read up to (empty ones left out)."""
+    for _ in range(100):
+        partitions = list(consumer.assignment())
+        if partitions:
+            break
+        await asyncio.sleep(0.1)  # without a group the consumer assigns itself every partition once it knows them
+    else:
+        raise RuntimeError(f"no partitions of {TOPIC} were assigned")
     await consumer.seek_to_beginning(*partitions)
     return {tp: end for tp, end in (await consumer.end_offsets(partitions)).items() if end > 0}
 
 
 async def _replay(bootstrap: str, timeline: Timeline) -> tuple[int, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
                                 auto_offset_reset="earliest")
     await consumer.start()
     applied = skipped = 0
     try:
-        await consumer.topics()  # load metadata
         remaining = await _end_offsets(consumer)
         while remaining:
             batches = await consumer.getmany(*remaining, timeout_ms=500, max_records=2000)
