@@ -181,3 +181,12 @@ async def alert_stream(agent_id: str, request: Request, principal: AnyStaff,
                           max_events=max_events, max_duration_s=timeout_s)
     return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+# ---- facts --------------------------------------------------------------------------------------------
+@router.get("/accounts/{account_id}/facts", tags=["facts"], summary="The facts of an account as rules see them now")
+async def account_facts(account_id: str, svc: Service, _: AnyStaff) -> dict[str, Any]:
+    facts = await svc.facts_now(account_id)
+    if facts is None:
+        raise NotFound(f"no facts known for account {account_id!r}")
+    return {"account_id": account_id, "facts": facts}

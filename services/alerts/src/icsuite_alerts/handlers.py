@@ -17,7 +17,7 @@ from .domain.evaluation import Match, evaluate
 from .domain.facts import derive_facts, empty_facts
 from .domain.observations import Observation, observe
 from .domain.rules import STANDARD_RULES, Rule, RuleSpec, compile_rule
-from .projection_store import ProjectionStore
+from .projection_store import ProjectionStore, account_from_doc
 from .repository import AlertRepository, RuleRepository
 from .rulecache import RuleCache
 
@@ -121,6 +121,10 @@ class AlertsService:
         compiled = compile_rule(Rule("draft", 0, spec))
         observations = [obs async for obs in self.projections.kept_events(until=end, limit=self.backtest_max_events)]
         return run_backtest(compiled, observations, start=start, end=end)
+
+    async def facts_now(self, account_id: str) -> dict[str, Any] | None:
+        doc = await self.projections.accounts.find_one({"_id": account_id})
+        return None if doc is None else derive_facts(account_from_doc(doc), self.clock())
 
     # ---- alerts -----------------------------------------------------------------------------------
     async def acknowledge(self, alert_id: str, *, by: str) -> dict[str, Any]:
