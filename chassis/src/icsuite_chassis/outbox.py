@@ -51,6 +51,7 @@ class OutboxRelay:
         self._pending: set[tuple[str, Any]] = set()
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: list[asyncio.Task[None]] = []
+        self._doc_locks: dict[tuple[str, Any], list[Any]] = {}  # [lock, users] per document
 
     def kick(self, collection: str, doc_id: Any) -> None:
         """Ask the relay to publish the outbox of one document now (never blocks)."""
@@ -60,7 +61,23 @@ class OutboxRelay:
             self._kicked.put_nowait(ref)
 
     async def flush(self, collection: str, doc_id: Any) -> int:
-        """Publish the outbox of one document in order and pull what was published."""
+        """Publish the outbox of one document in order and pull what was published.
+
+        Flushes of one document run one after the other (a kick during a flush or a sweep waits), so
+        this process never publishes an entry twice or out of order.
+        """
+        ref = (collection, doc_id)
+        entry = self._doc_locks.setdefault(ref, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                return await self._flush_one(collection, doc_id)
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._doc_locks[ref]
+
+    async def _flush_one(self, collection: str, doc_id: Any) -> int:
         async with self._slots:
             doc = await self._db[collection].find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
             entries = (doc or {}).get(OUTBOX_FIELD) or []
