@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from icsuite_contracts.callback_requests_v1 import CallbackRequested
@@ -41,6 +42,7 @@ async def submit_request(deps: Deps, request: CallbackRequest, cause: Envelope |
     if cause is None:
         out.insert(0, envelope(_requested_event(request), id=derive_event_id(request.request_id, "requested"),
                                request_id=request.request_id, cause=None))
+    item = replace(item, version=item.version + 1)  # the insert is the item's first write: version 1
     if not await deps.items.add(item, out):
         return await deps.items.get(request.request_id) or item
     deps.kick(item.callback_id)
