@@ -12,7 +12,7 @@ from icsuite_chassis.problems import NotFound, Unprocessable, problem_response
 
 from .domain.context import Mismatch
 from .domain.normalize import InvalidInput
-from .domain.ranking import CRITERIA, CriteriaError, SearchCriteria, page_after
+from .domain.ranking import CRITERIA, CriteriaError, Position, SearchCriteria, page_after
 from .handlers import DuplicateAccount, IdentityHandlers, UnknownReference
 from .schemas import (
     AccountOut,
@@ -48,20 +48,21 @@ async def search_accounts(_: AnyStaff, handlers: Handlers, phone: Text = None, e
     criteria = SearchCriteria(phone=phone, email=email, account_id=account_id,
                               business_agreement_id=business_agreement_id, name=name, postcode=postcode,
                               street=street)
-    position = _position(decode_cursor(cursor, required_keys=("s", "a", "id")))
+    position = _position(decode_cursor(cursor, required_keys=("t", "s", "a", "id")))
     ranked, docs = await handlers.queries.search(criteria)
     items, last = page_after(ranked, position, limit)
-    next_cursor = encode_cursor({"s": last[0], "a": last[1], "id": last[2]}) if last else None
+    next_cursor = encode_cursor(dict(zip(("t", "s", "a", "id"), last, strict=True))) if last else None
     return Page(items=[search_item(c, docs[c.account_id]) for c in items], next_cursor=next_cursor)
 
 
-def _position(cursor: dict[str, Any] | None) -> tuple[float, int, str] | None:
+def _position(cursor: dict[str, Any] | None) -> Position | None:
     if cursor is None:
         return None
-    s, a, account_id = cursor["s"], cursor["a"], cursor["id"]
-    if not isinstance(s, (int, float)) or isinstance(s, bool) or a not in (0, 1) or not isinstance(account_id, str):
+    t, s, a, account_id = cursor["t"], cursor["s"], cursor["a"], cursor["id"]
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (t, s))
+    if not numbers or a not in (0, 1) or not isinstance(account_id, str):
         raise Unprocessable("the cursor is malformed", slug="invalid-cursor")
-    return (float(s), int(a), account_id)
+    return (int(t), float(s), int(a), account_id)
 
 
 @router.post("/accounts", status_code=201, response_model=AccountOut, summary="Create an account",

@@ -27,6 +27,12 @@ def test_exact_identifiers_rank_before_phone_and_names():
     assert [c.account_id for c in ranked] == ["a-id", "a-ba", "a-phone", "a-exact", "a-premise", "a-name"]
 
 
+def test_an_exact_identifier_outranks_any_combination_of_weaker_criteria():
+    combined = _candidate("combined", "phone", "email", "name_exact")
+    assert combined.score > _candidate("x", "account_id").score
+    assert [c.account_id for c in rank([combined, _candidate("by-id", "account_id")])] == ["by-id", "combined"]
+
+
 def test_matching_several_criteria_ranks_higher_and_a_criterion_counts_once():
     both = _candidate("b", "phone", "name", "phone")
     assert both.score == 600

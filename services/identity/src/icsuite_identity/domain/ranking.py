@@ -1,5 +1,5 @@
 """Search criteria and the ranking of candidates: exact identifiers first, then phone and e-mail,
-then name and address matches; accounts that match several criteria rank above those that match one."""
+then name and address matches; among equally strong matches, accounts that match more criteria first."""
 
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ WEIGHTS = {
     "premise_address": 200,
     "name": 100,
 }
+
+
+Position = tuple[int, float, int, str]
+"""Where a candidate sorts: strongest criterion, total score, active first, account id."""
 
 
 class CriteriaError(ValueError):
@@ -57,8 +61,13 @@ class Candidate:
         self.matched_by.append(criterion)
         self.score += round(WEIGHTS[criterion] * fraction, 3)
 
-    def sort_key(self) -> tuple[float, int, str]:
-        return (-self.score, 0 if self.active else 1, self.account_id)
+    @property
+    def tier(self) -> int:
+        """The weight of the strongest criterion matched: an exact identifier outranks any combination."""
+        return max((WEIGHTS[c] for c in self.matched_by), default=0)
+
+    def sort_key(self) -> Position:
+        return (-self.tier, -self.score, 0 if self.active else 1, self.account_id)
 
 
 def token_fraction(query_tokens: Sequence[str], account_tokens: Iterable[str]) -> float:
@@ -73,8 +82,8 @@ def rank(candidates: Iterable[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=Candidate.sort_key)
 
 
-def page_after(ranked: Sequence[Candidate], position: tuple[float, int, str] | None,
-               limit: int) -> tuple[list[Candidate], tuple[float, int, str] | None]:
+def page_after(ranked: Sequence[Candidate], position: Position | None,
+               limit: int) -> tuple[list[Candidate], Position | None]:
     """The page of ``ranked`` after ``position`` and the position of its last item when more follow."""
     start = 0
     if position is not None:
