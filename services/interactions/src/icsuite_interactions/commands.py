@@ -21,7 +21,7 @@ from .domain import events
 from .domain.attachments import AttachmentMeta
 from .domain.ids import field_key
 from .domain.record import CLOSED, OPEN, Activity, InteractionNotFound, InteractionReadOnly, Note
-from .event_writes import _activity_doc
+from .event_writes import activity_document
 from .handlers import Clock, Kick
 from .repository import INTERACTIONS, InteractionsRepository
 
@@ -81,7 +81,7 @@ class Commands:
         record = await self._open_record(interaction_id)
         note = Note(self.new_id("n"), type, language, text, author, self.clock())
         activity = Activity(self.new_id("act"), "note_added", note.created_at, author, {"note_id": note.note_id})
-        update = {"$push": {"notes": asdict(note), "activities": _activity_doc(activity)},
+        update = {"$push": {"notes": asdict(note), "activities": activity_document(activity)},
                   "$addToSet": {"agent_ids": author}}
         await self._change(interaction_id, update, events.note_added(interaction_id, note, record.get("account_id")))
         return note
@@ -90,7 +90,7 @@ class Commands:
                            at: datetime | None, media_item_id: str | None, agent_id: str) -> Activity:
         record = await self._open_record(interaction_id)
         activity = Activity(self.new_id("act"), kind, at or self.clock(), agent_id, dict(details), media_item_id)
-        update = {"$push": {"activities": _activity_doc(activity)}, "$addToSet": {"agent_ids": agent_id}}
+        update = {"$push": {"activities": activity_document(activity)}, "$addToSet": {"agent_ids": agent_id}}
         await self._change(interaction_id, update,
                            events.activity_recorded(interaction_id, activity, record.get("account_id")))
         return activity
@@ -106,7 +106,7 @@ class Commands:
                             {"attachment_id": attachment_id, "name": name, "media_type": media_type,
                              "size": str(meta.size), "sha256": meta.sha256})
         update = {"$push": {"attachments": {**asdict(meta), "file_id": stored.file_id},
-                            "activities": _activity_doc(activity)},
+                            "activities": activity_document(activity)},
                   "$addToSet": {"agent_ids": agent_id}}
         try:
             await self._change(interaction_id, update,

@@ -119,7 +119,7 @@ def callback_started(envelope: Envelope, now: datetime) -> EventWrite:
                  f"{media}.media_item_id": media_item_id, f"{media}.channel": "phone",
                  f"{media}.direction": "outbound", f"{media}.started_at": event.at},
         "$addToSet": {"agent_ids": event.agent_id, "linked_objects": {"type": "callback", "id": event.callback_id}},
-        "$push": {"activities": _activity_doc(activity)},
+        "$push": {"activities": activity_document(activity)},
     }
     if event.account_id:
         update["$set"]["account_id"] = event.account_id
@@ -137,7 +137,7 @@ def followup_created(envelope: Envelope, now: datetime) -> EventWrite | None:
     activity = Activity(activity_id=derived_id("act", envelope.id), kind="followup_created", at=event.created_at,
                         agent_id=event.created_by, details=_strings(followup_id=event.followup_id,
                                                                     type=event.type, status=event.status))
-    update = {"$push": {"activities": _activity_doc(activity)},
+    update = {"$push": {"activities": activity_document(activity)},
               "$addToSet": {"linked_objects": {"type": "followup", "id": event.followup_id}}}
     recorded = _emit(envelope, "activity", events.activity_recorded(interaction_id, activity, event.account_id))
     return _write(envelope, interaction_id, update, now, (recorded,))
@@ -147,7 +147,7 @@ def _strings(**values: str | None) -> dict[str, str]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def _activity_doc(activity: Activity) -> dict[str, Any]:
+def activity_document(activity: Activity) -> dict[str, Any]:
     return {"activity_id": activity.activity_id, "kind": activity.kind, "at": activity.at,
             "agent_id": activity.agent_id, "details": dict(activity.details),
             "media_item_id": activity.media_item_id}
