@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 import jwt
+import pytest
 from icsuite_chassis.settings import DEVELOPMENT_JWT_SECRET
 
 Route = Callable[[httpx.Request, dict[str, Any], re.Match[str]], httpx.Response]
@@ -45,7 +45,7 @@ class FakeGateways:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        _, _, token = request.headers.get("authorization", "").partition(" ")
         try:
             claims = jwt.decode(token, DEVELOPMENT_JWT_SECRET, algorithms=["HS256"])
         except jwt.InvalidTokenError as exc:

@@ -9,7 +9,6 @@ import httpx
 import jwt
 import pytest
 from icsuite_chassis.settings import DEVELOPMENT_JWT_SECRET
-
 from icsuite_tools.cli import main
 from icsuite_tools.seeding import REASON_PROFILES, seed_reason_profiles
 
@@ -25,7 +24,7 @@ def run(capsys: pytest.CaptureFixture[str], gateways: Any, *argv: str) -> tuple[
 def test_search_prints_a_table_of_candidates(capsys: pytest.CaptureFixture[str], gateways: Any) -> None:
     code, out, _ = run(capsys, gateways, "accounts", "search", "--phone", "+4930123456")
     assert code == 0
-    header, rule, row = out.splitlines()[:3]
+    header, _, row = out.splitlines()[:3]
     assert header.split()[:3] == ["account_id", "name", "kind"]
     assert "acc-100001" in row and "Erika Mustermann" in row
     request = gateways.requests[0]

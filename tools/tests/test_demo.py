@@ -7,7 +7,6 @@ from datetime import date
 
 import pytest
 from icsuite_contracts.cloudevents import from_kafka, to_kafka
-
 from icsuite_tools.demo import FEATURED_ACCOUNT, FEATURED_PHONE, UNKNOWN_PREFIX, demo_dataset
 
 pytestmark = pytest.mark.unit

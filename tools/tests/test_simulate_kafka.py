@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 from icsuite_contracts.cloudevents import from_kafka
-
 from icsuite_tools.cli import main
 from icsuite_tools.simulator import simulate
 
@@ -46,8 +45,10 @@ async def test_published_counts_per_type_equal_the_summary(stack: Any) -> None:
     records = await read_run(stack.kafka_bootstrap, "it-rate", summary.events)
     envelopes = [from_kafka(r.headers, r.value) for r in records]
     assert Counter(e.type for e in envelopes) == summary.per_type
-    assert {e.data.contact_id for e in envelopes if e.topic == "ic.contacts.v1"} == set(summary.contact_ids)  # type: ignore[attr-defined]
-    assert [r.key.decode() for r in records if r.topic == "ic.callback-requests.v1"] == summary.request_ids
+    contacts = {e.key for e in envelopes if e.topic == "ic.contacts.v1"}
+    assert contacts == set(summary.contact_ids)
+    requests = [r.key.decode() for r in records if r.topic == "ic.callback-requests.v1"]
+    assert sorted(requests) == sorted(summary.request_ids)  # each once; partitions interleave
     assert 1.9 <= summary.elapsed_s < 5
 
 

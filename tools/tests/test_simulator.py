@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from icsuite_contracts.cloudevents import Envelope
-
 from icsuite_tools.scenarios import ScenarioGenerator
 from icsuite_tools.simulator import Summary, run_simulation
 
@@ -46,7 +45,7 @@ async def test_summary_counts_equal_what_was_published() -> None:
     assert summary.events == len(publisher.sent) == len(seen)
     contacts = {e.data.contact_id for e in publisher.sent if e.topic == "ic.contacts.v1"}  # type: ignore[attr-defined]
     assert set(summary.contact_ids) == contacts and len(summary.contact_ids) == summary.contacts
-    requests = [e.data.request_id for e in publisher.sent if e.topic == "ic.callback-requests.v1"]  # type: ignore[attr-defined]
+    requests = [e.key for e in publisher.sent if e.topic == "ic.callback-requests.v1"]
     assert summary.request_ids == requests and summary.callbacks == summary.per_kind["callback"]
     assert summary.known + summary.unknown == 300
     assert summary.per_type["ic.contact.started.v1"] == summary.per_type["ic.contact.ended.v1"] == summary.contacts

@@ -35,6 +35,8 @@ def _common(json_only: bool = False) -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="print JSON for scripts instead of a table")
     if json_only:
         return common
+    common.add_argument("--field", metavar="NAME",
+                        help="print only this field of the answer (of each item, for a list)")
     common.add_argument("--base-url", help="the service's gateway (default: IC_<SERVICE>_URL, else "
                                            "http://127.0.0.1:<port of CONTRACT.md>)")
     common.add_argument("--token", help="a bearer token (default: IC_TOKEN, else one minted from "
@@ -74,15 +76,18 @@ def _identity(b: _Builder) -> None:
     search = b.command(accounts, "search", gw.accounts_search,
                        "GET /v1/accounts/search: ranked candidates (identity)", paging=True)
     for flag in ("--phone", "--email", "--name", "--postcode", "--account-id", "--business-agreement-id",
-                 "--street", "--city"):
+                 "--street"):
         search.add_argument(flag)
     b.command(accounts, "show", gw.accounts_show, "GET /v1/accounts/{id}: the account summary (identity)"
               ).add_argument("account_id")
     timeline = b.command(accounts, "timeline", gw.accounts_timeline,
                          "GET /v1/accounts/{id}/interactions: newest first (interactions)", paging=True)
     timeline.add_argument("account_id")
-    for flag in ("--channel", "--agent", "--outcome", "--since", "--until"):
+    for flag in ("--channel", "--agent", "--outcome"):
         timeline.add_argument(flag)
+    timeline.add_argument("--status", choices=["open", "closed"])
+    timeline.add_argument("--since", help="opened at or after (RFC 3339 with offset)")
+    timeline.add_argument("--until", help="opened before (RFC 3339 with offset)")
     contacts = b.group("contacts", "a contact's business object context")
     b.command(contacts, "context", gw.contacts_context,
               "GET /v1/contacts/{id}/context: identification result and candidates (identity)"
@@ -99,7 +104,8 @@ def _interactions(b: _Builder) -> None:
     group = b.group("interactions", "list, show, annotate and complete interaction records")
     listing = b.command(group, "list", gw.interactions_list, "GET /v1/interactions?agent_id=&status=",
                         paging=True)
-    listing.add_argument("--agent")
+    listing.add_argument("--agent", help="the agent (default: the token's --sub)")
+    listing.add_argument("--contact", help="the record of this contact")
     listing.add_argument("--status", choices=["open", "closed"])
     b.command(group, "show", gw.interactions_show, "GET /v1/interactions/{id}").add_argument("interaction_id")
     complete = b.command(group, "complete", gw.interactions_complete, "POST /v1/interactions/{id}/complete")
@@ -138,8 +144,9 @@ def _alerts_followups(b: _Builder) -> None:
     group = b.group("alerts", "raised alerts")
     listing = b.command(group, "list", gw.alerts_list, "GET /v1/alerts?agent_id=&contact_id=&status=",
                         paging=True)
-    listing.add_argument("--agent")
+    listing.add_argument("--agent", help="an agent's alerts (agents see only their own)")
     listing.add_argument("--contact")
+    listing.add_argument("--account")
     listing.add_argument("--status", choices=["open", "acknowledged"])
     b.command(group, "ack", gw.alerts_ack, "POST /v1/alerts/{id}/ack").add_argument("alert_id")
     followups = b.group("followups", "follow-up transactions")
@@ -187,6 +194,7 @@ def _kafka_commands(root: Any) -> None:
     sim.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     sim.add_argument("--run-id", help="id prefix (default: fresh per run, so runs never collide)")
     sim.add_argument("--known-number", action="append", help="a known number (default: the demo numbers)")
+    sim.add_argument("--agent", action="append", help="an agent id to route calls to (default a-1 ... a-20)")
     sim.add_argument("--quiet", action="store_true", help="no progress line")
     sim.set_defaults(handler=simulate_cmd)
 
@@ -220,7 +228,10 @@ def main(argv: Sequence[str] | None = None, *, transport: httpx.BaseTransport | 
         print(output.to_json({"status": exc.status, "url": exc.url, **exc.problem}) if args.json
               else exc.describe(), file=sys.stderr)
         return EXIT_PROBLEM if exc.status is not None else EXIT_UNREACHABLE
-    print(output.to_json(data) if args.json else text)
+    if args.field:
+        print(output.field(data, args.field))
+    else:
+        print(output.to_json(data) if args.json else text)
     return 0
 
 

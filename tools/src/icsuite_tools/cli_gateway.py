@@ -63,10 +63,10 @@ def _paging(args: argparse.Namespace) -> dict[str, Any]:
 def accounts_search(args: argparse.Namespace, ctx: Context) -> Result:
     params = {"phone": args.phone, "email": args.email, "name": args.name, "postcode": args.postcode,
               "account_id": args.account_id, "business_agreement_id": args.business_agreement_id,
-              "street": args.street, "city": args.city}
+              "street": args.street}
     if not any(params.values()):
         raise SystemExit("error: give --phone, --email, --account-id, --business-agreement-id, "
-                         "--name with --postcode, or --street/--postcode/--city")
+                         "--name with --postcode, or --street with --postcode")
     data = _call(ctx, args, "identity", "GET", "/v1/accounts/search", params={**params, **_paging(args)})
     return data, output.page(data, ACCOUNT_COLUMNS)
 
@@ -77,7 +77,7 @@ def accounts_show(args: argparse.Namespace, ctx: Context) -> Result:
 
 
 def accounts_timeline(args: argparse.Namespace, ctx: Context) -> Result:
-    params = {"channel": args.channel, "agent_id": args.agent, "outcome": args.outcome,
+    params = {"channel": args.channel, "agent_id": args.agent, "outcome": args.outcome, "status": args.status,
               "from": args.since, "to": args.until, **_paging(args)}
     data = _call(ctx, args, "interactions", "GET", f"/v1/accounts/{_seg(args.account_id)}/interactions",
                  params=params)
@@ -99,7 +99,7 @@ def contacts_confirm(args: argparse.Namespace, ctx: Context) -> Result:
 
 # --- interactions ---------------------------------------------------------------------------------
 def interactions_list(args: argparse.Namespace, ctx: Context) -> Result:
-    params = {"agent_id": args.agent, "status": args.status, **_paging(args)}
+    params = {"agent_id": args.agent, "contact_id": args.contact, "status": args.status, **_paging(args)}
     data = _call(ctx, args, "interactions", "GET", "/v1/interactions", params=params)
     return data, output.page(data, INTERACTION_COLUMNS)
 
@@ -157,7 +157,8 @@ callbacks_fail = _callback_action("fail", lambda a: {"retain": a.retain, "reason
 
 # --- alerts and follow-ups ------------------------------------------------------------------------
 def alerts_list(args: argparse.Namespace, ctx: Context) -> Result:
-    params = {"agent_id": args.agent, "contact_id": args.contact, "status": args.status, **_paging(args)}
+    params = {"agent_id": args.agent, "contact_id": args.contact, "account_id": args.account,
+              "status": args.status, **_paging(args)}
     data = _call(ctx, args, "alerts", "GET", "/v1/alerts", params=params)
     return data, output.page(data, ALERT_COLUMNS)
 

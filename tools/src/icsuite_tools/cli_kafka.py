@@ -82,14 +82,14 @@ def _progress_printer(tty: bool) -> Any:
 def render_summary(summary: Summary) -> str:
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(summary.per_kind.items()) if k != "callback")
     asked = f"{summary.rate:g}/s" if summary.rate else "max"
+    rate = summary.events_per_s
     lines = [
         f"Simulation {summary.run_id} finished in {summary.elapsed_s:.1f} s",
         f"  contacts   {summary.contacts} ({kinds or 'none'})",
         f"  callbacks  {summary.callbacks}",
         f"  callers    {summary.known} known, {summary.unknown} unknown",
         f"  events     {summary.events} acknowledged, {summary.failed} failed",
-        f"  rate       {summary.achieved_rate:.1f} contacts+callbacks/s (asked {asked}), "
-        f"{summary.events_per_s:.0f} events/s",
+        f"  rate       {summary.achieved_rate:.1f} contacts+callbacks/s (asked {asked}), {rate:.0f} events/s",
         "",
         output.table([{"event type": t, "count": n} for t, n in sorted(summary.per_type.items())]),
     ]
@@ -106,11 +106,11 @@ async def _run_simulation(args: argparse.Namespace) -> Summary:
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGINT, stop.set)
         loop.add_signal_handler(signal.SIGTERM, stop.set)
-    numbers = [n for n in args.known_number] if args.known_number else None
+    numbers = list(args.known_number) if args.known_number else None
     progress = None if args.quiet or args.json else _progress_printer(sys.stderr.isatty())
     return await simulate(args.bootstrap, rate=args.rate, duration_s=args.duration, count=args.count,
                           mix=args.mix, known_numbers=numbers, known_ratio=args.known_ratio, seed=args.seed,
-                          run_id=args.run_id, on_progress=progress, stop=stop)
+                          run_id=args.run_id, agents=args.agent, on_progress=progress, stop=stop)
 
 
 def simulate_cmd(args: argparse.Namespace) -> int:

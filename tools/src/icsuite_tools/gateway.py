@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from icsuite_chassis.auth import mint_token
@@ -79,7 +79,7 @@ class Gateway:
                                     headers={"Authorization": f"Bearer {token}",
                                              "Accept": "application/json, application/problem+json"})
 
-    def __enter__(self) -> Gateway:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -96,3 +96,15 @@ def items_of(data: Any) -> tuple[list[dict[str, Any]], str | None]:
             if isinstance(data.get(key), list):
                 return data[key], data.get("next_cursor")
     return [data] if isinstance(data, dict) else [], None
+
+
+def field(data: Any, name: str) -> str:
+    """One field of an answer, for shell scripts: ``a.b`` reaches into objects; a list gives a line each."""
+    items, _ = items_of(data) if not (isinstance(data, dict) and name.split(".")[0] in data) else ([data], None)
+
+    def pick(obj: Any) -> str:
+        for part in name.split("."):
+            obj = obj.get(part) if isinstance(obj, dict) else None
+        return "" if obj is None else (obj if isinstance(obj, str) else json.dumps(obj, default=str))
+
+    return "\n".join(pick(item) for item in items)

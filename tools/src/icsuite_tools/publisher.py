@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from aiokafka import AIOKafkaProducer
 from icsuite_contracts.cloudevents import Envelope, to_kafka
@@ -25,7 +25,7 @@ class KafkaPublisher:
             client_id=client_id, request_timeout_ms=15000,
         )
 
-    async def __aenter__(self) -> KafkaPublisher:
+    async def __aenter__(self) -> Self:
         await self._producer.start()
         return self
 

@@ -68,7 +68,8 @@ class ScenarioGenerator:
     def __init__(self, *, seed: int = 1, mix: Mapping[str, float] | None = None,
                  known_numbers: Sequence[str] = (), known_emails: Sequence[str] = (),
                  known_ratio: float = 0.7, run_id: str | None = None,
-                 accounts_by_number: Mapping[str, str] | None = None, agents: int = 20) -> None:
+                 accounts_by_number: Mapping[str, str] | None = None,
+                 agents: Sequence[str] | int = 20) -> None:
         if not 0.0 <= known_ratio <= 1.0:
             raise ValueError("known_ratio must be between 0 and 1")
         self.rng = random.Random(seed)
@@ -82,7 +83,9 @@ class ScenarioGenerator:
         self.known_ratio = known_ratio
         self.run_id = run_id or f"s{seed}"
         self.accounts_by_number = dict(accounts_by_number or {})
-        self.agents = [f"a-{n}" for n in range(1, agents + 1)]
+        self.agents = [f"a-{n}" for n in range(1, agents + 1)] if isinstance(agents, int) else list(agents)
+        if not self.agents:
+            raise ValueError("at least one agent is needed")
         self.count = 0
 
     def next(self, now: datetime) -> Scenario:
@@ -129,12 +132,14 @@ class ScenarioGenerator:
             steps.append(("queue", None, queue, rng.randint(5, 240)))
             reason = "abandoned" if rng.random() < 0.05 else rng.choice(["caller_hangup", "agent_hangup"])
         if not self_service and reason != "abandoned":
-            agent, second = rng.sample(self.agents, 2)
+            agent = rng.choice(self.agents)
             steps.append(("agent", agent, queue, rng.randint(45, 420)))
             if rng.random() < 0.25:
                 steps += [("hold", agent, queue, rng.randint(15, 120)),
                           ("agent", agent, queue, rng.randint(20, 180))]
-            if rng.random() < 0.2:
+            others = [a for a in self.agents if a != agent]
+            if rng.random() < 0.2 and others:  # a transfer to a second agent in another queue
+                second = rng.choice(others)
                 target = rng.choice([q for q in QUEUES if q != queue])
                 steps += [("transfer", agent, target, rng.randint(5, 40)),
                           ("agent", second, target, rng.randint(45, 300))]

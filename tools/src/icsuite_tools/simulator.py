@@ -183,6 +183,7 @@ async def simulate(
     known_ratio: float = 0.7,
     seed: int = 1,
     run_id: str | None = None,
+    agents: Sequence[str] | None = None,
     on_published: OnPublished | None = None,
     on_progress: OnProgress | None = None,
     stop: asyncio.Event | None = None,
@@ -194,8 +195,9 @@ async def simulate(
     first, or when ``stop`` is set (at least one of them should be given). ``known_numbers`` and
     ``known_emails`` default to the demo data set's; ``known_ratio`` of the callers use one of them.
     ``run_id`` prefixes every id (``sim-<run_id>-000001``); by default a fresh one per run, so that
-    runs never collide. ``on_published`` is called with every acknowledged envelope,
-    ``on_progress`` about once a second with the running :class:`Summary`.
+    runs never collide. ``agents`` handle the calls (default ``a-1`` to ``a-20``). ``on_published`` is
+    called with every acknowledged envelope, ``on_progress`` about once a second with the running
+    :class:`Summary`.
     """
     dataset = demo.demo_dataset()
     numbers = dataset.known_numbers if known_numbers is None else list(known_numbers)
@@ -204,6 +206,7 @@ async def simulate(
         known_emails=dataset.known_emails if known_emails is None else known_emails,
         known_ratio=known_ratio, run_id=run_id or random_run_id(),
         accounts_by_number={p: a for a, phones in dataset.phones_by_account.items() for p in phones},
+        agents=list(agents) if agents else 20,
     )
     async with KafkaPublisher(bootstrap) as publisher:
         return await run_simulation(publisher, generator, rate=rate, duration_s=duration_s, count=count,
