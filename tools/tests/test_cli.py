@@ -135,3 +135,12 @@ def test_reason_profiles_are_created_only_where_missing(gateways: Any) -> None:
     assert {c for c, r in results.items() if r == "created"} == set(REASON_PROFILES) - {"default", "outage"}
     assert gateways.profiles["outage"] == {"priority": 9}
     assert gateways.profiles["billing_question"] == REASON_PROFILES["billing_question"]
+
+
+def test_field_prints_one_value_per_item_for_scripts(capsys: pytest.CaptureFixture[str], gateways: Any) -> None:
+    code, out, _ = run(capsys, gateways, "callbacks", "claim-next", "--field", "callback_id")
+    assert code == 0 and out == "cb-1\n"
+    code, out, _ = run(capsys, gateways, "accounts", "search", "--phone", "+4930123456", "--field", "account_id")
+    assert code == 0 and out == "acc-100001\n"
+    code, out, _ = run(capsys, gateways, "contacts", "context", "sim-x-000001", "--field", "candidates")
+    assert json.loads(out) == [{"account_id": "acc-100001", "score": 1.0}]

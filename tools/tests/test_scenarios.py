@@ -109,3 +109,10 @@ def test_parse_mix() -> None:
         parse_mix("chat=1")
     with pytest.raises(ValueError):
         parse_mix("call=0")
+
+
+def test_calls_go_to_the_given_agents_only() -> None:
+    calls = generator(mix={"call": 1}, agents=["a-1"]).take(100, NOW)
+    agents = {e.data.agent_id for c in calls for e in c.envelopes[1:-1]} - {None}  # type: ignore[attr-defined]
+    assert agents == {"a-1"}  # and so no transfers: there is no second agent
+    assert not any("transfer" in [e.data.kind for e in c.envelopes[1:-1]] for c in calls)  # type: ignore[attr-defined]

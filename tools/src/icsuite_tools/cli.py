@@ -127,6 +127,8 @@ def _callbacks(b: _Builder) -> None:
     b.command(group, "show", gw.callbacks_show, "GET /v1/callbacks/{id}").add_argument("callback_id")
     b.command(group, "claim-next", gw.callbacks_claim_next,
               "POST /v1/callbacks/claim-next: the most urgent item for the token's agent (--sub)")
+    b.command(group, "claim", gw.callbacks_claim, "POST /v1/callbacks/{id}/claim: this item, for --sub"
+              ).add_argument("callback_id")
     start = b.command(group, "start", gw.callbacks_start, "POST /v1/callbacks/{id}/start")
     start.add_argument("callback_id")
     start.add_argument("--dial", choices=["requested", "account"])

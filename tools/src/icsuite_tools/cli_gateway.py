@@ -150,6 +150,7 @@ def _callback_action(action: str, body_of: Callable[[argparse.Namespace], dict[s
     return handler
 
 
+callbacks_claim = _callback_action("claim", lambda a: None)
 callbacks_start = _callback_action("start", lambda a: {"dial": a.dial})
 callbacks_complete = _callback_action("complete", lambda a: {"outcome": a.outcome})
 callbacks_fail = _callback_action("fail", lambda a: {"retain": a.retain, "reason": a.reason})
