@@ -29,8 +29,8 @@ def project(*observations) -> AccountState:
 
 
 def identified(contact: str, account: str | None = "acc-1", time: datetime = T0, **extra):
-    return obs("ic.identity.contact-identified.v1", time, contact_id=contact, account_id=account,
-               method="auto_number", confirmed=False, **extra)
+    data = {"contact_id": contact, "account_id": account, "method": "auto_number", "confirmed": False, **extra}
+    return obs("ic.identity.contact-identified.v1", time, **data)
 
 
 def test_facts_follow_master_data_versions_callbacks_followups_and_outcomes() -> None:
