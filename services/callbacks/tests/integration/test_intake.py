@@ -33,9 +33,13 @@ async def test_a_web_request_is_accepted_queued_and_announced(kit) -> None:
                                                                          {"campaign": "spring"})
     [queued] = await kit.events({callback_id}, expect=1)
     assert queued["type"] == "queued" and queued["profile"] == "billing_question" and queued["priority"] == 3
+
+
+async def test_a_web_request_without_account_is_published_for_identity(kit) -> None:
+    callback_id = await kit.request(account_id=None)
     requested = await read_topic(kit.stack.kafka_bootstrap, "ic.callback-requests.v1",
                                  lambda r: r.key == callback_id.encode(), expect=1)
-    assert len(requested) == 1  # published for identity and anyone else who follows requests
+    assert len(requested) == 1 and header(requested[0], "ce_type") == "ic.callback.requested.v1"
 
 
 async def test_an_ivr_request_on_the_topic_becomes_one_work_item(kit) -> None:

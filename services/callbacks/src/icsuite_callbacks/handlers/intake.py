@@ -28,8 +28,9 @@ SLOT_GRACE = timedelta(seconds=60)
 async def submit_request(deps: Deps, request: CallbackRequest, cause: Envelope | None = None) -> WorkItem:
     """Create the work item of a request once; a request seen before answers the item it made.
 
-    ``cause`` is the ``ic.callback.requested.v1`` event of the topic path; without it (the gateway) the
-    request is published on the topic too, so that identity can look the caller up.
+    ``cause`` is the ``ic.callback.requested.v1`` event of the topic path. A gateway request without an
+    account is published on that topic too (the web site's own requests are), so that identity can
+    look the caller up; the consumer of the topic then finds the item and does nothing.
     """
     existing = await deps.items.get(request.request_id)
     if existing is not None:
@@ -39,7 +40,7 @@ async def submit_request(deps: Deps, request: CallbackRequest, cause: Envelope |
     item, events = await _routed_item(deps, request, now)
     await _take_slot(deps, item, now)
     out = outgoing(item, events, cause)
-    if cause is None:
+    if cause is None and request.account_id is None:
         out.insert(0, envelope(_requested_event(request), id=derive_event_id(request.request_id, "requested"),
                                request_id=request.request_id, cause=None))
     item = replace(item, version=item.version + 1)  # the insert is the item's first write: version 1
