@@ -1,0 +1,128 @@
+"""Lifecycle rules: who may act, in which state, retain versus release, retry delay, attempts, expiry."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from icsuite_callbacks.domain import SEED_PROFILES, Actor, CallbackRequest, IntakePolicy, NotOwner, WrongState
+from icsuite_callbacks.domain import lifecycle as lc
+from icsuite_callbacks.domain.intake import enter_inbox, new_work_item
+
+pytestmark = [pytest.mark.unit]
+NOW = datetime(2025, 3, 2, 9, 0, tzinfo=UTC)
+ANNA, BEN = Actor("anna"), Actor("ben")
+SUPERVISOR, CHANNEL = Actor("sue", supervisor=True), Actor("web", channel=True)
+
+
+def queued(**routing):
+    request = CallbackRequest(request_id="cbr-1", callback_number="+4930123456", channel="web",
+                              account_id="acc-1", preferred_to=NOW + timedelta(hours=4))
+    item, _ = enter_inbox(new_work_item(request, SEED_PROFILES[0], NOW, IntakePolicy()), NOW)
+    return replace(item, routing=replace(item.routing, **routing)) if routing else item
+
+
+def in_progress(actor=ANNA, **routing):
+    item, _ = lc.claim(queued(**routing), actor, NOW)
+    item, _ = lc.start(item, actor, "requested", NOW)
+    return item
+
+
+def test_claim_puts_it_in_the_agents_inbox_once() -> None:
+    item, [event] = lc.claim(queued(), ANNA, NOW)
+    assert (item.status, item.owner, event.agent_id) == ("claimed", "anna", "anna")
+    assert lc.claim(item, ANNA, NOW) == (item, [])
+    with pytest.raises(WrongState):
+        lc.claim(item, BEN, NOW)
+
+
+def test_an_item_not_yet_workable_or_past_its_window_cannot_be_claimed() -> None:
+    item = queued()
+    with pytest.raises(WrongState, match="before"):
+        lc.claim(replace(item, visible_from=NOW + timedelta(minutes=1)), ANNA, NOW)
+    with pytest.raises(WrongState, match="window has passed"):
+        lc.claim(item, ANNA, item.expires_at)
+
+
+@pytest.mark.parametrize("action", [
+    lambda item, who: lc.start(item, who, "requested", NOW),
+    lambda item, who: lc.fail(item, who, True, None, NOW),
+    lambda item, who: lc.release(item, who, NOW),
+    lambda item, who: lc.complete(item, who, "reached", NOW),
+    lambda item, who: lc.cancel(item, who, None, NOW),
+])
+def test_only_the_owner_or_a_supervisor_acts_on_an_owned_item(action) -> None:
+    claimed, _ = lc.claim(queued(), ANNA, NOW)
+    with pytest.raises(NotOwner):
+        action(claimed, BEN)
+
+
+def test_start_counts_the_attempt_and_dials_the_requested_or_the_accounts_number() -> None:
+    claimed, _ = lc.claim(queued(), ANNA, NOW)
+    started, [event] = lc.start(claimed, ANNA, "account", NOW)
+    assert (started.status, started.attempts, event.attempt) == ("in_progress", 1, 1)
+    assert (event.dial_number, event.dial_source) == ("+4930123456", "requested")  # account's number unknown
+    known = replace(claimed, account_number="+4940999999")
+    assert lc.dial_number(known, "account") == ("+4940999999", "account")
+    assert lc.dial_number(known, "requested") == ("+4930123456", "requested")
+    _, [by_supervisor] = lc.start(claimed, SUPERVISOR, "requested", NOW)
+    assert by_supervisor.agent_id == "sue"
+
+
+def test_retain_keeps_owner_and_inbox_and_waits_the_retry_delay() -> None:
+    item, [failed] = lc.fail(in_progress(retry_delay_s=600), ANNA, True, "no_answer", NOW)
+    assert (item.status, item.owner, item.visible_from) == ("claimed", "anna", NOW + timedelta(minutes=10))
+    assert (failed.retain, failed.final, failed.next_attempt_at) == (True, False, NOW + timedelta(minutes=10))
+    with pytest.raises(WrongState, match="before"):
+        lc.start(item, ANNA, "requested", NOW + timedelta(minutes=9))
+    again, _ = lc.start(item, ANNA, "requested", NOW + timedelta(minutes=10))
+    assert again.attempts == 2
+
+
+def test_release_clears_the_owner_and_announces_the_release() -> None:
+    item, events = lc.fail(in_progress(retry_delay_s=60), ANNA, False, "busy", NOW)
+    assert (item.status, item.owner, item.visible_from) == ("queued", None, NOW + timedelta(seconds=60))
+    assert [e.ce_type for e in events] == ["ic.callback.attempt-failed.v1", "ic.callback.released.v1"]
+    with pytest.raises(WrongState):
+        lc.claim(item, BEN, NOW)
+    claimed, _ = lc.claim(item, BEN, NOW + timedelta(seconds=60))
+    assert claimed.owner == "ben"
+
+
+def test_the_last_permitted_attempt_fails_the_item() -> None:
+    item, [failed] = lc.fail(in_progress(max_attempts=1), ANNA, True, "no_answer", NOW)
+    assert (item.status, failed.final, failed.retain, failed.next_attempt_at) == ("failed", True, False, None)
+    with pytest.raises(WrongState):
+        lc.start(item, ANNA, "requested", NOW)
+
+
+def test_complete_only_after_start() -> None:
+    claimed, _ = lc.claim(queued(), ANNA, NOW)
+    with pytest.raises(WrongState):
+        lc.complete(claimed, ANNA, "reached", NOW)
+    done, [event] = lc.complete(in_progress(), ANNA, "reached", NOW)
+    assert (done.status, done.outcome, event.outcome) == ("completed", "reached", "reached")
+    with pytest.raises(WrongState):
+        lc.complete(done, ANNA, "reached", NOW)
+
+
+def test_cancel_by_channel_supervisor_or_owner_never_twice() -> None:
+    with pytest.raises(NotOwner):
+        lc.cancel(queued(), ANNA, None, NOW)  # an agent cancels only what is in her inbox
+    cancelled, [event] = lc.cancel(queued(), CHANNEL, "customer_called_in", NOW)
+    assert (cancelled.status, event.by, event.reason) == ("cancelled", "web", "customer_called_in")
+    with pytest.raises(WrongState):
+        lc.cancel(cancelled, SUPERVISOR, None, NOW)
+    claimed, _ = lc.claim(queued(), ANNA, NOW)
+    assert lc.cancel(claimed, ANNA, None, NOW)[0].status == "cancelled"
+
+
+def test_expiry_when_the_window_has_passed_but_not_during_a_call() -> None:
+    item = queued()
+    assert lc.expire(item, item.expires_at - timedelta(seconds=1)) == (item, [])
+    expired, [event] = lc.expire(item, item.expires_at)
+    assert expired.status == "expired" and event.ce_type == "ic.callback.expired.v1"
+    calling = in_progress()
+    assert lc.expire(calling, calling.expires_at + timedelta(hours=1)) == (calling, [])
