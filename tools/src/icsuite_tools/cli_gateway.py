@@ -23,8 +23,8 @@ Handler = Callable[[argparse.Namespace, "Context"], Result]
 
 ACCOUNT_COLUMNS = ["account_id", "name", "kind", "score", "rank", "matched_by", "method", "phones", "emails",
                    "address"]
-INTERACTION_COLUMNS = ["interaction_id", "status", "channel", "direction", "agent_id", "started_at",
-                       "outcome", "result", "reason_code", "contact_id"]
+INTERACTION_COLUMNS = ["interaction_id", "status", "channel", "direction", "agent_ids", "agent_id", "opened_at",
+                       "started_at", "outcome", "result", "reason_code", "contact_id"]
 CALLBACK_COLUMNS = ["callback_id", "status", "priority", "reason_code", "callback_number", "account_id",
                     "agent_id", "preferred_from", "preferred_to", "due_at"]
 ALERT_COLUMNS = ["alert_id", "severity", "status", "message", "account_id", "contact_id", "agent_id",

@@ -93,10 +93,12 @@ def render_summary(summary: Summary) -> str:
         "",
         output.table([{"event type": t, "count": n} for t, n in sorted(summary.per_type.items())]),
     ]
+    if summary.contact_ids or summary.request_ids:
+        lines.append("")
     if summary.contact_ids:
-        lines += ["", f"first contacts: {', '.join(summary.contact_ids[:3])}"]
+        lines.append(f"first contacts: {', '.join(summary.contact_ids[:3])}")
     if summary.request_ids:
-        lines += [f"first callback requests: {', '.join(summary.request_ids[:3])}"]
+        lines.append(f"first callback requests: {', '.join(summary.request_ids[:3])}")
     return "\n".join(lines)
 
 
