@@ -27,7 +27,7 @@ RETRY_S = 30.0
 
 def walkthrough_lines(text: str) -> list[str]:
     """The command lines of every block fenced as ``bash`` (``sh`` blocks are for people only)."""
-    blocks = re.findall(r"^```bash\n(.*?)^```", text, flags=re.S | re.M)
+    blocks = re.findall(r"^```bash\n(.*?)^```", text, flags=re.DOTALL | re.MULTILINE)
     return [line.strip() for block in blocks for line in block.splitlines()
             if line.strip() and not line.strip().startswith("#")]
 
