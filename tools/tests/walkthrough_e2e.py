@@ -33,7 +33,8 @@ def walkthrough_lines(text: str) -> list[str]:
 
 
 def run_line(line: str, env: dict[str, str]) -> tuple[int, str]:
-    done = subprocess.run(["bash", "-c", line], env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(["bash", "-c", line], env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
     return done.returncode, done.stdout + done.stderr
 
 
