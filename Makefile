@@ -17,6 +17,7 @@ help:
 	@echo "make demo       load the demo data into a running suite (make up does it unless DEMO=0)"
 	@echo "make simulate RATE=10 DURATION=60   publish simulated contact traffic to a running suite"
 	@echo "make schemas    regenerate the JSON Schema snapshots of the event contracts"
+	@echo "make bench     run the benchmarks on a local stack (BENCH_FULL=1: identification at 1M accounts); see bench/README.md"
 	@echo "make down       stop a stack left running by 'python -m icsuite_devstack up'"
 
 install:
@@ -52,3 +53,9 @@ token: install
 
 schemas: install
 	$(RUN) python -m icsuite_contracts.schemas write
+
+BENCH_FULL ?= 0
+BENCH_ARGS ?=
+
+bench: stack-install
+	BENCH_FULL=$(BENCH_FULL) $(RUN) python -m bench $(BENCH_ARGS)

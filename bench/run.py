@@ -52,9 +52,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def settings(args: argparse.Namespace) -> dict[str, Any]:
     quick = args.quick
     return {
-        "backlog": args.backlog or (600 if quick else 20_000),
+        "backlog": args.backlog or (600 if quick else 15_000),
         "rates": args.rates if args.rates is not None else ([100.0] if quick else [100.0, 300.0]),
-        "duration": args.duration or (3.0 if quick else 15.0),
+        "duration": args.duration or (3.0 if quick else 12.0),
         "accounts": args.accounts or ([2_000] if quick else [100_000, 1_000_000] if args.full else [100_000]),
         "lookups": args.lookups or (100 if quick else 2000),
         "agents": args.agents or ([10] if quick else [10, 50, 200]),
