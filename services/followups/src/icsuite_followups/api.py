@@ -63,9 +63,10 @@ def domain_problem(exc: DomainError) -> Problem:
         case InvalidTransition():
             return Problem(str(exc), status=409, title="Conflict", slug="invalid-status-transition",
                            status_now=exc.current, requested=exc.requested, allowed=exc.allowed)
-        case FollowupFinished() | NotesHistoryFull():
-            return Problem(str(exc), status=409, title="Conflict", slug="followup-read-only"
-                           if isinstance(exc, FollowupFinished) else "notes-history-full")
+        case FollowupFinished():
+            return Problem(str(exc), status=409, title="Conflict", slug="followup-finished")
+        case NotesHistoryFull():
+            return Problem(str(exc), status=409, title="Conflict", slug="notes-history-full", limit=exc.limit)
     return Unprocessable(str(exc))
 
 

@@ -11,6 +11,8 @@ from typing import Any
 from icsuite_chassis.problems import Conflict, NotFound
 
 from .domain import (
+    ACTIVE_STATUSES,
+    DATE_FIELDS,
     DEFAULT_COPY_RULES,
     DEFAULT_FOLLOWUP_TYPES,
     MAX_NOTES,
@@ -22,12 +24,10 @@ from .domain import (
     NoteDraft,
     NotesHistoryFull,
     SourceSnapshot,
-    ACTIVE_STATUSES,
-    DATE_FIELDS,
     append_note,
-    filter_notes,
     change_followup,
     create_followup,
+    filter_notes,
 )
 from .documents import copy_rules_from_doc, copy_rules_to_doc, type_rules_from_doc, type_rules_to_doc
 from .events import envelopes_for

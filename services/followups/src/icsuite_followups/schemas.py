@@ -84,9 +84,12 @@ class FollowupIn(_Body):
 
 
 class FollowupPatch(_StrictBody):
-    """Fields to change; ``null`` clears a date, the owner, the reason or the contact person."""
+    """Fields to change; ``null`` clears a date, a business partner, the owner or the reason."""
 
     status: Status | None = None
+    account_id: Id | None = None
+    business_agreement_id: Id | None = None
+    premise_id: Id | None = None
     planned_start: AwareDatetime | None = None
     planned_end: AwareDatetime | None = None
     due_at: AwareDatetime | None = None

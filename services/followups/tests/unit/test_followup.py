@@ -129,3 +129,11 @@ def test_planned_means_active_and_scheduled() -> None:
     assert not is_planned(unscheduled) and is_planned(scheduled)
     cancelled, _ = change_followup(scheduled, {"status": "cancelled"}, by="a", now=NOW)
     assert not is_planned(cancelled)
+
+
+def test_the_business_partners_can_be_maintained() -> None:
+    followup, _ = _create(_cmd())
+    changed, events = change_followup(followup, {"account_id": "acc-2", "business_agreement_id": None,
+                                                 "contact_person_id": "acc-3"}, by="a", now=NOW)
+    assert (changed.account_id, changed.parties["contact_person_id"]) == ("acc-2", "acc-3")
+    assert events == [FieldsChanged(("account_id", "contact_person_id"), NOW, "a")]  # the agreement was empty

@@ -1,5 +1,7 @@
 """The follow-up domain: pure and synchronous; time and ids are passed in."""
 
+from types import ModuleType as _ModuleType
+
 from .copying import CopyResult, SourceNote, SourceSnapshot, copy_from_source
 from .customizing import (
     CHANNELS,
@@ -57,4 +59,5 @@ from .notes import (
     normalize_language,
 )
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [name for name, value in dict(globals()).items()
+           if not name.startswith("_") and not isinstance(value, _ModuleType)]

@@ -25,7 +25,7 @@ DEFAULT_PRIORITY = 5
 PARTY_FIELDS = ("account_id", "business_agreement_id", "premise_id", "contact_person_id", "reason_code",
                 "owner_id")
 DATE_FIELDS = ("planned_start", "planned_end", "due_at")
-PATCHABLE_FIELDS = ("status", "priority", "owner_id", "reason_code", "contact_person_id", *DATE_FIELDS)
+PATCHABLE_FIELDS = ("status", "priority", *PARTY_FIELDS, *DATE_FIELDS)
 
 
 @dataclass(frozen=True)
