@@ -1,14 +1,14 @@
 """Automatic identification of contacts and of callback callers, from the event to the emitted event."""
 
+import asyncio
 import json
+from datetime import UTC, datetime
 
 import pytest
 from icsuite_chassis.testing import eventually, header, read_topic, unique
 from icsuite_contracts.callback_requests_v1 import CallbackRequested
 from icsuite_contracts.cloudevents import new_envelope
 from icsuite_contracts.contacts_v1 import ContactStarted
-
-from datetime import UTC, datetime
 
 pytestmark = pytest.mark.integration
 IDENTITY_TOPIC = "ic.identity.v1"
@@ -106,3 +106,22 @@ async def test_a_callback_caller_is_identified_by_the_callback_number(identity, 
     [(_, data, _)] = await identity_events(identity, shared, expect=1)
     assert data["account_id"] is None and sorted(data["candidates"]) == accounts["twins"]
     assert await identity.db.caller_lookups.find_one({"_id": named}) is None  # the customer named the account
+
+
+async def test_an_agent_confirmation_is_not_overridden_by_a_late_automatic_identification(identity, phones,
+                                                                                          accounts):
+    contact_id = unique("ct")
+    confirmed = await identity.client.put(f"/v1/contacts/{contact_id}/context", headers=identity.agent,
+                                          json={"account_id": accounts["twins"][0]})
+    assert confirmed.status_code == 200
+    await identity.publish(contact_started(contact_id, phones["single"][0]))
+
+    async def automatic_stored():
+        ctx = await context(identity, contact_id)
+        return ctx if ctx["identification"] else None
+    ctx = await eventually(automatic_stored)
+    assert ctx["identification"]["account_id"] == accounts["single"]
+    assert (ctx["account_id"], ctx["confirmed"]) == (accounts["twins"][0], True)  # the agent's choice stands
+    await asyncio.sleep(1.0)
+    events = await identity_events(identity, contact_id, expect=1)
+    assert [(d["confirmed"], d["account_id"]) for _, d, _ in events] == [(True, accounts["twins"][0])]
