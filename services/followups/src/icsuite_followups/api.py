@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
-from icsuite_chassis.auth import Admin, AnyStaff
+from icsuite_chassis.auth import Admin, AnyStaff, Principal
 from icsuite_chassis.pagination import CursorParam, Limit, decode_cursor, encode_cursor
 from icsuite_chassis.problems import NotFound, Problem, Unprocessable, problem_response
 from icsuite_contracts.followups_v1 import FollowupNoteType, SourceType
@@ -45,7 +45,14 @@ def _service(request: Request) -> FollowupService:
     return request.app.state.service  # type: ignore[no-any-return]
 
 
+def _staff(principal: AnyStaff) -> Principal:
+    if len(principal.sub) > 128:
+        raise Unprocessable("the token's sub is longer than 128 characters", slug="invalid-subject")
+    return principal
+
+
 Service = Annotated[FollowupService, Depends(_service)]
+Staff = Annotated[Principal, Depends(_staff)]
 CorrelationId = Annotated[str | None, Header(alias="X-Correlation-ID", max_length=128)]
 AccountListStatus = Literal["planned", "open", "in_process", "completed", "cancelled"]
 
@@ -106,7 +113,7 @@ async def put_copy_rules(body: CopyRulesIn, service: Service, admin: Admin) -> d
 @router.post("/followups", status_code=201, response_model=FollowupOut, tags=["followups"],
              responses={422: {"description": "invalid, or the type is not permitted (names the rule)"}})
 async def create_followup(body: FollowupIn, response: Response, request: Request, service: Service,
-                          agent: AnyStaff, correlation_id: CorrelationId = None) -> FollowupOut:
+                          agent: Staff, correlation_id: CorrelationId = None) -> FollowupOut:
     command = rep.new_followup(body, default_language=request.app.state.default_note_language)
     followup = await service.create(command, source_data=rep.source_data(body), author=agent.sub,
                                     correlation_id=correlation_id)
@@ -121,7 +128,7 @@ async def get_followup(followup_id: str, service: Service, _: AnyStaff) -> Follo
 
 @router.patch("/followups/{followup_id}", response_model=FollowupOut, tags=["followups"],
               responses={409: {"description": "not a valid status transition, or the follow-up is finished"}})
-async def patch_followup(followup_id: str, body: FollowupPatch, service: Service, agent: AnyStaff) -> FollowupOut:
+async def patch_followup(followup_id: str, body: FollowupPatch, service: Service, agent: Staff) -> FollowupOut:
     changes = body.model_dump(exclude_unset=True)
     if changes.get("status", "") is None or ("priority" in changes and changes["priority"] is None):
         raise Unprocessable("status and priority cannot be null", slug="validation-error")
@@ -130,7 +137,7 @@ async def patch_followup(followup_id: str, body: FollowupPatch, service: Service
 
 @router.post("/followups/{followup_id}/notes", status_code=201, response_model=NoteOut, tags=["notes"])
 async def add_note(followup_id: str, body: NoteIn, response: Response, service: Service,
-                   agent: AnyStaff) -> NoteOut:
+                   agent: Staff) -> NoteOut:
     note = await service.add_note(followup_id, rep.note_draft(body), author=agent.sub)
     response.headers["Location"] = f"/v1/followups/{followup_id}/notes/{note.note_id}"
     return rep.note_out(note)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from icsuite_contracts.base import Code, Id, InteractionChannel
 from icsuite_contracts.followups_v1 import FollowupNoteType, FollowupType, SourceType
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from .domain import MAX_NOTE_CHARS, MAX_NOTES
 
@@ -17,6 +17,18 @@ CopyableField = Literal["account_id", "business_agreement_id", "premise_id", "re
 LanguageText = Annotated[str, Field(min_length=1, max_length=35, description="A BCP 47 language tag.",
                                     examples=["de-AT"])]
 NoteBody = Annotated[str, Field(min_length=1, max_length=MAX_NOTE_CHARS, description="The note's text.")]
+
+
+def _storable(value: datetime) -> datetime:
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range") from None
+    return value
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_storable),
+                   Field(description="RFC 3339 with an offset.", examples=["2025-03-04T09:00:00+01:00"])]
 Priority = Annotated[StrictInt, Field(ge=0, le=9, description="0 to 9; higher is more urgent.", examples=[3])]
 
 
@@ -51,7 +63,7 @@ class SourceNoteIn(_Body):
     language: LanguageText
     text: NoteBody
     author: Id
-    created_at: AwareDatetime
+    created_at: Moment
 
 
 class SourceDataIn(_Body):
@@ -72,9 +84,9 @@ class FollowupIn(_Body):
     business_agreement_id: Id | None = None
     premise_id: Id | None = None
     contact_person_id: Id | None = None
-    planned_start: AwareDatetime | None = None
-    planned_end: AwareDatetime | None = None
-    due_at: AwareDatetime | None = None
+    planned_start: Moment | None = None
+    planned_end: Moment | None = None
+    due_at: Moment | None = None
     reason_code: Code | None = None
     priority: Priority | None = None
     owner_id: Id | None = None
@@ -90,9 +102,9 @@ class FollowupPatch(_StrictBody):
     account_id: Id | None = None
     business_agreement_id: Id | None = None
     premise_id: Id | None = None
-    planned_start: AwareDatetime | None = None
-    planned_end: AwareDatetime | None = None
-    due_at: AwareDatetime | None = None
+    planned_start: Moment | None = None
+    planned_end: Moment | None = None
+    due_at: Moment | None = None
     priority: Priority | None = None
     owner_id: Id | None = None
     reason_code: Code | None = None

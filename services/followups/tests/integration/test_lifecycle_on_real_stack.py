@@ -90,6 +90,7 @@ async def test_an_end_before_its_start_is_refused(client) -> None:
     {"priority": True},
     {"due_at": "2025-03-05T17:00:00"},
     {"due_at": "tomorrow"},
+    {"due_at": "9999-12-31T23:59:59-14:00"},
     {"notes": [{"type": "note", "language": "english", "text": "x"}]},
     {"notes": [{"type": "note", "language": "en", "text": "x" * 40_000}]},
     {"scratch_pad": {"text": "x", "note_type": "gossip"}},
@@ -108,6 +109,7 @@ async def test_unknown_ids_roles_and_malformed_bodies(client) -> None:
     assert (await client.patch("/v1/followups/fu-unknown", headers=AGENT, json={"priority": 1})).status_code == 404
     assert (await client.post("/v1/followups", json=_body())).status_code == 401
     assert (await client.post("/v1/followups", json=_body(), headers=bearer("ch-1", "channel"))).status_code == 403
+    assert (await client.post("/v1/followups", json=_body(), headers=bearer("a" * 129, "agent"))).status_code == 422
     raw = await client.post("/v1/followups", content=b"{not json", headers={**AGENT, "content-type": "application/json"})
     assert raw.status_code == 422
     assert (await client.post("/v1/followups", json=[1, 2], headers=AGENT)).status_code == 422
