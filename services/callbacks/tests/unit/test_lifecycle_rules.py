@@ -126,3 +126,9 @@ def test_expiry_when_the_window_has_passed_but_not_during_a_call() -> None:
     assert expired.status == "expired" and event.ce_type == "ic.callback.expired.v1"
     calling = in_progress()
     assert lc.expire(calling, calling.expires_at + timedelta(hours=1)) == (calling, [])
+
+
+def test_a_claimed_item_can_fail_before_its_call_was_started_and_that_counts_as_an_attempt() -> None:
+    claimed, _ = lc.claim(queued(), ANNA, NOW)
+    released, [failed, _released] = lc.fail(claimed, ANNA, False, "line busy", NOW)
+    assert (released.status, released.owner, released.attempts, failed.attempt) == ("queued", None, 1, 1)

@@ -76,9 +76,15 @@ def start(item: WorkItem, actor: Actor, dial: DialChoice, now: datetime) -> Deci
 
 
 def fail(item: WorkItem, actor: Actor, retain: bool, reason: str | None, now: datetime) -> Decision:
-    """A failed attempt: kept in the agent's inbox or released, retried after the delay, or closed as failed."""
+    """A failed attempt: kept in the agent's inbox or released, retried after the delay, or closed as failed.
+
+    An attempt that failed before the call was started (a claimed item: the line was busy, the number
+    unreachable) counts as an attempt too.
+    """
     check_actor(item, actor)
-    _require(item, "in_progress", action="record a failed attempt of")
+    _require(item, "claimed", "in_progress", action="record a failed attempt of")
+    if item.status == "claimed":
+        item = replace(item, attempts=item.attempts + 1)
     final = item.attempts >= item.routing.max_attempts
     next_at = None if final else now + timedelta(seconds=item.routing.retry_delay_s)
     if final:
