@@ -45,7 +45,7 @@ async def search_accounts(_: AnyStaff, handlers: Handlers, phone: Text = None, e
                           account_id: Text = None, business_agreement_id: Text = None, name: Text = None,
                           postcode: Annotated[str | None, Query(min_length=1, max_length=16)] = None,
                           street: Text = None, limit: Limit = 20, cursor: CursorParam = None) -> Page[SearchItem]:
-    criteria = SearchCriteria(phone=phone, email=email, account_id=account_id,
+    criteria = SearchCriteria(phone=_plus_restored(phone), email=_plus_restored(email), account_id=account_id,
                               business_agreement_id=business_agreement_id, name=name, postcode=postcode,
                               street=street)
     position = _position(decode_cursor(cursor, required_keys=("t", "s", "a", "id")))
@@ -53,6 +53,17 @@ async def search_accounts(_: AnyStaff, handlers: Handlers, phone: Text = None, e
     items, last = page_after(ranked, position, limit)
     next_cursor = encode_cursor(dict(zip(("t", "s", "a", "id"), last, strict=True))) if last else None
     return Page(items=[search_item(c, docs[c.account_id]) for c in items], next_cursor=next_cursor)
+
+
+def _plus_restored(value: str | None) -> str | None:
+    """A ``+`` left unencoded in a query string arrives as a space (``?phone=+4930...``): put it back.
+    Neither a phone number's leading character nor an e-mail address can be a space."""
+    if value is None:
+        return None
+    text = value.strip()
+    if value.startswith(" ") and text[:1].isdigit():
+        return "+" + text
+    return text.replace(" ", "+") if "@" in text else value
 
 
 def _position(cursor: dict[str, Any] | None) -> Position | None:

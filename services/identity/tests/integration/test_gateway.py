@@ -114,6 +114,9 @@ async def test_search_ranks_exact_identifiers_first_and_pages(identity, family):
     assert [(i["account_id"], i["matched_by"]) for i in second.json()["items"]] == [
         (family["acc"], ["phone", "email"])]
     assert second.json()["next_cursor"] is None
+    unencoded_plus = await identity.client.get(f"/v1/accounts/search?phone={family['phone'][0]}",
+                                               headers=identity.agent)  # "+" arrives as a space
+    assert [i["account_id"] for i in unencoded_plus.json()["items"]] == [family["acc"]]
     by_agreement = await identity.client.get("/v1/accounts/search", headers=identity.agent,
                                              params={"business_agreement_id": family["ba"]})
     assert [i["account_id"] for i in by_agreement.json()["items"]] == [family["acc"]]
