@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -133,7 +133,11 @@ async def test_a_web_callback_from_request_to_completion(suite) -> None:
         assert (await client.post(f"{item_url}/start", headers=as_second, json={})).status_code == 403
         r = await client.post(f"{item_url}/fail", headers=as_first, json={"retain": False, "reason": "no answer"})
         assert r.status_code == 200, r.text
-        await poll_json(client, item_url, as_second, lambda b: b["status"] == "queued", timeout=30)
+        released = await poll_json(client, item_url, as_second, lambda b: b["status"] == "queued", timeout=30)
+        assert released["agent_id"] is None and released["attempts"] == 1
+        # invisible until the profile's retry delay has passed, then the second agent claims it
+        visible_from = datetime.fromisoformat(released["visible_from"])
+        await asyncio.sleep(max(0.0, (visible_from - now()).total_seconds()) + 0.2)
         r = await client.post(f"{item_url}/claim", headers=as_second)
         assert r.status_code == 200 and r.json()["agent_id"] == second, r.text
         r = await client.post(f"{item_url}/start", headers=as_second, json={"dial": "requested"})
