@@ -58,19 +58,17 @@ class AlertsService:
     # ---- consumed events ---------------------------------------------------------------------------
     async def on_event(self, envelope: Envelope) -> None:
         obs = observation_of(envelope)
-        await self.projections.keep_event(obs)
         contact = await self.projections.update_contact(obs)
         account_id, agent_id = resolve(obs, contact)
         rules = self.cache.book.rules_for(obs.type)
         facts = empty_facts()
         if account_id is not None:
             facts = derive_facts(await self.projections.update_account(account_id, obs), obs.time)
-        if not rules:
-            return
         for match in evaluate(rules, event=obs.activation_event(), facts=facts, event_id=obs.event_id,
                               event_type=obs.type, time=obs.time, account_id=account_id,
                               contact_id=obs.contact_id, agent_id=agent_id):
             await self.raise_alert(match, envelope)
+        await self.projections.keep_event(obs)  # last: a kept event has had all its effects
 
     async def raise_alert(self, match: Match, cause: Envelope) -> bool:
         if not await self.alerts.claim_dedupe(match) or await self.alerts.exists(match.alert_id):

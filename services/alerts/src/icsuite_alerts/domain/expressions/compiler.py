@@ -18,7 +18,7 @@ from .calls import CallCompiler
 from .errors import EVAL_ERRORS, CompileError, Position, position_at
 from .limits import check_limits
 from .literals import literal_node
-from .nodes import NUMBER_TYPES, Activation, Node, Symbols, constant, fold
+from .nodes import NUMBER_TYPES, Activation, Node, Symbols, arithmetic_type, constant, fold, numeric_against_constant
 
 _PASS_THROUGH = frozenset({"expr", "conditionalor", "conditionaland", "relation", "addition",
                            "multiplication", "unary", "member", "primary"})
@@ -176,7 +176,7 @@ class _Compiler:
         self.check_relation(name, left, right, right_tree)
         fast = _FAST_NUMERIC.get(name)
         if fast is not None and right.is_const and right.type in NUMBER_TYPES:
-            node = Node(_numeric_against_constant(left.fn, fast, right.const), "bool")
+            node = Node(numeric_against_constant(left.fn, fast, right.const), "bool")
         else:
             fn, lf, rf = _RELATIONS[name], left.fn, right.fn
             node = Node(lambda env: fn(lf(env), rf(env)), "bool")
@@ -198,7 +198,7 @@ class _Compiler:
 
     def _arithmetic_node(self, op_tree: lark.Tree, left: Node, right: Node, right_tree: Any) -> Node:
         fn, lf, rf = _ARITHMETIC[op_tree.data], left.fn, right.fn
-        result = _arithmetic_type(op_tree.data, left.type, right.type)
+        result = arithmetic_type(op_tree.data, left.type, right.type)
         if result is None:
             symbol = {"addition_add": "+", "addition_sub": "-", "multiplication_mul": "*",
                       "multiplication_div": "/", "multiplication_mod": "%"}[op_tree.data]
@@ -278,28 +278,6 @@ class _Compiler:
         pairs = tuple((parts[i].fn, parts[i + 1].fn) for i in range(0, len(parts), 2))
         node = Node(lambda env: {k(env): v(env) for k, v in pairs}, "map")
         return fold(node, *parts, position=self.position(tree)) if parts else constant({}, "map")
-
-
-def _numeric_against_constant(left: Any, compare: Any, bound: Any) -> Any:
-    def relation(env: Activation) -> bool:
-        value = left(env)
-        if type(value) is int or type(value) is float:
-            return compare(value, bound)
-        raise ops.EvalError(f"no ordering between {ops.type_name(value)} and a number")
-
-    return relation
-
-
-def _arithmetic_type(op: str, left: str, right: str) -> str | None:
-    if "dyn" in (left, right):
-        return "dyn"
-    if left in NUMBER_TYPES and right in NUMBER_TYPES:
-        if op == "multiplication_mod":
-            return "int" if left == right == "int" else None
-        return "int" if left == right == "int" else "double"
-    if op == "addition_add" and left == right and left in ("string", "list"):
-        return left
-    return None
 
 
 def _root_name(tree: Any) -> str | None:

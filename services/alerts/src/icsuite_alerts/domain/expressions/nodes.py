@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import EVAL_ERRORS, CompileError, Position
+from .errors import EVAL_ERRORS, CompileError, EvalError, Position
+from .ops import type_name
 
 Activation = Mapping[str, Any]
 Fn = Callable[[Activation], Any]
@@ -49,3 +50,25 @@ class Symbols:
     event_fields: frozenset[str] | None
     fact_types: Mapping[str, str]
     roots: tuple[str, ...] = ("event", "facts")
+
+
+def numeric_against_constant(left: Any, compare: Any, bound: Any) -> Any:
+    def relation(env: Activation) -> bool:
+        value = left(env)
+        if type(value) is int or type(value) is float:
+            return compare(value, bound)
+        raise EvalError(f"no ordering between {type_name(value)} and a number")
+
+    return relation
+
+
+def arithmetic_type(op: str, left: str, right: str) -> str | None:
+    if "dyn" in (left, right):
+        return "dyn"
+    if left in NUMBER_TYPES and right in NUMBER_TYPES:
+        if op == "multiplication_mod":
+            return "int" if left == right == "int" else None
+        return "int" if left == right == "int" else "double"
+    if op == "addition_add" and left == right and left in ("string", "list"):
+        return left
+    return None
