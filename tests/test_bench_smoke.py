@@ -1,0 +1,41 @@
+"""Smoke test of the benchmark harness with a tiny size: the bare pipeline drains, nothing is lost or doubled,
+and the report renders. It asserts no speed; `make bench` measures (see bench/README.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the bench package lives at the repository root
+from bench.ingest import PARTITIONS, BarePipeline, Producer, contact_events, drain_rate, verify  # noqa: E402
+from bench.report import markdown  # noqa: E402
+from icsuite_chassis.testing import unique  # noqa: E402
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.timeout(60)]
+
+
+async def test_bare_pipeline_drains_a_tiny_backlog_without_loss(stack, mongo_client, tmp_path: Path) -> None:
+    topic = unique("bench.smoke.")
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap)
+    await admin.start()
+    bare = BarePipeline(stack.env(), tmp_path, topic)
+    try:
+        await admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
+        events = contact_events(120, seed=3)
+        async with Producer(stack.kafka_bootstrap) as producer:
+            assert await producer.flood(events, topic) > 0
+        bare.start()
+        drained = await drain_rate(admin, bare.group, topic, 0, len(events), bare.process.pid, timeout=40)
+        assert drained.get("events_per_s") is not None, drained
+        checked = await verify(mongo_client[bare.database]["interactions"], events)
+        assert checked["lost"] == 0 and checked["duplicated"] == 0, checked
+    finally:
+        bare.stop()
+        await admin.close()
+    table = markdown({"machine": {"cpus": 2}, "ingest": {
+        "backlog_events": len(events), "suite_drain": {"events_per_s": None}, "bare_drain": drained | checked,
+        "ratio": None, "rates": []}})
+    assert "| Ingest: lost / duplicated effects" in table
