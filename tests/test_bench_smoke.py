@@ -3,6 +3,7 @@ and the report renders. It asserts no speed; `make bench` measures (see bench/RE
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the bench package lives at the repository root
 from bench.ingest import PARTITIONS, BarePipeline, Producer, contact_events, drain_rate, verify  # noqa: E402
 from bench.report import markdown  # noqa: E402
-from icsuite_chassis.testing import unique  # noqa: E402
+from bench.common import unique  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -24,12 +25,13 @@ async def test_bare_pipeline_drains_a_tiny_backlog_without_loss(stack, mongo_cli
     bare = BarePipeline(stack.env(), tmp_path, topic)
     try:
         await admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
+        await asyncio.sleep(1)  # let the new topic reach the metadata of every client
         events = contact_events(120, seed=3)
         async with Producer(stack.kafka_bootstrap) as producer:
             assert await producer.flood(events, topic) > 0
         bare.start()
         drained = await drain_rate(admin, bare.group, topic, 0, len(events), bare.process.pid, timeout=40)
-        assert drained.get("events_per_s") is not None, drained
+        assert "timeout_s" not in drained, drained  # every event committed (a tiny backlog may fit one batch)
         checked = await verify(mongo_client[bare.database]["interactions"], events)
         assert checked["lost"] == 0 and checked["duplicated"] == 0, checked
     finally:
