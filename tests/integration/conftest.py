@@ -25,6 +25,8 @@ class Suite:
     kafka_bootstrap: str
     mongodb_uri: str
     prefix: str = ""
+    databases: str = ""
+    stack: object = None
     jwt_secret: str = JWT_SECRET
     restarts: dict[str, int] = field(default_factory=dict)
 
@@ -33,6 +35,9 @@ class Suite:
 
     def kill(self, service: str) -> None:
         self.processes[service].kill()
+
+    def database(self, service: str) -> str:
+        return f"{self.databases}_{service}"
 
     def start(self, service: str, timeout: float = 60.0) -> None:
         process = self.processes[service]
@@ -69,7 +74,7 @@ def suite(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
                                               log_path=Path(logs) / f"{service}.log")
         for service in SERVICES
     }
-    running = Suite(ports, processes, stack.kafka_bootstrap, stack.mongodb_uri, prefix=f"{prefix}.")
+    running = Suite(ports, processes, stack.kafka_bootstrap, stack.mongodb_uri, prefix=f"{prefix}.", databases=prefix, stack=stack)
     try:
         for process in processes.values():
             process.start()
@@ -80,3 +85,19 @@ def suite(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
         for process in processes.values():
             if process.is_running:
                 process.terminate()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    from e2e_report import REPORT
+
+    if not REPORT:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("interaction-center suite: end-to-end summary")
+    for key, value in REPORT.items():
+        if isinstance(value, dict):
+            write(f"{key}:")
+            for inner, figure in value.items():
+                write(f"    {inner:40} {figure}")
+        else:
+            write(f"{key:44} {value}")

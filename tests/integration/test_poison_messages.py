@@ -16,6 +16,8 @@ from icsuite_contracts.cloudevents import new_envelope, to_kafka
 from icsuite_contracts.registry import TOPICS
 from icsuite_contracts.testing import sample_event
 
+from e2e_report import REPORT
+
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 POISON = ("not_json", "invalid_model", "unknown_type", "too_large")
 SERVICES = ("identity", "interactions", "callbacks", "followups", "alerts")
@@ -92,6 +94,8 @@ async def test_poison_on_every_topic_is_dead_lettered_and_consumers_move_on(suit
         for topic_name, group, n in rows:
             print(f"  {topic_name:28} {group:50} {n}")
         assert rows
+        REPORT["DLQ entries per topic (poison test)"] = {
+            t: sum(n for topic, _, n in rows if topic == t) for t in dict.fromkeys(r[0] for r in rows)}
     finally:
         await producer.stop()
         await admin.close()

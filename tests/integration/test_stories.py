@@ -14,10 +14,10 @@ from icsuite_chassis.testing import publish_envelopes, unique
 from icsuite_contracts.cloudevents import new_envelope
 from icsuite_contracts.contacts_v1 import ContactEnded, ContactSegmentRecorded, ContactStarted
 
+from e2e_report import REPORT
 from e2e_steps import headers, now, poll_json, replicate_customer
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
-stories_passed: list[str] = []
 
 
 async def _read_alerts(client, suite, agent: str, hdrs, expect: int, timeout: float = 30) -> list[dict]:
@@ -105,7 +105,7 @@ async def test_a_call_from_identification_to_a_read_only_record(suite) -> None:
         timeline = await client.get(suite.url("interactions", f"/v1/accounts/{customer.account_id}/interactions"),
                                     headers=as_agent)
         assert interaction_id in [i["interaction_id"] for i in timeline.json()["items"]]
-    stories_passed.append("call")
+    REPORT.setdefault("stories passed", []).append("call")
 
 
 async def test_a_web_callback_from_request_to_completion(suite) -> None:
@@ -149,7 +149,7 @@ async def test_a_web_callback_from_request_to_completion(suite) -> None:
         assert any(i.get("direction") == "outbound" for i in timeline["items"])
         r = await client.post(f"{item_url}/complete", headers=as_second, json={"outcome": "reached"})
         assert r.status_code == 200 and r.json()["status"] == "completed", r.text
-    stories_passed.append("callback")
+    REPORT.setdefault("stories passed", []).append("callback")
 
 
 async def test_bulk_completion_of_two_records_of_one_account(suite) -> None:
@@ -169,4 +169,4 @@ async def test_bulk_completion_of_two_records_of_one_account(suite) -> None:
             record = (await client.get(suite.url("interactions", f"/v1/interactions/{interaction_id}"),
                                        headers=as_agent)).json()
             assert record["status"] == "closed" and record["outcome"] == "resolved"
-    stories_passed.append("bulk completion")
+    REPORT.setdefault("stories passed", []).append("bulk completion")

@@ -14,6 +14,8 @@ from hypothesis import HealthCheck, given, settings
 
 from icsuite_chassis.auth import mint_token
 
+from e2e_report import REPORT
+
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
@@ -51,6 +53,7 @@ def test_fuzz_gateway(suite, service: str) -> None:
             _fuzz_operation(suite, service, operation, headers)
         except Exception as exc:  # hypothesis re-raises the minimal failing case
             failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:1500]}")
+    REPORT.setdefault("fuzz cases run", {})[service] = calls.get(service, 0)
     print(f"\nfuzz {service}: {operations} operations, {calls.get(service, 0)} cases, {len(failures)} failing")
     assert operations, f"{service} documents no operations"
     assert not failures, "\n\n".join(failures)
