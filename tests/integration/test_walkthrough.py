@@ -1,10 +1,6 @@
-"""Runs the ``bash`` blocks of tools/WALKTHROUGH.md against the five services of the test session.
-
-A draft for ``tests/integration/`` (it needs that folder's ``suite`` fixture, so it is not named
-``test_*.py`` here and pytest does not collect it in tools/tests). Move it to
-``tests/integration/test_walkthrough.py`` once the walkthrough is merged into the root README, and point
-``WALKTHROUGH`` at the README.
-"""
+"""Runs the ``bash`` blocks of the README's walkthrough ("Try it in five minutes") against the five
+services of the test session, line by line, as a person would: a line is retried until it answers,
+because events travel asynchronously. ``sh`` blocks (``make up``, a minute of traffic) are for people."""
 
 from __future__ import annotations
 
@@ -18,15 +14,17 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
-WALKTHROUGH = Path(__file__).resolve().parents[1] / "WALKTHROUGH.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
+SECTION = "## Try it in five minutes"
 ASSIGNMENT = re.compile(r"^([A-Z_][A-Z0-9_]*)=(.+)$")
 RETRY_S = 30.0
 
 
-def walkthrough_lines(text: str) -> list[str]:
-    """The command lines of every block fenced as ``bash`` (``sh`` blocks are for people only)."""
+def walkthrough_lines(readme: str) -> list[str]:
+    """The command lines of every block fenced as ``bash`` in the walkthrough section of the README."""
+    text = readme.split(SECTION, 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"^```bash\n(.*?)^```", text, flags=re.DOTALL | re.MULTILINE)
     return [line.strip() for block in blocks for line in block.splitlines()
             if line.strip() and not line.strip().startswith("#")]
@@ -56,7 +54,9 @@ def test_the_walkthrough_runs(suite: Any) -> None:
            "IC_JWT_SECRET": suite.jwt_secret, "KAFKA_BOOTSTRAP_SERVERS": suite.kafka_bootstrap,
            **{f"IC_{service.upper()}_URL": suite.url(service) for service in suite.ports}}
     run_until_answered("icsuite demo load", env)  # what `make up` does before the walkthrough starts
-    for line in walkthrough_lines(WALKTHROUGH.read_text()):
+    lines = walkthrough_lines(README.read_text())
+    assert len(lines) > 10, "the walkthrough lost its commands"
+    for line in lines:
         command = line.replace("uv run icsuite", "icsuite")
         assignment = ASSIGNMENT.match(command)
         if assignment:
