@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,13 +13,13 @@ from icsuite_contracts.alerts_v1 import AlertAcknowledged, AlertRaised
 from icsuite_contracts.cloudevents import Envelope, derive_event_id, new_envelope
 
 from .domain.backtest import BacktestResult, run_backtest
-from .domain.contacts import resolve
+from .domain.contacts import ContactState, agent_claimed, resolve
 from .domain.evaluation import Match, evaluate
 from .domain.facts import derive_facts, empty_facts
 from .domain.observations import Observation, observe
 from .domain.rules import STANDARD_RULES, Rule, RuleSpec, compile_rule
 from .projection_store import ProjectionStore, account_from_doc
-from .repository import AlertRepository, RuleRepository
+from .repository import AlertRepository, Claim, RuleRepository
 from .rulecache import RuleCache
 
 SOURCE = "/alerts"
@@ -51,36 +52,86 @@ class AlertsService:
     projections: ProjectionStore
     cache: RuleCache
     kick_outbox: Callable[[str, Any], None]
-    alert_written: Callable[[], None]
+    alert_written: Callable[[list[int]], None]
     clock: Callable[[], datetime] = utc_now
     backtest_max_events: int = 200_000
 
     # ---- consumed events ---------------------------------------------------------------------------
     async def on_event(self, envelope: Envelope) -> None:
         obs = observation_of(envelope)
-        contact = await self.projections.update_contact(obs)
-        account_id, agent_id = resolve(obs, contact)
+        if obs.account_id is not None:  # the account does not depend on the contact: both at once
+            (contact, outcome), account = await _both(self.projections.update_contact(obs),
+                                                      self.projections.update_account(obs.account_id, obs))
+            account_id, agent_id = resolve(obs, contact)
+            facts = derive_facts(account, obs.time)
+        else:
+            contact, outcome = await self.projections.update_contact(obs)
+            account_id, agent_id = resolve(obs, contact)
+            facts = empty_facts()
+            if account_id is not None:
+                facts = derive_facts(await self.projections.update_account(account_id, obs), obs.time)
         rules = self.cache.book.rules_for(obs.type)
-        facts = empty_facts()
-        if account_id is not None:
-            facts = derive_facts(await self.projections.update_account(account_id, obs), obs.time)
-        for match in evaluate(rules, event=obs.activation_event(), facts=facts, event_id=obs.event_id,
-                              event_type=obs.type, time=obs.time, account_id=account_id,
-                              contact_id=obs.contact_id, agent_id=agent_id):
-            await self.raise_alert(match, envelope)
+        matches = evaluate(rules, event=obs.activation_event(), facts=facts, event_id=obs.event_id,
+                           event_type=obs.type, time=obs.time, account_id=account_id,
+                           contact_id=obs.contact_id, agent_id=agent_id)
+        effects = [self.raise_alerts(matches, envelope)] if matches else []
+        if obs.contact_id is not None and contact.agent_id is not None and agent_claimed(obs) and (
+                outcome.duplicate or (outcome.changed and ContactState.from_doc(outcome.previous).agent_id
+                                      != contact.agent_id)):
+            # the contact's agent became known (or this is a redelivery that may have stopped short)
+            effects.append(self.assign_waiting_alerts(obs.contact_id, contact.agent_id))
+        await _all(*effects)
         await self.projections.keep_event(obs)  # last: a kept event has had all its effects
 
     async def raise_alert(self, match: Match, cause: Envelope) -> bool:
-        if not await self.alerts.claim_dedupe(match) or await self.alerts.exists(match.alert_id):
-            return False
-        envelope = raised_envelope(match, cause)
-        alert = {"_id": match.alert_id, "position": await self.alerts.next_position(), **alert_fields(match),
-                 "status": "open", "trigger_type": match.trigger_type}
-        if not await self.alerts.insert(alert, envelope):
-            return False
-        self.kick_outbox("alerts", match.alert_id)
-        self.alert_written()
-        return True
+        return bool(await self.raise_alerts([match], cause))
+
+    async def raise_alerts(self, matches: list[Match], cause: Envelope) -> list[str]:
+        """Claim the de-duplication windows (at once), take positions (one ``$inc``), insert (one write).
+
+        A fresh claim means the alert cannot exist yet (its id is derived from the trigger event and the
+        rule, and the window pointed elsewhere); only a claim this same alert held before (a redelivery)
+        is checked for an alert already written.
+        """
+        claims = await _all(*(self.alerts.claim_dedupe(m) for m in matches))
+        wanted = [m for m, claim in zip(matches, claims, strict=True) if claim is Claim.NEW]
+        again = [m for m, claim in zip(matches, claims, strict=True) if claim is Claim.AGAIN]
+        if again:
+            written = await _all(*(self.alerts.exists(m.alert_id) for m in again))
+            wanted += [m for m, exists in zip(again, written, strict=True) if not exists]
+            wanted.sort(key=matches.index)
+        if not wanted:
+            return []
+        positions = await self.alerts.next_positions(len(wanted))
+        docs = [({"_id": m.alert_id, "position": p, **alert_fields(m), "status": "open",
+                  "trigger_type": m.trigger_type}, raised_envelope(m, cause))
+                for m, p in zip(wanted, positions, strict=True)]
+        inserted = await self.alerts.insert_many(docs)  # a refused one leaves a gap the horizon skips
+        for alert in inserted:
+            self.kick_outbox("alerts", alert["_id"])
+        self.alert_written([alert["position"] for alert in inserted])
+        waiting = [a for a in inserted if a["agent_id"] is None and a["target"] == "agent" and a["contact_id"]]
+        for contact_id in dict.fromkeys(a["contact_id"] for a in waiting):
+            # the agent may have become known while this alert was being raised (another replica)
+            agent_id = (await self.projections.contact(contact_id)).agent_id
+            if agent_id is not None:
+                await self.assign_waiting_alerts(contact_id, agent_id)
+        return [alert["_id"] for alert in inserted]
+
+    async def assign_waiting_alerts(self, contact_id: str, agent_id: str) -> int:
+        """Give the contact's open, agent-less agent alerts to ``agent_id``, each with a new stream position.
+
+        Idempotent: only alerts still without an agent change. A new position (above every position a
+        stream has passed) makes the alert appear once on the agent's stream, live or after Last-Event-ID.
+        """
+        waiting = await self.alerts.unassigned(contact_id)
+        if not waiting:
+            return 0
+        positions = await self.alerts.next_positions(len(waiting))
+        done = await _all(*(self.alerts.assign(doc["_id"], agent_id, position=p, former=int(doc["position"]))
+                            for doc, p in zip(waiting, positions, strict=True)))
+        self.alert_written([p for p, ok in zip(positions, done, strict=True) if ok])
+        return sum(done)
 
     # ---- rules ------------------------------------------------------------------------------------
     async def create_rule(self, spec: RuleSpec, *, by: str) -> dict[str, Any]:
@@ -139,6 +190,24 @@ class AlertsService:
             raise AlertNotOpen(alert_id)
         self.kick_outbox("alerts", alert_id)
         return doc
+
+
+async def _all(*awaitables: Awaitable[Any]) -> list[Any]:
+    """Await all at once; every one runs to its end, then the first error (unchanged) is raised.
+
+    Unlike a task group this never wraps errors in an ``ExceptionGroup``, so the consumer still tells an
+    unreachable database (retried without dead-lettering) from a failing handler.
+    """
+    results = await asyncio.gather(*awaitables, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
+async def _both(first: Awaitable[Any], second: Awaitable[Any]) -> tuple[Any, Any]:
+    a, b = await _all(first, second)
+    return a, b
 
 
 def observation_of(envelope: Envelope) -> Observation:

@@ -7,11 +7,13 @@ and a redelivered event has no second effect.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from icsuite_chassis.inbox import APPLIED_FIELD, Applied, apply_once
+from icsuite_chassis.inbox import APPLIED_FIELD, APPLIED_KEEP, Applied, apply_once
 from icsuite_chassis.mongo import IndexSpec, is_duplicate_key
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -21,6 +23,45 @@ from .domain.observations import Observation, observe
 
 INDEXES = [IndexSpec("event_log", [("time", 1)])]
 MAX_ATTEMPTS = 20
+CACHE_SIZE = 20_000
+
+
+class DocCache:
+    """The projection documents this process last wrote (with their ``rev``), least recently used dropped.
+
+    Only a *base for a guarded write*: a write decided on a cached document is guarded by its ``rev``, so a
+    document changed meanwhile by another replica matches nothing and is read again. A decision that
+    changes nothing is never taken on a cached document (it could be stale): the document is read.
+    """
+
+    def __init__(self, size: int = CACHE_SIZE):
+        self._size = size
+        self._docs: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    def get(self, doc_id: str) -> dict[str, Any] | None:
+        doc = self._docs.get(doc_id)
+        if doc is not None:
+            self._docs.move_to_end(doc_id)
+        return doc
+
+    def put(self, doc_id: str, doc: dict[str, Any]) -> None:
+        self._docs[doc_id] = doc
+        self._docs.move_to_end(doc_id)
+        while len(self._docs) > self._size:
+            self._docs.popitem(last=False)
+
+    def drop(self, doc_id: str) -> None:
+        self._docs.pop(doc_id, None)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A projection document after an event: ``changed`` by this call, or ``duplicate`` (applied before)."""
+
+    doc: dict[str, Any] | None
+    changed: bool = False
+    duplicate: bool = False
+    previous: dict[str, Any] | None = None
 
 
 def account_to_doc(state: AccountState) -> dict[str, Any]:
@@ -62,6 +103,8 @@ class ProjectionStore:
         self.contacts = db["contacts"]
         self.accounts = db["accounts"]
         self.event_log = db["event_log"]
+        self._contact_cache = DocCache()
+        self._account_cache = DocCache()
 
     async def keep_event(self, obs: Observation) -> None:
         doc = {"_id": obs.event_id, "type": obs.type, "time": obs.time, "data": obs.data,
@@ -85,46 +128,74 @@ class ProjectionStore:
         result = await self.event_log.delete_many({"time": {"$lt": before}})
         return result.deleted_count
 
-    async def update_contact(self, obs: Observation) -> ContactState:
+    async def update_contact(self, obs: Observation) -> tuple[ContactState, Outcome]:
+        """The contact after ``obs``, and whether this call changed it or found ``obs`` applied before."""
         if obs.contact_id is None:
-            return ContactState()
+            return ContactState(), Outcome(None)
 
         def decide(doc: dict[str, Any] | None) -> dict[str, Any] | None:
             new = apply_to_contact(ContactState.from_doc(doc), obs)
             return None if new is None else new.to_doc()
 
-        doc = await _apply_versioned(self.contacts, obs.contact_id, obs.event_id, decide)
-        return ContactState.from_doc(doc)
+        outcome = await _apply_versioned(self.contacts, self._contact_cache, obs.contact_id, obs.event_id, decide)
+        return ContactState.from_doc(outcome.doc), outcome
+
+    async def contact(self, contact_id: str) -> ContactState:
+        """The contact as stored now (read, never from the cache)."""
+        return ContactState.from_doc(await self.contacts.find_one({"_id": contact_id}))
 
     async def update_account(self, account_id: str, obs: Observation) -> AccountState:
         def decide(doc: dict[str, Any] | None) -> dict[str, Any] | None:
             new = apply_to_account(account_from_doc(doc), obs)
             return None if new is None else account_to_doc(new)
 
-        doc = await _apply_versioned(self.accounts, account_id, obs.event_id, decide)
-        return account_from_doc(doc)
+        outcome = await _apply_versioned(self.accounts, self._account_cache, account_id, obs.event_id, decide)
+        return account_from_doc(outcome.doc)
 
 
-async def _apply_versioned(collection: Any, doc_id: str, event_id: str,
-                           decide: Callable[[dict[str, Any] | None], dict[str, Any] | None]) -> dict[str, Any] | None:
-    """Read, decide, write guarded by ``rev`` and the event id; retry when another writer came first."""
+async def _apply_versioned(collection: Any, cache: DocCache, doc_id: str, event_id: str,
+                           decide: Callable[[dict[str, Any] | None], dict[str, Any] | None]) -> Outcome:
+    """Read, decide, write guarded by ``rev`` and the event id; retry when another writer came first.
+
+    The first attempt decides on this process's cached copy when it has one (saving the read); the
+    guarded write refuses a stale copy, and the loop then reads the stored document.
+    """
+    cached = cache.get(doc_id)
     for _ in range(MAX_ATTEMPTS):
-        doc = await collection.find_one({"_id": doc_id})
+        if cached is not None:
+            doc, cached = cached, None
+            from_cache = True
+        else:
+            doc, from_cache = await collection.find_one({"_id": doc_id}), False
         if doc is not None and event_id in (doc.get(APPLIED_FIELD) or ()):
-            return doc
+            if not from_cache:
+                cache.put(doc_id, doc)
+            return Outcome(doc, duplicate=True)
         fields = decide(doc)
         if fields is None:
-            return doc
+            if from_cache:
+                continue  # "no change" is only trusted on the stored document
+            if doc is not None:
+                cache.put(doc_id, doc)
+            return Outcome(doc)
         if doc is None:
+            new = {"_id": doc_id, **fields, "rev": 1, APPLIED_FIELD: [event_id]}
             try:
-                await collection.insert_one({"_id": doc_id, **fields, "rev": 1, APPLIED_FIELD: [event_id]})
-                return fields
+                await collection.insert_one(dict(new))
             except Exception as exc:
                 if not is_duplicate_key(exc):
                     raise
                 continue
-        outcome = await apply_once(collection, filter={"_id": doc_id, "rev": doc["rev"]},
-                                   update={"$set": fields, "$inc": {"rev": 1}}, event_id=event_id, upsert=False)
-        if outcome is not Applied.NO_MATCH:
-            return {**doc, **fields} if outcome is Applied.APPLIED else await collection.find_one({"_id": doc_id})
+            cache.put(doc_id, new)
+            return Outcome(new, changed=True, previous=None)
+        result = await apply_once(collection, filter={"_id": doc_id, "rev": doc["rev"]},
+                                  update={"$set": fields, "$inc": {"rev": 1}}, event_id=event_id, upsert=False)
+        if result is Applied.APPLIED:  # the stored document is now exactly this: no need to read it back
+            applied = [*(doc.get(APPLIED_FIELD) or ()), event_id][-APPLIED_KEEP:]
+            new = {**doc, **fields, "rev": doc["rev"] + 1, APPLIED_FIELD: applied}
+            cache.put(doc_id, new)
+            return Outcome(new, changed=True, previous=doc)
+        cache.drop(doc_id)
+        if result is Applied.DUPLICATE:
+            return Outcome(await collection.find_one({"_id": doc_id}), duplicate=True)
     raise RuntimeError(f"too much contention on {collection.name} {doc_id}")

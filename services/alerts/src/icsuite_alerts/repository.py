@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,13 +11,25 @@ from icsuite_chassis.mongo import IndexSpec, is_duplicate_key
 from icsuite_chassis.outbox import OUTBOX_FIELD, outbox_entries, outbox_push
 from icsuite_contracts.cloudevents import Envelope
 from pymongo import ReturnDocument
+from pymongo.errors import BulkWriteError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from .domain.evaluation import Match
 from .domain.rules import Rule, RuleSpec
 
-INDEXES = [IndexSpec("alerts", [("position", 1)], unique=True)]
+INDEXES = [IndexSpec("alerts", [("position", 1)], unique=True), IndexSpec("alerts", [("contact_id", 1)]),
+           IndexSpec("alerts", [("former_positions", 1)])]
 HISTORY_KEEP = 100
+DUPLICATE_KEY_CODES = (11000, 11001)
+
+
+class Claim(enum.Enum):
+    NEW = "new"
+    AGAIN = "again"
+    REFUSED = "refused"
+
+    def __bool__(self) -> bool:
+        return self is not Claim.REFUSED
 _PUBLIC = {"_id": 0, OUTBOX_FIELD: 0, "history": 0}
 
 
@@ -99,35 +112,67 @@ class AlertRepository:
         self.dedupe = db["alert_dedupe"]
         self.meta = db["meta"]
 
-    async def claim_dedupe(self, match: Match) -> bool:
-        """Atomically take the rule's window for this account and contact (or find it taken)."""
+    async def claim_dedupe(self, match: Match) -> Claim:
+        """Atomically take the rule's window for this account and contact (or find it taken).
+
+        ``Claim.AGAIN`` means the window was already held by this very alert: a redelivered trigger,
+        whose alert may or may not have been written before.
+        """
         cutoff = match.raised_at - timedelta(seconds=match.rule.spec.dedupe_window_s)
         try:
-            await self.dedupe.update_one(
+            before = await self.dedupe.find_one_and_update(
                 {"_id": match.dedupe_key, "$or": [{"last_at": {"$lte": cutoff}}, {"alert_id": match.alert_id}]},
-                {"$set": {"last_at": match.raised_at, "alert_id": match.alert_id}}, upsert=True)
+                {"$set": {"last_at": match.raised_at, "alert_id": match.alert_id}}, upsert=True,
+                return_document=ReturnDocument.BEFORE)
         except Exception as exc:
             if is_duplicate_key(exc):
-                return False
+                return Claim.REFUSED
             raise
-        return True
+        return Claim.AGAIN if before is not None and before.get("alert_id") == match.alert_id else Claim.NEW
+
+    async def next_positions(self, count: int) -> list[int]:
+        """``count`` consecutive stream positions in one ``$inc``."""
+        doc = await self.meta.find_one_and_update({"_id": "alert_position"}, {"$inc": {"value": count}},
+                                                  upsert=True, return_document=ReturnDocument.AFTER)
+        last = int(doc["value"])
+        return list(range(last - count + 1, last + 1))
 
     async def next_position(self) -> int:
-        doc = await self.meta.find_one_and_update({"_id": "alert_position"}, {"$inc": {"value": 1}},
-                                                  upsert=True, return_document=ReturnDocument.AFTER)
-        return int(doc["value"])
+        return (await self.next_positions(1))[0]
+
+    async def insert_many(self, alerts: list[tuple[dict[str, Any], Envelope]]) -> list[dict[str, Any]]:
+        """Insert the alerts (unordered, one round trip); answers those written (an existing id is skipped)."""
+        docs = [{**alert, OUTBOX_FIELD: outbox_entries([envelope])} for alert, envelope in alerts]
+        try:
+            await self.alerts.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors") or []
+            if any(e.get("code") not in DUPLICATE_KEY_CODES for e in errors):
+                raise
+            failed = {e["index"] for e in errors}
+            return [alert for i, (alert, _) in enumerate(alerts) if i not in failed]
+        return [alert for alert, _ in alerts]
 
     async def insert(self, alert: dict[str, Any], envelope: Envelope) -> bool:
-        try:
-            await self.alerts.insert_one({**alert, OUTBOX_FIELD: outbox_entries([envelope])})
-        except Exception as exc:
-            if is_duplicate_key(exc):
-                return False
-            raise
-        return True
+        return bool(await self.insert_many([(alert, envelope)]))
 
     async def exists(self, alert_id: str) -> bool:
         return await self.alerts.find_one({"_id": alert_id}, {"_id": 1}) is not None
+
+    async def unassigned(self, contact_id: str) -> list[dict[str, Any]]:
+        """The contact's open agent alerts that have no agent yet, oldest first."""
+        query = {"contact_id": contact_id, "agent_id": None, "target": "agent", "status": "open"}
+        return [doc async for doc in self.alerts.find(query, {"_id": 1, "position": 1}).sort("position", 1)]
+
+    async def assign(self, alert_id: str, agent_id: str, *, position: int, former: int) -> bool:
+        """Give an unassigned open alert its agent and a new stream position (idempotent: only once).
+
+        The old position stays listed in ``former_positions`` so that the stream horizon never sees a gap.
+        """
+        result = await self.alerts.update_one(
+            {"_id": alert_id, "agent_id": None, "target": "agent", "status": "open", "position": former},
+            {"$set": {"agent_id": agent_id, "position": position}, "$push": {"former_positions": former}})
+        return bool(result.modified_count)
 
     async def get(self, alert_id: str) -> dict[str, Any] | None:
         return await self.alerts.find_one({"_id": alert_id}, _PUBLIC)
@@ -154,8 +199,14 @@ class AlertRepository:
         return [doc async for doc in cursor]
 
     async def positions_after(self, after: int, limit: int = 1000) -> list[int]:
-        cursor = self.alerts.find({"position": {"$gt": after}}, {"position": 1}).sort("position", 1).limit(limit)
-        return [int(doc["position"]) async for doc in cursor]
+        """Positions taken and written after ``after``, including the former positions of reassigned alerts."""
+        query = {"$or": [{"position": {"$gt": after}}, {"former_positions": {"$gt": after}}]}
+        cursor = self.alerts.find(query, {"position": 1, "former_positions": 1}).sort("position", 1).limit(limit)
+        positions: set[int] = set()
+        async for doc in cursor:
+            positions.add(int(doc["position"]))
+            positions.update(int(p) for p in doc.get("former_positions") or ())
+        return sorted(p for p in positions if p > after)
 
     async def last_position(self) -> int:
         doc = await self.alerts.find_one({}, {"position": 1}, sort=[("position", -1)])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -28,13 +28,35 @@ class StreamHorizon:
         self._gap_since: float | None = None
         self._wake = asyncio.Event()
         self._moved = asyncio.Event()
+        self._local: set[int] = set()
 
     async def start(self) -> None:
         self.position = await self._alerts.last_position()
 
-    def poke(self) -> None:
-        """An alert was written by this process: look now instead of at the next poll."""
+    def poke(self, positions: Iterable[int] = ()) -> None:
+        """Alerts were written by this process at ``positions``: move now instead of at the next poll.
+
+        Written positions that extend the horizon contiguously are taken without asking the database,
+        and the streams are woken at once; anything else is looked up.
+        """
+        self._local.update(p for p in positions if p > self.position)
+        if self._advance_local():
+            self._notify()
         self._wake.set()
+
+    def _advance_local(self) -> bool:
+        moved = False
+        while self.position + 1 in self._local:
+            self._local.discard(self.position + 1)
+            self.position += 1
+            self._gap_since = None
+            moved = True
+        self._local = {p for p in self._local if p > self.position}
+        return moved
+
+    def _notify(self) -> None:
+        moved, self._moved = self._moved, asyncio.Event()
+        moved.set()
 
     async def tick(self) -> None:
         """One poll (the runtime calls it in a loop): wait for a poke or the poll interval, then advance."""
@@ -48,6 +70,8 @@ class StreamHorizon:
     async def advance(self) -> None:
         start = self.position
         for position in await self._alerts.positions_after(self.position):
+            if position <= self.position:  # a local poke moved over it meanwhile
+                continue
             if position == self.position + 1:
                 self.position = position
                 self._gap_since = None
@@ -58,9 +82,9 @@ class StreamHorizon:
                 break
             self.position = position  # the missing positions were never written
             self._gap_since = None
+        self._advance_local()
         if self.position != start:
-            moved, self._moved = self._moved, asyncio.Event()
-            moved.set()
+            self._notify()
 
     async def wait_moved(self, timeout: float) -> None:
         try:

@@ -28,7 +28,7 @@ def parse_sse(text: str) -> list[dict]:
 
 async def read_stream(client, agent: str, *, last_event_id: int | None = None, max_events: int = 1,
                       timeout_s: float = 20) -> list[dict]:
-    headers = {**bearer(agent, "agent"), **({"Last-Event-ID": str(last_event_id)} if last_event_id else {})}
+    headers = {**bearer(agent, "agent"), **({"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {})}
     params = {"max_events": max_events, "timeout_s": timeout_s}
     async with client.stream("GET", f"/v1/agents/{agent}/alerts/stream", params=params, headers=headers) as response:
         assert response.status_code == 200
@@ -166,3 +166,36 @@ async def test_backtest_matches_what_live_evaluation_raised(alerts) -> None:
                                    json={**body, "rule": {**spec, "condition": "facts.nope"}})
     assert bad.status_code == 422 and bad.json()["field"] == "condition"
     assert (await alerts.client.post("/v1/rules/backtest", json=body, headers=bearer("a-1", "agent"))).status_code == 403
+
+
+async def test_an_alert_raised_before_the_agent_is_known_reaches_the_agent_once_it_is(alerts) -> None:
+    from icsuite_contracts.cloudevents import new_envelope
+    from icsuite_contracts.contacts_v1 import ContactSegmentRecorded
+
+    prefix = unique("accs")
+    await account_rule(alerts, prefix)
+    account, agent, contact = f"{prefix}-1", unique("a"), unique("ct")
+    await alerts.publish(alerts.agreement(account, balance="250"))
+    await alerts.facts(account, balance=250.0)
+    listening = asyncio.create_task(read_stream(alerts.client, agent, last_event_id=None, max_events=1))
+    await asyncio.sleep(0.3)
+    identified = alerts.identified(contact, account, agent_id=None)  # identified automatically, no agent yet
+    await alerts.publish(identified)
+    [waiting] = await alerts.alerts_for(contact, expect=1)
+    assert waiting["agent_id"] is None and waiting["target"] == "agent"
+    assert not listening.done()
+
+    segment = new_envelope(ContactSegmentRecorded(contact_id=contact, segment_id="seg-2", kind="agent", agent_id=agent,
+                                                  started_at=alerts.now()), source="/test", correlation_id=contact)
+    await alerts.publish(segment, segment)  # redelivered: still assigned once
+    [seen] = await asyncio.wait_for(listening, 20)
+    assert seen["alert"]["alert_id"] == waiting["alert_id"] and seen["alert"]["agent_id"] == agent
+    assert seen["id"] > waiting["position"]
+    await alerts.processed(segment)
+    # none twice, none missed: a replay from before shows it once; after its new position, nothing
+    replay = await read_stream(alerts.client, agent, last_event_id=waiting["position"] - 1, max_events=5,
+                               timeout_s=1)
+    assert [e["alert"]["alert_id"] for e in replay] == [waiting["alert_id"]]
+    assert await read_stream(alerts.client, agent, last_event_id=seen["id"], max_events=5, timeout_s=0.5) == []
+    [stored] = await alerts.alerts_for(contact, expect=1)
+    assert stored["agent_id"] == agent and stored["position"] == seen["id"]

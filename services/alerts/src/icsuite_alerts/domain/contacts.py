@@ -46,6 +46,11 @@ def _agent_claim(obs: Observation) -> str | None:
     return None
 
 
+def agent_claimed(obs: Observation) -> bool:
+    """The event names the contact's agent (an agent segment, an identification or opening with an agent)."""
+    return _agent_claim(obs) is not None
+
+
 def apply_to_contact(state: ContactState, obs: Observation) -> ContactState | None:
     """The contact's new state after ``obs``, or None when ``obs`` changes nothing about it."""
     if obs.contact_id is None:
