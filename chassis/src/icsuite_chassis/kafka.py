@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -39,6 +40,29 @@ class EventPublisher:
 
     async def publish_document(self, entry: dict[str, Any]) -> None:
         await self.publish(from_document(entry))
+
+    async def send_document(self, entry: dict[str, Any]) -> asyncio.Future[Any]:
+        """Hand an outbox entry to the producer without waiting for Kafka.
+
+        The returned future completes with the record's metadata once Kafka acknowledged it (acks=all)
+        or fails. Records with the same key go to the same partition in the order they were handed over,
+        and the idempotent producer keeps that order.
+        """
+        envelope = from_document(entry)
+        record = to_kafka(envelope)
+        headers = {name: value.decode() if isinstance(value, bytes) else value
+                   for name, value in record.headers}
+        acked: asyncio.Future[Any] = await self._broker.publish(
+            record.value, record.topic, key=record.key, headers=headers,
+            correlation_id=envelope.correlation_id or envelope.id, no_confirm=True)
+        topic, ce_type = record.topic, envelope.type
+
+        def _count(done: asyncio.Future[Any]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                EVENTS_PUBLISHED.labels(topic, ce_type).inc()
+
+        acked.add_done_callback(_count)
+        return acked
 
     async def publish_raw(self, topic: str, value: bytes, *, key: bytes | None,
                           headers: dict[str, str]) -> None:

@@ -6,15 +6,24 @@ by id. After a write the service *kicks* the relay so that events leave at once;
 every ``sweep_interval_s`` publishes whatever a crash or a Kafka outage left behind. An event that was
 published but not yet pulled when a process died is published again with the same ``ce_id``, which
 every consumer of the suite deduplicates, so each effect happens exactly once.
+
+The relay works in batches: the kicks queued since the last batch (up to ``max_batch``) are taken at
+once and flushed per collection with :meth:`OutboxRelay.flush_many`: one read of the outboxes, every
+entry handed to the producer without waiting for its acknowledgement (entries of one document share
+their key, so their partition, and the idempotent producer keeps their order), then all
+acknowledgements are awaited and what was acknowledged is pulled with one unordered bulk write.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+import itertools
+from collections import deque
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any, Protocol
 
 from icsuite_contracts.cloudevents import Envelope, to_document
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from .logging import get_logger
@@ -28,6 +37,11 @@ class DocumentPublisher(Protocol):
     async def publish_document(self, entry: dict[str, Any]) -> None: ...
 
 
+class SendingPublisher(DocumentPublisher, Protocol):
+    async def send_document(self, entry: dict[str, Any]) -> Awaitable[Any]:
+        """Hand ``entry`` to the producer; the returned awaitable completes with its acknowledgement."""
+
+
 def outbox_entries(envelopes: Iterable[Envelope]) -> list[dict[str, Any]]:
     return [to_document(envelope) for envelope in envelopes]
 
@@ -38,20 +52,69 @@ def outbox_push(envelopes: Iterable[Envelope]) -> dict[str, Any]:
     return {"$push": {OUTBOX_FIELD: {"$each": entries}}} if entries else {}
 
 
+class _DocLock:
+    """A FIFO mutex for one document that hands ownership straight to the next waiter.
+
+    Unlike ``asyncio.Lock`` it is never "free with a waiter about to take it", so ``try_acquire``
+    tells exactly whether taking it now would wait. ``seq`` orders the locks for blocking acquisition
+    of several at once (always in increasing ``seq``, so two batches never wait on each other).
+    """
+
+    __slots__ = ("seq", "users", "_held", "_waiters")
+
+    def __init__(self, seq: int):
+        self.seq = seq
+        self.users = 0
+        self._held = False
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    def try_acquire(self) -> bool:
+        if self._held or self._waiters:
+            return False
+        self._held = True
+        return True
+
+    async def acquire(self) -> None:
+        if self.try_acquire():
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # ownership was handed over just before the cancellation
+            elif waiter in self._waiters:
+                self._waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # ownership passes on; _held stays True
+                return
+        self._held = False
+
+
 class OutboxRelay:
     """Publishes the outbox entries of the registered collections; safe to run in every replica."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], collections: Sequence[str],
-                 publisher: DocumentPublisher, *, sweep_interval_s: float = 10.0, concurrency: int = 16):
+                 publisher: DocumentPublisher, *, sweep_interval_s: float = 10.0, max_batch: int = 500,
+                 batches_in_flight: int = 2):
         self._db = db
         self._collections = tuple(collections)
         self._publisher = publisher
         self._sweep_interval_s = sweep_interval_s
+        self._max_batch = max_batch
         self._kicked: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._pending: set[tuple[str, Any]] = set()
-        self._slots = asyncio.Semaphore(concurrency)
+        self._batch_slots = asyncio.Semaphore(batches_in_flight)
         self._tasks: list[asyncio.Task[None]] = []
-        self._doc_locks: dict[tuple[str, Any], list[Any]] = {}  # [lock, users] per document
+        self._batch_tasks: set[asyncio.Task[None]] = set()
+        self._doc_locks: dict[tuple[str, Any], _DocLock] = {}
+        self._lock_seq = itertools.count()
 
     def kick(self, collection: str, doc_id: Any) -> None:
         """Ask the relay to publish the outbox of one document now (never blocks)."""
@@ -61,36 +124,107 @@ class OutboxRelay:
             self._kicked.put_nowait(ref)
 
     async def flush(self, collection: str, doc_id: Any) -> int:
-        """Publish the outbox of one document in order and pull what was published.
+        """Publish the outbox of one document in order and pull what was published."""
+        return await self.flush_many(collection, [doc_id])
+
+    async def flush_many(self, collection: str, doc_ids: Iterable[Any]) -> int:
+        """Publish the outboxes of several documents of one collection and pull what was published.
 
         Flushes of one document run one after the other (a kick during a flush or a sweep waits), so
-        this process never publishes an entry twice or out of order.
+        this process never publishes an entry twice or out of order. Documents no other flush holds
+        go at once in one batch; those held by another flush follow in a second batch once free.
+        Raises the first publish error after pulling what was acknowledged (the sweep retries the rest).
         """
-        ref = (collection, doc_id)
-        entry = self._doc_locks.setdefault(ref, [asyncio.Lock(), 0])
-        entry[1] += 1
+        ids = list(dict.fromkeys(doc_ids))
+        locks = [self._lock_for(collection, doc_id) for doc_id in ids]
         try:
-            async with entry[0]:
-                return await self._flush_one(collection, doc_id)
+            free: list[tuple[Any, _DocLock]] = []
+            busy: list[tuple[Any, _DocLock]] = []
+            for doc_id, lock in zip(ids, locks):
+                (free if lock.try_acquire() else busy).append((doc_id, lock))
+            busy.sort(key=lambda item: item[1].seq)
+            published = await self._locked_batch(collection, free) if free else 0
+            if busy:
+                held: list[tuple[Any, _DocLock]] = []
+                try:
+                    for doc_id, lock in busy:  # increasing seq: no two flushes wait on each other
+                        await lock.acquire()
+                        held.append((doc_id, lock))
+                except BaseException:
+                    for _, lock in held:
+                        lock.release()
+                    raise
+                published += await self._locked_batch(collection, held)
+            return published
         finally:
-            entry[1] -= 1
-            if entry[1] == 0:
-                del self._doc_locks[ref]
+            for doc_id, lock in zip(ids, locks):
+                lock.users -= 1
+                if lock.users == 0:
+                    del self._doc_locks[(collection, doc_id)]
 
-    async def _flush_one(self, collection: str, doc_id: Any) -> int:
-        async with self._slots:
-            doc = await self._db[collection].find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
-            entries = (doc or {}).get(OUTBOX_FIELD) or []
-            published: list[str] = []
-            try:
-                for entry in entries:
-                    await self._publisher.publish_document(entry)
-                    published.append(entry["id"])
-            finally:
-                if published:
-                    await self._db[collection].update_one(
-                        {"_id": doc_id}, {"$pull": {OUTBOX_FIELD: {"id": {"$in": published}}}})
-            return len(published)
+    def _lock_for(self, collection: str, doc_id: Any) -> _DocLock:
+        lock = self._doc_locks.get((collection, doc_id))
+        if lock is None:
+            lock = self._doc_locks[(collection, doc_id)] = _DocLock(next(self._lock_seq))
+        lock.users += 1
+        return lock
+
+    async def _locked_batch(self, collection: str, held: Sequence[tuple[Any, _DocLock]]) -> int:
+        try:
+            return await self._publish_batch(collection, [doc_id for doc_id, _ in held])
+        finally:
+            for _, lock in held:
+                lock.release()
+
+    async def _publish_batch(self, collection: str, ids: Sequence[Any]) -> int:
+        """Read, send, await the acknowledgements, pull: the caller holds the locks of ``ids``."""
+        coll = self._db[collection]
+        if len(ids) == 1:  # an exact _id filter: the one form every server answers from the index
+            docs = [doc] if (doc := await coll.find_one({"_id": ids[0]}, {OUTBOX_FIELD: 1})) else []
+        else:
+            docs = [doc async for doc in coll.find({"_id": {"$in": list(ids)}}, {OUTBOX_FIELD: 1})]
+        sends: list[tuple[Any, str, Awaitable[Any]]] = []
+        errors: list[BaseException] = []
+        failed_docs: set[Any] = set()
+        try:
+            for doc in docs:
+                for entry in doc.get(OUTBOX_FIELD) or []:
+                    try:
+                        acked = await self._send(entry)
+                    except Exception as exc:  # not handed to the producer: the rest of this document waits
+                        errors.append(exc)
+                        break
+                    sends.append((doc["_id"], entry["id"], acked))
+        finally:
+            # every sent entry is awaited, also on an error or a cancellation, so nothing acknowledged
+            # stays unpulled longer than it must (a crash here republishes it with the same ce_id)
+            results = await asyncio.gather(*(acked for _, _, acked in sends), return_exceptions=True)
+            acknowledged: dict[Any, list[str]] = {}
+            for (doc_id, entry_id, _), result in zip(sends, results):
+                if isinstance(result, BaseException):
+                    errors.append(result)
+                    failed_docs.add(doc_id)
+                elif doc_id not in failed_docs:  # only the acknowledged prefix: the outbox stays in order
+                    acknowledged.setdefault(doc_id, []).append(entry_id)
+            pulls = [({"_id": doc_id}, {"$pull": {OUTBOX_FIELD: {"id": {"$in": entry_ids}}}})
+                     for doc_id, entry_ids in acknowledged.items()]
+            if len(pulls) == 1:
+                await coll.update_one(*pulls[0])
+            elif pulls:
+                await coll.bulk_write([UpdateOne(*pull) for pull in pulls], ordered=False)
+        if errors:
+            raise errors[0]
+        return sum(len(entry_ids) for entry_ids in acknowledged.values())
+
+    async def _send(self, entry: dict[str, Any]) -> Awaitable[Any]:
+        send = getattr(self._publisher, "send_document", None)
+        if send is not None:
+            return await send(entry)  # type: ignore[no-any-return]
+        # a publisher without a send step (test fakes): publish now, acknowledged on return
+        await self._publisher.publish_document(entry)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
 
     async def sweep(self) -> int:
         """Publish every pending outbox entry of every registered collection."""
@@ -99,26 +233,48 @@ class OutboxRelay:
             cursor = self._db[collection].find({f"{OUTBOX_FIELD}.0": {"$exists": True}}, {"_id": 1})
             ids = [doc["_id"] async for doc in cursor]
             OUTBOX_PENDING.labels(collection).set(len(ids))
-            results = await asyncio.gather(*(self.flush(collection, i) for i in ids), return_exceptions=True)
-            for result in results:
-                if isinstance(result, BaseException):
-                    _log.warning("outbox flush failed; the next sweep retries", error=repr(result))
-                else:
-                    total += result
+            for start in range(0, len(ids), self._max_batch):
+                try:
+                    total += await self.flush_many(collection, ids[start:start + self._max_batch])
+                except Exception as exc:
+                    _log.warning("outbox flush failed; the next sweep retries", error=repr(exc))
         return total
 
     async def _drain_kicks(self) -> None:
-        while True:
-            ref = await self._kicked.get()
-            self._pending.discard(ref)
-            self._tasks.append(asyncio.create_task(self._flush_logged(*ref)))
-            self._tasks = [t for t in self._tasks if not t.done()]
+        """Take every queued kick at once, group it by collection, flush each group as one batch.
 
-    async def _flush_logged(self, collection: str, doc_id: Any) -> None:
+        At most ``batches_in_flight`` batches run at a time; kicks queue meanwhile and make the next
+        batch, so the busier the service, the larger the batches.
+        """
+        while True:
+            await self._batch_slots.acquire()
+            try:
+                refs = [await self._kicked.get()]
+            except BaseException:
+                self._batch_slots.release()
+                raise
+            while len(refs) < self._max_batch and not self._kicked.empty():
+                refs.append(self._kicked.get_nowait())
+            groups: dict[str, list[Any]] = {}
+            for ref in refs:
+                self._pending.discard(ref)
+                groups.setdefault(ref[0], []).append(ref[1])
+            task = asyncio.create_task(self._flush_groups(groups))
+            self._batch_tasks.add(task)
+            task.add_done_callback(self._batch_tasks.discard)
+
+    async def _flush_groups(self, groups: dict[str, list[Any]]) -> None:
         try:
-            await self.flush(collection, doc_id)
+            await asyncio.gather(*(self._flush_logged(collection, ids) for collection, ids in groups.items()))
+        finally:
+            self._batch_slots.release()
+
+    async def _flush_logged(self, collection: str, doc_ids: list[Any]) -> None:
+        try:
+            await self.flush_many(collection, doc_ids)
         except Exception as exc:  # the periodic sweep publishes it later
-            _log.warning("outbox publish failed; the sweep retries", error=repr(exc), collection=collection)
+            _log.warning("outbox publish failed; the sweep retries", error=repr(exc), collection=collection,
+                         documents=len(doc_ids))
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -132,7 +288,9 @@ class OutboxRelay:
         self._tasks = [asyncio.create_task(self._drain_kicks()), asyncio.create_task(self._sweep_forever())]
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._batch_tasks]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks = []
+        self._batch_tasks.clear()

@@ -6,7 +6,8 @@ Modes (argv[1]):
             effect (so before the offset is committed).
   write     store $N documents in $DB.aggregates, each with one outbox event, without publishing them.
   relay     run the outbox relay over $DB.aggregates; with $KILL_AFTER=k, SIGKILL itself right after the
-            k-th event is acknowledged by Kafka (so before it is marked as published).
+            k-th event is acknowledged by Kafka (so before it is marked as published); $RELAY_BATCH
+            caps the relay's batches (documents per flush).
 """
 
 from __future__ import annotations
@@ -69,6 +70,14 @@ class _KillingPublisher(EventPublisher):
 
     async def publish_document(self, entry: dict[str, Any]) -> None:
         await self._inner.publish_document(entry)
+        self._acknowledged()
+
+    async def send_document(self, entry: dict[str, Any]) -> asyncio.Future[Any]:
+        acked = await self._inner.send_document(entry)
+        acked.add_done_callback(lambda done: self._acknowledged() if done.exception() is None else None)
+        return acked
+
+    def _acknowledged(self) -> None:
         self._left -= 1
         if self._left == 0:
             os.kill(os.getpid(), signal.SIGKILL)
@@ -76,6 +85,8 @@ class _KillingPublisher(EventPublisher):
 
 async def relay() -> None:
     runtime = ServiceRuntime(_settings(), outbox_collections=["aggregates"])
+    if os.environ.get("RELAY_BATCH"):
+        runtime.relay._max_batch = int(os.environ["RELAY_BATCH"])
     kill_after = int(os.environ.get("KILL_AFTER", "0"))
     if kill_after:
         runtime.relay._publisher = _KillingPublisher(runtime.publisher, kill_after)
