@@ -58,6 +58,7 @@ class ConsumerSpec:
     retry_backoff_s: float = 0.2
     max_records: int = 500
     batch_timeout_ms: int = 50
+    fetch_max_wait_ms: int = 100
     after_batch: Callable[[], Awaitable[None]] | None = field(default=None)
     batch_handler: BatchHandler | None = field(default=None)
 
@@ -90,6 +91,7 @@ class EventConsumer:
             batch=True,
             max_records=self.spec.max_records,
             batch_timeout_ms=self.spec.batch_timeout_ms,
+            fetch_max_wait_ms=self.spec.fetch_max_wait_ms,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             decoder=_keep_raw,

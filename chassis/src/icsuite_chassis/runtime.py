@@ -61,6 +61,7 @@ class ServiceRuntime:
                             retry_backoff_s=options.pop("retry_backoff_s", s.consumer_retry_backoff_s),
                             max_records=options.pop("max_records", s.consumer_max_records),
                             batch_timeout_ms=options.pop("batch_timeout_ms", s.consumer_batch_timeout_ms),
+                            fetch_max_wait_ms=options.pop("fetch_max_wait_ms", s.consumer_fetch_max_wait_ms),
                             **options)
         consumer = EventConsumer(spec, self.publisher)
         consumer.register(self.broker)

@@ -52,6 +52,9 @@ class ServiceSettings(BaseSettings):
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
     consumer_max_records: int = Field(default=500, ge=1)
     consumer_batch_timeout_ms: int = Field(default=50, ge=1)
+    consumer_fetch_max_wait_ms: int = Field(
+        default=100, ge=1, description="longest a fetch waits for records; aiokafka's 500 ms default delays "
+                                       "a record on a partition left out of the fetch in flight")
     consumer_retries: int = Field(default=3, ge=0)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
     outbox_sweep_interval_s: float = Field(default=10.0, gt=0)

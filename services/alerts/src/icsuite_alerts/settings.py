@@ -17,7 +17,7 @@ class AlertsSettings(ServiceSettings):
     stream_poll_interval_s: float = Field(default=0.15, gt=0)
     # latency over batch size (see consumers.py); the chassis defaults are 50 ms and FastStream's 500 ms
     consumer_batch_timeout_ms: int = Field(default=10, ge=1)
-    consumer_fetch_max_wait_ms: int = Field(default=20, ge=1)
+    consumer_fetch_max_wait_ms: int = 20
     stream_gap_timeout_s: float = Field(default=2.0, gt=0)
     stream_keepalive_s: float = Field(default=15.0, gt=0)
     event_log_retention_days: int = Field(default=90, ge=1)
