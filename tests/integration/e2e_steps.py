@@ -60,11 +60,11 @@ async def replicate_customer(suite, *, dunning_level: int = 2, balance: str = "1
         async def replicated() -> bool:
             r = await client.get(suite.url("identity", f"/v1/accounts/{customer.account_id}"), headers=agent)
             return r.status_code == 200 and bool(json.dumps(r.json()).count(customer.premise_id))
-        await eventually(replicated, timeout=30)
+        await eventually(replicated, timeout=60)
     return customer
 
 
-async def poll_json(client: httpx.AsyncClient, url: str, hdrs: dict[str, str], ready, timeout: float = 30) -> Any:
+async def poll_json(client: httpx.AsyncClient, url: str, hdrs: dict[str, str], ready, timeout: float = 60) -> Any:
     """GET ``url`` until ``ready(body)`` holds; return the body."""
     async def check() -> Any:
         r = await client.get(url, headers=hdrs)

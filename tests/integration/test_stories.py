@@ -20,7 +20,7 @@ from e2e_steps import headers, now, poll_json, replicate_customer
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 
-async def _read_alerts(client, suite, agent: str, hdrs, expect: int, timeout: float = 30) -> list[dict]:
+async def _read_alerts(client, suite, agent: str, hdrs, expect: int, timeout: float = 90) -> list[dict]:
     """Read the agent's alert stream until ``expect`` alerts arrived."""
     alerts: list[dict] = []
     url = suite.url("alerts", f"/v1/agents/{agent}/alerts/stream?max_events={expect}&timeout_s={int(timeout)}")

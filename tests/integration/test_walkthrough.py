@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = "## Try it in five minutes"
 ASSIGNMENT = re.compile(r"^([A-Z_][A-Z0-9_]*)=(.+)$")
-RETRY_S = 30.0
+RETRY_S = 90.0
 
 
 def walkthrough_lines(readme: str) -> list[str]:

@@ -27,7 +27,20 @@ def test_short_numbers_and_ids_stay_readable() -> None:
     assert mask_text("attempt 3 of 5, queue 42") == "attempt 3 of 5, queue 42"
 
 
-def test_every_log_line_is_masked_including_foreign_loggers(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def restored_logging():
+    """configure_logging replaces the root handlers; give later tests the ones they had."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+
+
+def test_every_log_line_is_masked_including_foreign_loggers(capsys: pytest.CaptureFixture[str],
+                                                            restored_logging: None) -> None:
     configure_logging("test", "INFO", json=True)
     structlog.get_logger("t").info("identified", caller="+4915112345678", emails=["bo@example.com"])
     logging.getLogger("some.library").warning("lookup for +4915112345678 failed")

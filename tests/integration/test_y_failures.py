@@ -1,6 +1,9 @@
 """While the channel simulator publishes a steady stream of contacts, every service is killed with
 SIGKILL and restarted in turn, and the Kafka broker is restarted. Afterwards every effect is there
-exactly once, consumer lag is back to zero and nothing from the stream is in a dead-letter topic."""
+exactly once, consumer lag is back to zero and nothing from the stream is in a dead-letter topic.
+
+Named to run after the stories and the walkthrough (and before the fuzzer): it leaves a backlog that the
+services work off for a while, which must not slow the stories down."""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from e2e_steps import replicate_customer
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.slow]
 SERVICES = ("identity", "interactions", "callbacks", "followups", "alerts")
-RATE, DURATION = 6.0, 40.0
+RATE, DURATION = 5.0, 32.0
 
 
 async def _chaos(suite) -> list[str]:
@@ -105,7 +108,7 @@ async def test_effects_exactly_once_through_kills_and_a_broker_restart(suite) ->
     async def dunning_alerts() -> list[dict]:
         return [a async for a in alerts_db.find({"contact_id": {"$in": sorted(contact_ids)},
                                                  "rule_id": "std-dunning-level"})]
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240
     while len(alerts := await dunning_alerts()) < summary.known:
         assert time.monotonic() < deadline, f"{len(alerts)} dunning alerts for {summary.known} identified contacts"
         await asyncio.sleep(1)
