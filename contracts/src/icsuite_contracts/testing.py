@@ -22,7 +22,7 @@ from . import interactions_v1 as ia
 from . import masterdata_v1 as md
 from .base import Event
 
-__all__ = ["FACTORIES", "sample_event", "unique_id"]
+__all__ = ["FACTORIES", "sample_event", "unique_id", "unique_phone"]
 
 E = TypeVar("E", bound=Event)
 T0 = datetime(2025, 3, 1, 9, 15, tzinfo=UTC)
@@ -31,6 +31,11 @@ T0 = datetime(2025, 3, 1, 9, 15, tzinfo=UTC)
 def unique_id(prefix: str) -> str:
     """A fresh id such as ``acc-3f2a9c1b``."""
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def unique_phone() -> str:
+    """A fresh E.164 number, so that sample events never match real or demo data by number."""
+    return "+4930" + str(uuid.uuid4().int)[:9]
 
 
 def _address() -> md.Address:
@@ -54,7 +59,7 @@ def _followup(**extra: Any) -> dict[str, Any]:
 
 FACTORIES: dict[type[Event], Callable[[], dict[str, Any]]] = {
     co.ContactStarted: lambda: dict(
-        contact_id=unique_id("ct"), channel="phone", direction="inbound", from_address="+4930123456",
+        contact_id=unique_id("ct"), channel="phone", direction="inbound", from_address=unique_phone(),
         to_address="+498001234567", queue="billing", started_at=T0, account_hint=unique_id("acc"),
     ),
     co.ContactSegmentRecorded: lambda: dict(
@@ -63,13 +68,13 @@ FACTORIES: dict[type[Event], Callable[[], dict[str, Any]]] = {
     ),
     co.ContactEnded: lambda: dict(contact_id=unique_id("ct"), ended_at=T0, reason="caller_hangup"),
     cr.CallbackRequested: lambda: dict(
-        request_id=unique_id("cbr"), callback_number="+4930123456", account_id=unique_id("acc"),
+        request_id=unique_id("cbr"), callback_number=unique_phone(), account_id=unique_id("acc"),
         reason_code="billing_question", preferred_from=T0, preferred_to=T0 + timedelta(hours=2),
         time_zone="Europe/Berlin", language="de", channel="web", attributes={"campaign": "spring"},
     ),
     md.AccountUpserted: lambda: dict(
         account_id=unique_id("acc"), source_version=3, kind="person", name="Erika Mustermann",
-        phones=["+4930123456"], emails=["erika@example.org"], address=_address(), flags=["vip"],
+        phones=[unique_phone()], emails=[f"{unique_id('erika')}@example.org"], address=_address(), flags=["vip"],
     ),
     md.BusinessAgreementUpserted: lambda: dict(
         business_agreement_id=unique_id("ba"), account_id=unique_id("acc"), source_version=7,
@@ -85,10 +90,10 @@ FACTORIES: dict[type[Event], Callable[[], dict[str, Any]]] = {
         premise_id=unique_id("pr"), method="auto_number", confirmed=False, candidates=["acc-1", "acc-2"],
     ),
     idn.CallerIdentified: lambda: dict(
-        request_id=unique_id("cbr"), callback_number="+4930123456", account_id=unique_id("acc"), candidates=[],
+        request_id=unique_id("cbr"), callback_number=unique_phone(), account_id=unique_id("acc"), candidates=[],
     ),
     idn.AccountCreated: lambda: dict(
-        account_id=unique_id("acc"), kind="organisation", name="Muster GmbH", phones=["+4930999"],
+        account_id=unique_id("acc"), kind="organisation", name="Muster GmbH", phones=[unique_phone()],
         emails=[], address=_address(), created_by="a-17",
     ),
     ia.InteractionOpened: lambda: dict(
@@ -110,11 +115,11 @@ FACTORIES: dict[type[Event], Callable[[], dict[str, Any]]] = {
         duration_s=389.5, closed_at=T0, agent_id="a-17",
     ),
     cb.CallbackQueued: lambda: _callback(
-        callback_number="+4930123456", reason_code="billing_question", profile="billing_question",
+        callback_number=unique_phone(), reason_code="billing_question", profile="billing_question",
         priority=5, due_at=T0 + timedelta(hours=4), queue="general", scheduled_for=T0 + timedelta(hours=1),
     ),
     cb.CallbackClaimed: lambda: _callback(agent_id="a-17"),
-    cb.CallbackStarted: lambda: _callback(agent_id="a-17", dial_number="+4930123456", attempt=1),
+    cb.CallbackStarted: lambda: _callback(agent_id="a-17", dial_number=unique_phone(), attempt=1),
     cb.CallbackAttemptFailed: lambda: _callback(
         agent_id="a-17", attempt=2, retain=True, reason="no_answer", next_attempt_at=T0 + timedelta(hours=1),
         final=False,
