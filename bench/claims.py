@@ -8,20 +8,25 @@ queued, then every agent (its own token) claims in a loop until the level's time
 answers 204. Figures: successful claims per second, p50/p99 of a claim's response time, and double
 assignments counted from the responses (a callback id returned to more than one claim) and checked
 against the stored owners.
+
+The clones and their resets are written straight to the ``callbacks`` collection, so the service's own
+repair (``WorkItems.repair_claimable``, which its scheduler runs) is called after each to give them their
+claimable entries at once, as a real inbox would have them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import httpx
 from icsuite_chassis.testing import bearer
-from icsuite_callbacks.repository.items import WorkItems
+from icsuite_callbacks.domain import Actor
+from icsuite_callbacks.handlers import Deps, claim_next
+from icsuite_callbacks.repository import Identifications, OpenRequestsByNumber, ReasonProfiles, WorkItems
 from pymongo import AsyncMongoClient
 
 from .common import cpu_seconds, log, running_service, summary_ms
@@ -50,11 +55,13 @@ async def seed(client: httpx.AsyncClient, db: Any, count: int) -> None:
             {**template, "_id": f"{PREFIX}{i:06d}", "request_id": f"{PREFIX}req-{i:06d}",
              "callback_number": f"+4930556{i:06d}", "status": "queued", "owner": None, "pending_claim": None}
             for i in range(start, min(count, start + 1000))], ordered=False)
+    await WorkItems(db).repair_claimable()
 
 
 async def reset(db: Any) -> None:
     await db.callbacks.update_many({"_id": {"$regex": f"^{PREFIX}"}},
                                    {"$set": {"status": "queued", "owner": None, "pending_claim": None}})
+    await WorkItems(db).repair_claimable()
 
 
 async def level(client: httpx.AsyncClient, db: Any, agents: int, seconds: float, pid: int | None) -> dict[str, Any]:
@@ -99,19 +106,20 @@ async def level(client: httpx.AsyncClient, db: Any, agents: int, seconds: float,
 
 
 async def driver_level(db: Any, agents: int, seconds: float) -> dict[str, Any]:
-    """The service's own claim query (``WorkItems.claim_next``) straight against MongoDB, no HTTP."""
+    """The service's own claim handler (``handlers.claim_next``: take an entry, claim its item) straight
+    against MongoDB, no HTTP."""
     await reset(db)
-    items = WorkItems(db)
+    deps = Deps(items=WorkItems(db), profiles=ReasonProfiles(db), identifications=Identifications(db),
+                numbers=OpenRequestsByNumber(db), kick=lambda callback_id: None)
     latencies: list[float] = []
     claimed: list[str] = []
     stop_at = time.perf_counter() + seconds
 
     async def agent(n: int) -> None:
+        actor = Actor(id=f"bench-driver-{n}")
         while time.perf_counter() < stop_at:
-            now = datetime.now(UTC)
             started = time.perf_counter()
-            item = await items.claim_next(f"bench-driver-{n}", now, {"event_id": f"e-{n}-{started}",
-                                                                     "agent_id": f"bench-driver-{n}", "at": now})
+            item = await claim_next(deps, actor)
             latencies.append(time.perf_counter() - started)
             if item is None:
                 return

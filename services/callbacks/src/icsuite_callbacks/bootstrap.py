@@ -15,7 +15,7 @@ from .consumers import register_consumers
 from .domain import IntakePolicy
 from .handlers import Deps
 from .repository import COLLECTION, INDEXES, Identifications, OpenRequestsByNumber, ReasonProfiles, WorkItems
-from .scheduler import scheduler_job
+from .scheduler import claimable_repair_job, repair_claimable, scheduler_job
 from .settings import CallbacksSettings
 
 
@@ -40,6 +40,8 @@ def build_app(settings: CallbacksSettings) -> FastAPI:
     if settings.seed_reason_profiles:
         runtime.on_startup(lambda: handlers.seed_profiles(deps))
     runtime.add_job("callbacks.scheduler", scheduler_job(deps), settings.scheduler_interval_s)
+    runtime.on_startup(lambda: repair_claimable(deps))  # items queued by an earlier version get their entries
+    runtime.add_job("callbacks.claimable-repair", claimable_repair_job(deps), settings.claimable_repair_s)
     app = create_app(runtime, title="callbacks",
                      description="Callback requests from web and IVR, routed by reason, claimed exactly once.",
                      routers=[api.router, profiles_api.router], state={"deps": deps})

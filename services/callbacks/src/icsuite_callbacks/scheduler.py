@@ -46,6 +46,21 @@ async def _guarded(deps: Deps, scanned: WorkItem, decide: Callable[[WorkItem], D
     return int(after.version > scanned.version)
 
 
+async def repair_claimable(deps: Deps) -> dict[str, int]:
+    """Claimable entries for queued items that lack one (a crash between two writes), none for the rest."""
+    done = await deps.items.repair_claimable()
+    if any(done.values()):
+        _log.info("claimable entries repaired", **done)
+    return done
+
+
+def claimable_repair_job(deps: Deps) -> Callable[[], Awaitable[dict[str, int]]]:
+    async def run() -> dict[str, int]:
+        return await repair_claimable(deps)
+
+    return run
+
+
 def scheduler_job(deps: Deps) -> Callable[[], Awaitable[dict[str, int]]]:
     async def run() -> dict[str, int]:
         return await run_due_transitions(deps)

@@ -47,6 +47,7 @@ async def submit_request(deps: Deps, request: CallbackRequest, cause: Envelope |
     if not await deps.items.add(item, out):
         return await deps.items.get(request.request_id) or item
     deps.kick(item.callback_id)
+    await deps.items.sync_claimable(None, item)
     if item.awaiting_identification:  # identity may have answered between our read and our insert
         identity = await deps.identifications.get(request.request_id)
         if identity is not None:

@@ -84,15 +84,18 @@ async def transition(deps: Deps, callback_id: str, decide: Callable[[WorkItem], 
             return read
         changed = replace(changed, pending_claim=None)
         if await deps.items.save(read, changed, outgoing(read, events, cause)):
+            stored = replace(changed, version=read.version + 1)
             deps.kick(callback_id)
+            await deps.items.sync_claimable(read, stored)
             if read.is_open and not changed.is_open:
                 await deps.numbers.give_back(read.callback_number, callback_id)
-            return replace(changed, version=read.version + 1)
+            return stored
     raise ConcurrentChange(f"callback {callback_id} is being changed by someone else; try again")
 
 
 async def emit_pending_claim(deps: Deps, item: WorkItem) -> None:
-    """Second step of claim-next: move the recorded claim into the outbox (once; guarded by its event id)."""
+    """A claim recorded as pending by an earlier claim-next (which wrote its event in a second step): move it
+    to the outbox (once; guarded by its event id). Claim-next no longer leaves any; stored ones still count."""
     pending = item.pending_claim
     if pending is None:
         return

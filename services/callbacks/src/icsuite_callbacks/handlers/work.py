@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from icsuite_contracts import callbacks_v1 as ev
 from icsuite_contracts.cloudevents import derive_event_id
 
 from ..domain import Actor, NotOwner, WorkItem
 from ..domain import lifecycle as lc
-from ..domain.model import DialChoice, PendingClaim
+from ..domain.model import DialChoice
 from ..repository import InboxPosition
-from .support import Deps, ItemNotFound, emit_pending_claim, transition
+from .support import ConcurrentChange, Deps, ItemNotFound, envelope, transition
+
+CLAIM_TRIES = 100
+"""Stale entries one claim-next skips before it answers 409 (each is removed as it is skipped)."""
 
 
 async def get_callback(deps: Deps, callback_id: str) -> WorkItem:
@@ -21,15 +23,27 @@ async def get_callback(deps: Deps, callback_id: str) -> WorkItem:
 
 
 async def claim_next(deps: Deps, actor: Actor) -> WorkItem | None:
-    """The most urgent workable item of the general inbox, now in the actor's inbox; None when there is none."""
-    now = deps.clock()
-    event_id = derive_event_id(f"claim-next:{deps.new_id()}", "claimed")
-    pending = PendingClaim(event_id=event_id, agent_id=actor.id, at=now)
-    item = await deps.items.claim_next(actor.id, now, {"event_id": event_id, "agent_id": actor.id, "at": now})
-    if item is None:
-        return None
-    await emit_pending_claim(deps, replace(item, pending_claim=pending))
-    return replace(item, pending_claim=None, version=item.version + 1)
+    """The most urgent workable item of the general inbox, now in the actor's inbox; None when there is none.
+
+    Take the most urgent claimable entry (an atomic delete: one taker), then claim its item with one write
+    guarded by the entry's version and ``status: queued``, the claimed event in that same write. If the
+    item changed meanwhile, the entry was stale: put a fresh one back if the item is queued still, try the next.
+    """
+    for _ in range(CLAIM_TRIES):
+        now = deps.clock()
+        taken = await deps.items.take_claimable(now)
+        if taken is None:
+            return None
+        event_id = derive_event_id(taken.callback_id, f"v{taken.version}:0:{ev.CallbackClaimed.ce_type}")
+        event = envelope(ev.CallbackClaimed(callback_id=taken.callback_id, request_id=taken.request_id,
+                                            account_id=taken.account_id, at=now, agent_id=actor.id),
+                         id=event_id, request_id=taken.request_id, cause=None)
+        item = await deps.items.claim_taken(taken, actor.id, now, [event])
+        if item is not None:
+            deps.kick(item.callback_id)
+            return item
+        await deps.items.reoffer(taken.callback_id)
+    raise ConcurrentChange("the general inbox kept changing under this claim; try again")
 
 
 async def claim(deps: Deps, callback_id: str, actor: Actor) -> WorkItem:

@@ -15,6 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from ..domain import WorkItem
 from ..domain.model import EXPIRABLE_STATUSES
+from .claimable import CLAIMABLE, ClaimHead, Claimable, claimable_of, entry_fields
 from .documents import item_document, item_fields, item_from_document
 
 COLLECTION = "callbacks"
@@ -22,7 +23,8 @@ INBOX_ORDER = [("priority", DESCENDING), ("due_at", ASCENDING), ("_id", ASCENDIN
 SCAN_LIMIT = 500
 # Declared for a real MongoDB; the local MongoDB-wire server scans regardless (queries are kept simple).
 INDEXES = [IndexSpec(COLLECTION, [("status", ASCENDING), ("priority", DESCENDING), ("due_at", ASCENDING)]),
-           IndexSpec(COLLECTION, [("owner", ASCENDING), ("status", ASCENDING)])]
+           IndexSpec(COLLECTION, [("owner", ASCENDING), ("status", ASCENDING)]),
+           IndexSpec(CLAIMABLE, [("priority", DESCENDING), ("due_at", ASCENDING)])]
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ def general_inbox_filter(now: datetime) -> dict[str, Any]:
 class WorkItems:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]):
         self._col = db[COLLECTION]
+        self._claimable = db[CLAIMABLE]
+        self._head = ClaimHead(self._claimable)
 
     async def get(self, callback_id: str) -> WorkItem | None:
         doc = await self._col.find_one({"_id": callback_id}, {"_outbox": 0, "_applied": 0})
@@ -79,20 +83,72 @@ class WorkItems:
         result = await self._col.update_one(guard, _merge({"$set": fields}, outbox_push(envelopes)))
         return result.matched_count == 1
 
-    async def claim_next(self, agent_id: str, now: datetime, pending: dict[str, Any]) -> WorkItem | None:
-        """The most urgent workable item of the general inbox, claimed for ``agent_id`` in one atomic write.
+    async def take_claimable(self, now: datetime) -> Claimable | None:
+        """Remove and answer the most urgent claimable entry (one atomic delete by ``_id``: one taker per entry;
+        the candidate comes from :class:`ClaimHead`, checked to have no workable entry ahead of it)."""
+        entry = await self._head.take(now)
+        return claimable_of(entry) if entry else None
 
-        The claimed event cannot ride in this write (its data names the item, unknown before the write),
-        so the write records it as ``pending_claim`` and :meth:`emit_pending_claim` moves it to the outbox.
-        """
+    async def claim_taken(self, taken: Claimable, agent_id: str, now: datetime,
+                          envelopes: Sequence[Envelope]) -> WorkItem | None:
+        """Claim the item of a taken entry for ``agent_id`` with its events, only if it is still as the entry
+        says (same version, queued, workable); None when it changed meanwhile."""
+        guard = {"_id": taken.callback_id, "version": taken.version, **general_inbox_filter(now)}
         doc = await self._col.find_one_and_update(
-            general_inbox_filter(now),
-            {"$set": {"status": "claimed", "owner": agent_id, "updated_at": now, "pending_claim": pending},
-             "$inc": {"version": 1}},
-            sort=INBOX_ORDER, projection={"_outbox": 0, "_applied": 0}, return_document=ReturnDocument.AFTER)
+            guard,
+            _merge({"$set": {"status": "claimed", "owner": agent_id, "updated_at": now},
+                    "$inc": {"version": 1}}, outbox_push(envelopes)),
+            projection={"_outbox": 0, "_applied": 0}, return_document=ReturnDocument.AFTER)
         return item_from_document(doc) if doc else None
 
+    async def offer(self, item: WorkItem) -> None:
+        """Store the claimable entry of a queued item as of its stored version (an older entry is replaced,
+        a newer one is kept)."""
+        try:
+            await self._claimable.update_one({"_id": item.callback_id, "version": {"$lt": item.version}},
+                                             {"$set": entry_fields(item)}, upsert=True)
+        except Exception as exc:
+            if not is_duplicate_key(exc):  # an entry of this or a newer version is there already
+                raise
+
+    async def withdraw(self, callback_id: str, version: int) -> None:
+        """Remove the entry of an item that left the general inbox with its write of ``version``."""
+        await self._claimable.delete_one({"_id": callback_id, "version": {"$lt": version}})
+
+    async def sync_claimable(self, read: WorkItem | None, stored: WorkItem) -> None:
+        """After a transition from ``read`` to ``stored`` (its version as stored): offer or withdraw the entry."""
+        if stored.status == "queued":
+            await self.offer(stored)
+        elif read is not None and read.status == "queued":
+            await self.withdraw(stored.callback_id, stored.version)
+
+    async def reoffer(self, callback_id: str) -> None:
+        """After a failed claim of a taken entry: a fresh entry if the item is queued still."""
+        item = await self.get(callback_id)
+        if item is not None and item.status == "queued":
+            await self.offer(item)
+
+    async def repair_claimable(self) -> dict[str, int]:
+        """Re-create the entries of queued items that lack one (or have an older one), remove entries whose
+        item is no longer queued at the entry's version. Safe in every replica and at any time: entries are
+        written guarded by version and removed only at the version read."""
+        entries = {d["_id"]: d.get("version") async for d in self._claimable.find({}, {"version": 1})}
+        queued: set[str] = set()
+        created = removed = 0
+        async for doc in self._col.find({"status": "queued"}, {"_outbox": 0, "_applied": 0}):
+            item = item_from_document(doc)
+            queued.add(item.callback_id)
+            if entries.get(item.callback_id) != item.version:
+                await self.offer(item)
+                created += 1
+        for callback_id, version in entries.items():
+            if callback_id not in queued:
+                result = await self._claimable.delete_one({"_id": callback_id, "version": version})
+                removed += result.deleted_count
+        return {"claimable_created": created, "claimable_removed": removed}
+
     async def emit_pending_claim(self, item: WorkItem, envelope: Envelope) -> bool:
+        """A claim event left pending by an earlier version of claim-next (two writes): into the outbox."""
         assert item.pending_claim is not None
         result = await self._col.update_one(
             {"_id": item.callback_id, "pending_claim.event_id": item.pending_claim.event_id},
