@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -178,7 +178,8 @@ async def alert_stream(agent_id: str, request: Request, principal: AnyStaff,
                           audience_filter=audience(agent_id, include_supervisor_alerts=(
                               principal.sub == agent_id and is_supervisor(principal))),
                           after=int(raw) if raw is not None else None, keepalive_s=state.settings.stream_keepalive_s,
-                          max_events=max_events, max_duration_s=timeout_s)
+                          max_events=max_events, max_duration_s=timeout_s,
+                          open_since=datetime.now(UTC) - timedelta(seconds=state.settings.stream_open_window_s))
     return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

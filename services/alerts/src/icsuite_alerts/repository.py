@@ -198,6 +198,13 @@ class AlertRepository:
         cursor = self.alerts.find(query, _PUBLIC).sort("position", 1).limit(limit)
         return [doc async for doc in cursor]
 
+    async def open_since(self, audience: dict[str, Any], *, since: datetime, upto: int,
+                         limit: int = 100) -> list[dict[str, Any]]:
+        """The audience's open alerts raised since ``since``, up to stream position ``upto``, oldest first."""
+        query = {**audience, "status": "open", "raised_at": {"$gte": since}, "position": {"$lte": upto}}
+        cursor = self.alerts.find(query, _PUBLIC).sort("position", 1).limit(limit)
+        return [doc async for doc in cursor]
+
     async def positions_after(self, after: int, limit: int = 1000) -> list[int]:
         """Positions taken and written after ``after``, including the former positions of reassigned alerts."""
         query = {"$or": [{"position": {"$gt": after}}, {"former_positions": {"$gt": after}}]}

@@ -20,6 +20,8 @@ class AlertsSettings(ServiceSettings):
     consumer_fetch_max_wait_ms: int = 20
     stream_gap_timeout_s: float = Field(default=2.0, gt=0)
     stream_keepalive_s: float = Field(default=15.0, gt=0)
+    stream_open_window_s: float = Field(default=900.0, ge=0, description=(
+        "a first connection (no Last-Event-ID) also gets the open alerts raised this many seconds back"))
     event_log_retention_days: int = Field(default=90, ge=1)
     backtest_max_events: int = Field(default=200_000, ge=1)
     backtest_max_period_days: int = Field(default=366, ge=1)

@@ -111,12 +111,24 @@ def _json_default(value: Any) -> Any:
 
 async def alert_events(alerts: AlertRepository, horizon: StreamHorizon, *, audience_filter: dict[str, Any],
                        after: int | None, keepalive_s: float, max_events: int | None,
-                       max_duration_s: float | None) -> AsyncIterator[str]:
-    """The SSE body: replay after ``after`` (or start at the horizon), then follow; ends only on limits."""
+                       max_duration_s: float | None, open_since: datetime | None = None) -> AsyncIterator[str]:
+    """The SSE body: replay after ``after``, then follow; ends only on limits.
+
+    A first connection (no ``after``) starts at the horizon, but first sends the audience's alerts that
+    are still open and were raised since ``open_since``, so a desktop that connects just after its
+    contact was identified still sees that contact's alerts. A reconnection with Last-Event-ID resumes
+    exactly after it: every alert it missed, none twice.
+    """
     position = horizon.position if after is None else after
     deadline = None if max_duration_s is None else time.monotonic() + max_duration_s
     sent = 0
     yield f": stream of alerts after position {position}\nretry: 2000\n\n"
+    if after is None and open_since is not None:
+        for alert in await alerts.open_since(audience_filter, since=open_since, upto=position):
+            yield format_event(alert)
+            sent += 1
+            if max_events is not None and sent >= max_events:
+                return
     while True:
         batch = await alerts.for_stream(audience_filter, after=position, upto=horizon.position)
         for alert in batch:

@@ -199,3 +199,21 @@ async def test_an_alert_raised_before_the_agent_is_known_reaches_the_agent_once_
     assert await read_stream(alerts.client, agent, last_event_id=seen["id"], max_events=5, timeout_s=0.5) == []
     [stored] = await alerts.alerts_for(contact, expect=1)
     assert stored["agent_id"] == agent and stored["position"] == seen["id"]
+
+
+async def test_a_first_connection_gets_the_open_alerts_raised_just_before_it(alerts) -> None:
+    prefix = unique("accs")
+    await account_rule(alerts, prefix)
+    account, agent = f"{prefix}-1", unique("a")
+    await alerts.publish(alerts.agreement(account, balance="300"))
+    await alerts.facts(account, balance=300.0)
+    earlier = alerts.identified(unique("ct"), account, agent_id=agent)  # raised before the desktop connects
+    await alerts.publish(earlier)
+    [stored] = await alerts.alerts_for(earlier.data.contact_id, expect=1)
+    first = await read_stream(alerts.client, agent, max_events=5, timeout_s=1.5)
+    assert [e["alert"]["contact_id"] for e in first] == [earlier.data.contact_id]
+    # once acknowledged it is no longer replayed to a new connection; a resumed one gets nothing twice
+    ack = await alerts.client.post(f"/v1/alerts/{stored['alert_id']}/ack", headers=bearer(agent, "agent"))
+    assert ack.status_code == 200, ack.text
+    assert await read_stream(alerts.client, agent, max_events=5, timeout_s=1) == []
+    assert await read_stream(alerts.client, agent, last_event_id=first[0]["id"], max_events=5, timeout_s=1) == []
