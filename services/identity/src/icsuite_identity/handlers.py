@@ -15,7 +15,8 @@ from icsuite_contracts.contacts_v1 import ContactStarted
 from icsuite_contracts.identity_v1 import AccountCreated, CallerIdentified, ContactIdentified
 from icsuite_contracts.masterdata_v1 import AccountUpserted, BusinessAgreementUpserted, PremiseUpserted
 
-from .domain.accounts import ExistingAccount, account_from_snapshot, find_duplicate, new_account
+from .domain.accounts import (
+    ExistingAccount, account_from_snapshot, duplicate_keys, find_duplicate, new_account)
 from .domain.context import (
     MAX_CANDIDATES,
     AgreementView,
@@ -148,14 +149,27 @@ class IdentityHandlers:
         record = new_account(account_id=self.new_account_id(), kind=kind, name=name, phones=phones,
                              emails=emails, address=address, default_region=self.default_region)
         await self._refuse_duplicate(record.phones_e164, record.emails, record)
+        keys = duplicate_keys(record)
+        holder = await self.repos.creation_claims.claim(keys, record.account_id, self.clock(),
+                                                        exists=self._account_exists)
+        if holder is not None:
+            raise DuplicateAccount(holder, "a creation of the same customer (same e-mail address, or same "
+                                           "phone number and name) is in progress or done")
         event = AccountCreated(account_id=record.account_id, kind=kind, name=record.name,  # type: ignore[arg-type]
                                phones=list(record.phones_e164), emails=list(record.emails),
                                address=address, created_by=created_by)  # type: ignore[arg-type]
         now = self.clock()
         out = new_envelope(event, source=SOURCE, correlation_id=record.account_id, time=now)
-        await self.repos.accounts.create(record, created_by=created_by, now=now, publish=[out])
+        try:
+            await self.repos.accounts.create(record, created_by=created_by, now=now, publish=[out])
+        except BaseException:
+            await self.repos.creation_claims.release(keys, record.account_id)
+            raise
         self.kick(ACCOUNTS, record.account_id)
         return await self.repos.accounts.get(record.account_id) or {}
+
+    async def _account_exists(self, account_id: str) -> bool:
+        return await self.repos.accounts.get(account_id) is not None
 
     async def _refuse_duplicate(self, phones: tuple[str, ...], emails: tuple[str, ...], record: Any) -> None:
         docs: dict[str, Doc] = {}

@@ -7,8 +7,8 @@ Every hot read is by ``_id`` (the local MongoDB-wire server uses no other index 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from icsuite_chassis.inbox import Applied, apply_once, merge_updates
@@ -17,6 +17,7 @@ from icsuite_chassis.outbox import OUTBOX_FIELD, outbox_entries, outbox_push
 from icsuite_contracts.cloudevents import Envelope
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 from pymongo.asynchronous.database import AsyncDatabase
 
 from .domain.accounts import AccountRecord
@@ -117,6 +118,48 @@ class AccountStore(ReplicaStore):
         await self._lookups.add(record.account_id, doc["_keys"])
 
 
+class CreationClaims:
+    """One document per duplicate key of an account created here (``_id`` = the key: unique), so that
+    of two creations of the same customer at the same moment only one gets past the duplicate check."""
+
+    def __init__(self, collection: AsyncCollection[Doc]):
+        self.col = collection
+
+    async def claim(self, keys: Sequence[str], account_id: str, now: datetime, *,
+                    exists: Callable[[str], Awaitable[bool]], stale_s: float = 30.0) -> str | None:
+        """Claim every key for ``account_id``; on a key held by another account, give back what was
+        claimed and answer that account's id. A claim older than ``stale_s`` whose account does not
+        exist was left by a creation that died before storing it: it is taken over."""
+        taken: list[str] = []
+        for key in keys:
+            if not await self._take(key, account_id, now, exists, stale_s):
+                holder = await self.col.find_one({"_id": key})
+                await self.release(taken, account_id)
+                return str(holder["account_id"]) if holder else account_id
+            taken.append(key)
+        return None
+
+    async def _take(self, key: str, account_id: str, now: datetime,
+                    exists: Callable[[str], Awaitable[bool]], stale_s: float) -> bool:
+        for _ in range(2):
+            try:
+                await self.col.insert_one({"_id": key, "account_id": account_id, "at": now})
+                return True
+            except DuplicateKeyError:
+                holder = await self.col.find_one({"_id": key})
+                if holder is None:
+                    continue
+                left_behind = holder["at"] < now - timedelta(seconds=stale_s)
+                if not left_behind or await exists(str(holder["account_id"])):
+                    return False
+                await self.col.delete_one({"_id": key, "account_id": holder["account_id"], "at": holder["at"]})
+        return False
+
+    async def release(self, keys: Sequence[str], account_id: str) -> None:
+        for key in keys:
+            await self.col.delete_one({"_id": key, "account_id": account_id})
+
+
 class ContextStore:
     """One document per contact: the automatic identification, the confirmation and its history."""
 
@@ -175,3 +218,4 @@ class Repositories:
         self.premises = ReplicaStore(db[PREMISES], self.lookups)
         self.contexts = ContextStore(db[CONTEXTS])
         self.caller_lookups = CallerLookupStore(db[CALLER_LOOKUPS])
+        self.creation_claims = CreationClaims(db["creation_claims"])

@@ -1,5 +1,6 @@
 """The gateway: confirmation rules, account creation and duplicates, search, and bad input."""
 
+import asyncio
 import json
 
 import pytest
@@ -184,3 +185,14 @@ async def test_unknown_ids_oversized_bodies_and_roles(identity):
     for role in ("supervisor", "admin"):
         response = await identity.client.get(f"/v1/accounts/{unique('nobody')}", headers=bearer("s-1", role))
         assert response.status_code == 404
+
+
+async def test_simultaneous_creations_of_one_customer_create_one_account(identity):
+    email = f"{unique('twin')}@example.org"
+    body = {"kind": "person", "name": "Zoë Twin", "phones": [identity.random_phone()[1]], "emails": [email]}
+    answers = await asyncio.gather(*(identity.client.post("/v1/accounts", headers=identity.agent, json=body)
+                                     for _ in range(8)))
+    created = [a for a in answers if a.status_code == 201]
+    refused = [a for a in answers if a.status_code == 409]
+    assert len(created) == 1 and len(refused) == 7, [a.status_code for a in answers]
+    assert {a.json()["account_id"] for a in refused} == {created[0].json()["account_id"]}

@@ -68,6 +68,13 @@ class ExistingAccount:
     emails: tuple[str, ...]
 
 
+def duplicate_keys(record: AccountRecord) -> list[str]:
+    """The keys under which two records count as the same customer (see :func:`find_duplicate`): each
+    e-mail address, and each phone number together with the name. Creation claims one per key."""
+    name = normalize_name(record.name)
+    return sorted({f"email:{e}" for e in record.emails} | {f"phone-name:{p}:{name}" for p in record.phones_e164})
+
+
 def find_duplicate(new: AccountRecord, existing: Iterable[ExistingAccount]) -> ExistingAccount | None:
     """The first existing account that is probably the same customer: the same e-mail address, or the
     same phone number and the same name (case- and accent-insensitive)."""
