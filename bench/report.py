@@ -65,9 +65,10 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         rows.append(("Callback claims", err, "≥ 500/s, 0 doubles", "–"))
     else:
         assert claims is not None
-        for lv in claims["levels"]:
+        for lv in headline_levels(claims):
             ok = lv["claims_per_s"] >= 500 and lv["double_assignments"] == 0 and lv["owner_mismatch"] == 0
-            rows.append((f"Claims, {lv['agents']} agents: claims/s, p99, double assignments",
+            procs = f", {lv['client_processes']} client processes" if "client_processes" in lv else ""
+            rows.append((f"Claims, {lv['agents']} agents{procs}: claims/s, p99, double assignments",
                          f"{_f(lv['claims_per_s'])}/s, p99 {_f(lv['p99_ms'])} ms, {lv['double_assignments']} doubles",
                          "≥ 500/s, 0 doubles", _status(ok)))
     alerts = results.get("alerts")
@@ -84,6 +85,25 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                      f"{_f(p99)} ms (p50 {_f(alerts['event_to_stream'].get('p50_ms'))} ms)", "< 100 ms",
                      _status(None if p99 is None else p99 < 100)))
     return rows
+
+
+def headline_levels(claims: dict[str, Any]) -> list[dict[str, Any]]:
+    """The claim levels of the summary: per-agent clients in the most client processes of the run (earlier
+    runs, without these fields, all levels)."""
+    levels = [lv for lv in claims["levels"] if not lv.get("shared_pool")]
+    most = max((lv.get("client_processes", 1) for lv in levels), default=1)
+    return [lv for lv in levels if lv.get("client_processes", 1) == most]
+
+
+def _client(lv: dict[str, Any]) -> str:
+    if "client_processes" not in lv:
+        return "1 (shared pool)"
+    return f"{lv['client_processes']}{' (shared pool)' if lv.get('shared_pool') else ''}"
+
+
+def _cpu(lv: dict[str, Any], *names: str) -> list[str]:
+    per = lv.get("cpu_ms_per_claim") or {}
+    return [_f(per.get(n), 2) for n in names]
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -124,16 +144,31 @@ def markdown(results: dict[str, Any]) -> str:
                         "visible p50 / p99 ms", "poll cycle p50 ms", "consumer CPU share", "lost / dup"], rows), ""]
     claims = results.get("claims")
     if claims and "error" not in claims:
-        rows = [[_f(lv["agents"]), _f(lv["claims"]), _f(lv["claims_per_s"]), _f(lv["p50_ms"]), _f(lv["p99_ms"]),
-                 _f(lv["double_assignments"]), _f(lv["owner_mismatch"]), str(lv["errors"] or "–"),
-                 _f(lv.get("service_cpu_share"), 2)] for lv in claims["levels"]]
-        if claims.get("driver"):
-            d = claims["driver"]
-            rows.append([f"{_f(d['agents'])} (driver level, no HTTP)", _f(d["claims"]), _f(d["claims_per_s"]),
-                         _f(d["p50_ms"]), _f(d["p99_ms"]), _f(d["double_assignments"]), "–", "–", "–"])
-        out += ["### Callback claims", "", f"General inbox of {_f(claims['inbox'])} queued items per level.", "",
-                _table(["agents", "claims", "claims/s", "p50 ms", "p99 ms", "double assignments", "owner mismatch",
-                        "errors", "service CPU share"], rows), ""]
+        rows = [[_f(lv["agents"]), _client(lv), _f(lv["claims"]), _f(lv["claims_per_s"]), _f(lv["p50_ms"]),
+                 _f(lv["p99_ms"]), _f(lv["double_assignments"]), _f(lv["owner_mismatch"]), str(lv["errors"] or "–"),
+                 *_cpu(lv, "clients", "service", "database", "kafka"), _f(lv.get("machine_cpu_ms_per_claim"), 2),
+                 _f(lv.get("machine_busy_share"), 2)] for lv in claims["levels"]]
+        drivers = claims.get("driver_levels") or ([claims["driver"]] if claims.get("driver") else [])
+        for d in drivers:
+            rows.append([f"{_f(d['agents'])} (driver level, no HTTP)", "–", _f(d["claims"]), _f(d["claims_per_s"]),
+                         _f(d["p50_ms"]), _f(d["p99_ms"]), _f(d["double_assignments"]), "–", "–",
+                         "–", "–", "–", "–", "–", "–"])
+        out += ["### Callback claims", "", f"General inbox of {_f(claims['inbox'])} queued items per level. CPU is "
+                "milliseconds of CPU per successful claim over the level (client processes, the callbacks service, "
+                "the MongoDB-wire server's JVM, Kafka; machine: all cores, everything running); machine busy: share "
+                "of both cores in use.", "",
+                _table(["agents", "client processes", "claims", "claims/s", "p50 ms", "p99 ms", "double assignments",
+                        "owner mismatch", "errors", "CPU ms client", "CPU ms service", "CPU ms database",
+                        "CPU ms Kafka", "CPU ms machine", "machine busy"], rows), ""]
+        stubs = claims.get("stub_levels") or []
+        if stubs:
+            out += ["Client ceiling: the same client processes against a trivial stub endpoint (asyncio protocol, "
+                    "fixed answer the size of a real claim), no service or database:", "",
+                    _table(["agents", "client processes", "requests/s", "p50 ms", "p99 ms", "CPU ms client / request",
+                            "CPU ms stub / request", "machine busy"],
+                           [[_f(st["agents"]), _client(st), _f(st["claims_per_s"]), _f(st["p50_ms"]),
+                             _f(st["p99_ms"]), *_cpu(st, "clients", "stub"), _f(st.get("machine_busy_share"), 2)]
+                            for st in stubs]), ""]
     identity = results.get("identity")
     if identity and "error" not in identity:
         rows = [[_f(s["accounts"]), _f(s["load_s"]), _f(s["driver_p50_ms"], 2), _f(s["driver_p99_ms"], 2),

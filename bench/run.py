@@ -43,6 +43,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lookups", type=int, default=None, help="identification: lookups per size")
     parser.add_argument("--agents", type=int, nargs="+", default=None, help="claims: concurrent agents")
     parser.add_argument("--claim-seconds", type=float, default=None, help="claims: seconds per level")
+    parser.add_argument("--claim-processes", type=int, nargs="+", default=None,
+                        help="claims: client processes the agents are spread over (each level runs with each)")
     parser.add_argument("--rules", type=int, default=None, help="alerts: enabled rules")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the results go")
     parser.add_argument("--no-write", action="store_true", help="print only")
@@ -59,6 +61,7 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
         "lookups": args.lookups or (100 if quick else 2000),
         "agents": args.agents or ([10] if quick else [10, 50, 200]),
         "claim_seconds": args.claim_seconds or (2.0 if quick else 10.0),
+        "claim_processes": args.claim_processes or ([2] if quick else [1, 2]),
         "rules": args.rules or (50 if quick else 1000),
     }
 
@@ -81,7 +84,8 @@ def run_section(name: str, results: dict[str, Any], fn: Callable[[], Any]) -> No
     results.setdefault("load_average_after", {})[name] = load_average()
 
 
-def run_all(args: argparse.Namespace, stack_env: dict[str, str], workdir: Path) -> dict[str, Any]:
+def run_all(args: argparse.Namespace, stack_env: dict[str, str], workdir: Path,
+            stack_pids: dict[str, int | None] | None = None) -> dict[str, Any]:
     conf = settings(args)
     logs = workdir / "logs"
     results: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -95,7 +99,8 @@ def run_all(args: argparse.Namespace, stack_env: dict[str, str], workdir: Path) 
         from .claims import run_claims
 
         run_section("claims", results, lambda: asyncio.run(run_claims(
-            stack_env, logs, agents=conf["agents"], seconds=conf["claim_seconds"])))
+            stack_env, logs, agents=conf["agents"], seconds=conf["claim_seconds"],
+            processes=conf["claim_processes"], stack_pids=stack_pids)))
     if "alerts" in args.only:
         from .alerts import run_alerts
 
@@ -142,7 +147,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             log(f"using the stack of the environment: {stack.kafka_bootstrap}, {stack.mongodb_uri}")
         try:
             stack.create_topics()
-            results = run_all(args, stack.env(), workdir)
+            pids = {"database": stack.mongo.process.pid if stack.mongo else None,
+                    "kafka": stack.kafka.process.pid if stack.kafka else None}
+            results = run_all(args, stack.env(), workdir, pids)
             results["stack"] = "local (started by the bench, MongoDB in memory, no oplog)" if owned else "environment"
         finally:
             if owned:
