@@ -93,7 +93,7 @@ class AlertsService:
         rule, and the window pointed elsewhere); only a claim this same alert held before (a redelivery)
         is checked for an alert already written.
         """
-        claims = await _all(*(self.alerts.claim_dedupe(m) for m in matches))
+        claims = await self.alerts.claim_dedupe_many(matches)
         wanted = [m for m, claim in zip(matches, claims, strict=True) if claim is Claim.NEW]
         again = [m for m, claim in zip(matches, claims, strict=True) if claim is Claim.AGAIN]
         if again:
@@ -106,12 +106,18 @@ class AlertsService:
         docs = [({"_id": m.alert_id, "position": p, **alert_fields(m), "status": "open",
                   "trigger_type": m.trigger_type}, raised_envelope(m, cause))
                 for m, p in zip(wanted, positions, strict=True)]
+        waiting: dict[str, list[str]] = {}
+        for alert, _ in docs:
+            if alert["agent_id"] is None and alert["target"] == "agent" and alert["contact_id"]:
+                waiting.setdefault(alert["contact_id"], []).append(alert["_id"])
+        # recorded before the insert, so that an agent that becomes known meanwhile finds them
+        await _all(*(self.alerts.note_waiting(contact_id, ids) for contact_id, ids in waiting.items()))
         inserted = await self.alerts.insert_many(docs)  # a refused one leaves a gap the horizon skips
         for alert in inserted:
             self.kick_outbox("alerts", alert["_id"])
         self.alert_written([alert["position"] for alert in inserted])
-        waiting = [a for a in inserted if a["agent_id"] is None and a["target"] == "agent" and a["contact_id"]]
-        for contact_id in dict.fromkeys(a["contact_id"] for a in waiting):
+        unassigned = [a for a in inserted if a["agent_id"] is None and a["target"] == "agent" and a["contact_id"]]
+        for contact_id in dict.fromkeys(a["contact_id"] for a in unassigned):
             # the agent may have become known while this alert was being raised (another replica)
             agent_id = (await self.projections.contact(contact_id)).agent_id
             if agent_id is not None:

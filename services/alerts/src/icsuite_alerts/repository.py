@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from icsuite_chassis.mongo import IndexSpec, is_duplicate_key
@@ -14,13 +15,17 @@ from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError
 from pymongo.asynchronous.database import AsyncDatabase
 
-from .domain.evaluation import Match
+from .domain.evaluation import DedupeRecord, Match, dedupe_allows
 from .domain.rules import Rule, RuleSpec
 
 INDEXES = [IndexSpec("alerts", [("position", 1)], unique=True), IndexSpec("alerts", [("contact_id", 1)]),
            IndexSpec("alerts", [("former_positions", 1)])]
 HISTORY_KEEP = 100
 DUPLICATE_KEY_CODES = (11000, 11001)
+DEDUPE_READ_AHEAD = 16  # generations of a de-duplication chain read per round trip
+DEDUPE_MAX_ROUNDS = 20
+STREAM_WINDOW = 64  # positions the horizon checks per round trip
+STREAM_LOOKUP_MAX = 512  # a stream range up to this many positions is read by position, a longer one by a query
 
 
 class Claim(enum.Enum):
@@ -111,24 +116,84 @@ class AlertRepository:
         self.alerts = db["alerts"]
         self.dedupe = db["alert_dedupe"]
         self.meta = db["meta"]
+        self.waiting = db["alert_waiting"]
+        self.former = db["alert_former_positions"]
 
     async def claim_dedupe(self, match: Match) -> Claim:
-        """Atomically take the rule's window for this account and contact (or find it taken).
+        return (await self.claim_dedupe_many([match]))[0]
 
-        ``Claim.AGAIN`` means the window was already held by this very alert: a redelivered trigger,
-        whose alert may or may not have been written before.
+    async def claim_dedupe_many(self, matches: list[Match]) -> list[Claim]:
+        """Atomically take each rule's window for its account and contact (or find it taken).
+
+        Each ``dedupe_key`` has a chain of immutable documents, one per raise, keyed by ``_id`` (generation 1
+        is the bare key, as the single in-place document of earlier versions was; then ``<key>\\x1f#<n>``).
+        A claim is the insert of the next generation, so the unique ``_id`` makes it atomic: of two
+        concurrent claimers exactly one inserts generation n + 1, the other sees it and decides again. Only
+        ``_id`` inserts and ``_id $in`` reads: no query scans the collection (the MongoDB-wire server uses
+        no other index). The first round inserts generation 1 of every match in one unordered write (a new
+        key, the usual case, is then claimed in one round trip); the refused ones read their chains
+        (``DEDUPE_READ_AHEAD`` generations per key, all keys in one ``$in``) and try the next generation.
+
+        ``Claim.AGAIN`` means the window's last raise was this very alert: a redelivered trigger, whose
+        alert may or may not have been written before.
         """
-        cutoff = match.raised_at - timedelta(seconds=match.rule.spec.dedupe_window_s)
-        try:
-            before = await self.dedupe.find_one_and_update(
-                {"_id": match.dedupe_key, "$or": [{"last_at": {"$lte": cutoff}}, {"alert_id": match.alert_id}]},
-                {"$set": {"last_at": match.raised_at, "alert_id": match.alert_id}}, upsert=True,
-                return_document=ReturnDocument.BEFORE)
-        except Exception as exc:
-            if is_duplicate_key(exc):
-                return Claim.REFUSED
-            raise
-        return Claim.AGAIN if before is not None and before.get("alert_id") == match.alert_id else Claim.NEW
+        claims: list[Claim | None] = [None] * len(matches)
+        generation = dict.fromkeys(range(len(matches)), 1)
+        pending = list(range(len(matches)))
+        for _ in range(DEDUPE_MAX_ROUNDS):
+            docs = [{"_id": dedupe_id(matches[i].dedupe_key, generation[i]), "last_at": matches[i].raised_at,
+                     "alert_id": matches[i].alert_id} for i in pending]
+            refused = await _insert_unordered(self.dedupe, docs)
+            for j, i in enumerate(pending):
+                if j not in refused:
+                    claims[i] = Claim.NEW
+            pending = [pending[j] for j in sorted(refused)]
+            if not pending:
+                break
+            latest = await self._latest_generations({i: (matches[i].dedupe_key, generation[i]) for i in pending})
+            retry = []
+            for i in pending:
+                gen, doc = latest[i]
+                match = matches[i]
+                if doc.get("alert_id") == match.alert_id:
+                    claims[i] = Claim.AGAIN
+                elif dedupe_allows(DedupeRecord(_aware(doc["last_at"]), doc.get("alert_id", "")), match):
+                    generation[i] = gen + 1
+                    retry.append(i)
+                else:
+                    claims[i] = Claim.REFUSED
+            pending = retry
+            if not pending:
+                break
+        else:
+            raise RuntimeError("too much contention on alert_dedupe")
+        return [claim for claim in claims if claim is not None]
+
+    async def _latest_generations(self, known: dict[int, tuple[str, int]]) -> dict[int, tuple[int, dict[str, Any]]]:
+        """For each ``index: (key, a generation known to exist)``, the newest generation and its document."""
+        result: dict[int, tuple[int, dict[str, Any]]] = {}
+        todo = dict(known)
+        while todo:
+            wanted: dict[str, list[tuple[int, int]]] = {}  # several matches of one call may share a key
+            for i, (key, gen) in todo.items():
+                for k in range(DEDUPE_READ_AHEAD):
+                    wanted.setdefault(dedupe_id(key, gen + k), []).append((i, gen + k))
+            found: dict[int, tuple[int, dict[str, Any]]] = {}
+            async for doc in self.dedupe.find({"_id": {"$in": list(wanted)}}):
+                for i, gen in wanted[doc["_id"]]:
+                    if i not in found or gen > found[i][0]:
+                        found[i] = (gen, doc)
+            next_todo = {}
+            for i, (key, gen) in todo.items():
+                if i not in found:  # cannot happen: generations are never deleted
+                    raise RuntimeError(f"de-duplication chain of {key!r} lost generation {gen}")
+                newest, doc = found[i]
+                if newest == gen + DEDUPE_READ_AHEAD - 1:  # the chain may go on
+                    next_todo[i] = (key, newest)
+                else:
+                    result[i] = (newest, doc)
+            todo = next_todo
+        return result
 
     async def next_positions(self, count: int) -> list[int]:
         """``count`` consecutive stream positions in one ``$inc``."""
@@ -143,15 +208,8 @@ class AlertRepository:
     async def insert_many(self, alerts: list[tuple[dict[str, Any], Envelope]]) -> list[dict[str, Any]]:
         """Insert the alerts (unordered, one round trip); answers those written (an existing id is skipped)."""
         docs = [{**alert, OUTBOX_FIELD: outbox_entries([envelope])} for alert, envelope in alerts]
-        try:
-            await self.alerts.insert_many(docs, ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors") or []
-            if any(e.get("code") not in DUPLICATE_KEY_CODES for e in errors):
-                raise
-            failed = {e["index"] for e in errors}
-            return [alert for i, (alert, _) in enumerate(alerts) if i not in failed]
-        return [alert for alert, _ in alerts]
+        failed = await _insert_unordered(self.alerts, docs)
+        return [alert for i, (alert, _) in enumerate(alerts) if i not in failed]
 
     async def insert(self, alert: dict[str, Any], envelope: Envelope) -> bool:
         return bool(await self.insert_many([(alert, envelope)]))
@@ -159,16 +217,34 @@ class AlertRepository:
     async def exists(self, alert_id: str) -> bool:
         return await self.alerts.find_one({"_id": alert_id}, {"_id": 1}) is not None
 
+    async def note_waiting(self, contact_id: str, alert_ids: list[str]) -> None:
+        """Record agent-less agent alerts of a contact (before they are inserted), keyed by the contact.
+
+        So that :meth:`unassigned` reads by ``_id`` instead of querying the alerts by contact (a scan on the
+        MongoDB-wire server). Idempotent (``$addToSet``).
+        """
+        await self.waiting.update_one({"_id": contact_id}, {"$addToSet": {"alert_ids": {"$each": alert_ids}}},
+                                      upsert=True)
+
     async def unassigned(self, contact_id: str) -> list[dict[str, Any]]:
         """The contact's open agent alerts that have no agent yet, oldest first."""
-        query = {"contact_id": contact_id, "agent_id": None, "target": "agent", "status": "open"}
-        return [doc async for doc in self.alerts.find(query, {"_id": 1, "position": 1}).sort("position", 1)]
+        noted = await self.waiting.find_one({"_id": contact_id})
+        if not noted or not noted.get("alert_ids"):
+            return []
+        fields = {"_id": 1, "position": 1, "contact_id": 1, "agent_id": 1, "target": 1, "status": 1}
+        docs = [doc async for doc in self.alerts.find({"_id": {"$in": list(noted["alert_ids"])}}, fields)]
+        waiting = [d for d in docs if d.get("contact_id") == contact_id and d.get("agent_id") is None
+                   and d.get("target") == "agent" and d.get("status") == "open"]
+        return sorted(waiting, key=lambda d: d["position"])
 
     async def assign(self, alert_id: str, agent_id: str, *, position: int, former: int) -> bool:
         """Give an unassigned open alert its agent and a new stream position (idempotent: only once).
 
-        The old position stays listed in ``former_positions`` so that the stream horizon never sees a gap.
+        The old position stays listed in the alert's ``former_positions``, and is recorded first in the
+        ``alert_former_positions`` collection (keyed by position, read by ``_id``), so that the stream
+        horizon never sees a gap there.
         """
+        await self.former.update_one({"_id": former}, {"$setOnInsert": {"alert_id": alert_id}}, upsert=True)
         result = await self.alerts.update_one(
             {"_id": alert_id, "agent_id": None, "target": "agent", "status": "open", "position": former},
             {"$set": {"agent_id": agent_id, "position": position}, "$push": {"former_positions": former}})
@@ -194,6 +270,17 @@ class AlertRepository:
 
     async def for_stream(self, audience: dict[str, Any], *, after: int, upto: int,
                          limit: int = 100) -> list[dict[str, Any]]:
+        """The audience's alerts at positions in (after, upto], oldest first.
+
+        A short range (the live stream) is read by position (``$in`` on the unique ``position`` index, the
+        only kind the MongoDB-wire server uses) and filtered here; a long one (a replay) by a query.
+        """
+        if upto - after <= STREAM_LOOKUP_MAX:
+            if upto <= after:
+                return []
+            docs = [doc async for doc in self.alerts.find({"position": {"$in": list(range(after + 1, upto + 1))}},
+                                                          _PUBLIC)]
+            return sorted((d for d in docs if matches_filter(audience, d)), key=lambda d: d["position"])[:limit]
         query = {**audience, "position": {"$gt": after, "$lte": upto}}
         cursor = self.alerts.find(query, _PUBLIC).sort("position", 1).limit(limit)
         return [doc async for doc in cursor]
@@ -205,8 +292,25 @@ class AlertRepository:
         cursor = self.alerts.find(query, _PUBLIC).sort("position", 1).limit(limit)
         return [doc async for doc in cursor]
 
+    async def visible_positions(self, after: int, count: int = STREAM_WINDOW) -> set[int]:
+        """Which of the ``count`` positions after ``after`` are taken and written (or were, before a
+        reassignment): ``$in`` on the unique ``position`` index and on the former positions' ``_id``."""
+        wanted = list(range(after + 1, after + count + 1))
+        current = self.alerts.find({"position": {"$in": wanted}}, {"_id": 0, "position": 1}).to_list()
+        former = self.former.find({"_id": {"$in": wanted}}, {"_id": 1}).to_list()
+        now, before = await asyncio.gather(current, former)
+        return {int(d["position"]) for d in now} | {int(d["_id"]) for d in before}
+
+    async def positions_taken(self) -> int:
+        """The last position handed out by the counter (written or not)."""
+        doc = await self.meta.find_one({"_id": "alert_position"})
+        return int(doc["value"]) if doc else 0
+
     async def positions_after(self, after: int, limit: int = 1000) -> list[int]:
-        """Positions taken and written after ``after``, including the former positions of reassigned alerts."""
+        """Positions taken and written after ``after``, including the former positions of reassigned alerts.
+
+        A query (it scans on the MongoDB-wire server): only for a gap wider than the horizon's window.
+        """
         query = {"$or": [{"position": {"$gt": after}}, {"former_positions": {"$gt": after}}]}
         cursor = self.alerts.find(query, {"position": 1, "former_positions": 1}).sort("position", 1).limit(limit)
         positions: set[int] = set()
@@ -218,3 +322,40 @@ class AlertRepository:
     async def last_position(self) -> int:
         doc = await self.alerts.find_one({}, {"position": 1}, sort=[("position", -1)])
         return int(doc["position"]) if doc else 0
+
+
+def dedupe_id(key: str, generation: int) -> str:
+    return key if generation == 1 else f"{key}\x1f#{generation}"
+
+
+def _aware(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+async def _insert_unordered(collection: Any, docs: list[dict[str, Any]]) -> set[int]:
+    """Insert ``docs`` in one unordered write; the indexes of those refused as duplicate keys."""
+    if not docs:
+        return set()
+    try:
+        await collection.insert_many(docs, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors") or []
+        if any(e.get("code") not in DUPLICATE_KEY_CODES for e in errors):
+            raise
+        return {int(e["index"]) for e in errors}
+    return set()
+
+
+def matches_filter(query: dict[str, Any], doc: dict[str, Any]) -> bool:
+    """``doc`` matches ``query`` made of equalities and ``$or`` (the stream audiences)."""
+    for key, value in query.items():
+        if key == "$or":
+            if not any(matches_filter(q, doc) for q in value):
+                return False
+        elif isinstance(value, dict):
+            raise ValueError(f"unsupported filter on {key!r}")
+        elif doc.get(key) != value:
+            return False
+    return True

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import Any
 
-from .repository import AlertRepository
+from .repository import STREAM_WINDOW, AlertRepository
 
 
 class StreamHorizon:
@@ -68,8 +68,24 @@ class StreamHorizon:
         await self.advance()
 
     async def advance(self) -> None:
+        """Move over the positions that became visible: those after the horizon are looked up by position
+        (``$in`` on unique keys, no scan), ``STREAM_WINDOW`` at a time; a query is only needed when nothing
+        in the window is visible while the counter has handed out positions beyond it."""
         start = self.position
-        for position in await self._alerts.positions_after(self.position):
+        while True:
+            base = self.position
+            visible = await self._alerts.visible_positions(base, STREAM_WINDOW)
+            if not visible and await self._alerts.positions_taken() > base + STREAM_WINDOW:
+                visible = set(await self._alerts.positions_after(base))
+            self._step(sorted(visible))
+            if self.position < base + STREAM_WINDOW or self.position == base:
+                break
+        self._advance_local()
+        if self.position != start:
+            self._notify()
+
+    def _step(self, positions: list[int]) -> None:
+        for position in positions:
             if position <= self.position:  # a local poke moved over it meanwhile
                 continue
             if position == self.position + 1:
@@ -82,9 +98,6 @@ class StreamHorizon:
                 break
             self.position = position  # the missing positions were never written
             self._gap_since = None
-        self._advance_local()
-        if self.position != start:
-            self._notify()
 
     async def wait_moved(self, timeout: float) -> None:
         try:
@@ -129,15 +142,20 @@ async def alert_events(alerts: AlertRepository, horizon: StreamHorizon, *, audie
             sent += 1
             if max_events is not None and sent >= max_events:
                 return
+    limit = 100
     while True:
-        batch = await alerts.for_stream(audience_filter, after=position, upto=horizon.position)
+        upto = horizon.position
+        batch = await alerts.for_stream(audience_filter, after=position, upto=upto, limit=limit)
         for alert in batch:
             yield format_event(alert)
             position = alert["position"]
             sent += 1
             if max_events is not None and sent >= max_events:
                 return
-        if batch:
+        if len(batch) == limit:
+            continue
+        position = max(position, upto)  # everything up to ``upto`` was read: ask again only when it moves
+        if horizon.position > upto:
             continue
         remaining = keepalive_s if deadline is None else min(keepalive_s, deadline - time.monotonic())
         if remaining <= 0:
