@@ -152,15 +152,28 @@ class Closer:
         return count
 
     async def close_self_service(self) -> int:
-        """Close every ended contact whose grace has passed and that no agent handled."""
+        """Close every ended contact whose grace has passed and that no agent handled.
+
+        One round works on all due reminders at once: one read of their records, the reminders to wait
+        longer moved in one bulk write and those done dropped in one delete; only the closes, each
+        guarded by the record's state, are one write per record. A reminder is dropped only after its
+        record was closed (or needs no closing), so a crash mid-round leaves it for the next round.
+        """
         now, closed = self.clock(), 0
-        for interaction_id in await self.repo.due_self_service(now):
-            record = await self.repo.get(interaction_id)
+        due = await self.repo.due_self_service(now)
+        if not due:
+            return 0
+        records = await self.repo.get_records(due)
+        wait: list[str] = []
+        done: list[str] = []
+        for interaction_id in due:
+            record = records.get(interaction_id)
             decision = SelfServiceDecision.WAIT if record is None else decide_self_service(record)
             if decision is SelfServiceDecision.WAIT:
-                await self.repo.schedule_self_service(interaction_id, now + self.grace)
+                wait.append(interaction_id)
                 continue
             if decision is SelfServiceDecision.CLOSE:
+                assert record is not None
                 completion = Completion(SELF_SERVICE, None, None, contact_ended_at(record) or now, None)
                 update = self._close_update(record, completion, derive_event_id(interaction_id, "self-service"),
                                             self_service=True)
@@ -168,5 +181,7 @@ class Closer:
                     continue  # something changed meanwhile: decide again on the next round
                 self.kick(INTERACTIONS, interaction_id)
                 closed += 1
-            await self.repo.drop_self_service(interaction_id)
+            done.append(interaction_id)
+        await self.repo.schedule_self_service_many(wait, now + self.grace)
+        await self.repo.drop_self_service_many(done)
         return closed

@@ -108,6 +108,11 @@ class InteractionsRepository:
     async def get(self, interaction_id: str) -> dict[str, Any] | None:
         return await self.collection.find_one({"_id": interaction_id}, {"_outbox": 0, APPLIED_FIELD: 0})
 
+    async def get_records(self, interaction_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Whole records (as :meth:`get`) of many ids with one ``$in`` read."""
+        cursor = self.collection.find({"_id": {"$in": list(interaction_ids)}}, {"_outbox": 0, APPLIED_FIELD: 0})
+        return {doc["_id"]: doc async for doc in cursor}
+
     async def get_many(self, interaction_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         cursor = self.collection.find({"_id": {"$in": list(interaction_ids)}},
                                       {"status": 1, "account_id": 1, "_completion": 1})
@@ -173,6 +178,10 @@ class InteractionsRepository:
 
     async def drop_self_service(self, interaction_id: str) -> None:
         await self.due.delete_one({"_id": interaction_id})
+
+    async def drop_self_service_many(self, interaction_ids: Sequence[str]) -> None:
+        if interaction_ids:
+            await self.due.delete_many({"_id": {"$in": list(interaction_ids)}})
 
     async def close_self_service(self, interaction_id: str, update: Mapping[str, Any]) -> bool:
         result = await self.collection.update_one(
