@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -119,18 +120,42 @@ class EventConsumer:
 
     async def _decode(self, record: Any) -> Envelope | None:
         """The record's envelope if a handler wants it; undecodable records are dead-lettered."""
-        try:
-            envelope = from_kafka(record.headers or [], record.value or b"")
-        except DecodeError as exc:
-            await self._dead_letter(record, exc.kind, str(exc))
+        envelope, error = self._decode_now(record)
+        if error is not None:
+            await self._dead_letter(record, *error)
             return None
-        if envelope.type not in self.spec.handlers:
+        if envelope is not None and envelope.type not in self.spec.handlers:
             EVENTS_CONSUMED.labels(self.spec.name, envelope.type, "skipped").inc()
             return None
         return envelope
 
+    @staticmethod
+    def _decode_now(record: Any) -> tuple[Envelope | None, tuple[str, str] | None]:
+        try:
+            return from_kafka(record.headers or [], record.value or b""), None
+        except DecodeError as exc:
+            return None, (exc.kind, str(exc))
+
     async def _process_batch(self, records: Sequence[Any]) -> None:
-        decoded = [(record, envelope) for record in records if (envelope := await self._decode(record))]
+        """Decode the batch, dead-letter what does not decode, hand the rest to the batch handler.
+
+        Metrics are counted once per batch and event type, not per record (a labelled counter's
+        ``labels()`` takes a lock and builds its key on every call).
+        """
+        decoded: list[tuple[Any, Envelope]] = []
+        skipped: Counter[str] = Counter()
+        handlers = self.spec.handlers
+        for record in records:
+            envelope, error = self._decode_now(record)
+            if error is not None:
+                await self._dead_letter(record, *error)
+            elif envelope is not None:
+                if envelope.type in handlers:
+                    decoded.append((record, envelope))
+                else:
+                    skipped[envelope.type] += 1
+        for ce_type, count in skipped.items():
+            EVENTS_CONSUMED.labels(self.spec.name, ce_type, "skipped").inc(count)
         if not decoded:
             return
         assert self.spec.batch_handler is not None
@@ -141,8 +166,8 @@ class EventConsumer:
             for record, envelope in decoded:
                 await self._dispatch(record, envelope)
             return
-        for _, envelope in decoded:
-            EVENTS_CONSUMED.labels(self.spec.name, envelope.type, "handled").inc()
+        for ce_type, count in Counter(envelope.type for _, envelope in decoded).items():
+            EVENTS_CONSUMED.labels(self.spec.name, ce_type, "handled").inc(count)
 
     async def _process(self, record: Any) -> None:
         envelope = await self._decode(record)
