@@ -65,16 +65,23 @@ class Service:
 
 
 def start_service(name: str, stack_env: Mapping[str, str], logs: Path, *, database: str | None = None,
-                  extra: Mapping[str, str] | None = None, ready_timeout: float = 90.0) -> Service:
-    """``python -m icsuite_<name>.main`` on a free port with its own database and consumer groups."""
+                  extra: Mapping[str, str] | None = None, ready_timeout: float = 90.0,
+                  profile: Path | None = None) -> Service:
+    """``python -m icsuite_<name>.main`` on a free port with its own database and consumer groups.
+
+    With ``profile``, the process runs under pyinstrument (``uv run --with pyinstrument python -m bench``),
+    which writes its text report there when the process stops.
+    """
     prefix = f"IC_{name.upper()}_"
     port = free_port()
     database = database or unique(f"bench_{name}_")
     env = {**stack_env, f"{prefix}PORT": str(port), f"{prefix}MONGODB_DATABASE": database,
            f"{prefix}CONSUMER_GROUP_PREFIX": unique("bench-") + ".", f"{prefix}LOG_LEVEL": "WARNING",
            f"{prefix}LOG_JSON": "true", "IC_ENV": "development", **(extra or {})}
-    process = ServiceProcess.python_module(name, f"icsuite_{name}.main", log_path=logs / f"{name}.log", env=env,
-                                           cwd=ROOT)
+    module, args = f"icsuite_{name}.main", ()
+    if profile is not None:
+        module, args = "pyinstrument", ("-r", "text", "-o", str(profile), "-m", module)
+    process = ServiceProcess.python_module(name, module, *args, log_path=logs / f"{name}.log", env=env, cwd=ROOT)
     process.start()
     service = Service(name, process, port, database)
     try:

@@ -38,7 +38,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the harness")
     parser.add_argument("--backlog", type=int, default=None, help="ingest: events in the drained backlog")
     parser.add_argument("--rates", type=float, nargs="*", default=None, help="ingest: fixed rates, events/s")
-    parser.add_argument("--duration", type=float, default=None, help="ingest: seconds per fixed rate")
+    parser.add_argument("--duration", type=float, default=None,
+                        help="ingest: seconds per fixed rate (0: no fixed-rate phases)")
+    parser.add_argument("--pairs", type=int, default=None,
+                        help="ingest: interleaved bare/suite repetitions for the ratio (default 3, quick 1)")
+    parser.add_argument("--profile-suite", type=Path, default=None,
+                        help="ingest: after the pairs, one more suite drain under pyinstrument, its text report "
+                             "written here (run with `uv run --with pyinstrument`)")
     parser.add_argument("--accounts", type=int, nargs="+", default=None, help="identification: sizes")
     parser.add_argument("--lookups", type=int, default=None, help="identification: lookups per size")
     parser.add_argument("--agents", type=int, nargs="+", default=None, help="claims: concurrent agents")
@@ -56,7 +62,8 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "backlog": args.backlog or (600 if quick else 15_000),
         "rates": args.rates if args.rates is not None else ([100.0] if quick else [100.0, 300.0]),
-        "duration": args.duration or (3.0 if quick else 12.0),
+        "duration": args.duration if args.duration is not None else (3.0 if quick else 12.0),
+        "pairs": args.pairs or (1 if quick else 3),
         "accounts": args.accounts or ([2_000] if quick else [100_000, 1_000_000] if args.full else [100_000]),
         "lookups": args.lookups or (100 if quick else 2000),
         "agents": args.agents or ([10] if quick else [10, 50, 200]),
@@ -94,7 +101,8 @@ def run_all(args: argparse.Namespace, stack_env: dict[str, str], workdir: Path,
         from .ingest import run_ingest
 
         run_section("ingest", results, lambda: asyncio.run(run_ingest(
-            stack_env, logs, backlog=conf["backlog"], rates=conf["rates"], duration=conf["duration"])))
+            stack_env, logs, backlog=conf["backlog"], rates=conf["rates"], duration=conf["duration"],
+            pairs=conf["pairs"], warmup=0 if args.quick else 3000, stack_pids=stack_pids, profile=args.profile_suite)))
     if "claims" in args.only:
         from .claims import run_claims
 
