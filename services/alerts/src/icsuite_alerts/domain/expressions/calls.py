@@ -118,6 +118,8 @@ def _items(value: Any) -> Any:
 def _quantifier(expected: bool):  # type: ignore[no-untyped-def]
     def build(target: Any, var: str, body: Any) -> Any:
         def quantify(env: Activation) -> bool:
+            # the same error absorption as && and || in compiler.py, inlined on purpose: a shared helper
+            # taking thunks measured 1.40M -> 0.80M conditions/s
             failure: BaseException | None = None
             for item in _items(target(env)):
                 try:

@@ -129,6 +129,7 @@ class _Compiler:
         fns = tuple(o.fn for o in operands)
 
         def logic(env: Activation) -> bool:
+            # CEL's commutative && / ||; all/exists in calls.py repeat it inlined, for speed (see there)
             failure: BaseException | None = None
             for fn in fns:
                 try:
