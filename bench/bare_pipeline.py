@@ -3,15 +3,17 @@
 aiokafka ``getmany`` (the chassis' batch size and waits: 500 records, 50 ms, fetch wait 100 ms), the same Pydantic validation
 (``icsuite_contracts.cloudevents.from_kafka``), the same update per event (the service's pure
 ``event_writes`` functions, so the stored documents are equal), one unordered PyMongo ``bulk_write`` of
-the same guarded upserts (``_applied`` guard, ``$setOnInsert``, outbox entries stored in the same write)
-plus the self-service reminders, then an explicit ``commit()``. What it leaves out is everything the
+the same writes: one ``$in`` read of the records' state, then the service's own plan
+(``repository.plan_event``: applied before? closed? already opened?) into compare-and-set upserts
+on the version read (``_applied``, ``$setOnInsert``, outbox entries in the same write), plus the
+self-service reminders, then an explicit ``commit()``. What it leaves out is everything the
 suite adds around it: FastStream, per-event metrics and logging context, the outbox relay that
 publishes the stored events, the timeline projection, the self-service closer and the HTTP gateway.
 
 Run by the benchmark as a separate process (``python -m bench.bare_pipeline``), configured by
 ``KAFKA_BOOTSTRAP_SERVERS``, ``MONGODB_URI``, ``BENCH_BARE_TOPIC``, ``BENCH_BARE_GROUP`` and
-``BENCH_BARE_DATABASE``. Refused upserts (duplicate key: the event was applied before) are counted and
-checked one by one, as the service does.
+``BENCH_BARE_DATABASE``. Writes that lost their compare-and-set (duplicate key) are counted, read
+again and re-planned, as the service does.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
-from icsuite_chassis.inbox import APPLIED_FIELD, guarded_update, merge_updates
+from icsuite_chassis.inbox import APPLIED_FIELD
+from icsuite_chassis.versioned import VERSION_FIELD, CasBatch, DocState
 from icsuite_contracts.cloudevents import DecodeError, from_kafka
 from icsuite_interactions.event_writes import contact_ended, contact_segment, contact_started
+from icsuite_interactions.repository import STATE_FIELDS, plan_event
 from pymongo import AsyncMongoClient, UpdateOne
 from pymongo.errors import BulkWriteError
 
@@ -35,12 +39,30 @@ WRITES = {"ic.contact.started.v1": contact_started, "ic.contact.segment.v1": con
 GRACE = timedelta(seconds=3.0)
 
 
-def guarded(write: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Filter and update of the interactions repository's guarded upsert (``apply_events``)."""
-    flt = {"_id": write.interaction_id, "status": {"$ne": "closed"}, **write.only_if,
-           APPLIED_FIELD: {"$ne": write.event_id}}
-    update = merge_updates(write.update, {"$setOnInsert": {"status": "open", "created_at": write.now}})
-    return flt, guarded_update(write.event_id, update, write.publish)
+async def store(records: Any, writes: list[Any]) -> int:
+    """Read the records' state by ``_id``, plan the writes, one unordered bulk write; again for lost races."""
+    refused, pending = 0, writes
+    while pending:
+        ids = list(dict.fromkeys(w.interaction_id for w in pending))
+        projection = {VERSION_FIELD: 1, APPLIED_FIELD: 1, **{name: 1 for name in STATE_FIELDS}}
+        found = {doc["_id"]: doc async for doc in records.find({"_id": {"$in": ids}}, projection)}
+        batch: CasBatch[Any] = CasBatch({i: DocState.of(i, found.get(i)) for i in ids})
+        for write in pending:
+            plan_event(batch, write)
+        operations = [UpdateOne(flt, update, upsert=True) for flt, update in batch.operations()]
+        if not operations:
+            break
+        try:
+            await records.bulk_write(operations, ordered=False)
+            break
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != 11000 for e in errors):
+                raise
+            refused += len(errors)
+            lost = {id(batch.tag(e["index"])) for e in errors}
+            pending = [w for w in pending if id(w) in lost]
+    return refused
 
 
 async def run() -> None:
@@ -51,6 +73,7 @@ async def run() -> None:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(os.environ["MONGODB_URI"], tz_aware=True)
     db = client[os.environ["BENCH_BARE_DATABASE"]]
     records, due = db["interactions"], db["self_service_due"]
+    await records.create_index([("_id", 1), (VERSION_FIELD, 1)], unique=True)  # as the service declares it
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -85,16 +108,7 @@ async def run() -> None:
                 await due.bulk_write([UpdateOne({"_id": i}, {"$set": {"due_at": now + GRACE}}, upsert=True)
                                       for i in dict.fromkeys(ended)], ordered=False)
             if writes:
-                try:
-                    await records.bulk_write([UpdateOne(*guarded(w), upsert=True) for w in writes], ordered=False)
-                except BulkWriteError as exc:
-                    for error in exc.details.get("writeErrors", []):
-                        refused += 1
-                        write = writes[error["index"]]
-                        applied = await records.find_one({"_id": write.interaction_id,
-                                                          APPLIED_FIELD: write.event_id}, {"_id": 1})
-                        if applied is None:  # not applied yet: apply it without the upsert
-                            await records.update_one(*guarded(write))
+                refused += await store(records, writes)
             await consumer.commit()
             batches += 1
             busy += time.perf_counter() - started

@@ -25,6 +25,7 @@ from typing import Any
 
 from icsuite_chassis.inbox import merge_updates
 from icsuite_chassis.outbox import outbox_push
+from icsuite_chassis.versioned import VERSION_FIELD
 from icsuite_contracts.cloudevents import derive_event_id, new_envelope
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -156,7 +157,7 @@ class Closer:
 
         One round works on all due reminders at once: one read of their records, the reminders to wait
         longer moved in one bulk write and those done dropped in one delete; only the closes, each
-        guarded by the record's state, are one write per record. A reminder is dropped only after its
+        a compare-and-set on the version of the record read, are one write per record. A reminder is dropped only after its
         record was closed (or needs no closing), so a crash mid-round leaves it for the next round.
         """
         now, closed = self.clock(), 0
@@ -177,7 +178,7 @@ class Closer:
                 completion = Completion(SELF_SERVICE, None, None, contact_ended_at(record) or now, None)
                 update = self._close_update(record, completion, derive_event_id(interaction_id, "self-service"),
                                             self_service=True)
-                if not await self.repo.close_self_service(interaction_id, update):
+                if not await self.repo.close_self_service(interaction_id, update, record.get(VERSION_FIELD)):
                     continue  # something changed meanwhile: decide again on the next round
                 self.kick(INTERACTIONS, interaction_id)
                 closed += 1

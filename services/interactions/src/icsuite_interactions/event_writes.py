@@ -34,9 +34,9 @@ def _emit(cause: Envelope, purpose: str, data: Any) -> Envelope:
 
 
 def _write(envelope: Envelope, interaction_id: str, update: dict[str, Any], now: datetime,
-           publish: tuple[Envelope, ...] = (), only_if: dict[str, Any] | None = None) -> EventWrite:
+           publish: tuple[Envelope, ...] = (), unless_present: str | None = None) -> EventWrite:
     return EventWrite(interaction_id=interaction_id, event_id=envelope.id, update=update,
-                      late_entry=_late_entry(envelope, now), now=now, publish=publish, only_if=only_if or {})
+                      late_entry=_late_entry(envelope, now), now=now, publish=publish, unless_present=unless_present)
 
 
 def contact_started(envelope: Envelope, now: datetime) -> EventWrite:
@@ -50,7 +50,7 @@ def contact_started(envelope: Envelope, now: datetime) -> EventWrite:
                        f"{media}.media_item_id": event.contact_id, f"{media}.channel": event.channel,
                        f"{media}.direction": event.direction, f"{media}.started_at": event.started_at}}
     opened = _emit(envelope, "opened", events.opened(interaction_id, fields))
-    return _write(envelope, interaction_id, update, now, (opened,), only_if={"opened_at": {"$exists": False}})
+    return _write(envelope, interaction_id, update, now, (opened,), unless_present="opened_at")
 
 
 def contact_segment(envelope: Envelope, now: datetime) -> EventWrite:

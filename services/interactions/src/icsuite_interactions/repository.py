@@ -1,24 +1,28 @@
-"""The interaction records in MongoDB: one document per record, every change one guarded single-document write.
+"""The interaction records in MongoDB: one document per record, every change one single-document write.
 
-System events (contacts, identity, callbacks, follow-ups) are applied with :meth:`apply_event`: an upsert
-guarded by ``status != closed`` and by the event id (``apply_once``), so events may arrive in any order
-and more than once. An event for a closed record is appended to its ``late_events`` and changes nothing
-else. Gateway changes use :meth:`change_open`, guarded by ``status == open`` and no bulk-completion mark.
+System events (contacts, identity, callbacks, follow-ups) are applied with :meth:`apply_events`: the
+records are read by ``_id``, each event is decided on its record's state (applied before? closed?) and
+written as a compare-and-set upsert on the version read, with the event id recorded in the same write
+(:mod:`icsuite_chassis.versioned`), so events may arrive in any order and more than once. An event for a
+closed record is appended to its ``late_events`` and changes nothing else. Gateway changes use
+:meth:`change_open`, guarded by ``status == open`` and no bulk-completion mark. Every write replaces the
+record's version ``_v`` (the outbox relay's ``$pull`` of published entries excepted: it changes nothing a
+decision reads).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from icsuite_chassis.inbox import APPLIED_FIELD, Applied, apply_once, guarded_update, merge_updates
-from icsuite_chassis.mongo import DUPLICATE_KEY, IndexSpec
+from icsuite_chassis.inbox import APPLIED_FIELD, merge_updates
+from icsuite_chassis.mongo import IndexSpec
+from icsuite_chassis.versioned import VERSION_FIELD, CasBatch, apply_versioned, new_version, version_index, versioned
 from icsuite_contracts.cloudevents import Envelope
 from pymongo import DESCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
 
 from .domain.record import CLOSED, OPEN, InteractionBusy, InteractionNotFound, InteractionReadOnly
 
@@ -30,7 +34,9 @@ INDEXES = (
     IndexSpec(INTERACTIONS, [("agent_ids", 1), ("status", 1), ("created_at", -1)]),
     IndexSpec(INTERACTIONS, [("account_id", 1), ("status", 1)]),
     IndexSpec(SELF_SERVICE_DUE, [("due_at", 1)]),
+    version_index(INTERACTIONS),
 )
+STATE_FIELDS = ("status", "opened_at")  # what the decision on a system event reads
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,30 @@ class EventWrite:
     late_entry: Mapping[str, Any]
     now: datetime
     publish: Sequence[Envelope] = ()
-    only_if: Mapping[str, Any] = field(default_factory=dict)  # extra condition, e.g. not opened yet
+    unless_present: str | None = None  # a field whose presence makes the event change nothing (opened_at)
+
+
+def upsert_update(write: EventWrite) -> dict[str, Any]:
+    return merge_updates(write.update, {"$setOnInsert": {"status": OPEN, "created_at": write.now}})
+
+
+def plan_event(batch: CasBatch[EventWrite], write: EventWrite) -> str:
+    """Decide one system event on its record's state as read (and as the batch's earlier writes leave it):
+    add its write to ``batch`` and answer ``applied``, ``late``, ``duplicate`` or ``ignored``."""
+    state = batch.state(write.interaction_id)
+    if write.event_id in state.applied:
+        return "duplicate"
+    if state.exists and state.fields.get("status") == CLOSED:  # read-only: kept as a late event
+        batch.add(write.interaction_id, {"$push": {"late_events": dict(write.late_entry)}}, write,
+                  event_id=write.event_id)
+        return "late"
+    if write.unless_present is not None and write.unless_present in state.fields:
+        return "ignored"
+    batch.add(write.interaction_id, upsert_update(write), write, event_id=write.event_id, publish=write.publish)
+    state.fields.setdefault("status", OPEN)
+    if write.unless_present is not None and write.unless_present in write.update.get("$set", {}):
+        state.fields[write.unless_present] = write.update["$set"][write.unless_present]
+    return "applied"
 
 
 class InteractionsRepository:
@@ -52,57 +81,21 @@ class InteractionsRepository:
         self.due = db[SELF_SERVICE_DUE]
 
     # -- system events --------------------------------------------------------------------------
-    @staticmethod
-    def _open_filter(write: EventWrite) -> dict[str, Any]:
-        return {"_id": write.interaction_id, "status": {"$ne": CLOSED}, **write.only_if}
+    async def apply_events(self, writes: Sequence[EventWrite]) -> list[str]:
+        """Apply each write once, in order per record: ``applied``, ``late`` (the record is closed: kept in
+        its ``late_events``, nothing else changes), ``duplicate`` (applied before) or ``ignored``
+        (``unless_present`` is there). One ``$in`` read and one bulk write of compare-and-set upserts
+        (:mod:`icsuite_chassis.versioned`); what lost a race is read and decided again."""
+        outcomes: dict[int, str] = {}
 
-    @staticmethod
-    def _upsert_update(write: EventWrite) -> dict[str, Any]:
-        return merge_updates(write.update, {"$setOnInsert": {"status": OPEN, "created_at": write.now}})
+        def plan(batch: CasBatch[EventWrite], write: EventWrite) -> None:
+            outcomes[id(write)] = plan_event(batch, write)
+
+        await apply_versioned(self.collection, writes, lambda w: w.interaction_id, plan, fields=STATE_FIELDS)
+        return [outcomes[id(write)] for write in writes]
 
     async def apply_event(self, write: EventWrite) -> str:
-        """Apply ``write`` once: ``applied``, ``late`` (record closed), ``duplicate`` or ``ignored``."""
-        for _ in range(3):
-            result = await apply_once(self.collection, filter=self._open_filter(write),
-                                      update=self._upsert_update(write), event_id=write.event_id,
-                                      upsert=True, publish=write.publish)
-            if result is Applied.APPLIED:
-                return "applied"
-            # a duplicate-key refusal means: applied before, closed, not matching only_if, or a racing insert
-            if await self.collection.find_one({"_id": write.interaction_id, APPLIED_FIELD: write.event_id},
-                                              {"_id": 1}):
-                return "duplicate"
-            current = await self.collection.find_one({"_id": write.interaction_id}, {"status": 1})
-            if current is not None and current.get("status") == CLOSED:
-                return await self._record_late(write)
-            if current is not None and write.only_if:
-                return "ignored"
-        return "ignored"
-
-    async def _record_late(self, write: EventWrite) -> str:
-        late = await apply_once(self.collection, filter={"_id": write.interaction_id, "status": CLOSED},
-                                update={"$push": {"late_events": dict(write.late_entry)}},
-                                event_id=write.event_id, upsert=False)
-        return "late" if late is Applied.APPLIED else "duplicate"
-
-    async def apply_events(self, writes: Sequence[EventWrite]) -> int:
-        """Apply many writes with one bulk write; refused ones go through :meth:`apply_event`."""
-        if not writes:
-            return 0
-        operations = [UpdateOne({**self._open_filter(w), APPLIED_FIELD: {"$ne": w.event_id}},
-                                guarded_update(w.event_id, self._upsert_update(w), w.publish), upsert=True)
-                      for w in writes]
-        try:
-            await self.collection.bulk_write(operations, ordered=False)
-            return 0
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != DUPLICATE_KEY for e in errors):
-                raise
-            retry = [writes[e["index"]] for e in errors]
-        for write in retry:
-            await self.apply_event(write)
-        return len(retry)
+        return (await self.apply_events([write]))[0]
 
     # -- reads ----------------------------------------------------------------------------------
     async def get(self, interaction_id: str) -> dict[str, Any] | None:
@@ -130,13 +123,13 @@ class InteractionsRepository:
 
     # -- gateway changes ------------------------------------------------------------------------
     async def insert(self, document: Mapping[str, Any]) -> None:
-        await self.collection.insert_one(dict(document))
+        await self.collection.insert_one({**document, VERSION_FIELD: new_version()})
 
     async def change_open(self, interaction_id: str, update: Mapping[str, Any],
                           condition: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Change an open record that no bulk completion holds; 404, 409 (read-only) or 409 (busy) else."""
         doc = await self.collection.find_one_and_update(
-            {"_id": interaction_id, "status": OPEN, **NOT_MARKED, **(condition or {})}, dict(update),
+            {"_id": interaction_id, "status": OPEN, **NOT_MARKED, **(condition or {})}, versioned(update),
             projection={"_outbox": 0, APPLIED_FIELD: 0}, return_document=ReturnDocument.AFTER)
         if doc is not None:
             return doc
@@ -151,16 +144,16 @@ class InteractionsRepository:
     async def mark(self, interaction_id: str, account_id: str, token: str, until: datetime) -> bool:
         result = await self.collection.update_one(
             {"_id": interaction_id, "status": OPEN, "account_id": account_id, **NOT_MARKED},
-            {"$set": {"_completion": {"token": token, "until": until}}})
+            versioned({"$set": {"_completion": {"token": token, "until": until}}}))
         return result.modified_count == 1
 
     async def unmark(self, interaction_ids: Iterable[str], token: str) -> None:
         await self.collection.update_many({"_id": {"$in": list(interaction_ids)}, "_completion.token": token},
-                                          {"$set": {"_completion": None}})
+                                          versioned({"$set": {"_completion": None}}))
 
     async def close_marked(self, interaction_id: str, token: str, update: Mapping[str, Any]) -> bool:
         result = await self.collection.update_one(
-            {"_id": interaction_id, "status": OPEN, "_completion.token": token}, dict(update))
+            {"_id": interaction_id, "status": OPEN, "_completion.token": token}, versioned(update))
         return result.modified_count == 1
 
     # -- self-service -----------------------------------------------------------------------------
@@ -183,8 +176,8 @@ class InteractionsRepository:
         if interaction_ids:
             await self.due.delete_many({"_id": {"$in": list(interaction_ids)}})
 
-    async def close_self_service(self, interaction_id: str, update: Mapping[str, Any]) -> bool:
-        result = await self.collection.update_one(
-            {"_id": interaction_id, "status": OPEN, "has_agent": {"$ne": True}, "contact_ended": True,
-             **NOT_MARKED}, dict(update))
+    async def close_self_service(self, interaction_id: str, update: Mapping[str, Any], version: Any) -> bool:
+        """Close a record decided on as read at ``version`` (the decision checked status, agent, end and
+        mark), only if nothing changed since: one write by ``(_id, _v)``."""
+        result = await self.collection.update_one({"_id": interaction_id, VERSION_FIELD: version}, versioned(update))
         return result.modified_count == 1

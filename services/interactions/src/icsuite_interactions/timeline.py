@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from icsuite_chassis.inbox import APPLIED_FIELD, apply_once, guarded_update, merge_updates
-from icsuite_chassis.mongo import DUPLICATE_KEY, IndexSpec
+from icsuite_chassis.inbox import APPLIED_FIELD, merge_updates
+from icsuite_chassis.mongo import IndexSpec
+from icsuite_chassis.versioned import CasBatch, apply_versioned, version_index
 from icsuite_contracts.cloudevents import Envelope
-from pymongo import DESCENDING, UpdateOne
+from pymongo import DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError
 
 NEWEST_FIRST = [("opened_at", DESCENDING), ("_id", DESCENDING)]
 ENTRY_FIELDS = ("interaction_id", "account_id", "business_agreement_id", "premise_id", "contact_id",
@@ -29,7 +29,7 @@ TIMELINE_TYPES = ("ic.interaction.opened.v1", "ic.interaction.account-linked.v1"
 
 
 def timeline_indexes(collection: str) -> list[IndexSpec]:
-    return [IndexSpec(collection, [("account_id", 1), ("opened_at", -1), ("_id", -1)])]
+    return [IndexSpec(collection, [("account_id", 1), ("opened_at", -1), ("_id", -1)]), version_index(collection)]
 
 
 def _present(**values: Any) -> dict[str, Any]:
@@ -82,25 +82,20 @@ class Timeline:
         self.collection = collection
 
     async def apply(self, envelope: Envelope) -> None:
-        interaction_id, update = timeline_update(envelope)
-        await apply_once(self.collection, filter={"_id": interaction_id}, update=update, event_id=envelope.id)
+        await self.apply_in_order([envelope])
 
     async def apply_in_order(self, envelopes: Sequence[Envelope]) -> None:
-        """Apply a batch in order with ordered bulk writes; an event applied before is skipped."""
-        operations = []
-        for envelope in envelopes:
-            interaction_id, update = timeline_update(envelope)
-            operations.append(UpdateOne({"_id": interaction_id, APPLIED_FIELD: {"$ne": envelope.id}},
-                                        guarded_update(envelope.id, update), upsert=True))
-        while operations:
-            try:
-                await self.collection.bulk_write(operations, ordered=True)
-                return
-            except BulkWriteError as exc:
-                error = exc.details["writeErrors"][0]
-                if error.get("code") != DUPLICATE_KEY:
-                    raise
-                operations = operations[error["index"] + 1:]  # that one was applied before: go on after it
+        """Apply a batch in order per entry, each event once: one ``$in`` read, one bulk write of
+        compare-and-set upserts (:mod:`icsuite_chassis.versioned`); an event applied before is skipped."""
+        updates = [(envelope, *timeline_update(envelope)) for envelope in envelopes]
+
+        def plan(batch: CasBatch[tuple[Envelope, str, dict[str, Any]]],
+                 item: tuple[Envelope, str, dict[str, Any]]) -> None:
+            envelope, interaction_id, update = item
+            if envelope.id not in batch.state(interaction_id).applied:
+                batch.add(interaction_id, update, item, event_id=envelope.id)
+
+        await apply_versioned(self.collection, updates, lambda item: item[1], plan)
 
     async def page(self, where: TimelineFilter, after: tuple[datetime, str] | None, limit: int) -> list[dict[str, Any]]:
         clauses: list[dict[str, Any]] = [{"account_id": where.account_id}, {"opened_at": {"$ne": None}}]

@@ -28,7 +28,7 @@ def test_started_opens_once_with_a_retry_stable_event_id() -> None:
     envelope = _env(sample_event(ContactStarted, contact_id="ct-1"))
     first, again = event_writes.contact_started(envelope, NOW), event_writes.contact_started(envelope, NOW)
     assert first.interaction_id == interaction_id_for_contact("ct-1")
-    assert first.only_if == {"opened_at": {"$exists": False}}
+    assert first.unless_present == "opened_at"
     assert first.publish[0].id == again.publish[0].id and first.publish[0].type == "ic.interaction.opened.v1"
     assert first.update["$set"]["channel"] == "phone"
 
