@@ -64,7 +64,8 @@ async def seed(client: httpx.AsyncClient, db: Any, count: int) -> None:
 
 async def reset(db: Any) -> None:
     await db.callbacks.update_many({"_id": {"$regex": f"^{PREFIX}"}},
-                                   {"$set": {"status": "queued", "owner": None, "pending_claim": None}})
+                                   {"$set": {"status": "queued", "owner": None, "pending_claim": None},
+                                    "$inc": {"version": 1}})  # a new state is a new version, as the service writes it
     await WorkItems(db).repair_claimable()
 
 

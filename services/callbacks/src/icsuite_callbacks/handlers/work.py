@@ -26,14 +26,15 @@ async def claim_next(deps: Deps, actor: Actor) -> WorkItem | None:
     """The most urgent workable item of the general inbox, now in the actor's inbox; None when there is none.
 
     Take the most urgent claimable entry (an atomic delete: one taker), then claim its item with one write
-    guarded by the entry's version and ``status: queued``, the claimed event in that same write. If the
-    item changed meanwhile, the entry was stale: put a fresh one back if the item is queued still, try the next.
+    guarded by the entry's version (which pins ``queued`` and the window the take checked), the claimed event
+    in that same write. If the item changed meanwhile, the entry was stale: put a fresh one back if the item
+    is queued still, try the next.
     """
     for _ in range(CLAIM_TRIES):
-        now = deps.clock()
-        taken = await deps.items.take_claimable(now)
+        taken = await deps.items.take_claimable(deps.clock)
         if taken is None:
             return None
+        now = taken.taken_at
         event_id = derive_event_id(taken.callback_id, f"v{taken.version}:0:{ev.CallbackClaimed.ce_type}")
         event = envelope(ev.CallbackClaimed(callback_id=taken.callback_id, request_id=taken.request_id,
                                             account_id=taken.account_id, at=now, agent_id=actor.id),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,16 +15,20 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from ..domain import WorkItem
 from ..domain.model import EXPIRABLE_STATUSES
-from .claimable import CLAIMABLE, ClaimHead, Claimable, claimable_of, entry_fields
+from .claimable import BY_VERSION, CLAIMABLE, OFFERS, ClaimHead, Claimable, OfferCount, entry_fields
 from .documents import item_document, item_fields, item_from_document
 
 COLLECTION = "callbacks"
 INBOX_ORDER = [("priority", DESCENDING), ("due_at", ASCENDING), ("_id", ASCENDING)]
 SCAN_LIMIT = 500
-# Declared for a real MongoDB; the local MongoDB-wire server scans regardless (queries are kept simple).
+# The non-unique ones are declared for a real MongoDB; the local MongoDB-wire server uses no non-unique index
+# and answers from a unique one only a filter of exactly its keys: the ``(_id, version)`` ones are what let it
+# answer the writes of claim-next (``{_id, version}``) without scanning.
 INDEXES = [IndexSpec(COLLECTION, [("status", ASCENDING), ("priority", DESCENDING), ("due_at", ASCENDING)]),
            IndexSpec(COLLECTION, [("owner", ASCENDING), ("status", ASCENDING)]),
-           IndexSpec(CLAIMABLE, [("priority", DESCENDING), ("due_at", ASCENDING)])]
+           IndexSpec(COLLECTION, BY_VERSION, unique=True),
+           IndexSpec(CLAIMABLE, [("priority", DESCENDING), ("due_at", ASCENDING)]),
+           IndexSpec(CLAIMABLE, BY_VERSION, unique=True)]
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,8 @@ class WorkItems:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]):
         self._col = db[COLLECTION]
         self._claimable = db[CLAIMABLE]
-        self._head = ClaimHead(self._claimable)
+        self._offers = OfferCount(db[OFFERS])
+        self._head = ClaimHead(self._claimable, self._offers)
 
     async def get(self, callback_id: str) -> WorkItem | None:
         doc = await self._col.find_one({"_id": callback_id}, {"_outbox": 0, "_applied": 0})
@@ -83,17 +88,21 @@ class WorkItems:
         result = await self._col.update_one(guard, _merge({"$set": fields}, outbox_push(envelopes)))
         return result.matched_count == 1
 
-    async def take_claimable(self, now: datetime) -> Claimable | None:
-        """Remove and answer the most urgent claimable entry (one atomic delete by ``_id``: one taker per entry;
-        the candidate comes from :class:`ClaimHead`, checked to have no workable entry ahead of it)."""
-        entry = await self._head.take(now)
-        return claimable_of(entry) if entry else None
+    async def take_claimable(self, clock: Callable[[], datetime]) -> Claimable | None:
+        """Remove and answer the most urgent entry workable at ``clock()`` (one atomic delete by ``{_id, version}``:
+        one taker per entry; the candidate comes from :class:`ClaimHead`); None when there is none."""
+        return await self._head.take(clock)
 
     async def claim_taken(self, taken: Claimable, agent_id: str, now: datetime,
                           envelopes: Sequence[Envelope]) -> WorkItem | None:
-        """Claim the item of a taken entry for ``agent_id`` with its events, only if it is still as the entry
-        says (same version, queued, workable); None when it changed meanwhile."""
-        guard = {"_id": taken.callback_id, "version": taken.version, **general_inbox_filter(now)}
+        """Claim the item of a taken entry for ``agent_id`` with its events, only if it is still at the entry's
+        version; None when it changed meanwhile.
+
+        The version pins the rest of ``general_inbox_filter``: the entry was written from the item at this
+        version, queued, with this window, and the take checked the window at ``taken.taken_at`` (see the
+        module :mod:`.claimable`). So the guard is exactly ``{_id, version}``, answered from an index.
+        """
+        guard = {"_id": taken.callback_id, "version": taken.version}
         doc = await self._col.find_one_and_update(
             guard,
             _merge({"$set": {"status": "claimed", "owner": agent_id, "updated_at": now},
@@ -101,15 +110,20 @@ class WorkItems:
             projection={"_outbox": 0, "_applied": 0}, return_document=ReturnDocument.AFTER)
         return item_from_document(doc) if doc else None
 
-    async def offer(self, item: WorkItem) -> None:
+    async def offer(self, item: WorkItem, announce: bool = True) -> bool:
         """Store the claimable entry of a queued item as of its stored version (an older entry is replaced,
-        a newer one is kept)."""
+        a newer one is kept), then announce it (:class:`OfferCount`) unless told not to; True when stored."""
+        assert item.status == "queued", "an entry says its item is queued at its version"
         try:
             await self._claimable.update_one({"_id": item.callback_id, "version": {"$lt": item.version}},
                                              {"$set": entry_fields(item)}, upsert=True)
         except Exception as exc:
             if not is_duplicate_key(exc):  # an entry of this or a newer version is there already
                 raise
+            return False
+        if announce:
+            await self._offers.announce()
+        return True
 
     async def withdraw(self, callback_id: str, version: int) -> None:
         """Remove the entry of an item that left the general inbox with its write of ``version``."""
@@ -139,12 +153,13 @@ class WorkItems:
             item = item_from_document(doc)
             queued.add(item.callback_id)
             if entries.get(item.callback_id) != item.version:
-                await self.offer(item)
-                created += 1
+                created += await self.offer(item, announce=False)
         for callback_id, version in entries.items():
             if callback_id not in queued:
                 result = await self._claimable.delete_one({"_id": callback_id, "version": version})
                 removed += result.deleted_count
+        if created:
+            await self._offers.announce()
         return {"claimable_created": created, "claimable_removed": removed}
 
     async def emit_pending_claim(self, item: WorkItem, envelope: Envelope) -> bool:
