@@ -60,6 +60,7 @@ class ConsumerSpec:
     max_records: int = 500
     batch_timeout_ms: int = 50
     fetch_max_wait_ms: int = 100
+    fetch_min_bytes: int = 1  # above 1: the broker holds a fetch (up to fetch_max_wait_ms) to fill larger batches
     after_batch: Callable[[], Awaitable[None]] | None = field(default=None)
     batch_handler: BatchHandler | None = field(default=None)
 
@@ -93,6 +94,7 @@ class EventConsumer:
             max_records=self.spec.max_records,
             batch_timeout_ms=self.spec.batch_timeout_ms,
             fetch_max_wait_ms=self.spec.fetch_max_wait_ms,
+            fetch_min_bytes=self.spec.fetch_min_bytes,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             decoder=_keep_raw,

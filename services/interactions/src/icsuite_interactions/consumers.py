@@ -18,4 +18,4 @@ def register_consumers(runtime: ServiceRuntime, settings: InteractionsSettings, 
     runtime.add_consumer("callbacks", ["ic.callbacks.v1"], {"ic.callback.started.v1": handlers.on_callback_started})
     runtime.add_consumer("followups", ["ic.followups.v1"], {"ic.followup.created.v1": handlers.on_followup_created})
     runtime.add_consumer("timeline", ["ic.interactions.v1"], {t: timeline.apply for t in TIMELINE_TYPES},
-                         batch_handler=timeline.apply_in_order)
+                         batch_handler=timeline.apply_in_order, fetch_min_bytes=settings.timeline_fetch_min_bytes)

@@ -33,6 +33,11 @@ class InteractionsSettings(ServiceSettings):
     completion_sweep_interval_s: float = Field(default=5.0, gt=0)
     timeline_collection: str = Field(default="timeline", min_length=1,
                                      description="The collection the timeline projection is written to.")
+    timeline_fetch_min_bytes: int = Field(
+        default=64 * 1024, ge=1,
+        description="The timeline projection's fetches wait (at most the consumer fetch wait, 100 ms) until this "
+                    "many bytes are there: under load 4-5 times fewer, larger batches (measured in the ingest "
+                    "benchmark); 1 for no wait.")
     contacts_batch: bool = Field(default=True, description="Apply contact events batch-wise (one bulk write).")
 
     @model_validator(mode="after")
