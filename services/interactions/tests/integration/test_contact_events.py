@@ -7,7 +7,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from icsuite_chassis.testing import eventually, header, publish_envelopes, read_topic
+from icsuite_chassis.testing import bearer, eventually, header, publish_envelopes, read_topic
 from icsuite_contracts.callbacks_v1 import CallbackStarted
 from icsuite_contracts.cloudevents import new_envelope
 from icsuite_contracts.contacts_v1 import ContactEnded, ContactSegmentRecorded, ContactStarted
@@ -19,6 +19,7 @@ from icsuite_interactions.domain.ids import interaction_id_for_callback, interac
 
 pytestmark = [pytest.mark.integration]
 T0 = datetime(2025, 3, 1, 9, 15, tzinfo=UTC)
+AGENT = bearer("a-17", "agent")
 
 
 def _env(event):
@@ -149,3 +150,32 @@ async def test_a_started_callback_opens_an_outbound_interaction_and_a_followup_l
     body = await eventually(linked)
     assert [a["kind"] for a in body["activities"]] == ["callback_executed", "followup_created"]
     assert len(body["linked_objects"]) == 2
+
+
+async def test_an_event_decided_on_an_open_record_that_closes_meanwhile_becomes_a_late_event(service) -> None:
+    """The compare-and-set: a close by the gateway between the read and the write makes the write lose,
+    and on the fresh read the event is a late event; the closed record's segments stay as they were."""
+    from icsuite_chassis.versioned import CasBatch, read_states
+
+    from icsuite_interactions.event_writes import contact_segment, contact_started
+    from icsuite_interactions.repository import STATE_FIELDS, plan_event
+
+    repo = service.app.state.services.repo
+    contact_id = unique_id("ct")
+    interaction_id = interaction_id_for_contact(contact_id)
+    started, segment = _env(_contact_events(contact_id, with_agent=False)[0].data), _env(
+        _segment(contact_id, "seg-late", "agent", 9, "a-17"))
+    now = datetime.now(UTC)
+    assert await repo.apply_events([contact_started(started, now)]) == ["applied"]
+    write = contact_segment(segment, now)
+    batch = CasBatch(await read_states(repo.collection, [interaction_id], STATE_FIELDS))
+    assert plan_event(batch, write) == "applied"  # decided on the open record
+    response = await service.client.post(f"/v1/interactions/{interaction_id}/complete", headers=AGENT,
+                                         json={"outcome": "resolved"})
+    assert response.status_code == 200, response.text
+    assert await batch.execute(repo.collection) == [write]  # the close came between: nothing written
+    assert await repo.apply_events([write]) == ["late"]
+    assert await repo.apply_events([write]) == ["duplicate"]
+    record = await _record(service, interaction_id, status="closed")
+    assert [m["segments"] for m in record["media_items"]] == [[]]
+    assert [e["event_id"] for e in record["late_events"]] == [segment.id]
