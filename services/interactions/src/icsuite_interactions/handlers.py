@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,13 +46,15 @@ class EventHandlers:
         await self._apply(write)
 
     async def on_contact_batch(self, envelopes: Sequence[Envelope]) -> None:
-        """A whole batch of contact events in one bulk write (plus one for the self-service reminders)."""
+        """A whole batch of contact events in one bulk write, and the self-service reminders in another at the
+        same time: both are stored before the offsets are committed, and a redelivered ``ended`` writes its
+        reminder again even when its record write is a duplicate, so no crash can lose the check."""
         now = self.clock()
         pairs = [(e.type, CONTACT_WRITES[e.type](e, now)) for e in envelopes if e.type in CONTACT_WRITES]
         writes = [write for _, write in pairs]
         ended = [write.interaction_id for ce_type, write in pairs if ce_type == ENDED]
-        await self.repo.schedule_self_service_many(ended, now + self.grace)
-        await self.repo.apply_events(writes)
+        await asyncio.gather(self.repo.schedule_self_service_many(ended, now + self.grace),
+                             self.repo.apply_events(writes))
         for interaction_id in {w.interaction_id for w in writes if w.publish}:
             self.kick(INTERACTIONS, interaction_id)
 
