@@ -29,7 +29,8 @@ AnyRole = Annotated[Principal, Depends(require_roles("agent", "supervisor", "adm
 Worker = Annotated[Principal, Depends(require_roles("agent", "supervisor", "admin"))]
 
 
-def _deps(request: Request) -> Deps:
+async def _deps(request: Request) -> Deps:
+    """Async although it awaits nothing: FastAPI hands a sync dependency to its thread pool on every request."""
     return request.app.state.deps  # type: ignore[no-any-return]
 
 

@@ -25,10 +25,10 @@ async def get_callback(deps: Deps, callback_id: str) -> WorkItem:
 async def claim_next(deps: Deps, actor: Actor) -> WorkItem | None:
     """The most urgent workable item of the general inbox, now in the actor's inbox; None when there is none.
 
-    Take the most urgent claimable entry (an atomic delete: one taker), then claim its item with one write
-    guarded by the entry's version (which pins ``queued`` and the window the take checked), the claimed event
-    in that same write. If the item changed meanwhile, the entry was stale: put a fresh one back if the item
-    is queued still, try the next.
+    Take the most urgent claimable entry, then claim its item with one write guarded by the entry's version
+    (which pins ``queued`` and the window the take checked; one claim wins it), the claimed event in that
+    same write. If the item changed meanwhile, the entry was stale: put a fresh one back if the item is
+    queued still, try the next.
     """
     for _ in range(CLAIM_TRIES):
         taken = await deps.items.take_claimable(deps.clock)

@@ -26,10 +26,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from icsuite_chassis.logging import get_logger
 from icsuite_chassis.mongo import is_duplicate_key
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, DeleteOne
 
 from ..domain import WorkItem
+
+log = get_logger(__name__)
 
 CLAIMABLE = "callbacks_claimable"
 OFFERS = "callbacks_claimable_offers"
@@ -122,7 +125,12 @@ class ClaimHead:
     The local MongoDB-wire server sorts and filters without an index: a sorted query over the entries costs
     several milliseconds under the collection's lock, a write by ``{_id, version}`` a fraction of one. So the
     most urgent ``size`` workable entries are read sorted once and handed out, most urgent first, one per
-    claim; each claim takes its entry with one atomic delete by ``{_id, version}`` (one taker per entry).
+    claim of this process. Exactly one claim owns the item: its write is guarded by the entry's version and
+    raises it (:meth:`WorkItems.claim_taken`), so of claims of other processes holding the same entry all but
+    one fail that guard. Either way the entry is dead once it was used: :meth:`used` removes it by
+    ``{_id, version}`` (never a newer entry of the item), in batches after the claims, and until then keeps it
+    out of this process's view. A removal lost in a crash leaves an entry that fails every guard and that the
+    repair removes.
 
     The view is read again when it is used up, when an offer was announced since it was read
     (:class:`OfferCount`, read before the view and again before every take), and when an entry that was not
@@ -139,7 +147,9 @@ class ClaimHead:
         self._view: list[dict[str, Any]] = []   # the head as read, most urgent last (pop from the end)
         self._view_offers = -1                   # the offer count read before the view
         self._view_until: datetime | None = None  # when an entry that was not visible becomes visible
-        self._in_flight: set[str] = set()
+        self._in_flight: set[tuple[str, int]] = set()   # handed out, not yet removed: (``_id``, ``version``)
+        self._removing: list[tuple[str, int]] = []
+        self._remover: asyncio.Task[None] | None = None
         self._refresh = asyncio.Lock()
 
     def _stale(self, offers: int, now: datetime) -> bool:
@@ -149,14 +159,15 @@ class ClaimHead:
     async def _read_view(self, now: datetime) -> None:
         self._view_offers = await self._offers.read()
         cursor = self._col.find(claimable_filter(now)).sort(CLAIM_ORDER).limit(self._size + len(self._in_flight))
-        head = [e async for e in cursor if e["_id"] not in self._in_flight][: self._size]
+        head = [e async for e in cursor if (e["_id"], e["version"]) not in self._in_flight][: self._size]
         later = await self._col.find_one({"visible_from": {"$gt": now}, "expires_at": {"$gt": now}},
                                          {"visible_from": 1}, sort=[("visible_from", ASCENDING)])
         self._view = head[::-1]
         self._view_until = later["visible_from"] if later else None
 
     async def take(self, clock: Any) -> Claimable | None:
-        """Remove and answer the most urgent workable entry (one taker per entry); None when there is none."""
+        """Hand out the most urgent workable entry to this claim (no other of this process gets it; the caller
+        then claims its item and calls :meth:`used`); None when there is none."""
         offers = await self._offers.fresh()
         while True:
             now = clock()
@@ -174,11 +185,21 @@ class ClaimHead:
                 continue
             if entry["expires_at"] <= now:    # expired since the view was read; the scheduler closes the item
                 continue
-            callback_id = entry["_id"]
-            self._in_flight.add(callback_id)
+            self._in_flight.add((entry["_id"], entry["version"]))
+            return claimable_of(entry, now)
+
+    def used(self, taken: Claimable) -> None:
+        """The claim of ``taken`` was tried (claimed, or the item had changed): remove its entry soon."""
+        self._removing.append((taken.callback_id, taken.version))
+        if self._remover is None or self._remover.done():
+            self._remover = asyncio.create_task(self._remove_used())
+
+    async def _remove_used(self) -> None:
+        while self._removing:
+            batch, self._removing = self._removing, []
             try:
-                result = await self._col.delete_one({"_id": callback_id, "version": entry["version"]})
+                await self._col.bulk_write([DeleteOne({"_id": i, "version": v}) for i, v in batch], ordered=False)
+            except Exception as exc:  # the entries stay, fail every guard, and the repair removes them
+                log.warning("claimable.remove_failed", entries=len(batch), error=str(exc))
             finally:
-                self._in_flight.discard(callback_id)
-            if result.deleted_count == 1:
-                return claimable_of(entry, now)
+                self._in_flight.difference_update(batch)

@@ -89,8 +89,8 @@ class WorkItems:
         return result.matched_count == 1
 
     async def take_claimable(self, clock: Callable[[], datetime]) -> Claimable | None:
-        """Remove and answer the most urgent entry workable at ``clock()`` (one atomic delete by ``{_id, version}``:
-        one taker per entry; the candidate comes from :class:`ClaimHead`); None when there is none."""
+        """The most urgent entry workable at ``clock()``, handed to this claim alone within this process (see
+        :class:`ClaimHead`; :meth:`claim_taken` then removes it); None when there is none."""
         return await self._head.take(clock)
 
     async def claim_taken(self, taken: Claimable, agent_id: str, now: datetime,
@@ -103,11 +103,14 @@ class WorkItems:
         module :mod:`.claimable`). So the guard is exactly ``{_id, version}``, answered from an index.
         """
         guard = {"_id": taken.callback_id, "version": taken.version}
-        doc = await self._col.find_one_and_update(
-            guard,
-            _merge({"$set": {"status": "claimed", "owner": agent_id, "updated_at": now},
-                    "$inc": {"version": 1}}, outbox_push(envelopes)),
-            projection={"_outbox": 0, "_applied": 0}, return_document=ReturnDocument.AFTER)
+        try:
+            doc = await self._col.find_one_and_update(
+                guard,
+                _merge({"$set": {"status": "claimed", "owner": agent_id, "updated_at": now},
+                        "$inc": {"version": 1}}, outbox_push(envelopes)),
+                projection={"_outbox": 0, "_applied": 0}, return_document=ReturnDocument.AFTER)
+        finally:
+            self._head.used(taken)   # claimed or changed: the entry of this version is dead either way
         return item_from_document(doc) if doc else None
 
     async def offer(self, item: WorkItem, announce: bool = True) -> bool:
