@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
+from icsuite_chassis.gc_tuning import tune_gc
 from icsuite_chassis.inbox import APPLIED_FIELD
 from icsuite_chassis.versioned import VERSION_FIELD, CasBatch, DocState
 from icsuite_contracts.cloudevents import DecodeError, from_kafka
@@ -66,6 +67,7 @@ async def store(records: Any, writes: list[Any]) -> int:
 
 
 async def run() -> None:
+    tune_gc()  # the same garbage-collector settings as the services (icsuite_chassis.serve)
     consumer = AIOKafkaConsumer(
         os.environ["BENCH_BARE_TOPIC"], bootstrap_servers=os.environ["KAFKA_BOOTSTRAP_SERVERS"],
         group_id=os.environ["BENCH_BARE_GROUP"], enable_auto_commit=False, auto_offset_reset="earliest",

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import uvicorn
 from fastapi import FastAPI
 
+from .gc_tuning import tune_gc
 from .logging import configure_logging
 from .settings import ServiceSettings
 
@@ -14,5 +15,7 @@ from .settings import ServiceSettings
 def serve(settings: ServiceSettings, build_app: Callable[[ServiceSettings], FastAPI]) -> None:
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     app = build_app(settings)
+    if settings.gc_tuning:
+        tune_gc(settings.gc_thresholds)
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=10)

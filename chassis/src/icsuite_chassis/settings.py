@@ -59,6 +59,9 @@ class ServiceSettings(BaseSettings):
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
     outbox_sweep_interval_s: float = Field(default=10.0, gt=0)
     consumer_group_prefix: str = ""
+    gc_tuning: bool = Field(default=True, description="after start-up, freeze the process's objects and set "
+                                                      "gc_thresholds; false keeps CPython's own collector settings")
+    gc_thresholds: tuple[int, int, int] = (20_000, 20, 50)
 
     @model_validator(mode="after")
     def _refuse_unsafe_secrets(self) -> "ServiceSettings":

@@ -34,3 +34,27 @@ def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPat
         load_settings(DemoSettings)
     monkeypatch.setenv("IC_JWT_SECRET", "x" * 40)
     assert load_settings(DemoSettings).environment == "production"
+
+
+def test_the_garbage_collector_settings_come_from_the_environment(monkeypatch) -> None:
+    assert ServiceSettings().gc_thresholds == (20_000, 20, 50)
+    monkeypatch.setenv("IC_SERVICE_GC_THRESHOLDS", "[5000, 10, 10]")
+    assert ServiceSettings().gc_thresholds == (5000, 10, 10)
+    assert ServiceSettings().gc_tuning is True
+    monkeypatch.setenv("IC_SERVICE_GC_TUNING", "false")
+    assert ServiceSettings().gc_tuning is False
+
+
+def test_tune_gc_freezes_what_lives_and_sets_the_thresholds() -> None:
+    import gc
+
+    from icsuite_chassis.gc_tuning import tune_gc
+
+    before = gc.get_threshold()
+    try:
+        tune_gc((12_345, 11, 12))
+        assert gc.get_threshold() == (12_345, 11, 12)
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
