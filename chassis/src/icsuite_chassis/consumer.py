@@ -29,11 +29,12 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout, WriteConcernErro
 from .kafka import EventPublisher
 from .logging import bind_event_context, clear_event_context, get_logger
 from .metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, HANDLE_LATENCY
+from .versioned import VersionConflict
 
 Handler = Callable[[Envelope], Awaitable[None]]
 BatchHandler = Callable[[Sequence[Envelope]], Awaitable[None]]
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, ExecutionTimeout, WriteConcernError,
-                                                     KafkaError)
+                                                     KafkaError, VersionConflict)  # contention is transient too
 DLQ_VALUE_LIMIT = 900_000
 _log = get_logger(__name__)
 

@@ -68,3 +68,21 @@ async def test_a_failing_batch_handler_falls_back_to_the_event_handlers() -> Non
                         batch_handler=many)
     await EventConsumer(spec, _Publisher())._process_batch([_record("c-1"), _record("c-2")])  # type: ignore[arg-type]
     assert single == ["c-1", "c-2"]
+
+
+async def test_a_handler_losing_compare_and_set_races_is_retried_past_the_retry_limit_not_dead_lettered() -> None:
+    """Contention is not a bad message: a VersionConflict is retried like an unreachable database."""
+    from icsuite_chassis.versioned import VersionConflict
+
+    calls = []
+
+    async def one(envelope) -> None:
+        calls.append(envelope.data.contact_id)
+        if len(calls) <= 4:  # more than `retries` (1) failures in a row
+            raise VersionConflict("the record kept changing")
+
+    publisher = _Publisher()
+    spec = ConsumerSpec(name="t", topics=["ic.contacts.v1"], handlers={"ic.contact.started.v1": one},
+                        retries=1, retry_backoff_s=0.0)
+    await EventConsumer(spec, publisher)._process(_record("c-1"))  # type: ignore[arg-type]
+    assert calls == ["c-1"] * 5 and publisher.raw == []
