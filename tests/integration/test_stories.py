@@ -87,7 +87,10 @@ async def test_a_call_from_identification_to_a_read_only_record(suite) -> None:
                 {"type": "preparation", "language": "de", "text": "Nachfragen, ob die Rate ankam"}]})
         assert r.status_code == 201, r.text
         followup_id = r.json()["followup_id"]
-        assert r.json()["account_id"] == customer.account_id   # copied from the interaction by copying control
+        # copied from the interaction by copying control: at once, or when the followups service's projection
+        # of the interaction (which lags the interactions service by the event path) learns the account
+        await poll_json(client, suite.url("followups", f"/v1/followups/{followup_id}"), as_agent,
+                        lambda b: b["account_id"] == customer.account_id, timeout=30)
         record = await poll_json(client, record_url, as_agent, lambda b: followup_id in json.dumps(b))
         assert any(a["kind"] == "followup_created" for a in record["activities"])
         # completion makes the record read-only

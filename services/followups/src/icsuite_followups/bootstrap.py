@@ -27,7 +27,7 @@ def build_app(settings: FollowupsSettings) -> FastAPI:
     service = FollowupService(followups=followups, customizing=CustomizingRepository(runtime.db),
                               interactions=projection, kick=runtime.kick_outbox)
     overdue = OverdueJob(followups, kick=runtime.kick_outbox, clock=utc_now, batch_size=settings.overdue_batch_size)
-    runtime.add_consumer("interactions", [INTERACTIONS_TOPIC], interaction_handlers(projection))
+    runtime.add_consumer("interactions", [INTERACTIONS_TOPIC], interaction_handlers(projection, service))
     runtime.add_job("overdue", overdue.run_once, settings.overdue_check_interval_s)
     runtime.on_startup(service.seed_customizing)
     app = create_app(runtime, title="followups", description=DESCRIPTION, routers=[api.router],

@@ -64,7 +64,7 @@ def followup_to_doc(f: Followup, *, correlation_id: str | None) -> dict[str, Any
         "created_by": f.created_by, "created_at": f.created_at, "updated_at": f.updated_at,
         "version": f.version, "notes": [note_to_doc(n) for n in f.notes], "notes_count": len(f.notes),
         "copied_fields": list(f.copied_fields), "overdue_emitted": f.overdue_emitted,
-        "correlation_id": correlation_id,
+        "awaiting_copy": list(f.awaiting_copy), "correlation_id": correlation_id,
     }
 
 
@@ -78,6 +78,7 @@ def followup_from_doc(doc: Mapping[str, Any]) -> Followup:
         version=doc["version"], parties={name: doc.get(name) for name in PARTY_FIELDS}, schedule=schedule,
         notes=tuple(note_from_doc(n) for n in doc.get("notes") or ()),
         copied_fields=tuple(doc.get("copied_fields") or ()), overdue_emitted=bool(doc.get("overdue_emitted")),
+        awaiting_copy=tuple(doc.get("awaiting_copy") or ()),
     )
 
 

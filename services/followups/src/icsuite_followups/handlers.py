@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from icsuite_chassis.problems import Conflict, NotFound
+from icsuite_chassis.versioned import VersionConflict
 
 from .domain import (
     ACTIVE_STATUSES,
@@ -16,8 +17,10 @@ from .domain import (
     DEFAULT_COPY_RULES,
     DEFAULT_FOLLOWUP_TYPES,
     MAX_NOTES,
+    CopyRule,
     CopyRules,
     Followup,
+    FollowupEvent,
     FollowupTypeRules,
     NewFollowup,
     Note,
@@ -26,17 +29,19 @@ from .domain import (
     SourceSnapshot,
     append_note,
     change_followup,
+    complete_copy,
     create_followup,
     filter_notes,
 )
 from .documents import copy_rules_from_doc, copy_rules_to_doc, type_rules_from_doc, type_rules_to_doc
 from .events import envelopes_for
-from .projection import InteractionProjection
+from .projection import InteractionProjection, ProjectedInteraction
 from .repository import FOLLOWUPS, CustomizingRepository, FollowupRepository
 
 FOLLOWUP_TYPES_CONFIG = "followup-types"
 COPY_RULES_CONFIG = "copy-rules"
 _SAVE_ATTEMPTS = 5
+Decision = Callable[[Followup], tuple[Followup, list[FollowupEvent]]]
 
 
 def utc_now() -> datetime:
@@ -101,7 +106,15 @@ class FollowupService:
         await self.followups.add(followup, envelopes_for(followup, events, correlation_id=correlation_id),
                                  correlation_id=correlation_id)
         self.kick(FOLLOWUPS, followup_id)
+        if followup.awaiting_copy:
+            followup = await self._await_source(followup, copy_rules.for_source(followup.source_type))
         return followup
+
+    async def _await_source(self, followup: Followup, rule: CopyRule) -> Followup:
+        """Register the follow-up for what its interaction's events will tell, and copy what they told meanwhile."""
+        interaction = await self.interactions.await_copy(followup.source_id, followup.followup_id)
+        completed = await self._complete_copies_of(followup.source_id, interaction, [followup.followup_id], rule=rule)
+        return completed[0] if completed else followup
 
     async def get(self, followup_id: str) -> Followup:
         followup = await self.followups.get(followup_id)
@@ -111,17 +124,65 @@ class FollowupService:
 
     async def change(self, followup_id: str, changes: Mapping[str, Any], *, by: str) -> Followup:
         """Apply a partial update; retried on a concurrent change, which the version guard detects."""
+        try:
+            changed = await self._save_decision(
+                followup_id, lambda before: change_followup(before, changes, by=by, now=self.clock()))
+        except VersionConflict as exc:
+            raise Conflict("the follow-up keeps changing concurrently; try again", slug="concurrent-change") from exc
+        if changed is None:
+            raise NotFound(f"no follow-up {followup_id!r}")
+        return changed
+
+    async def _save_decision(self, followup_id: str, decide: Decision, *,
+                             causation_id: str | None = None) -> Followup | None:
+        """Store what ``decide`` makes of the follow-up, with its events, in one version-guarded write.
+
+        Decided again on the current state when a concurrent change came between; None if there is no
+        such follow-up; nothing is written (or emitted) when ``decide`` reports no event.
+        """
         for _ in range(_SAVE_ATTEMPTS):
-            before = await self.get(followup_id)
-            after, events = change_followup(before, changes, by=by, now=self.clock())
+            before = await self.followups.get(followup_id)
+            if before is None:
+                return None
+            after, events = decide(before)
             if not events:
-                return before
+                return after
             correlation_id = await self.followups.correlation_of(followup_id)
-            if await self.followups.save_changes(before, after, envelopes_for(after, events,
-                                                                              correlation_id=correlation_id)):
+            envelopes = envelopes_for(after, events, correlation_id=correlation_id, causation_id=causation_id)
+            if await self.followups.save_changes(before, after, envelopes):
                 self.kick(FOLLOWUPS, followup_id)
                 return after
-        raise Conflict("the follow-up keeps changing concurrently; try again", slug="concurrent-change")
+        raise VersionConflict(f"the follow-up {followup_id!r} keeps changing concurrently")
+
+    async def complete_copies(self, interaction_id: str, *, cause_event_id: str) -> None:
+        """Copy into the follow-ups that await it what the projection of the interaction knows now.
+
+        Run after each interaction event that can tell an account; safe to run again for a redelivered
+        event (what is copied is no longer awaited, so a second run writes and emits nothing).
+        """
+        interaction = await self.interactions.read(interaction_id)
+        if interaction is None or not interaction.awaiting_followups:
+            return
+        _, copy_rules = await self._rules()
+        await self._complete_copies_of(interaction_id, interaction, interaction.awaiting_followups,
+                                       rule=copy_rules.for_source("interaction"), causation_id=cause_event_id)
+
+    async def _complete_copies_of(self, interaction_id: str, interaction: ProjectedInteraction,
+                                  followup_ids: Sequence[str], *, rule: CopyRule,
+                                  causation_id: str | None = None) -> list[Followup]:
+        """Complete each follow-up; those that await nothing more (or whose source closed) leave the list."""
+        done, completed = [], []
+        for followup_id in followup_ids:
+            followup = await self._save_decision(
+                followup_id, lambda f: complete_copy(f, rule, interaction.snapshot, now=self.clock()),
+                causation_id=causation_id)
+            if followup is not None:
+                completed.append(followup)
+            if followup is None or not followup.awaiting_copy or interaction.closed:
+                done.append(followup_id)
+        if done:
+            await self.interactions.stop_awaiting(interaction_id, done)
+        return completed
 
     async def add_note(self, followup_id: str, draft: NoteDraft, *, author: str) -> Note:
         followup = await self.get(followup_id)

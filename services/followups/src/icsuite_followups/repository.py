@@ -66,6 +66,8 @@ class FollowupRepository:
         """Store ``after`` if nobody changed the follow-up since ``before`` was read (optimistic)."""
         state: dict[str, Any] = {"status": after.status, "priority": after.priority,
                                  "updated_at": after.updated_at, "version": after.version,
+                                 "copied_fields": list(after.copied_fields),
+                                 "awaiting_copy": list(after.awaiting_copy),
                                  **{n: after.parties.get(n) for n in PARTY_FIELDS},
                                  **schedule_fields(after.schedule)}
         if after.schedule.due_at != before.schedule.due_at:

@@ -27,9 +27,12 @@ from .errors import (
 )
 from .followup import (
     ACTIVE_STATUSES,
+    COPYING_CONTROL,
     DATE_FIELDS,
     FINAL_STATUSES,
+    LATE_COPIED_FIELDS,
     PARTY_FIELDS,
+    PROJECTED_SOURCE_TYPES,
     STATUSES,
     TRANSITIONS,
     FieldsChanged,
@@ -43,6 +46,7 @@ from .followup import (
     StatusChanged,
     append_note,
     change_followup,
+    complete_copy,
     create_followup,
     detect_overdue,
     is_planned,

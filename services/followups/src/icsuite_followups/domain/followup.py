@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from .copying import SourceSnapshot, copy_from_source
-from .customizing import CopyRules, FollowupTypeRules, display_area
+from .customizing import CopyRule, CopyRules, FollowupTypeRules, display_area
 from .errors import FollowupFinished, InvalidSchedule, InvalidTransition
 from .notes import MAX_NOTES, Note, NoteDraft, appended, check_room, note_from_draft
 
@@ -26,6 +26,12 @@ PARTY_FIELDS = ("account_id", "business_agreement_id", "premise_id", "contact_pe
                 "owner_id")
 DATE_FIELDS = ("planned_start", "planned_end", "due_at")
 PATCHABLE_FIELDS = ("status", "priority", *PARTY_FIELDS, *DATE_FIELDS)
+# Sources known through their events, which can arrive after a follow-up was created from them.
+PROJECTED_SOURCE_TYPES = frozenset({"interaction"})
+# What identification establishes: copied later when the source learns it after the follow-up was created.
+LATE_COPIED_FIELDS = ("account_id", "business_agreement_id", "premise_id")
+ACCOUNT_BOUND_FIELDS = ("business_agreement_id", "premise_id")
+COPYING_CONTROL = "copying-control"
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,7 @@ class Followup:
     notes: tuple[Note, ...] = ()
     copied_fields: tuple[str, ...] = ()
     overdue_emitted: bool = False
+    awaiting_copy: tuple[str, ...] = ()  # fields to copy from the source once it knows them
 
     @property
     def display_area(self) -> str:
@@ -151,6 +158,8 @@ def create_followup(cmd: NewFollowup, *, followup_id: str, author: str, now: dat
         created_by=author, created_at=now, updated_at=now,
         parties={k: copy.values.get(k) for k in PARTY_FIELDS}, schedule=schedule,
         notes=appended((), [*copy.notes, *own]), copied_fields=copy.copied_fields,
+        awaiting_copy=tuple(n for n in LATE_COPIED_FIELDS if n in copy_rules.for_source(cmd.source_type).fields
+                            and copy.values.get(n) is None) if cmd.source_type in PROJECTED_SOURCE_TYPES else (),
     )
     return followup, [FollowupOpened(followup), *(NoteAppended(n) for n in followup.notes)]
 
@@ -177,6 +186,7 @@ def change_followup(followup: Followup, changes: Mapping[str, Any], *, by: str,
         priority=changes.get("priority", followup.priority),
         parties={**followup.parties, **{n: changes[n] for n in fields if n in PARTY_FIELDS}},
         overdue_emitted=followup.overdue_emitted and "due_at" not in fields,
+        awaiting_copy=_still_awaited(followup.awaiting_copy, fields),
     )
     events: list[FollowupEvent] = []
     if fields:
@@ -184,6 +194,37 @@ def change_followup(followup: Followup, changes: Mapping[str, Any], *, by: str,
     if new_status != followup.status:
         events.append(StatusChanged(followup.status, new_status, now, by))
     return updated, events
+
+
+def _still_awaited(awaiting: tuple[str, ...], changed_by_agent: Sequence[str]) -> tuple[str, ...]:
+    """An agent's value is never replaced; an agent who chose the account chose its agreement and premise."""
+    if "account_id" in changed_by_agent:
+        return ()
+    return tuple(n for n in awaiting if n not in changed_by_agent)
+
+
+def complete_copy(followup: Followup, rule: CopyRule, source: SourceSnapshot, *,
+                  now: datetime) -> tuple[Followup, list[FollowupEvent]]:
+    """Copy what the source learned after the follow-up was created from it, in every status.
+
+    Only fields the follow-up still awaits (unset at creation, untouched by agents since) and the rule
+    still copies; a business agreement or premise not when the follow-up has another account than the source. The
+    fields the rule no longer copies are no longer awaited. No event when nothing is copied.
+    """
+    awaited = [n for n in followup.awaiting_copy if n in rule.fields]
+    values = {n: source.fields[n] for n in awaited
+              if followup.parties.get(n) is None and source.fields.get(n) is not None}
+    account = values.get("account_id", followup.account_id)
+    if account is not None and account != source.fields.get("account_id"):
+        values = {n: v for n, v in values.items() if n not in ACCOUNT_BOUND_FIELDS}
+    awaiting = tuple(n for n in awaited if n not in values)
+    if not values:
+        return replace(followup, awaiting_copy=awaiting), []
+    copied = tuple(n for n in LATE_COPIED_FIELDS if n in values)
+    updated = replace(followup, parties={**followup.parties, **values}, updated_at=now,
+                      version=followup.version + 1, awaiting_copy=awaiting,
+                      copied_fields=(*followup.copied_fields, *copied))
+    return updated, [FieldsChanged(copied, now, COPYING_CONTROL)]
 
 
 def append_note(followup: Followup, draft: NoteDraft, *, note_id: str, author: str,
