@@ -49,6 +49,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lookups", type=int, default=None, help="identification: lookups per size")
     parser.add_argument("--agents", type=int, nargs="+", default=None, help="claims: concurrent agents")
     parser.add_argument("--claim-seconds", type=float, default=None, help="claims: seconds per level")
+    parser.add_argument("--claim-inbox", type=int, default=None,
+                        help="claims: queued items per level (default 1,000: a level then lasts 1.5-3 s; "
+                             "more items make it longer and its figure steadier)")
     parser.add_argument("--claim-processes", type=int, nargs="+", default=None,
                         help="claims: client processes the agents are spread over (each level runs with each)")
     parser.add_argument("--rules", type=int, default=None, help="alerts: enabled rules")
@@ -69,6 +72,7 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
         "agents": args.agents or ([10] if quick else [10, 50, 200]),
         "claim_seconds": args.claim_seconds or (2.0 if quick else 10.0),
         "claim_processes": args.claim_processes or ([2] if quick else [1, 2]),
+        "claim_inbox": args.claim_inbox or 1000,
         "rules": args.rules or (50 if quick else 1000),
     }
 
@@ -108,7 +112,7 @@ def run_all(args: argparse.Namespace, stack_env: dict[str, str], workdir: Path,
 
         run_section("claims", results, lambda: asyncio.run(run_claims(
             stack_env, logs, agents=conf["agents"], seconds=conf["claim_seconds"],
-            processes=conf["claim_processes"], stack_pids=stack_pids)))
+            processes=conf["claim_processes"], inbox=conf["claim_inbox"], stack_pids=stack_pids)))
     if "alerts" in args.only:
         from .alerts import run_alerts
 
