@@ -31,6 +31,12 @@ class InteractionsSettings(ServiceSettings):
                                       description="After this, an unfinished bulk completion is rolled "
                                                   "forward (if committed) or back (if not) by the recovery job.")
     completion_sweep_interval_s: float = Field(default=5.0, gt=0)
+    attachment_orphan_grace_s: float = Field(
+        default=3600.0, gt=0,
+        description="An attachment upload that no record references this long after it began is deleted from "
+                    "GridFS; must exceed the longest upload plus its record write.")
+    attachment_orphan_sweep_interval_s: float = Field(default=300.0, gt=0,
+                                                      description="How often the orphaned-upload cleanup runs.")
     timeline_collection: str = Field(default="timeline", min_length=1,
                                      description="The collection the timeline projection is written to.")
     timeline_fetch_min_bytes: int = Field(
