@@ -29,7 +29,8 @@ def build_app(settings: AlertsSettings) -> FastAPI:
                             gap_timeout_s=settings.stream_gap_timeout_s)
     service = AlertsService(rules=rules, alerts=alerts, projections=ProjectionStore(runtime.db),
                             cache=RuleCache(rules), kick_outbox=runtime.kick_outbox, alert_written=horizon.poke,
-                            backtest_max_events=settings.backtest_max_events)
+                            backtest_max_events=settings.backtest_max_events,
+                            dedupe_prune_grace_s=settings.dedupe_prune_grace_s)
 
     async def start() -> None:
         if settings.seed_standard_rules:
@@ -45,6 +46,7 @@ def build_app(settings: AlertsSettings) -> FastAPI:
     runtime.add_job("rules-refresh", service.cache.refresh, settings.rules_refresh_interval_s)
     runtime.add_job("stream-horizon", horizon.tick, 0)
     runtime.add_job("event-log-retention", prune_event_log, 3600)
+    runtime.add_job("dedupe-pruning", service.prune_dedupe_chains, settings.dedupe_prune_interval_s)
     register_consumers(runtime, service)
     return create_app(runtime, title="alerts", description="The alert modeler: rules on events and account facts, "
                       "alerts pushed live to agents.", routers=[api.router],

@@ -55,6 +55,7 @@ class AlertsService:
     alert_written: Callable[[list[int]], None]
     clock: Callable[[], datetime] = utc_now
     backtest_max_events: int = 200_000
+    dedupe_prune_grace_s: float = 3600.0
 
     # ---- consumed events ---------------------------------------------------------------------------
     async def on_event(self, envelope: Envelope) -> None:
@@ -123,6 +124,13 @@ class AlertsService:
             if agent_id is not None:
                 await self.assign_waiting_alerts(contact_id, agent_id)
         return [alert["_id"] for alert in inserted]
+
+    async def prune_dedupe_chains(self, *, now: datetime | None = None, grace_s: float | None = None) -> int:
+        """Delete the de-duplication chains whose window (the rule's current one if longer) ended more than
+        the grace ago; the number of chains. Safe in every replica at once."""
+        windows = {doc["_id"]: int(doc["dedupe_window_s"]) for doc in await self.rules.all()}
+        return await self.alerts.prune_dedupe(now=now or self.clock(), windows=windows,
+                                              grace_s=self.dedupe_prune_grace_s if grace_s is None else grace_s)
 
     async def assign_waiting_alerts(self, contact_id: str, agent_id: str) -> int:
         """Give the contact's open, agent-less agent alerts to ``agent_id``, each with a new stream position.

@@ -3,38 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import enum
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from icsuite_chassis.mongo import IndexSpec, is_duplicate_key
 from icsuite_chassis.outbox import OUTBOX_FIELD, outbox_entries, outbox_push
 from icsuite_contracts.cloudevents import Envelope
 from pymongo import ReturnDocument
-from pymongo.errors import BulkWriteError
 from pymongo.asynchronous.database import AsyncDatabase
 
-from .domain.evaluation import DedupeRecord, Match, dedupe_allows
+from .dedupe_store import DEDUPE_READ_AHEAD, Claim, DedupeChains, dedupe_id, insert_unordered
+from .domain.evaluation import Match
 from .domain.rules import Rule, RuleSpec
 
 INDEXES = [IndexSpec("alerts", [("position", 1)], unique=True), IndexSpec("alerts", [("contact_id", 1)]),
            IndexSpec("alerts", [("former_positions", 1)])]
 HISTORY_KEEP = 100
-DUPLICATE_KEY_CODES = (11000, 11001)
-DEDUPE_READ_AHEAD = 16  # generations of a de-duplication chain read per round trip
-DEDUPE_MAX_ROUNDS = 20
 STREAM_WINDOW = 64  # positions the horizon checks per round trip
 STREAM_LOOKUP_MAX = 512  # a stream range up to this many positions is read by position, a longer one by a query
-
-
-class Claim(enum.Enum):
-    NEW = "new"
-    AGAIN = "again"
-    REFUSED = "refused"
-
-    def __bool__(self) -> bool:
-        return self is not Claim.REFUSED
+__all__ = ["DEDUPE_READ_AHEAD", "AlertRepository", "Claim", "RuleRepository", "dedupe_id"]  # claims: dedupe_store
 _PUBLIC = {"_id": 0, OUTBOX_FIELD: 0, "history": 0}
 
 
@@ -115,6 +103,7 @@ class AlertRepository:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]):
         self.alerts = db["alerts"]
         self.dedupe = db["alert_dedupe"]
+        self.dedupe_chains = DedupeChains(self.dedupe)
         self.meta = db["meta"]
         self.waiting = db["alert_waiting"]
         self.former = db["alert_former_positions"]
@@ -123,77 +112,12 @@ class AlertRepository:
         return (await self.claim_dedupe_many([match]))[0]
 
     async def claim_dedupe_many(self, matches: list[Match]) -> list[Claim]:
-        """Atomically take each rule's window for its account and contact (or find it taken).
+        """Take each match's de-duplication window atomically (see :mod:`.dedupe_store`)."""
+        return await self.dedupe_chains.claim_many(matches)
 
-        Each ``dedupe_key`` has a chain of immutable documents, one per raise, keyed by ``_id`` (generation 1
-        is the bare key, as the single in-place document of earlier versions was; then ``<key>\\x1f#<n>``).
-        A claim is the insert of the next generation, so the unique ``_id`` makes it atomic: of two
-        concurrent claimers exactly one inserts generation n + 1, the other sees it and decides again. Only
-        ``_id`` inserts and ``_id $in`` reads: no query scans the collection (the MongoDB-wire server uses
-        no other index). The first round inserts generation 1 of every match in one unordered write (a new
-        key, the usual case, is then claimed in one round trip); the refused ones read their chains
-        (``DEDUPE_READ_AHEAD`` generations per key, all keys in one ``$in``) and try the next generation.
-
-        ``Claim.AGAIN`` means the window's last raise was this very alert: a redelivered trigger, whose
-        alert may or may not have been written before.
-        """
-        claims: list[Claim | None] = [None] * len(matches)
-        generation = dict.fromkeys(range(len(matches)), 1)
-        pending = list(range(len(matches)))
-        for _ in range(DEDUPE_MAX_ROUNDS):
-            docs = [{"_id": dedupe_id(matches[i].dedupe_key, generation[i]), "last_at": matches[i].raised_at,
-                     "alert_id": matches[i].alert_id} for i in pending]
-            refused = await _insert_unordered(self.dedupe, docs)
-            for j, i in enumerate(pending):
-                if j not in refused:
-                    claims[i] = Claim.NEW
-            pending = [pending[j] for j in sorted(refused)]
-            if not pending:
-                break
-            latest = await self._latest_generations({i: (matches[i].dedupe_key, generation[i]) for i in pending})
-            retry = []
-            for i in pending:
-                gen, doc = latest[i]
-                match = matches[i]
-                if doc.get("alert_id") == match.alert_id:
-                    claims[i] = Claim.AGAIN
-                elif dedupe_allows(DedupeRecord(_aware(doc["last_at"]), doc.get("alert_id", "")), match):
-                    generation[i] = gen + 1
-                    retry.append(i)
-                else:
-                    claims[i] = Claim.REFUSED
-            pending = retry
-            if not pending:
-                break
-        else:
-            raise RuntimeError("too much contention on alert_dedupe")
-        return [claim for claim in claims if claim is not None]
-
-    async def _latest_generations(self, known: dict[int, tuple[str, int]]) -> dict[int, tuple[int, dict[str, Any]]]:
-        """For each ``index: (key, a generation known to exist)``, the newest generation and its document."""
-        result: dict[int, tuple[int, dict[str, Any]]] = {}
-        todo = dict(known)
-        while todo:
-            wanted: dict[str, list[tuple[int, int]]] = {}  # several matches of one call may share a key
-            for i, (key, gen) in todo.items():
-                for k in range(DEDUPE_READ_AHEAD):
-                    wanted.setdefault(dedupe_id(key, gen + k), []).append((i, gen + k))
-            found: dict[int, tuple[int, dict[str, Any]]] = {}
-            async for doc in self.dedupe.find({"_id": {"$in": list(wanted)}}):
-                for i, gen in wanted[doc["_id"]]:
-                    if i not in found or gen > found[i][0]:
-                        found[i] = (gen, doc)
-            next_todo = {}
-            for i, (key, gen) in todo.items():
-                if i not in found:  # cannot happen: generations are never deleted
-                    raise RuntimeError(f"de-duplication chain of {key!r} lost generation {gen}")
-                newest, doc = found[i]
-                if newest == gen + DEDUPE_READ_AHEAD - 1:  # the chain may go on
-                    next_todo[i] = (key, newest)
-                else:
-                    result[i] = (newest, doc)
-            todo = next_todo
-        return result
+    async def prune_dedupe(self, *, now: datetime, windows: dict[str, int], grace_s: float) -> int:
+        """Delete the de-duplication chains whose last raise no longer matters; the number of chains."""
+        return await self.dedupe_chains.prune(now=now, windows=windows, grace_s=grace_s)
 
     async def next_positions(self, count: int) -> list[int]:
         """``count`` consecutive stream positions in one ``$inc``."""
@@ -208,7 +132,7 @@ class AlertRepository:
     async def insert_many(self, alerts: list[tuple[dict[str, Any], Envelope]]) -> list[dict[str, Any]]:
         """Insert the alerts (unordered, one round trip); answers those written (an existing id is skipped)."""
         docs = [{**alert, OUTBOX_FIELD: outbox_entries([envelope])} for alert, envelope in alerts]
-        failed = await _insert_unordered(self.alerts, docs)
+        failed = await insert_unordered(self.alerts, docs)
         return [alert for i, (alert, _) in enumerate(alerts) if i not in failed]
 
     async def insert(self, alert: dict[str, Any], envelope: Envelope) -> bool:
@@ -322,30 +246,6 @@ class AlertRepository:
     async def last_position(self) -> int:
         doc = await self.alerts.find_one({}, {"position": 1}, sort=[("position", -1)])
         return int(doc["position"]) if doc else 0
-
-
-def dedupe_id(key: str, generation: int) -> str:
-    return key if generation == 1 else f"{key}\x1f#{generation}"
-
-
-def _aware(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-async def _insert_unordered(collection: Any, docs: list[dict[str, Any]]) -> set[int]:
-    """Insert ``docs`` in one unordered write; the indexes of those refused as duplicate keys."""
-    if not docs:
-        return set()
-    try:
-        await collection.insert_many(docs, ordered=False)
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors") or []
-        if any(e.get("code") not in DUPLICATE_KEY_CODES for e in errors):
-            raise
-        return {int(e["index"]) for e in errors}
-    return set()
 
 
 def matches_filter(query: dict[str, Any], doc: dict[str, Any]) -> bool:

@@ -23,5 +23,9 @@ class AlertsSettings(ServiceSettings):
     stream_open_window_s: float = Field(default=900.0, ge=0, description=(
         "a first connection (no Last-Event-ID) also gets the open alerts raised this many seconds back"))
     event_log_retention_days: int = Field(default=90, ge=1)
+    dedupe_prune_interval_s: float = Field(default=60.0, gt=0, description=(
+        "how often each replica deletes the de-duplication chains whose window has passed"))
+    dedupe_prune_grace_s: float = Field(default=3600.0, ge=0, description=(
+        "a chain is kept this long after its window ends, for trigger events that arrive late"))
     backtest_max_events: int = Field(default=200_000, ge=1)
     backtest_max_period_days: int = Field(default=366, ge=1)
