@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from icsuite_chassis.versioned import VersionConflict
 from pymongo.errors import BulkWriteError
 
 from .domain.evaluation import DedupeRecord, Match, dedupe_allows
@@ -107,7 +108,7 @@ class DedupeChains:
             if inserting:
                 rounds += 1
                 if rounds > DEDUPE_MAX_ROUNDS:
-                    raise RuntimeError("too much contention on alert_dedupe")
+                    raise VersionConflict("too much contention on alert_dedupe")  # transient: retried, never dead-lettered
                 docs = [claim_doc(matches[i], generation[i], nonce.get(i)) for i in inserting]
                 refused = await insert_unordered(self.collection, docs)
                 for j, i in enumerate(inserting):
@@ -152,7 +153,7 @@ class DedupeChains:
             confirming = [i for i in confirming if i in held]
             if held:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("alert_dedupe: a pruner's seal did not go away")
+                    raise VersionConflict("alert_dedupe: a pruner's seal did not go away")  # retried until taken over
                 await asyncio.sleep(SEAL_PAUSE_S)
         return [claim for claim in claims if claim is not None]
 
