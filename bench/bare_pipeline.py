@@ -12,8 +12,8 @@ publishes the stored events, the timeline projection, the self-service closer an
 
 Run by the benchmark as a separate process (``python -m bench.bare_pipeline``), configured by
 ``KAFKA_BOOTSTRAP_SERVERS``, ``MONGODB_URI``, ``BENCH_BARE_TOPIC``, ``BENCH_BARE_GROUP`` and
-``BENCH_BARE_DATABASE``. Writes that lost their compare-and-set (duplicate key) are counted, read
-again and re-planned, as the service does.
+``BENCH_BARE_DATABASE``. Writes that lost their compare-and-set (duplicate key) are read again and
+re-planned by the same ``apply_versioned`` loop the service uses.
 """
 
 from __future__ import annotations
@@ -27,43 +27,15 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from icsuite_chassis.gc_tuning import tune_gc
-from icsuite_chassis.inbox import APPLIED_FIELD
-from icsuite_chassis.versioned import VERSION_FIELD, CasBatch, DocState
+from icsuite_chassis.versioned import VERSION_FIELD, apply_versioned
 from icsuite_contracts.cloudevents import DecodeError, from_kafka
 from icsuite_interactions.event_writes import contact_ended, contact_segment, contact_started
 from icsuite_interactions.repository import STATE_FIELDS, plan_event
 from pymongo import AsyncMongoClient, UpdateOne
-from pymongo.errors import BulkWriteError
 
 WRITES = {"ic.contact.started.v1": contact_started, "ic.contact.segment.v1": contact_segment,
           "ic.contact.ended.v1": contact_ended}
 GRACE = timedelta(seconds=3.0)
-
-
-async def store(records: Any, writes: list[Any]) -> int:
-    """Read the records' state by ``_id``, plan the writes, one unordered bulk write; again for lost races."""
-    refused, pending = 0, writes
-    while pending:
-        ids = list(dict.fromkeys(w.interaction_id for w in pending))
-        projection = {VERSION_FIELD: 1, APPLIED_FIELD: 1, **{name: 1 for name in STATE_FIELDS}}
-        found = {doc["_id"]: doc async for doc in records.find({"_id": {"$in": ids}}, projection)}
-        batch: CasBatch[Any] = CasBatch({i: DocState.of(i, found.get(i)) for i in ids})
-        for write in pending:
-            plan_event(batch, write)
-        operations = [UpdateOne(flt, update, upsert=True) for flt, update in batch.operations()]
-        if not operations:
-            break
-        try:
-            await records.bulk_write(operations, ordered=False)
-            break
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != 11000 for e in errors):
-                raise
-            refused += len(errors)
-            lost = {id(batch.tag(e["index"])) for e in errors}
-            pending = [w for w in pending if id(w) in lost]
-    return refused
 
 
 async def run() -> None:
@@ -82,7 +54,7 @@ async def run() -> None:
         loop.add_signal_handler(sig, stop.set)
     await consumer.start()
     print("bare pipeline ready", flush=True)
-    invalid = refused = batches = 0
+    invalid = batches = 0
     busy = 0.0
     try:
         while not stop.is_set():
@@ -109,13 +81,13 @@ async def run() -> None:
             if ended:
                 await due.bulk_write([UpdateOne({"_id": i}, {"$set": {"due_at": now + GRACE}}, upsert=True)
                                       for i in dict.fromkeys(ended)], ordered=False)
-            if writes:
-                refused += await store(records, writes)
+            if writes:  # the service's own read → decide → compare-and-set loop, on raw PyMongo collections
+                await apply_versioned(records, writes, lambda w: w.interaction_id, plan_event, fields=STATE_FIELDS)
             await consumer.commit()
             batches += 1
             busy += time.perf_counter() - started
     finally:
-        print(f"bare pipeline stopping: invalid={invalid} refused={refused} batches={batches} "
+        print(f"bare pipeline stopping: invalid={invalid} batches={batches} "
               f"busy_s={busy:.3f}", flush=True)
         await consumer.stop()
         await client.close()

@@ -107,19 +107,9 @@ class CasBatch(Generic[T]):
         self._operations: list[tuple[dict[str, Any], dict[str, Any]]] = []
         self._tags: list[T] = []
 
-    def __len__(self) -> int:
-        return len(self._operations)
-
     def state(self, doc_id: Any) -> DocState:
         return self.states[doc_id]
 
-    def operations(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        """The planned writes as (filter, update) pairs, each to be sent as an upsert."""
-        return list(self._operations)
-
-    def tag(self, index: int) -> T:
-        """The tag of the write at ``index`` of :meth:`operations`."""
-        return self._tags[index]
 
     def add(self, doc_id: Any, update: Mapping[str, Any], tag: T, *, event_id: str | None = None,
             publish: Iterable[Envelope] = ()) -> None:
