@@ -26,7 +26,7 @@ UPLOADS = "attachment_uploads"
 UPLOAD_INDEXES = (IndexSpec(UPLOADS, [("uploaded_at", 1)]),)  # used by MongoDB; the wire server scans the list
 
 
-def _utc_now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -37,7 +37,7 @@ class StoredContent:
 
 
 class AttachmentStore:
-    def __init__(self, db: AsyncDatabase[dict[str, Any]], *, clock: Callable[[], datetime] = _utc_now):
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], *, clock: Callable[[], datetime] = utc_now):
         self._db = db
         self._bucket: AsyncGridFSBucket | None = None
         self.uploads = db[UPLOADS]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import FastAPI
 from icsuite_chassis.app import create_app
@@ -11,7 +11,7 @@ from icsuite_chassis.runtime import ServiceRuntime
 
 from . import api, api_parts
 from .attachment_cleanup import OrphanedUploadCleaner
-from .attachments import UPLOAD_INDEXES, AttachmentStore
+from .attachments import UPLOAD_INDEXES, AttachmentStore, utc_now
 from .closing import Closer
 from .commands import Commands
 from .consumers import register_consumers
@@ -24,11 +24,7 @@ CONSUMES = ("ic.contacts.v1", "ic.identity.v1", "ic.callbacks.v1", "ic.followups
 PRODUCES = ("ic.interactions.v1",)
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def build_app(settings: InteractionsSettings, *, clock: Callable[[], datetime] = _utc_now) -> FastAPI:
+def build_app(settings: InteractionsSettings, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
     runtime = ServiceRuntime(settings, outbox_collections=[INTERACTIONS],
                              indexes=[*INDEXES, *UPLOAD_INDEXES, *timeline_indexes(settings.timeline_collection)],
                              consumes=CONSUMES, produces=PRODUCES)
