@@ -27,6 +27,7 @@ from icsuite_contracts.cloudevents import DecodeError, Envelope, from_kafka
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, WriteConcernError
 
 from .kafka import EventPublisher
+from .limits import EventTooLarge
 from .logging import bind_event_context, clear_event_context, get_logger
 from .metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, HANDLE_LATENCY
 from .versioned import VersionConflict
@@ -196,6 +197,9 @@ class EventConsumer:
                 return
             except Reject as exc:
                 await self._dead_letter(record, "rejected", str(exc))
+                return
+            except EventTooLarge as exc:  # its effect's event can never be published: no retry makes it smaller
+                await self._dead_letter(record, "event_too_large", exc.detail)
                 return
             except TRANSIENT_ERRORS as exc:
                 delay = min(30.0, self.spec.retry_backoff_s * 2 ** min(attempt, 8))

@@ -26,6 +26,7 @@ from icsuite_contracts.cloudevents import Envelope, to_document
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from .limits import check_event_size
 from .logging import get_logger
 from .metrics import OUTBOX_PENDING
 
@@ -43,6 +44,9 @@ class SendingPublisher(DocumentPublisher, Protocol):
 
 
 def outbox_entries(envelopes: Iterable[Envelope]) -> list[dict[str, Any]]:
+    """The outbox documents of ``envelopes``; :class:`EventTooLarge` (413) if one could never be published."""
+    envelopes = list(envelopes)
+    check_event_size(envelopes)
     return [to_document(envelope) for envelope in envelopes]
 
 

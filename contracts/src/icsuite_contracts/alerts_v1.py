@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, NonNegativeInt
+from pydantic import Field
 
-from .base import Event, Id, Text, Timestamp
+from .base import Count, Event, Id, Text, Timestamp
 
 TOPIC = "ic.alerts.v1"
 
@@ -31,7 +31,7 @@ class AlertRaised(_AlertEvent):
 
     ce_type = "ic.alert.raised.v1"
 
-    rule_version: NonNegativeInt = Field(description="The version of the rule that matched.", examples=[3])
+    rule_version: Count = Field(description="The version of the rule that matched.", examples=[3])
     severity: Severity = Field(description="How serious it is.", examples=["warning"])
     message: Text = Field(
         description="The rendered message for the agent.", examples=["Open balance above 500 EUR: offer a payment plan."]

@@ -7,10 +7,12 @@ so a newer producer that adds an optional field never breaks an older consumer.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -21,7 +23,12 @@ from pydantic import (
 
 __all__ = [
     "E164",
+    "INT64_MAX",
     "MAX_LIST_ITEMS",
+    "MAX_YEAR",
+    "MIN_YEAR",
+    "CalendarDate",
+    "Count",
     "MAX_MAP_ENTRIES",
     "Code",
     "ContactChannel",
@@ -40,6 +47,7 @@ __all__ = [
     "Text",
     "Timestamp",
     "Value",
+    "check_year",
 ]
 
 MAX_LIST_ITEMS = 100
@@ -71,8 +79,35 @@ CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 """An ISO 3166-1 alpha-2 country code."""
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 """An ISO 4217 currency code."""
-Timestamp = AwareDatetime
-"""A point in time with its UTC offset (RFC 3339 on the wire)."""
+INT64_MAX = 2**63 - 1
+"""The largest integer an event carries: what MongoDB, Kafka clients and every JSON reader can hold."""
+Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
+"""A non-negative integer that fits a signed 64-bit integer (versions, priorities)."""
+MIN_YEAR = 1900
+MAX_YEAR = 2199
+"""Times and dates of the suite lie in these years; anything else is a typing error or an attack
+(year 1 or 9999 overflow as soon as an offset or a duration is applied)."""
+
+
+def check_year(value: date) -> date:
+    """``value`` unchanged if its year lies within ``MIN_YEAR``..``MAX_YEAR``; ``ValueError`` otherwise."""
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"the year must lie between {MIN_YEAR} and {MAX_YEAR}")
+    return value
+
+
+def _check_time(value: datetime) -> datetime:
+    check_year(value)
+    return value
+
+
+_YEARS = f"Years {MIN_YEAR} to {MAX_YEAR}."
+Timestamp = Annotated[AwareDatetime, AfterValidator(_check_time),
+                      Field(json_schema_extra={"x-year-range": [MIN_YEAR, MAX_YEAR]})]
+"""A point in time with its UTC offset (RFC 3339 on the wire), in the years ``MIN_YEAR``..``MAX_YEAR``."""
+CalendarDate = Annotated[date, AfterValidator(check_year),
+                         Field(json_schema_extra={"x-year-range": [MIN_YEAR, MAX_YEAR]})]
+"""A calendar date (``2025-03-15``) in the years ``MIN_YEAR``..``MAX_YEAR``."""
 
 
 def _decimal_to_number(value: Decimal) -> float:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeInt, PositiveInt
+from pydantic import Field
 
-from .base import E164, Code, Event, Id, PhoneText, Text, Timestamp
+from .base import E164, INT64_MAX, Code, Count, Event, Id, PhoneText, Text, Timestamp
 
 TOPIC = "ic.callbacks.v1"
 
@@ -37,7 +37,7 @@ class CallbackQueued(_CallbackEvent):
         description="The reason profile applied (task, priority, SLA); the default profile when none matched.",
         examples=["billing_question"],
     )
-    priority: NonNegativeInt = Field(description="Urgency from the profile; higher is more urgent.", examples=[5])
+    priority: Count = Field(description="Urgency from the profile; higher is more urgent.", examples=[5])
     due_at: Timestamp = Field(description="When the call should have been made (SLA).", examples=["2025-03-02T12:00:00+01:00"])
     queue: Code | None = Field(default=None, description="The inbox or queue it was put in.", examples=["general"])
     task_type: Code | None = Field(
@@ -65,7 +65,7 @@ class CallbackStarted(_CallbackEvent):
 
     agent_id: AgentId
     dial_number: PhoneText = Field(description="The number being dialled.", examples=["+4930123456"])
-    attempt: PositiveInt = Field(description="The attempt number, starting at 1.", examples=[1])
+    attempt: int = Field(ge=1, le=INT64_MAX, description="The attempt number, starting at 1.", examples=[1])
     reason_code: Code | None = Field(default=None, description="The callback's reason.", examples=["billing_question"])
     dial_source: Literal["requested", "account"] | None = Field(
         default=None,
@@ -83,7 +83,7 @@ class CallbackAttemptFailed(_CallbackEvent):
     ce_type = "ic.callback.attempt-failed.v1"
 
     agent_id: AgentId
-    attempt: PositiveInt = Field(description="The attempt that failed.", examples=[1])
+    attempt: int = Field(ge=1, le=INT64_MAX, description="The attempt that failed.", examples=[1])
     retain: bool = Field(
         description="Whether the agent keeps it in their inbox (else it goes back to the general inbox).",
         examples=[True],

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeInt
+from pydantic import Field
 
 from .base import (
     MAX_LIST_ITEMS,
     Code,
+    Count,
     Event,
     Id,
     InteractionChannel,
@@ -63,7 +64,7 @@ class FollowupCreated(_FollowupEvent):
     type: FollowupType = Field(description="The kind of follow-up.", examples=["phone_call"])
     channel: InteractionChannel = Field(description="The channel the follow-up is for.", examples=["phone"])
     status: FollowupStatus
-    priority: NonNegativeInt = Field(description="The priority; higher is more urgent.", examples=[3])
+    priority: Count = Field(description="The priority; higher is more urgent.", examples=[3])
     owner_id: Id | None = Field(default=None, description="Who is responsible.", examples=["a-17"])
     due_at: Timestamp | None = Field(default=None, description="When it is due.", examples=["2025-03-05T17:00:00+01:00"])
     planned_start: Timestamp | None = Field(

@@ -22,6 +22,9 @@ from .base import (
 
 TOPIC = "ic.interactions.v1"
 
+MAX_DURATION_S = 366 * 24 * 3600.0
+"""The longest interaction a record can report: a year."""
+
 Origin = Literal["contact", "callback", "manual"]
 
 
@@ -105,6 +108,7 @@ class InteractionClosed(_InteractionEvent):
     duration_s: float | None = Field(
         default=None,
         ge=0,
+        le=MAX_DURATION_S,
         allow_inf_nan=False,
         description="How long the interaction lasted, in seconds.",
         examples=[389.5],

@@ -5,13 +5,14 @@ Every snapshot carries ``source_version``; a consumer never lets an older versio
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field
 
 from .base import (
+    INT64_MAX,
     MAX_LIST_ITEMS,
+    CalendarDate,
     Code,
     CountryCode,
     CurrencyCode,
@@ -32,6 +33,7 @@ SourceVersion = Annotated[
     int,
     Field(
         ge=0,
+        le=INT64_MAX,
         description="The version in the source system; an older one never overwrites a newer one.",
         examples=[42],
     ),
@@ -52,7 +54,7 @@ class OpenBill(Value):
 
     bill_id: Id = Field(description="The bill.", examples=["bill-2025-0042"])
     amount: Money = Field(description="The amount still open.", examples=[84.5])
-    due_date: date = Field(description="When the bill is due.", examples=["2025-03-15"])
+    due_date: CalendarDate = Field(description="When the bill is due.", examples=["2025-03-15"])
 
 
 class _MasterdataEvent(Event):
