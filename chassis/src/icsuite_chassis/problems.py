@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .errors import DomainError, RateLimitedError, StoreConflict, problem_kind
 from .logging import get_logger
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -71,6 +72,19 @@ def problem_response(request: Request | None, *, status: int, title: str, detail
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+def domain_problem(request: Request | None, exc: Exception) -> JSONResponse:
+    """The problem of a domain error, by the chassis's one table (:data:`icsuite_chassis.errors.PROBLEM_TABLE`)."""
+    kind = problem_kind(exc)
+    if kind is None:
+        raise exc
+    extensions = dict(getattr(exc, "extensions", {}) or {})
+    headers = None
+    if isinstance(exc, RateLimitedError):
+        headers = {"Retry-After": str(exc.retry_after_s)}
+    return problem_response(request, status=kind.status, title=kind.title, slug=kind.slug,
+                            detail=getattr(exc, "detail", None) or str(exc), headers=headers, **extensions)
+
+
 def _jsonable_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
             for e in errors]
@@ -83,6 +97,14 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(request, status=exc.status, title=exc.title, detail=exc.detail,
                                 slug=exc.slug, headers=exc.headers, **exc.extensions)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return domain_problem(request, exc)
+
+    @app.exception_handler(StoreConflict)
+    async def _conflict(request: Request, exc: StoreConflict) -> JSONResponse:
+        return domain_problem(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

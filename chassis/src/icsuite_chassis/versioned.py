@@ -45,13 +45,13 @@ from pymongo.errors import BulkWriteError
 from .inbox import APPLIED_FIELD, guarded_update, merge_updates
 from .mongo import DUPLICATE_KEY, IndexSpec, is_duplicate_key
 from .outbox import outbox_push
+from .store.core import StoreConflict
 
 VERSION_FIELD = "_v"
 T = TypeVar("T")
 
 
-class VersionConflict(RuntimeError):
-    """A document kept changing under a compare-and-set write; the caller's retry (redelivery) decides."""
+VersionConflict = StoreConflict  # one conflict type for every guarded write
 
 
 def version_index(collection: str) -> IndexSpec:

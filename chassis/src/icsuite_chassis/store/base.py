@@ -1,0 +1,172 @@
+"""The read → decide → write loop shared by every backend of the aggregate store (see :mod:`.core`)."""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Generic
+
+from .core import (
+    APPLIED_FIELD,
+    APPLIED_KEEP,
+    OUTBOX_FIELD,
+    VERSION_FIELD,
+    Change,
+    Codec,
+    Decide,
+    Item,
+    Outcome,
+    S,
+    StoreConflict,
+    Stored,
+    Write,
+    _Doc,
+    outbox_entries,
+)
+
+DEFAULT_ATTEMPTS = 8
+
+
+class AggregateStore(abc.ABC, Generic[S]):
+    """Load, decide, save: typed states in one collection, guarded by one integer version.
+
+    ``kick(collection, doc_id)`` is called after a write that put events in a document's outbox (the
+    runtime's ``kick_outbox``, so the relay publishes them at once).
+    """
+
+    def __init__(self, name: str, codec: Codec[S], *, kick: Callable[[str, Any], None] | None = None,
+                 attempts: int = DEFAULT_ATTEMPTS):
+        self.name = name
+        self.codec = codec
+        self._kick = kick
+        self._attempts = attempts
+        self.before_write: Callable[[], Awaitable[None]] | None = None  # a test seam: runs before each write
+
+    # --- what a backend provides ---------------------------------------------------------------------
+    @abc.abstractmethod
+    async def _read(self, ids: Sequence[Any]) -> dict[Any, dict[str, Any]]:
+        """The raw documents of ``ids`` that exist (with ``_version`` and ``_applied``)."""
+
+    @abc.abstractmethod
+    async def _write(self, writes: Sequence[Write]) -> set[Any]:
+        """Perform the guarded writes; answer the ids of those that lost their race."""
+
+    @abc.abstractmethod
+    async def _find(self, filter: Mapping[str, Any], sort: Sequence[tuple[str, int]],
+                    limit: int) -> list[dict[str, Any]]:
+        """The raw documents matching ``filter`` (fields of the encoded state), in ``sort`` order."""
+
+    # --- the one way to change a document --------------------------------------------------------------
+    async def get(self, doc_id: Any) -> Stored[S] | None:
+        raw = (await self._read([doc_id])).get(doc_id)
+        return self._stored(_Doc.of(doc_id, raw)) if raw is not None else None
+
+    async def change(self, doc_id: Any, decide: Decide[S], *, event_id: str | None = None) -> Outcome[S]:
+        """Apply one decision to one document (created when ``decide`` answers a change for ``None``)."""
+        return (await self.change_many([Item(doc_id, decide, event_id)]))[0]
+
+    async def change_many(self, items: Sequence[Item[S]]) -> list[Outcome[S]]:
+        """Apply a batch: one read, the decisions in order (chained per document), one write per document."""
+        outcomes: list[Outcome[S] | None] = [None] * len(items)
+        pending = list(range(len(items)))
+        for attempt in range(self._attempts):
+            if attempt:
+                await _back_off(attempt)
+            docs = {doc_id: _Doc.of(doc_id, raw) for doc_id, raw in
+                    (await self._read_all(list(dict.fromkeys(items[i].doc_id for i in pending)))).items()}
+            planned = {i: self._plan(docs[items[i].doc_id], items[i]) for i in pending}
+            writes = [doc.write() for doc in docs.values() if doc.touched]
+            lost = await self._guarded_write(writes) if writes else set()
+            for i, outcome in planned.items():
+                if items[i].doc_id not in lost:
+                    outcomes[i] = outcome
+            self._kick_written(writes, lost)
+            pending = [i for i in pending if items[i].doc_id in lost]
+            if not pending:
+                return [outcome for outcome in outcomes if outcome is not None]
+        raise StoreConflict(f"{len(pending)} changes of {self.name} kept losing their race "
+                            f"after {self._attempts} attempts")
+
+    async def change_first(self, filter: Mapping[str, Any], sort: Sequence[tuple[str, int]],
+                           decide: Decide[S], *, candidates: int = 16) -> Outcome[S] | None:
+        """Change the first document matching ``filter`` (in ``sort`` order) that ``decide`` accepts.
+
+        For "claim the next": the candidates are read once; one that another writer took meanwhile loses
+        its race and the next candidate is tried, so contention costs a write, not a new read.
+        ``None`` when no candidate is left.
+        """
+        for attempt in range(self._attempts):
+            if attempt:
+                await _back_off(attempt)
+            found = await self._find(filter, sort, candidates)
+            if not found:
+                return None
+            for raw in found:
+                doc = _Doc.of(raw["_id"], raw)
+                outcome = self._plan(doc, Item(raw["_id"], decide))
+                if not doc.touched:
+                    continue
+                write = doc.write()
+                if not await self._guarded_write([write]):
+                    self._kick_written([write], set())
+                    return outcome
+        raise StoreConflict(f"no candidate of {self.name} could be changed after {self._attempts} attempts")
+
+    # --- internals ------------------------------------------------------------------------------------
+    async def _guarded_write(self, writes: Sequence[Write]) -> set[Any]:
+        if self.before_write is not None:
+            await self.before_write()
+        return await self._write(writes)
+
+    async def _read_all(self, ids: list[Any]) -> dict[Any, dict[str, Any] | None]:
+        found = await self._read(ids)
+        return {doc_id: found.get(doc_id) for doc_id in ids}
+
+    def _stored(self, doc: _Doc) -> Stored[S]:
+        return Stored(doc.doc_id, self.codec.decode(doc.fields), doc.version or 0)
+
+    def _plan(self, doc: _Doc, item: Item[S]) -> Outcome[S]:
+        current = self._stored(doc) if doc.exists or doc.touched else None
+        if item.event_id is not None and item.event_id in doc.applied:
+            return Outcome(current, duplicate=True)
+        change: Change[S] | None = item.decide(current)
+        if change is None:
+            return Outcome(current)
+        entries = outbox_entries(change.events)
+        doc.fields = self.codec.encode(change.state)
+        doc.new_outbox.extend(entries)
+        if item.event_id is not None:
+            doc.applied.add(item.event_id)
+            doc.new_applied.append(item.event_id)
+        doc.touched = True
+        stored = Stored(doc.doc_id, change.state, (doc.version or 0) + 1)
+        return Outcome(stored, tuple(change.events), changed=True)
+
+    def _kick_written(self, writes: Sequence[Write], lost: set[Any]) -> None:
+        if self._kick is None:
+            return
+        for write in writes:
+            if write.outbox and write.doc_id not in lost:
+                self._kick(self.name, write.doc_id)
+
+
+async def _back_off(attempt: int) -> None:
+    """A random pause that grows with the attempts, so that writers racing for one document spread out."""
+    await asyncio.sleep(random.uniform(0, min(0.001 * 2**attempt, 0.2)))
+
+
+def write_update(write: Write) -> dict[str, Any]:
+    """The MongoDB update document of one guarded write (also what the in-memory backend interprets)."""
+    update: dict[str, Any] = {"$set": {**write.set_fields, VERSION_FIELD: write.new_version}}
+    if write.unset_fields:
+        update["$unset"] = {name: "" for name in write.unset_fields}
+    push: dict[str, Any] = {}
+    if write.applied:
+        push[APPLIED_FIELD] = {"$each": write.applied, "$slice": -APPLIED_KEEP}
+    if write.outbox:
+        push[OUTBOX_FIELD] = {"$each": write.outbox}
+    if push:
+        update["$push"] = push
+    return update

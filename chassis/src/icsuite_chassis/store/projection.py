@@ -1,0 +1,112 @@
+"""The projection writer: read models fed from topics, each event applied once, rebuilt without loss.
+
+A projection is a collection of typed documents that events change; ``project(state, envelope)`` (pure)
+answers the new state or ``None`` for "no change", ``key(envelope)`` the document an event changes. The
+writer applies a batch through the aggregate store (one read, one guarded write per document, the event
+id recorded in the same write), so redelivered events have no second effect and replicas never lose an
+update.
+
+**Rebuild.** :meth:`ProjectionWriter.rebuild` replays the source topic into a shadow collection and
+swaps it in, while the live consumers keep running:
+
+1. a control document (``_projections``, one per projection) names the shadow; from then on every
+   writer that applies a batch also applies it to the shadow (it reads the control document once per
+   batch, after the batch was fetched);
+2. the replay reads every partition up to the end offsets it sees *after* step 1, so each event is
+   either replayed (it was on the topic then) or applied live to both collections (it came later);
+3. the shadow is renamed over the live collection and the control document is cleared.
+
+Both paths apply events idempotently, so an event that arrives by both has one effect. The two paths
+can reach a document in different orders during the rebuild, so a rebuildable projection's
+``project`` must give the same state whatever the order of one document's events (counters, sets,
+"closed wins", "newest time wins").
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic
+
+from icsuite_contracts.cloudevents import Envelope
+from pymongo.asynchronous.database import AsyncDatabase
+
+from ..mongo import IndexSpec, ensure_indexes
+from .core import Change, Codec, Item, Outcome, S, Stored
+from .mongo import MongoAggregateStore, store_indexes
+
+CONTROL = "_projections"
+Project = Callable[["S | None", Envelope], "S | None"]
+Replay = Callable[[], AsyncIterator[Sequence[Envelope]]]
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    projection: str
+    shadow: str
+    events: int
+    documents: int
+
+
+def _decision(project: Project[S], envelope: Envelope) -> Callable[[Stored[S] | None], Change[S] | None]:
+    def decide(current: Stored[S] | None) -> Change[S] | None:
+        state = project(current.state if current is not None else None, envelope)
+        return Change(state) if state is not None else None
+
+    return decide
+
+
+class ProjectionWriter(Generic[S]):
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], name: str, codec: Codec[S], project: Project[S],
+                 key: Callable[[Envelope], Any], *, indexes: Sequence[IndexSpec] = ()):
+        self._db = db
+        self.name = name
+        self._codec = codec
+        self._project = project
+        self._key = key
+        self._indexes = list(indexes)
+        self.store: MongoAggregateStore[S] = MongoAggregateStore(db, name, codec)
+
+    def indexes(self, collection: str | None = None) -> list[IndexSpec]:
+        """The projection's own indexes and the store's, on ``collection`` (the live one by default)."""
+        target = collection or self.name
+        return [IndexSpec(target, spec.keys, unique=spec.unique, options=spec.options) for spec in self._indexes] + store_indexes(target)
+
+    async def apply(self, envelopes: Sequence[Envelope]) -> list[Outcome[S]]:
+        """Apply ``envelopes`` in order (those ``key`` answers ``None`` for are skipped)."""
+        items = [Item(doc_id, _decision(self._project, envelope), envelope.id)
+                 for envelope in envelopes if (doc_id := self._key(envelope)) is not None]
+        if not items:
+            return []
+        shadow = await self._shadow()
+        outcomes = await self.store.change_many(items)
+        if shadow is not None:
+            await MongoAggregateStore(self._db, shadow, self._codec).change_many(items)
+        return outcomes
+
+    async def rebuild(self, replay: Replay, *, shadow: str | None = None) -> RebuildReport:
+        """Replay into a shadow collection and swap it in, losing no event applied meanwhile (see above)."""
+        target = shadow or f"{self.name}__rebuild_{datetime.now(UTC):%Y%m%d%H%M%S%f}"
+        await self._db[target].drop()
+        await ensure_indexes(self._db, self.indexes(target))
+        control = self._db[CONTROL]
+        await control.update_one({"_id": self.name}, {"$set": {"shadow": target}}, upsert=True)
+        events = 0
+        try:
+            writer = MongoAggregateStore(self._db, target, self._codec)
+            async for batch in replay():
+                items = [Item(doc_id, _decision(self._project, envelope), envelope.id)
+                         for envelope in batch if (doc_id := self._key(envelope)) is not None]
+                if items:
+                    await writer.change_many(items)
+                events += len(batch)
+            await self._db.client.admin.command("renameCollection", f"{self._db.name}.{target}",
+                                                to=f"{self._db.name}.{self.name}", dropTarget=True)
+        finally:
+            await control.delete_one({"_id": self.name})
+        return RebuildReport(self.name, target, events, await self._db[self.name].count_documents({}))
+
+    async def _shadow(self) -> str | None:
+        control = await self._db[CONTROL].find_one({"_id": self.name})
+        return control.get("shadow") if control else None

@@ -1,0 +1,259 @@
+"""One contract for both aggregate stores: every case runs on the in-memory store and on the real
+MongoDB-wire server of the test session, so the fake used by the services' unit tests cannot drift."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from icsuite_chassis.mongo import create_mongo_client, ensure_indexes
+from icsuite_chassis.store import (
+    APPLIED_FIELD,
+    OUTBOX_FIELD,
+    AggregateStore,
+    Change,
+    EventTooLarge,
+    InMemoryAggregateStore,
+    Item,
+    MongoAggregateStore,
+    StoreConflict,
+    Stored,
+    store_indexes,
+)
+from icsuite_chassis.testing import unique
+from icsuite_contracts.alerts_v1 import AlertAcknowledged
+from icsuite_contracts.cloudevents import Envelope, from_document, new_envelope
+
+NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Counter:
+    count: int = 0
+    seen: tuple[str, ...] = ()
+    status: str = "open"
+    label: str | None = None
+    tags: dict[str, int] = field(default_factory=dict)
+
+
+class CounterCodec:
+    def encode(self, state: Counter) -> dict[str, Any]:
+        doc: dict[str, Any] = {"count": state.count, "seen": list(state.seen), "status": state.status,
+                               "tags": dict(state.tags)}
+        if state.label is not None:
+            doc["label"] = state.label
+        return doc
+
+    def decode(self, doc: Mapping[str, Any]) -> Counter:
+        return Counter(doc.get("count", 0), tuple(doc.get("seen", ())), doc.get("status", "open"),
+                       doc.get("label"), dict(doc.get("tags", {})))
+
+
+def ack(alert_id: str, note: str = "x") -> Envelope:
+    return new_envelope(AlertAcknowledged(alert_id=alert_id, rule_id="rule-" + note[:20], agent_id="a-1",
+                                          acknowledged_at=NOW), source="/test")
+
+
+def add(n: int = 1, *, events: Callable[[], list[Envelope]] = list,
+        seen: str | None = None) -> Callable[[Stored[Counter] | None], Change[Counter]]:
+    def decide(current: Stored[Counter] | None) -> Change[Counter]:
+        state = current.state if current else Counter()
+        return Change(replace(state, count=state.count + n, seen=state.seen + ((seen,) if seen else ())), events())
+
+    return decide
+
+
+class Backend:
+    """Two stores on the same documents (two replicas) and a look at the raw documents."""
+
+    def __init__(self, a: AggregateStore[Counter], b: AggregateStore[Counter],
+                 raw: Callable[[str], Awaitable[dict[str, Any] | None]],
+                 put_raw: Callable[[dict[str, Any]], Awaitable[None]]):
+        self.a, self.b, self.raw, self.put_raw = a, b, raw, put_raw
+
+
+@pytest.fixture(params=[pytest.param("memory", marks=pytest.mark.unit),
+                        pytest.param("mongo", marks=pytest.mark.integration)])
+async def backend(request: pytest.FixtureRequest) -> Any:
+    if request.param == "memory":
+        memory: InMemoryAggregateStore[Counter] = InMemoryAggregateStore("counters", CounterCodec())
+
+        async def raw(doc_id: str) -> dict[str, Any] | None:
+            return memory.documents.get(doc_id)
+
+        async def put(doc: dict[str, Any]) -> None:
+            memory.put_raw(doc)
+
+        yield Backend(memory, memory.shared_with(), raw, put)
+        return
+    stack = request.getfixturevalue("stack")
+    client = create_mongo_client(stack.mongodb_uri, app_name="store-contract")
+    db = client[unique("store").replace("-", "_")]
+    await ensure_indexes(db, store_indexes("counters"))
+
+    async def mongo_raw(doc_id: str) -> dict[str, Any] | None:
+        return await db["counters"].find_one({"_id": doc_id})
+
+    async def mongo_put(doc: dict[str, Any]) -> None:
+        await db["counters"].insert_one(doc)
+
+    yield Backend(MongoAggregateStore(db, "counters", CounterCodec()),
+                  MongoAggregateStore(db, "counters", CounterCodec()), mongo_raw, mongo_put)
+    await client.drop_database(db.name)
+    await client.close()
+
+
+async def test_a_first_change_creates_the_document_at_version_one(backend: Backend) -> None:
+    assert await backend.a.get("c1") is None
+    outcome = await backend.a.change("c1", add(2))
+    assert outcome.changed and outcome.stored == Stored("c1", Counter(count=2), 1)
+    assert await backend.a.get("c1") == Stored("c1", Counter(count=2), 1)
+    await backend.a.change("c1", add(3))
+    assert await backend.b.get("c1") == Stored("c1", Counter(count=5), 2)
+
+
+async def test_no_change_writes_nothing(backend: Backend) -> None:
+    await backend.a.change("c1", add(1))
+    outcome = await backend.a.change("c1", lambda current: None, event_id="e-none")
+    assert not outcome.changed and outcome.stored is not None and outcome.stored.version == 1
+    raw = await backend.raw("c1")
+    assert raw is not None and "e-none" not in raw.get(APPLIED_FIELD, [])
+
+
+async def test_a_redelivered_event_has_no_second_effect(backend: Backend) -> None:
+    first = await backend.a.change("c1", add(1), event_id="e-1")
+    again = await backend.b.change("c1", add(1), event_id="e-1")
+    assert first.changed and not first.duplicate
+    assert again.duplicate and not again.changed
+    stored = await backend.a.get("c1")
+    assert stored is not None and stored.state.count == 1 and stored.version == 1
+
+
+async def test_events_ride_in_the_outbox_of_the_same_write(backend: Backend) -> None:
+    events = [ack("al-1"), ack("al-2")]
+    outcome = await backend.a.change("c1", add(1, events=lambda: events), event_id="e-1")
+    assert [e.id for e in outcome.events] == [e.id for e in events]
+    raw = await backend.raw("c1")
+    assert raw is not None
+    assert [from_document(entry).id for entry in raw[OUTBOX_FIELD]] == [e.id for e in events]
+    assert raw[APPLIED_FIELD] == ["e-1"] and raw["count"] == 1
+
+
+async def test_a_lost_race_is_decided_again_on_a_fresh_read(backend: Backend) -> None:
+    await backend.a.change("c1", add(1))
+    calls: list[int] = []
+
+    def counting(current: Stored[Counter] | None) -> Change[Counter]:
+        assert current is not None
+        calls.append(current.version)
+        return Change(replace(current.state, count=current.state.count + 10))
+
+    async def other_replica_writes_first() -> None:
+        backend.a.before_write = None
+        await backend.b.change("c1", add(100))
+
+    backend.a.before_write = other_replica_writes_first
+    outcome = await backend.a.change("c1", counting)
+    assert calls == [1, 2]
+    assert outcome.stored == Stored("c1", Counter(count=111), 3)
+    assert await backend.b.get("c1") == outcome.stored
+
+
+async def test_a_race_lost_every_time_ends_in_a_typed_conflict(backend: Backend) -> None:
+    await backend.a.change("c1", add(1))
+
+    async def always_first() -> None:
+        await backend.b.change("c1", add(1))
+
+    backend.a.before_write = always_first
+    with pytest.raises(StoreConflict):
+        await backend.a.change("c1", add(1000))
+    stored = await backend.b.get("c1")
+    assert stored is not None and stored.state.count < 1000
+
+
+async def test_two_replicas_creating_the_same_document_both_count(backend: Backend) -> None:
+    async def b_creates_first() -> None:
+        backend.a.before_write = None
+        await backend.b.change("new", add(1), event_id="e-b")
+
+    backend.a.before_write = b_creates_first
+    await backend.a.change("new", add(1), event_id="e-a")
+    stored = await backend.a.get("new")
+    assert stored is not None and stored.state.count == 2 and stored.version == 2
+
+
+async def test_many_concurrent_writers_lose_nothing(backend: Backend) -> None:
+    await asyncio.gather(*(store.change("hot", add(1), event_id=f"e-{i}")
+                           for i, store in enumerate([backend.a, backend.b] * 10)))
+    stored = await backend.a.get("hot")
+    assert stored is not None and stored.state.count == 20
+
+
+async def test_a_batch_chains_events_of_one_document_and_skips_duplicates(backend: Backend) -> None:
+    await backend.a.change("x", add(1, seen="e-0"), event_id="e-0")
+    outcomes = await backend.a.change_many([
+        Item("x", add(1, seen="e-1"), "e-1"), Item("y", add(5, seen="e-2"), "e-2"),
+        Item("x", add(1, seen="e-3"), "e-3"), Item("x", add(1, seen="e-0"), "e-0"),
+    ])
+    assert [o.changed for o in outcomes] == [True, True, True, False] and outcomes[3].duplicate
+    assert outcomes[2].stored is not None and outcomes[2].stored.state.count == 3
+    x, y = await backend.b.get("x"), await backend.b.get("y")
+    assert x == Stored("x", Counter(count=3, seen=("e-0", "e-1", "e-3")), 2)  # one write for the batch
+    assert y == Stored("y", Counter(count=5, seen=("e-2",)), 1)
+
+
+async def test_a_document_written_before_the_store_is_taken_over(backend: Backend) -> None:
+    await backend.put_raw({"_id": "legacy", "count": 7, "seen": [], "status": "open", "tags": {}, "_v": 42})
+    outcome = await backend.a.change("legacy", add(1))
+    assert outcome.stored == Stored("legacy", Counter(count=8), 1)
+    assert (await backend.b.get("legacy")) == outcome.stored
+
+
+async def test_fields_the_new_state_drops_are_removed(backend: Backend) -> None:
+    await backend.a.change("c1", lambda _: Change(Counter(label="first", tags={"a": 1})))
+    await backend.a.change("c1", lambda current: Change(replace(current.state, label=None, tags={})))
+    raw = await backend.raw("c1")
+    assert raw is not None and "label" not in raw and raw["tags"] == {}
+
+
+async def test_only_the_last_256_applied_event_ids_are_kept(backend: Backend) -> None:
+    await backend.a.change_many([Item("c1", add(1), f"e-{i}") for i in range(300)])
+    raw = await backend.raw("c1")
+    assert raw is not None and raw[APPLIED_FIELD] == [f"e-{i}" for i in range(44, 300)] and raw["count"] == 300
+
+
+async def test_an_oversized_event_is_refused_before_anything_is_stored(backend: Backend) -> None:
+    big = ack("al-1", note="y" * 20)
+    huge = dataclasses.replace(big, data=big.data.model_copy(update={"rule_id": "r" * 600_000}))
+    with pytest.raises(EventTooLarge) as refused:
+        await backend.a.change("c1", add(1, events=lambda: [huge]))
+    assert refused.value.extensions["field"] == "rule_id"
+    assert await backend.a.get("c1") is None
+
+
+async def test_change_first_takes_the_first_candidate_left(backend: Backend) -> None:
+    for doc_id, count in (("p1", 3), ("p2", 1), ("p3", 2)):
+        await backend.a.change(doc_id, add(count))
+    await backend.a.change("done", lambda _: Change(Counter(count=0, status="closed")))
+
+    def claim(current: Stored[Counter] | None) -> Change[Counter] | None:
+        if current is None or current.state.status != "open":
+            return None
+        return Change(replace(current.state, status="claimed"))
+
+    async def b_claims_the_head() -> None:
+        backend.a.before_write = None
+        await backend.b.change("p2", claim)
+
+    backend.a.before_write = b_claims_the_head
+    taken = await backend.a.change_first({"status": "open"}, [("count", 1)], claim)
+    assert taken is not None and taken.stored is not None and taken.stored.id == "p3"
+    left = await backend.a.change_first({"status": "open", "count": {"$gte": 1}}, [("count", 1)], claim)
+    assert left is not None and left.stored is not None and left.stored.id == "p1"
+    assert await backend.a.change_first({"status": "open"}, [("count", 1)], claim) is None
