@@ -17,5 +17,8 @@ EVENTS_DEAD_LETTERED = Counter("ic_events_dead_lettered_total", "Messages sent t
 CONSUMER_LAG = Gauge("ic_consumer_lag", "Messages behind the end of the partition",
                      ["consumer", "topic", "partition"])
 OUTBOX_PENDING = Gauge("ic_outbox_pending", "Outbox events found pending by the last sweep", ["collection"])
+OUTBOX_PARKED = Counter("ic_outbox_parked_total", "Outbox entries parked after their last failed send",
+                        ["collection", "reason"])
+OUTBOX_PARKED_NOW = Gauge("ic_outbox_parked_entries", "Outbox entries in the parked collection at the last sweep")
 HANDLE_LATENCY = Histogram("ic_event_handle_duration_seconds", "Time to store the effect of a batch",
                            ["consumer"], buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))

@@ -29,6 +29,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from .limits import check_event_size
 from .logging import get_logger
 from .metrics import OUTBOX_PENDING
+from .outbox_parking import ParkingLot
 
 OUTBOX_FIELD = "_outbox"
 _log = get_logger(__name__)
@@ -106,8 +107,9 @@ class OutboxRelay:
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], collections: Sequence[str],
                  publisher: DocumentPublisher, *, sweep_interval_s: float = 10.0, max_batch: int = 500,
-                 batches_in_flight: int = 2):
+                 batches_in_flight: int = 2, max_attempts: int = 5):
         self._db = db
+        self.parking = ParkingLot(db, max_attempts=max_attempts)
         self._collections = tuple(collections)
         self._publisher = publisher
         self._sweep_interval_s = sweep_interval_s
@@ -187,38 +189,52 @@ class OutboxRelay:
             docs = [doc] if (doc := await coll.find_one({"_id": ids[0]}, {OUTBOX_FIELD: 1})) else []
         else:
             docs = [doc async for doc in coll.find({"_id": {"$in": list(ids)}}, {OUTBOX_FIELD: 1})]
-        sends: list[tuple[Any, str, Awaitable[Any]]] = []
-        errors: list[BaseException] = []
-        failed_docs: set[Any] = set()
+        sends: list[tuple[Any, dict[str, Any], Awaitable[Any]]] = []
+        failures: dict[Any, tuple[dict[str, Any], BaseException]] = {}  # the first failing entry per document
         try:
             for doc in docs:
                 for entry in doc.get(OUTBOX_FIELD) or []:
                     try:
                         acked = await self._send(entry)
                     except Exception as exc:  # not handed to the producer: the rest of this document waits
-                        errors.append(exc)
+                        failures[doc["_id"]] = (entry, exc)
                         break
-                    sends.append((doc["_id"], entry["id"], acked))
+                    sends.append((doc["_id"], entry, acked))
         finally:
             # every sent entry is awaited, also on an error or a cancellation, so nothing acknowledged
             # stays unpulled longer than it must (a crash here republishes it with the same ce_id)
             results = await asyncio.gather(*(acked for _, _, acked in sends), return_exceptions=True)
             acknowledged: dict[Any, list[str]] = {}
-            for (doc_id, entry_id, _), result in zip(sends, results):
+            failed_docs: set[Any] = set()
+            for (doc_id, entry, _), result in zip(sends, results):
                 if isinstance(result, BaseException):
-                    errors.append(result)
+                    if doc_id not in failed_docs:  # sent before any entry that failed to be sent
+                        failures[doc_id] = (entry, result)
                     failed_docs.add(doc_id)
                 elif doc_id not in failed_docs:  # only the acknowledged prefix: the outbox stays in order
-                    acknowledged.setdefault(doc_id, []).append(entry_id)
+                    acknowledged.setdefault(doc_id, []).append(entry["id"])
             pulls = [({"_id": doc_id}, {"$pull": {OUTBOX_FIELD: {"id": {"$in": entry_ids}}}})
                      for doc_id, entry_ids in acknowledged.items()]
             if len(pulls) == 1:
                 await coll.update_one(*pulls[0])
             elif pulls:
                 await coll.bulk_write([UpdateOne(*pull) for pull in pulls], ordered=False)
+        for doc_id, entry_ids in acknowledged.items():
+            self.parking.acknowledged(collection, doc_id, entry_ids)
+        await self._count_failures(collection, failures)
+        return sum(len(entry_ids) for entry_ids in acknowledged.values())
+
+    async def _count_failures(self, collection: str,
+                              failures: dict[Any, tuple[dict[str, Any], BaseException]]) -> None:
+        """Count each failed entry; an entry parked after its last try lets its document's next ones go."""
+        errors: list[BaseException] = []
+        for doc_id, (entry, exc) in failures.items():
+            if await self.parking.failed(collection, doc_id, entry, exc):
+                self.kick(collection, doc_id)
+            else:
+                errors.append(exc)
         if errors:
             raise errors[0]
-        return sum(len(entry_ids) for entry_ids in acknowledged.values())
 
     async def _send(self, entry: dict[str, Any]) -> Awaitable[Any]:
         send = getattr(self._publisher, "send_document", None)
@@ -242,6 +258,10 @@ class OutboxRelay:
                     total += await self.flush_many(collection, ids[start:start + self._max_batch])
                 except Exception as exc:
                     _log.warning("outbox flush failed; the next sweep retries", error=repr(exc))
+        try:
+            await self.parking.count()
+        except Exception as exc:
+            _log.warning("could not count the parked outbox entries", error=repr(exc))
         return total
 
     async def _drain_kicks(self) -> None:

@@ -44,7 +44,8 @@ class ServiceRuntime:
                                                  client_id=f"icsuite-{settings.service_name}")
         self.publisher = EventPublisher(self.broker)
         self.relay = OutboxRelay(self.db, outbox_collections, self.publisher,
-                                 sweep_interval_s=settings.outbox_sweep_interval_s)
+                                 sweep_interval_s=settings.outbox_sweep_interval_s,
+                                 max_attempts=settings.outbox_max_attempts)
         self.outbox_collections = tuple(outbox_collections)
         self.indexes = list(indexes)
         self.consumes = tuple(consumes)

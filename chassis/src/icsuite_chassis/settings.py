@@ -58,6 +58,9 @@ class ServiceSettings(BaseSettings):
     consumer_retries: int = Field(default=3, ge=0)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
     outbox_sweep_interval_s: float = Field(default=10.0, gt=0)
+    outbox_max_attempts: int = Field(
+        default=5, ge=1, description="failed sends after which an outbox entry is parked (collection outbox_parked) "
+                                     "so that its record's later events go on")
     consumer_group_prefix: str = ""
     gc_tuning: bool = Field(default=True, description="after start-up, freeze the process's objects and set "
                                                       "gc_thresholds; false keeps CPython's own collector settings")

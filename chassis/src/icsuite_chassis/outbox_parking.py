@@ -1,0 +1,105 @@
+"""Outbox entries that cannot be sent are parked instead of jamming their record's outbox.
+
+The relay counts the failed sends of each entry. An entry that failed ``max_attempts`` times moves from
+its document's ``_outbox`` to the service's ``outbox_parked`` collection with its reason, the
+``ic_outbox_parked_total`` counter and a warning say so, and the record's later events go out at once.
+``python -m icsuite_chassis.outbox_parked`` lists parked entries and publishes them again after a fix.
+
+A failure counts when it belongs to the entry: an error Kafka will never answer differently (too large,
+not serialisable, not authorised), or a transient one while Kafka acknowledged other entries since the
+entry's last failure. During an outage nothing is acknowledged, so nothing is parked for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka.errors import KafkaConnectionError, KafkaError
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure
+
+from .logging import get_logger
+from .metrics import OUTBOX_PARKED, OUTBOX_PARKED_NOW
+
+PARKED_COLLECTION = "outbox_parked"
+OUTBOX_FIELD = "_outbox"
+MAX_TRACKED = 100_000
+_log = get_logger(__name__)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Errors that an unreachable or busy broker or database causes (they say nothing about the entry)."""
+    if isinstance(exc, (asyncio.TimeoutError, ConnectionFailure, KafkaConnectionError)):
+        return True
+    return isinstance(exc, KafkaError) and bool(getattr(exc, "retriable", False))
+
+
+@dataclass
+class _Failures:
+    count: int
+    last_at: float
+
+
+class ParkingLot:
+    """Counts failed sends per entry and parks an entry after ``max_attempts`` of them."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], *, max_attempts: int = 5,
+                 collection: str = PARKED_COLLECTION):
+        self._db = db
+        self.max_attempts = max_attempts
+        self.collection = collection
+        self._failures: dict[tuple[str, Any, str], _Failures] = {}
+        self._last_ack = float("-inf")
+
+    def acknowledged(self, collection: str, doc_id: Any, entry_ids: list[str]) -> None:
+        self._last_ack = time.monotonic()
+        for entry_id in entry_ids:
+            self._failures.pop((collection, doc_id, entry_id), None)
+
+    async def failed(self, collection: str, doc_id: Any, entry: dict[str, Any], exc: BaseException) -> bool:
+        """Count a failed send of ``entry``; park it once it failed ``max_attempts`` times (True if parked)."""
+        key = (collection, doc_id, str(entry.get("id")))
+        seen = self._failures.get(key)
+        if seen is not None and is_transient(exc) and self._last_ack <= seen.last_at:
+            return False  # nothing else got through since: an outage, not this entry
+        if len(self._failures) >= MAX_TRACKED:
+            self._failures.clear()
+        seen = self._failures[key] = _Failures((seen.count if seen else 0) + 1, time.monotonic())
+        if seen.count < self.max_attempts:
+            _log.info("outbox send failed", collection=collection, entry_id=key[2], attempt=seen.count,
+                      max_attempts=self.max_attempts, error=type(exc).__name__)
+            return False
+        await self.park(collection, doc_id, entry, reason=_reason(exc), attempts=seen.count)
+        self._failures.pop(key, None)
+        return True
+
+    async def park(self, collection: str, doc_id: Any, entry: dict[str, Any], *, reason: str,
+                   attempts: int) -> None:
+        """Store ``entry`` in the parked collection, then take it out of its document's outbox."""
+        parked = {"collection": collection, "doc_id": doc_id, "entry": entry, "reason": reason,
+                  "attempts": attempts, "parked_at": datetime.now(UTC), "type": entry.get("type"),
+                  "topic": entry.get("topic")}
+        await self._db[self.collection].update_one({"_id": entry["id"]}, {"$setOnInsert": parked}, upsert=True)
+        await self._db[collection].update_one({"_id": doc_id}, {"$pull": {OUTBOX_FIELD: {"id": entry["id"]}}})
+        OUTBOX_PARKED.labels(collection, _reason_kind(reason)).inc()
+        _log.warning("outbox entry parked: later events of its record go on; "
+                     "republish with python -m icsuite_chassis.outbox_parked",
+                     collection=collection, entry_id=entry["id"], ce_type=entry.get("type"), attempts=attempts,
+                     reason=reason, parked_collection=self.collection)
+
+    async def count(self) -> int:
+        parked = await self._db[self.collection].count_documents({})
+        OUTBOX_PARKED_NOW.set(parked)
+        return parked
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:1000]
+
+
+def _reason_kind(reason: str) -> str:
+    return reason.split(":", 1)[0][:64]

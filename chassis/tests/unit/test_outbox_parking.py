@@ -1,0 +1,57 @@
+"""Which failed sends count towards parking an outbox entry: an outage parks nothing."""
+
+import pytest
+from aiokafka.errors import KafkaConnectionError
+
+from icsuite_chassis.outbox_parking import ParkingLot, is_transient
+
+pytestmark = pytest.mark.unit
+
+
+class _Collection:
+    def __init__(self):
+        self.updates = []
+
+    async def update_one(self, filter, update, upsert=False):
+        self.updates.append((filter, update))
+
+
+class _Db(dict):
+    def __missing__(self, name):
+        self[name] = _Collection()
+        return self[name]
+
+
+ENTRY = {"id": "e-1", "type": "ic.interaction.note-added.v1", "topic": "ic.interactions.v1"}
+
+
+async def test_an_error_of_the_entry_parks_it_after_max_attempts() -> None:
+    db = _Db()
+    lot = ParkingLot(db, max_attempts=3)
+    results = [await lot.failed("records", "r-1", ENTRY, ValueError("too large")) for _ in range(3)]
+    assert results == [False, False, True]
+    assert db["outbox_parked"].updates[0][0] == {"_id": "e-1"}
+    assert db["records"].updates == [({"_id": "r-1"}, {"$pull": {"_outbox": {"id": "e-1"}}})]
+
+
+async def test_an_outage_never_parks_an_entry() -> None:
+    lot = ParkingLot(_Db(), max_attempts=3)
+    outage = KafkaConnectionError("broker down")
+    assert is_transient(outage)
+    assert [await lot.failed("records", "r-1", ENTRY, outage) for _ in range(20)] == [False] * 20
+
+
+async def test_a_transient_error_of_one_entry_counts_while_others_get_through() -> None:
+    lot = ParkingLot(_Db(), max_attempts=3)
+    parked = []
+    for n in range(3):
+        lot.acknowledged("records", "r-2", [f"other-{n}"])
+        parked.append(await lot.failed("records", "r-1", ENTRY, KafkaConnectionError("only this one")))
+    assert parked == [False, False, True]
+
+
+async def test_an_acknowledged_entry_starts_counting_again() -> None:
+    lot = ParkingLot(_Db(), max_attempts=2)
+    assert not await lot.failed("records", "r-1", ENTRY, ValueError("x"))
+    lot.acknowledged("records", "r-1", ["e-1"])
+    assert not await lot.failed("records", "r-1", ENTRY, ValueError("x"))
