@@ -130,10 +130,23 @@ class FollowupOverdue(_FollowupEvent):
     at: Timestamp = Field(description="When it was found overdue.", examples=["2025-03-05T17:01:00+01:00"])
 
 
+class FollowupDue(_FollowupEvent):
+    """A call-type follow-up's planned start arrived: the call is now work for its owner (once per planned start)."""
+
+    ce_type = "ic.followup.due.v1"
+
+    owner_id: Id | None = Field(default=None, description="Who is to make the call, if anyone.", examples=["a-17"])
+    type: FollowupType = Field(description="The kind of follow-up (a call type).", examples=["phone_call"])
+    planned_start: Timestamp = Field(
+        description="The planned start that arrived.", examples=["2025-03-04T09:00:00+01:00"]
+    )
+
+
 EVENT_TYPES = (
     FollowupCreated,
     FollowupUpdated,
     FollowupNoteAdded,
     FollowupStatusChanged,
     FollowupOverdue,
+    FollowupDue,
 )

@@ -137,6 +137,7 @@ FACTORIES: dict[type[Event], Callable[[], dict[str, Any]]] = {
     fu.FollowupNoteAdded: lambda: _followup(**_note()),
     fu.FollowupStatusChanged: lambda: _followup(old_status="open", new_status="in_process", at=T0, by="a-17"),
     fu.FollowupOverdue: lambda: _followup(due_at=T0, at=T0 + timedelta(minutes=1)),
+    fu.FollowupDue: lambda: _followup(owner_id="a-17", type="phone_call", planned_start=T0),
     al.AlertRaised: lambda: dict(
         alert_id=unique_id("al"), rule_id="rule-high-balance", rule_version=3, severity="warning",
         message="Open balance above 500 EUR.", account_id=unique_id("acc"), contact_id=unique_id("ct"),
