@@ -24,19 +24,20 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 from icsuite_contracts.cloudevents import DecodeError, Envelope, from_kafka
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, WriteConcernError
 
+from .dead_letters import dead_letter_record, error_location, park_dead_letter
 from .kafka import EventPublisher
 from .limits import EventTooLarge
 from .logging import bind_event_context, clear_event_context, get_logger
-from .metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, HANDLE_LATENCY
+from .metrics import CONSUMER_LAG, CONSUMER_WAITING, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, HANDLE_LATENCY
 from .versioned import VersionConflict
 
 Handler = Callable[[Envelope], Awaitable[None]]
 BatchHandler = Callable[[Sequence[Envelope]], Awaitable[None]]
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionFailure, ExecutionTimeout, WriteConcernError,
-                                                     KafkaError, VersionConflict)  # contention is transient too
-DLQ_VALUE_LIMIT = 900_000
+                                                     KafkaError)
 _log = get_logger(__name__)
 
 
@@ -65,28 +66,16 @@ class ConsumerSpec:
     fetch_min_bytes: int = 1  # above 1: the broker holds a fetch (up to fetch_max_wait_ms) to fill larger batches
     after_batch: Callable[[], Awaitable[None]] | None = field(default=None)
     batch_handler: BatchHandler | None = field(default=None)
-
-
-def _dead_letter_headers(record: Any, consumer: str, reason: str, error: str) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for name, value in record.headers or ():
-        headers[name] = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-    headers.update({
-        "dlq_reason": reason,
-        "dlq_error": error[:2000],
-        "dlq_consumer": consumer,
-        "dlq_original_topic": record.topic,
-        "dlq_original_partition": str(record.partition),
-        "dlq_original_offset": str(record.offset),
-        "dlq_failed_at": datetime.now(UTC).isoformat(),
-    })
-    return headers
+    conflict_retries: int = 20  # then dead-lettered as conflict_retries_exhausted (about 7 minutes of backoff)
+    dead_letter_retries: int = 5  # then the dead-letter record is parked in the database
 
 
 class EventConsumer:
-    def __init__(self, spec: ConsumerSpec, publisher: EventPublisher):
+    def __init__(self, spec: ConsumerSpec, publisher: EventPublisher,
+                 parked_dead_letters: AsyncCollection[dict[str, Any]] | None = None):
         self.spec = spec
         self._publisher = publisher
+        self._parked_dead_letters = parked_dead_letters
 
     def register(self, broker: KafkaBroker) -> None:
         subscriber = broker.subscriber(
@@ -189,40 +178,72 @@ class EventConsumer:
             clear_event_context()
 
     async def _handle_with_retries(self, record: Any, envelope: Envelope, handler: Handler) -> None:
-        attempt = 0
-        while True:
-            try:
-                await handler(envelope)
-                EVENTS_CONSUMED.labels(self.spec.name, envelope.type, "handled").inc()
-                return
-            except Reject as exc:
-                await self._dead_letter(record, "rejected", str(exc))
-                return
-            except EventTooLarge as exc:  # its effect's event can never be published: no retry makes it smaller
-                await self._dead_letter(record, "event_too_large", exc.detail)
-                return
-            except TRANSIENT_ERRORS as exc:
-                delay = min(30.0, self.spec.retry_backoff_s * 2 ** min(attempt, 8))
-                _log.warning("infrastructure unavailable, retrying", error=repr(exc), delay_s=delay)
-            except Exception as exc:
-                if attempt >= self.spec.retries:
-                    _log.exception("handler keeps failing, dead-lettering", ce_type=envelope.type)
-                    await self._dead_letter(record, "handler_failed", f"{type(exc).__name__}: {exc}")
-                    return
-                delay = self.spec.retry_backoff_s * 2 ** attempt
-            attempt += 1
-            await asyncio.sleep(delay)
+        """Handle with bounded retries: every way out is handled, dead-lettered or a visible wait.
 
-    async def _dead_letter(self, record: Any, reason: str, error: str) -> None:
-        value = record.value or b""
-        headers = _dead_letter_headers(record, self.spec.name, reason, error)
-        if len(value) > DLQ_VALUE_LIMIT:
-            headers["dlq_truncated_from"] = str(len(value))
-            value = value[:DLQ_VALUE_LIMIT]
-        await self._publisher.publish_raw(f"{record.topic}.dlq", value, key=record.key, headers=headers)
+        A lost version race is retried ``conflict_retries`` times with backoff, then dead-lettered
+        (``conflict_retries_exhausted``); another error ``retries`` times (``handler_failed``). Only an
+        unreachable database or broker is waited for without a bound, since dead-lettering a valid event
+        for an outage would lose it: ``ic_consumer_waiting`` is 1 and every attempt is logged meanwhile.
+        """
+        attempt = conflicts = 0
+        try:
+            while True:
+                try:
+                    await handler(envelope)
+                    EVENTS_CONSUMED.labels(self.spec.name, envelope.type, "handled").inc()
+                    return
+                except Reject as exc:
+                    await self._dead_letter(record, "rejected", str(exc), location=error_location(exc))
+                    return
+                except EventTooLarge as exc:  # its event can never be published: no retry makes it smaller
+                    await self._dead_letter(record, "event_too_large", exc.detail, location=error_location(exc))
+                    return
+                except VersionConflict as exc:
+                    conflicts += 1
+                    if conflicts > self.spec.conflict_retries:
+                        await self._dead_letter(record, "conflict_retries_exhausted", "VersionConflict",
+                                                location=error_location(exc))
+                        return
+                    delay = self._backoff(conflicts - 1)
+                except TRANSIENT_ERRORS as exc:
+                    CONSUMER_WAITING.labels(self.spec.name).set(1)
+                    delay = self._backoff(attempt)
+                    _log.warning("infrastructure unavailable, waiting", error=repr(exc), delay_s=delay,
+                                 attempt=attempt + 1, state="waiting_for_infrastructure")
+                except Exception as exc:
+                    if attempt >= self.spec.retries:
+                        _log.exception("handler keeps failing, dead-lettering", ce_type=envelope.type)
+                        await self._dead_letter(record, "handler_failed", type(exc).__name__,
+                                                location=error_location(exc))
+                        return
+                    delay = self.spec.retry_backoff_s * 2 ** attempt
+                attempt += 1
+                await asyncio.sleep(delay)
+        finally:
+            CONSUMER_WAITING.labels(self.spec.name).set(0)
+
+    def _backoff(self, attempt: int) -> float:
+        return min(30.0, self.spec.retry_backoff_s * 2 ** min(attempt, 8))
+
+    async def _dead_letter(self, record: Any, reason: str, error: str, *, location: str | None = None) -> None:
+        """Write ``<topic>.dlq`` with bounded retries; park the record in the database if it cannot."""
+        value, key, headers = dead_letter_record(record, self.spec.name, reason, error, location)
+        for attempt in range(self.spec.dead_letter_retries + 1):
+            try:
+                await self._publisher.publish_raw(f"{record.topic}.dlq", value, key=key, headers=headers)
+                break
+            except Exception as exc:
+                if attempt < self.spec.dead_letter_retries:
+                    await asyncio.sleep(self._backoff(attempt))
+                    continue
+                if self._parked_dead_letters is None:
+                    raise
+                await park_dead_letter(self._parked_dead_letters, record, consumer=self.spec.name, value=value,
+                                       key=key, headers=headers, failure=exc)
         EVENTS_DEAD_LETTERED.labels(self.spec.name, record.topic, reason).inc()
         EVENTS_CONSUMED.labels(self.spec.name, headers.get("ce_type", "unknown"), "dead_lettered").inc()
-        _log.warning("message dead-lettered", reason=reason, error=error[:500], topic=record.topic,
+        _log.warning("message dead-lettered", reason=reason, error_kind=headers["dlq_error_kind"],
+                     error_location=headers["dlq_error_location"], topic=record.topic,
                      partition=record.partition, offset=record.offset)
 
 

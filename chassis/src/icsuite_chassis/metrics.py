@@ -16,6 +16,11 @@ EVENTS_DEAD_LETTERED = Counter("ic_events_dead_lettered_total", "Messages sent t
                                ["consumer", "topic", "reason"])
 CONSUMER_LAG = Gauge("ic_consumer_lag", "Messages behind the end of the partition",
                      ["consumer", "topic", "partition"])
+DEAD_LETTERS_PARKED = Counter("ic_dead_letters_parked_total",
+                              "Dead-letter records kept in the database because the dead-letter topic refused them",
+                              ["consumer", "topic"])
+CONSUMER_WAITING = Gauge("ic_consumer_waiting", "1 while a consumer waits for an unreachable database or broker",
+                         ["consumer"])
 OUTBOX_PENDING = Gauge("ic_outbox_pending", "Outbox events found pending by the last sweep", ["collection"])
 OUTBOX_PARKED = Counter("ic_outbox_parked_total", "Outbox entries parked after their last failed send",
                         ["collection", "reason"])

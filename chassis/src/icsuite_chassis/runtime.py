@@ -15,6 +15,7 @@ from faststream.kafka import KafkaBroker
 from icsuite_contracts.cloudevents import Envelope
 
 from .consumer import ConsumerSpec, EventConsumer
+from .dead_letters import PARKED_DEAD_LETTERS
 from .kafka import EventPublisher, create_broker
 from .logging import get_logger
 from .mongo import IndexSpec, create_mongo_client, ensure_indexes, ping
@@ -63,8 +64,10 @@ class ServiceRuntime:
                             max_records=options.pop("max_records", s.consumer_max_records),
                             batch_timeout_ms=options.pop("batch_timeout_ms", s.consumer_batch_timeout_ms),
                             fetch_max_wait_ms=options.pop("fetch_max_wait_ms", s.consumer_fetch_max_wait_ms),
+                            conflict_retries=options.pop("conflict_retries", s.consumer_conflict_retries),
+                            dead_letter_retries=options.pop("dead_letter_retries", s.consumer_dead_letter_retries),
                             **options)
-        consumer = EventConsumer(spec, self.publisher)
+        consumer = EventConsumer(spec, self.publisher, self.db[PARKED_DEAD_LETTERS])
         consumer.register(self.broker)
         self.consumers.append(consumer)
 

@@ -57,6 +57,12 @@ class ServiceSettings(BaseSettings):
                                        "a record on a partition left out of the fetch in flight")
     consumer_retries: int = Field(default=3, ge=0)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
+    consumer_conflict_retries: int = Field(
+        default=20, ge=0, description="lost version races retried (with backoff) before the event is dead-lettered "
+                                      "as conflict_retries_exhausted")
+    consumer_dead_letter_retries: int = Field(
+        default=5, ge=0, description="failed dead-letter publishes retried before the record is parked in the "
+                                     "dead_letters_parked collection")
     outbox_sweep_interval_s: float = Field(default=10.0, gt=0)
     outbox_max_attempts: int = Field(
         default=5, ge=1, description="failed sends after which an outbox entry is parked (collection outbox_parked) "

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from aiokafka.errors import KafkaTimeoutError
+
 from icsuite_chassis.inbox import apply_once
 from icsuite_chassis.runtime import ServiceRuntime
 from icsuite_chassis.settings import ServiceSettings
@@ -82,5 +84,31 @@ async def test_poison_messages_go_to_the_dlq_and_the_next_good_one_is_processed(
         assert header(by_reason["not_json"], "ce_id") == "n-1"           # original headers kept
         assert header(by_reason["unknown_type"], "dlq_original_topic") == "ic.contacts.v1"
         assert "contact_id" in header(by_reason["invalid_model"], "dlq_error")
+    finally:
+        await runtime.stop()
+
+
+async def test_a_dead_letter_topic_that_refuses_writes_parks_the_record_and_the_partition_goes_on(stack) -> None:
+    group = unique("dlq-parked")
+    runtime = await _runtime(stack, group)
+    consumer = runtime.consumers[0]
+
+    async def refuse(topic, value, *, key, headers) -> None:
+        raise KafkaTimeoutError()  # the dead-letter topic cannot be written
+
+    consumer._publisher = type("Refusing", (), {"publish_raw": staticmethod(refuse)})()  # type: ignore[assignment]
+    key = unique("k").encode()
+    good = to_kafka(new_envelope(_started(unique("c")), source="/test"))
+    await publish_raw(stack.kafka_bootstrap, "ic.contacts.v1", b"{not json", key=key,
+                      headers=list({**dict(good.headers), "ce_id": "n-2"}.items()))
+    await publish_raw(stack.kafka_bootstrap, "ic.contacts.v1", good.value, key=key, headers=good.headers)
+    contact_id = json.loads(good.value)["contact_id"]
+    await runtime.start()
+    try:
+        await eventually(lambda: runtime.db.counters.find_one({"_id": contact_id}), timeout=60)
+        parked = await runtime.db.dead_letters_parked.find_one({"headers.ce_id": "n-2"})
+        assert parked["topic"] == "ic.contacts.v1.dlq" and parked["headers"]["dlq_reason"] == "not_json"
+        assert parked["headers"]["dlq_error_location"] == "body" and parked["value"] == b"{not json"
+        assert parked["publish_error"].startswith("KafkaTimeoutError")
     finally:
         await runtime.stop()
