@@ -74,7 +74,7 @@ async def test_poison_on_every_topic_is_dead_lettered_and_consumers_move_on(suit
         rows = []
         for topic_name, (key, tp, offset) in good_offsets.items():
             services = readers[topic_name]
-            dead = await read_topic(suite.kafka_bootstrap, f"{topic_name}.dlq", lambda r, k=key: r.key == k,
+            dead = await read_topic(suite.kafka_bootstrap, f"{topic_name}.dlq", lambda r, k=key: r.key == k and (header(r, "dlq_consumer") or "").startswith(suite.prefix),
                                     expect=len(services) * len(POISON), timeout=60)
             by_group: dict[str, list[str]] = defaultdict(list)
             for record in dead:
