@@ -1,10 +1,22 @@
 # syntax=docker/dockerfile:1
 # One image per service, built from the uv workspace: `docker build --target identity -t icsuite/identity .`
-# (targets: identity, interactions, callbacks, followups, alerts, and topics, the one-shot job that creates
-# the registry's Kafka topics). docker-compose.yml builds them all; deploy/README.md explains operations.
+# (targets: identity, interactions, callbacks, followups, alerts, desktop, and topics, the one-shot job that
+# creates the registry's Kafka topics). docker-compose.yml builds them all; deploy/README.md explains operations.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG NODE_IMAGE=node:20-bookworm-slim
 ARG UV_VERSION=0.13.9
+
+# ---------------------------------------------------------------------------------------------------------
+# desktop-assets: the desktop's browser assets (htmx and its SSE extension) from the npm registry, locked by
+# desktop/package-lock.json; only the files the pages load leave this stage.
+FROM ${NODE_IMAGE} AS desktop-assets
+WORKDIR /assets
+COPY desktop/package.json desktop/package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error \
+    && mkdir vendor \
+    && cp node_modules/htmx.org/dist/htmx.min.js vendor/htmx.min.js \
+    && cp node_modules/htmx-ext-sse/dist/sse.js vendor/htmx-sse.js
 
 # ---------------------------------------------------------------------------------------------------------
 # builder: uv installed with pip; the third-party dependencies of every member in a cached layer that only
@@ -30,6 +42,7 @@ COPY services/callbacks/pyproject.toml services/callbacks/
 COPY services/followups/pyproject.toml services/followups/
 COPY services/alerts/pyproject.toml services/alerts/
 COPY tools/pyproject.toml tools/
+COPY desktop/pyproject.toml desktop/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-install-workspace --all-packages
 COPY contracts/src contracts/src
@@ -41,6 +54,7 @@ COPY services/callbacks/src services/callbacks/src
 COPY services/followups/src services/followups/src
 COPY services/alerts/src services/alerts/src
 COPY tools/src tools/src
+COPY desktop/src desktop/src
 
 # One environment per image: only the package and what it depends on (uv sync removes the rest), the
 # workspace members installed as wheels (no editable links back to /src, which the runtime lacks).
@@ -63,6 +77,11 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 FROM builder AS build-alerts
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable --package icsuite-alerts
+
+FROM builder AS build-desktop
+COPY --from=desktop-assets /assets/vendor desktop/src/icsuite_desktop/static/vendor
+RUN --mount=type=cache,target=/root/.cache/uv \
+    uv sync --frozen --no-dev --no-editable --package icsuite-desktop
 
 FROM builder AS build-topics
 RUN --mount=type=cache,target=/root/.cache/uv \
@@ -130,3 +149,14 @@ EXPOSE 8005
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ['IC_ALERTS_PORT'] + '/healthz', timeout=2)"
 CMD ["python", "-m", "icsuite_alerts.main"]
+
+# The agent desktop: pages for agents, supervisors and administrators; it calls the five gateways (their
+# addresses in IC_DESKTOP_<SERVICE>_URL) and needs neither Kafka nor MongoDB.
+FROM runtime AS desktop
+COPY --from=build-desktop /app/.venv /app/.venv
+ENV IC_DESKTOP_HOST=0.0.0.0 \
+    IC_DESKTOP_PORT=8000
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ['IC_DESKTOP_PORT'] + '/healthz', timeout=2)"
+CMD ["python", "-m", "icsuite_desktop.main"]

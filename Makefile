@@ -11,8 +11,8 @@ DURATION ?= 60
 .PHONY: help install stack-install up down status test test-fast token schemas schemas-check bench demo simulate
 
 help:
-	@echo "make up         install what is missing, start Kafka, the MongoDB-wire server and the five services"
-	@echo "make test       install what is missing, start a test stack on free ports and run every test"
+	@echo "make up         install what is missing, start Kafka, the MongoDB-wire server, the five services and the desktop (http://127.0.0.1:8000/)"
+	@echo "make test       install what is missing (Chromium from apt for the browser tests), start a test stack on free ports and run every test"
 	@echo "make token ROLE=agent SUB=a-1   print a local development token"
 	@echo "make demo       load the demo data into a running suite (make up does it unless DEMO=0)"
 	@echo "make simulate RATE=10 DURATION=60   publish simulated contact traffic to a running suite"
@@ -22,6 +22,7 @@ help:
 
 install:
 	$(UV) sync --frozen --all-packages --group dev
+	$(RUN) python -m icsuite_desktop.assets
 
 stack-install: install
 	$(RUN) python -m icsuite_devstack install
@@ -37,7 +38,7 @@ status:
 
 test: stack-install
 	$(RUN) python -m icsuite_contracts.schemas check
-	$(RUN) pytest $(PYTEST_ARGS)
+	IC_CHROMIUM="$$(desktop/scripts/ensure-chromium.sh)" && IC_CHROMIUM="$$IC_CHROMIUM" $(RUN) pytest $(PYTEST_ARGS)
 
 test-fast: install
 	$(RUN) pytest -m unit $(PYTEST_ARGS)

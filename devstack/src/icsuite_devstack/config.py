@@ -42,6 +42,9 @@ SERVICE_PORTS: dict[str, int] = {
 }
 """The five services and their local ports, as CONTRACT.md lists them."""
 
+DESKTOP_PORT = 8000
+"""The agent desktop's local port (``make up`` prints http://127.0.0.1:8000/ first)."""
+
 DEVELOPMENT_JWT_SECRET = "icsuite-development-secret-change-me-0123456789"
 """The same development-only default the chassis settings use; refused when IC_ENV=production."""
 

@@ -1,4 +1,4 @@
-"""The foreground runner behind ``make up``: the stack, the topics and the five services.
+"""The foreground runner behind ``make up``: the stack, the topics, the five services and the desktop.
 
 Ctrl-C or SIGTERM stops the services first, then the stack (if this runner started it).
 """
@@ -16,12 +16,13 @@ from pathlib import Path
 from types import FrameType
 
 from . import config
-from .processes import ServiceProcess, http_ok
+from .processes import ProcessError, ServiceProcess, http_ok
 from .stack import Stack, StackError, stack_from_env, start_stack
 from .state import read_state
 
 MODULE_TEMPLATE = "icsuite_{service}.main"
 READY_TIMEOUT = 60.0
+DESKTOP_MODULE = "icsuite_desktop.main"
 
 
 def acquire_stack(directory: Path) -> tuple[Stack, bool]:
@@ -98,6 +99,28 @@ def wait_for_services(
     return failures
 
 
+def desktop_env(services: Mapping[str, int], port: int) -> dict[str, str]:
+    """The desktop calls the five gateways of this suite; development sign-in on plain http://127.0.0.1."""
+    env = {
+        "IC_JWT_SECRET": os.environ.get("IC_JWT_SECRET", config.DEVELOPMENT_JWT_SECRET),
+        "IC_ENV": "development",
+        "IC_DESKTOP_PORT": str(port),
+    }
+    env.update({f"IC_DESKTOP_{service.upper()}_URL": f"http://127.0.0.1:{p}" for service, p in services.items()})
+    return env
+
+
+def start_desktop(processes: dict[str, ServiceProcess], services: Mapping[str, int], log_dir: Path,
+                  port: int) -> None:
+    """The agent desktop (``icsuite_desktop``) in front of the running gateways; raises if it cannot start
+    (it is in ``processes`` from the start, so that it is stopped with the services)."""
+    process = ServiceProcess.python_module("desktop", DESKTOP_MODULE, env=desktop_env(services, port),
+                                           log_path=log_dir / "desktop.log", echo=True)
+    processes["desktop"] = process
+    process.start()
+    process.wait_ready(f"http://127.0.0.1:{port}/readyz", READY_TIMEOUT)
+
+
 def demo_wanted(module_template: str) -> bool:
     """Demo data is loaded into the real suite unless ``IC_DEMO=0`` (``make up DEMO=0``)."""
     off = os.environ.get("IC_DEMO", "1").strip().lower() in ("0", "false", "no", "off")
@@ -164,9 +187,14 @@ def run(
                 print(error)
             print(f"\n{len(failures)} of {len(services)} services could not start; stopping.")
             return 1
+        desktop = module_template == MODULE_TEMPLATE
+        if desktop:
+            start_desktop(processes, services, directory / "logs", config.DESKTOP_PORT)
         if demo_wanted(module_template):
             load_demo(stack, services)
         print("\nThe suite is up:")
+        if desktop:
+            print(f"  desktop       http://127.0.0.1:{config.DESKTOP_PORT}/  (sign in as a-1, agent)")
         for service, port in services.items():
             print(f"  {service:<13} http://127.0.0.1:{port}/v1  (OpenAPI: /openapi.json)")
         print(f"  Kafka         {stack.kafka_bootstrap}\n  MongoDB       {stack.mongodb_uri}")
@@ -174,7 +202,7 @@ def run(
         supervise(processes)
     except KeyboardInterrupt:
         print("\nStopping ...")
-    except StackError as exc:
+    except (StackError, ProcessError) as exc:
         print(f"!! {exc}")
         return 1
     finally:

@@ -1,0 +1,1 @@
+"""The agent desktop: server-rendered pages for agents, supervisors and administrators (a backend for the browser)."""

@@ -1,0 +1,57 @@
+"""Settings of the desktop (environment prefix `IC_DESKTOP_`).
+
+The desktop owns no database and consumes no topic: it calls the five gateways with the signed-in user's
+token. ``mongodb_uri`` and ``kafka_bootstrap_servers`` of the chassis settings are read but unused.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from icsuite_chassis.settings import ServiceSettings
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+GATEWAYS = ("identity", "interactions", "callbacks", "followups", "alerts")
+
+
+class DesktopSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="IC_DESKTOP_", extra="ignore", populate_by_name=True)
+
+    service_name: str = "desktop"
+    port: int = 8000
+    identity_url: str = "http://127.0.0.1:8001"
+    interactions_url: str = "http://127.0.0.1:8002"
+    callbacks_url: str = "http://127.0.0.1:8003"
+    followups_url: str = "http://127.0.0.1:8004"
+    alerts_url: str = "http://127.0.0.1:8005"
+    gateway_timeout_s: float = Field(default=10.0, gt=0)
+    sign_in: Literal["development", "oidc"] | None = Field(default=None, description=(
+        "development: a page mints a local token; oidc: authorization code with PKCE against oidc_issuer. "
+        "Default: oidc in production, development elsewhere"))
+    cookie_name: str = "icsuite_session"
+    cookie_secure: bool | None = Field(default=None, description=(
+        "Secure flag of the session cookie; default: set, except on plain http://127.0.0.1 or localhost "
+        "outside production"))
+    session_ttl_s: int = Field(default=8 * 3600, ge=60, le=7 * 86_400)
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_scopes: str = "openid profile"
+    oidc_redirect_url: str | None = Field(default=None, description=(
+        "the callback URL registered with the issuer; default: <the desktop's address>/oidc/callback"))
+    current_contact_poll_s: float = Field(default=1.0, gt=0, le=60)
+    max_request_bytes: int = Field(default=262_144, ge=1024)
+
+    @model_validator(mode="after")
+    def _choose_sign_in(self) -> "DesktopSettings":
+        if self.sign_in is None:
+            self.sign_in = "oidc" if self.environment == "production" else "development"
+        if self.sign_in == "oidc" and not (self.oidc_issuer and self.oidc_client_id):
+            raise ValueError("IC_DESKTOP_OIDC_ISSUER and IC_DESKTOP_OIDC_CLIENT_ID are needed for OIDC sign-in")
+        if self.environment == "production" and self.sign_in == "development":
+            raise ValueError("development sign-in mints tokens and is refused when IC_ENV=production")
+        return self
+
+    def gateway_url(self, gateway: str) -> str:
+        return str(getattr(self, f"{gateway}_url")).rstrip("/")

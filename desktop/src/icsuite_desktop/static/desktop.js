@@ -1,0 +1,44 @@
+// The desktop's few lines of script: clear a shown problem when the user acts again, drop an alert the
+// list already shows, and hand the current contact to the search form (so that a result can be confirmed).
+(function () {
+  "use strict";
+  function problemArea() { return document.getElementById("problem"); }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-dismiss-problem]")) {
+      problemArea().innerHTML = "";
+    }
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var source = event.detail.elt;
+    if (source && !source.closest("[data-poll]") && problemArea()) {
+      problemArea().innerHTML = "";
+    }
+  });
+
+  document.addEventListener("htmx:sseBeforeMessage", function (event) {
+    var holder = document.createElement("template");
+    holder.innerHTML = event.detail.data || "";
+    var incoming = holder.content.firstElementChild;
+    if (incoming && incoming.id && document.getElementById(incoming.id)) {
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function () {
+    var current = document.getElementById("current-contact");
+    var field = document.getElementById("search-contact-id");
+    if (current && field) {
+      field.value = current.getAttribute("data-contact-id") || "";
+    }
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    var area = problemArea();
+    if (area) {
+      area.innerHTML = '<div class="problem" data-testid="problem"><h2 class="problem-title">The desktop did not answer</h2>' +
+        '<p class="problem-detail">Check the connection; the page retries on your next action.</p></div>';
+    }
+  });
+})();

@@ -1,0 +1,147 @@
+"""The agent desktop in Chromium against the real suite: sign-in, a call that arrives live, the callback
+inbox, and another agent's work refused with the problem's title and detail."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from icsuite_chassis.testing import eventually, publish_envelopes, unique
+from icsuite_contracts.cloudevents import new_envelope
+from icsuite_contracts.contacts_v1 import ContactSegmentRecorded, ContactStarted
+
+from browser_steps import assert_accessible, screenshot, sign_in
+from e2e_steps import headers, now, poll_json, replicate_customer
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+
+
+async def _call_routed_to(suite, agent: str, phone: str) -> str:
+    contact, t0 = unique("contact"), now()
+    await publish_envelopes(suite.kafka_bootstrap, *(new_envelope(e, source="/cti", correlation_id=contact) for e in [
+        ContactStarted(contact_id=contact, channel="phone", direction="inbound", from_address=phone,
+                       to_address="+493011880", queue="billing", started_at=t0),
+        ContactSegmentRecorded(contact_id=contact, segment_id=f"{contact}-1", kind="queue", queue="billing",
+                               started_at=t0, ended_at=t0 + timedelta(seconds=5)),
+        ContactSegmentRecorded(contact_id=contact, segment_id=f"{contact}-2", kind="agent", agent_id=agent,
+                               started_at=t0 + timedelta(seconds=5)),
+    ]))
+    return contact
+
+
+async def _facts_known(suite, account_id: str, dunning_level: int) -> None:
+    """Wait until the alerts service has the account's replicated facts (its own consumer of ic.masterdata.v1)."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        await poll_json(client, suite.url("alerts", f"/v1/accounts/{account_id}/facts"),
+                        headers(suite, "setup", "supervisor"),
+                        lambda b: b["facts"].get("dunning_level") == dunning_level, timeout=180)
+
+
+async def test_a_call_shows_the_identified_caller_and_the_dunning_alert_live(browser_suite, new_page) -> None:
+    customer = await replicate_customer(browser_suite, dunning_level=2)
+    await _facts_known(browser_suite, customer.account_id, 2)
+    agent = unique("agent")
+    page = await new_page()
+    await sign_in(page, agent)
+    await page.get_by_test_id("no-contact").wait_for()
+    await assert_accessible(page)
+    contact = await _call_routed_to(browser_suite, agent, customer.phone)
+    # no reload from here on: the contact, the account and the alert arrive in the open page
+    identification = page.get_by_test_id("identification")
+    await identification.filter(has_text=customer.account_id).wait_for(timeout=30_000)
+    assert customer.phone in await page.get_by_test_id("from-address").inner_text()
+    await page.get_by_test_id("account-name").filter(has_text="Erika Muster").wait_for()
+    alert = page.locator("[data-testid=alert][data-rule=std-dunning-level]")
+    await alert.wait_for(timeout=30_000)
+    assert customer.account_id in await alert.inner_text()
+    assert await page.get_by_test_id("dunning-level").first.inner_text() == "2"
+    await screenshot(page, "desktop-contact")
+    # the agent confirms agreement and premise into the contact's context
+    await page.get_by_role("button", name="Confirm for this contact").click()
+    await page.get_by_test_id("confirmed").wait_for()
+    async with httpx.AsyncClient(timeout=10) as client:
+        r = await client.get(browser_suite.url("identity", f"/v1/contacts/{contact}/context"),
+                             headers=headers(browser_suite, agent, "agent"))
+    body = r.json()
+    assert body["confirmed"] is True and body["business_agreement_id"] == customer.business_agreement_id
+    assert body["premise_id"] == customer.premise_id
+    # acknowledging the alert
+    await alert.get_by_role("button", name="Acknowledge").click()
+    await alert.get_by_text("acknowledged").wait_for()
+    await assert_accessible(page)
+
+
+async def _queued_callback(suite, phone: str, reason: str, priority: int, attributes: dict[str, str]) -> str:
+    admin = headers(suite, "admin-1", "admin")
+    async with httpx.AsyncClient(timeout=15) as client:
+        r = await client.put(suite.url("callbacks", f"/v1/reason-profiles/{reason}"), headers=admin, json={
+            "task_type": "billing_callback", "priority": priority, "sla_minutes": 30, "queue": "billing"})
+        assert r.status_code in (200, 201), r.text
+        r = await client.post(suite.url("callbacks", "/v1/callbacks"), headers=headers(suite, "web", "channel"), json={
+            "callback_number": phone, "reason_code": reason, "time_zone": "Europe/Berlin", "language": "de",
+            "channel": "web", "preferred_from": now().isoformat(),
+            "preferred_to": (now() + timedelta(hours=4)).isoformat(), "attributes": attributes})
+        assert r.status_code == 202, r.text
+        callback_id = r.json()["callback_id"]
+        await poll_json(client, suite.url("callbacks", f"/v1/callbacks/{callback_id}"), admin,
+                        lambda b: b["status"] == "queued")
+    return callback_id
+
+
+async def test_the_callback_inbox_claim_start_and_complete(browser_suite, new_page) -> None:
+    customer = await replicate_customer(browser_suite, dunning_level=0)
+    reason = unique("payment_plan")[:60]
+    callback_id = await _queued_callback(browser_suite, customer.phone, reason, 1000,
+                                         {"topic": "payment arrangement", "web_form": "contact-us"})
+    agent = unique("agent")
+    page = await new_page()
+    await sign_in(page, agent)
+    await page.get_by_role("link", name="Callbacks").click()
+    await page.locator(f"[data-testid=general-inbox] tr[data-callback-id='{callback_id}']").wait_for()
+    await assert_accessible(page)
+    await page.get_by_test_id("claim-next").click()
+    item = page.locator(f"[data-testid=callback][data-callback-id='{callback_id}']")
+    await item.wait_for()
+    assert await item.get_attribute("data-status") == "claimed"
+    assert await item.get_by_test_id("number-to-dial").inner_text() == customer.phone
+    assert reason in await item.get_by_test_id("reason").inner_text()
+    attributes = await item.get_by_test_id("attributes").inner_text()
+    assert "payment arrangement" in attributes and "contact-us" in attributes
+    await screenshot(page, "desktop-callbacks")
+    await item.get_by_role("button", name="Start").click()
+    await page.locator(f"[data-testid=callback][data-callback-id='{callback_id}'][data-status=in_progress]").wait_for()
+    await page.get_by_label("Outcome").fill("reached")
+    await page.get_by_role("button", name="Complete").click()
+    await page.get_by_test_id("inbox-message").filter(has_text="Completed").wait_for()
+    assert await item.count() == 0
+    async with httpx.AsyncClient(timeout=10) as client:
+        r = await client.get(browser_suite.url("callbacks", f"/v1/callbacks/{callback_id}"),
+                             headers=headers(browser_suite, agent, "agent"))
+    assert r.json()["status"] == "completed" and r.json()["outcome"] == "reached"
+
+
+async def test_an_agent_is_refused_another_agents_callback(browser_suite, new_page) -> None:
+    customer = await replicate_customer(browser_suite, dunning_level=0)
+    callback_id = await _queued_callback(browser_suite, customer.phone, unique("other")[:60], 1, {})
+    owner, intruder = unique("agent"), unique("agent")
+    async with httpx.AsyncClient(timeout=10) as client:
+        r = await client.post(browser_suite.url("callbacks", f"/v1/callbacks/{callback_id}/claim"),
+                              headers=headers(browser_suite, owner, "agent"))
+        assert r.status_code == 200, r.text
+    page = await new_page()
+    await sign_in(page, intruder)
+    await page.goto(f"/callbacks/{callback_id}")
+    await page.get_by_role("button", name="Start").click()
+    problem = page.get_by_test_id("problem")
+    await problem.wait_for()
+    assert await problem.get_attribute("data-status") == "403"
+    assert await problem.locator(".problem-title").inner_text() == "Forbidden"
+    assert (await problem.locator(".problem-detail").inner_text()).strip()
+    await screenshot(page, "desktop-refused")
+    await assert_accessible(page)
+    async with httpx.AsyncClient(timeout=10) as client:
+        r = await client.get(browser_suite.url("callbacks", f"/v1/callbacks/{callback_id}"),
+                             headers=headers(browser_suite, owner, "agent"))
+    assert r.json()["status"] == "claimed" and r.json()["agent_id"] == owner
