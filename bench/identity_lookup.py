@@ -33,8 +33,8 @@ import httpx
 from icsuite_chassis.testing import bearer
 from icsuite_identity.domain.accounts import account_from_snapshot
 from icsuite_identity.domain.normalize import phone_to_e164
-from icsuite_identity.queries import AccountQueries
-from icsuite_identity.repository import Repositories, account_document
+from icsuite_identity.repository import ACCOUNTS, codec, mongo_stores
+from icsuite_identity.repository.reads import Reads
 from pymongo import AsyncMongoClient
 
 FIRST = ["Erika", "Max", "Jürgen", "Élodie", "Ana", "Pablo", "Mehmet", "Zoë", "Lars", "Ingrid", "Tomás", "Aiko"]
@@ -56,10 +56,8 @@ def build_batch(start: int, stop: int, rng: random.Random) -> tuple[list[dict[st
             address={"street": f"Hauptstraße {i % 300 + 1}", "postcode": f"{rng.randrange(10000, 99999)}",
                      "city": "Berlin", "country": "DE"},
             flags=[], status="active", source_version=1, default_region="DE")
-        keys = record.keys()
-        accounts.append({"_id": account_id, **account_document(record), "source_version": 1, "_keys": keys,
-                         "_applied": []})
-        for key in keys:
+        accounts.append({"_id": account_id, **codec(ACCOUNTS).encode(record), "_version": 1})
+        for key in record.keys():
             lookups[key].append(account_id)
     return accounts, lookups
 
@@ -75,7 +73,8 @@ async def load(db: Any, n: int) -> float:
             all_lookups[key].extend(ids)
     items = list(all_lookups.items())
     for start in range(0, len(items), BATCH):
-        await db.lookups.insert_many([{"_id": k, "ids": ids} for k, ids in items[start:start + BATCH]],
+        await db.lookups.insert_many([{"_id": k, "key": k, "ids": ids, "_version": 1}
+                                      for k, ids in items[start:start + BATCH]],
                                      ordered=False)
     return time.perf_counter() - started
 
@@ -87,14 +86,14 @@ def percentiles(samples_ms: list[float]) -> tuple[float, float]:
 
 
 async def driver_lookups(db: Any, n: int, count: int) -> tuple[float, float]:
-    queries = AccountQueries(Repositories(db), "DE")
+    reads = Reads(mongo_stores(db))
     rng, samples = random.Random(1), []
     for _ in range(count):
         i = rng.randrange(n)
         started = time.perf_counter()
-        found = await queries.by_phone(phone_to_e164(national(i), "DE"))
+        found = await reads.by_phone(phone_to_e164(national(i), "DE"))
         samples.append((time.perf_counter() - started) * 1000)
-        assert [d["_id"] for d in found] == [f"bench-{i:07d}"], found
+        assert [a.account_id for a in found] == [f"bench-{i:07d}"], found
     return percentiles(samples)
 
 

@@ -1,29 +1,47 @@
-"""Wires the identity service: settings, Mongo, broker, repositories, handlers, consumers and the gateway."""
+"""Wires the identity service: settings, Mongo, broker, stores, replicas, consumers and the gateway."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from icsuite_chassis.app import create_app
+from icsuite_chassis.clock import utc_now
 from icsuite_chassis.runtime import ServiceRuntime
 from icsuite_contracts.identity_v1 import TOPIC as IDENTITY
 
 from . import api
 from .consumers import CONSUMED_TOPICS, register_consumers
-from .handlers import IdentityHandlers
-from .queries import AccountQueries
-from .repository import INDEXES, OUTBOX_COLLECTIONS, Repositories
+from .handlers import IdentityService
+from .projections.masterdata import Replica, account_of, agreement_of, premise_of
+from .repository import ACCOUNTS, AGREEMENTS, INDEXES, OUTBOX_COLLECTIONS, PREMISES, codec, mongo_stores
 from .settings import IdentitySettings
+
+
+def replicas(default_region: str, *, db: Any = None, stores: Any = None) -> dict[str, Replica[Any]]:
+    """The master-data replicas: through projection writers on ``db``, or on the bare ``stores`` (unit tests)."""
+    def replica(name: str, attribute: str, to_state: Any, record_id: Any) -> Replica[Any]:
+        if db is not None:
+            return Replica(to_state, record_id, db=db, name=name, codec=codec(name))
+        return Replica(to_state, record_id, store=getattr(stores, attribute))
+    return {
+        "accounts": replica(ACCOUNTS, "accounts", lambda e: account_of(e, default_region), lambda e: e.account_id),
+        "agreements": replica(AGREEMENTS, "agreements", agreement_of, lambda e: e.business_agreement_id),
+        "premises": replica(PREMISES, "premises", premise_of, lambda e: e.premise_id),
+    }
+
+
+def build_service(runtime: ServiceRuntime, settings: IdentitySettings) -> IdentityService:
+    return IdentityService(stores=mongo_stores(runtime.db, kick=runtime.kick_outbox),
+                           replicas=replicas(settings.default_region, db=runtime.db),
+                           default_region=settings.default_region, clock=utc_now, settings=settings)
 
 
 def build_app(settings: IdentitySettings) -> FastAPI:
     runtime = ServiceRuntime(settings, outbox_collections=OUTBOX_COLLECTIONS, indexes=INDEXES,
                              consumes=CONSUMED_TOPICS, produces=(IDENTITY,))
-    repos = Repositories(runtime.db)
-    handlers = IdentityHandlers(repos=repos, queries=AccountQueries(repos, settings.default_region),
-                                kick=runtime.kick_outbox, default_region=settings.default_region)
-    register_consumers(runtime, handlers)
-    app = create_app(runtime, title="identity",
-                     description="Finds, confirms and creates the customer during a contact.",
-                     routers=[api.router], state={"handlers": handlers})
-    api.install_error_mapping(app)
-    return app
+    service = build_service(runtime, settings)
+    register_consumers(runtime, service)
+    return create_app(runtime, title="identity",
+                      description="Finds, confirms and creates the customer during a contact.",
+                      routers=list(api.ROUTERS), state={"service": service})

@@ -3,14 +3,18 @@ operator such as ``{"$ne": null}`` in any field is refused with 422 before it re
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints
 
+from .domain.accounts import AccountRecord
+from .domain.context import Confirmation, ContactContext
+from .domain.masterdata import Agreement, Premise
 from .domain.ranking import Candidate
-from .repository import Doc
+from .repository.reads import AccountSummary as AccountSummaryRead
 
 IdText = Annotated[StrictStr, StringConstraints(min_length=1, max_length=128)]
 Label = Annotated[StrictStr, StringConstraints(min_length=1, max_length=256, strip_whitespace=True)]
@@ -130,41 +134,52 @@ def _money(text: Any) -> float:
     return float(Decimal(str(text)))
 
 
-def account_out(doc: Doc) -> dict[str, Any]:
-    return {"account_id": doc["_id"], "kind": doc.get("kind", "person"), "name": doc.get("name", ""),
-            "phones": doc.get("phones", []), "emails": doc.get("emails", []), "address": doc.get("address"),
-            "flags": doc.get("flags", []), "status": doc.get("status", "active")}
+def account_out(account: AccountRecord) -> dict[str, Any]:
+    return {"account_id": account.account_id, "kind": account.kind, "name": account.name,
+            "phones": list(account.phones), "emails": list(account.emails),
+            "address": dict(account.address) if account.address else None, "flags": list(account.flags),
+            "status": account.status}
 
 
-def search_item(candidate: Candidate, doc: Doc) -> SearchItem:
-    return SearchItem(**account_out(doc), score=candidate.score, matched_by=candidate.matched_by)
+def search_item(candidate: Candidate, account: AccountRecord) -> SearchItem:
+    return SearchItem(**account_out(account), score=candidate.score, matched_by=candidate.matched_by)
 
 
-def agreement_out(doc: Doc) -> BusinessAgreementOut:
-    bills = [OpenBillOut(bill_id=b["bill_id"], amount=_money(b["amount"]), due_date=str(b["due_date"]))
-             for b in doc.get("open_bills", [])]
-    return BusinessAgreementOut(business_agreement_id=doc["_id"], balance=_money(doc["balance"]),
-                                currency=doc["currency"], open_bills=bills, dunning_level=doc["dunning_level"],
-                                credit_status=doc["credit_status"])
+def agreement_out(agreement: Agreement) -> BusinessAgreementOut:
+    bills = [OpenBillOut(bill_id=b.bill_id, amount=_money(b.amount), due_date=b.due_date)
+             for b in agreement.open_bills]
+    return BusinessAgreementOut(business_agreement_id=agreement.business_agreement_id,
+                                balance=_money(agreement.balance), currency=agreement.currency, open_bills=bills,
+                                dunning_level=agreement.dunning_level, credit_status=agreement.credit_status)
 
 
-def summary_out(found: dict[str, Any]) -> AccountSummary:
-    account = account_out(found["account"])
-    premises = [PremiseOut(premise_id=p["_id"], address=p["address"], account_ids=p.get("account_ids", []),
-                           business_agreement_ids=p.get("business_agreement_ids", [])) for p in found["premises"]]
+def premise_out(premise: Premise) -> PremiseOut:
+    return PremiseOut(premise_id=premise.premise_id, address=Address(**premise.address),
+                      account_ids=list(premise.account_ids),
+                      business_agreement_ids=list(premise.business_agreement_ids))
+
+
+def summary_out(found: AccountSummaryRead) -> AccountSummary:
+    account = account_out(found.account)
+    premises = [premise_out(p) for p in found.premises]
     addresses = [Address(**account["address"])] if account["address"] else []
     addresses += [p.address for p in premises if p.address not in addresses]
     return AccountSummary(**account, addresses=addresses, premises=premises,
-                          business_agreements=[agreement_out(d) for d in found["business_agreements"]])
+                          business_agreements=[agreement_out(a) for a in found.agreements])
 
 
-def context_out(doc: Doc) -> ContextOut:
-    automatic = doc.get("automatic")
-    confirmed = doc.get("confirmed")
-    current = confirmed or {}
+def _confirmation_out(confirmation: Confirmation) -> ConfirmationOut:
+    return ConfirmationOut(**asdict(confirmation))
+
+
+def context_out(context: ContactContext) -> ContextOut:
+    automatic, confirmed = context.automatic, context.confirmed
     return ContextOut(
-        contact_id=doc["_id"],
-        account_id=current.get("account_id") or (automatic or {}).get("account_id"),
-        business_agreement_id=current.get("business_agreement_id"), premise_id=current.get("premise_id"),
-        confirmed=confirmed is not None, candidates=(automatic or {}).get("candidates", []),
-        identification=automatic, confirmation=confirmed, history=doc.get("history", []))
+        contact_id=context.contact_id, account_id=context.account_id,
+        business_agreement_id=confirmed.business_agreement_id if confirmed else None,
+        premise_id=confirmed.premise_id if confirmed else None, confirmed=confirmed is not None,
+        candidates=list(automatic.candidates) if automatic else [],
+        identification=IdentificationOut(**{**asdict(automatic), "candidates": list(automatic.candidates)})
+        if automatic else None,
+        confirmation=_confirmation_out(confirmed) if confirmed else None,
+        history=[_confirmation_out(c) for c in context.history])

@@ -15,6 +15,7 @@ from icsuite_identity.bootstrap import build_app
 from icsuite_identity.settings import IdentitySettings
 
 AGENT = bearer("a-17", "agent")
+REPLAY_TIMEOUT_S = 180.0
 
 
 @dataclass
@@ -41,9 +42,11 @@ class Identity:
         await publish_envelopes(self.bootstrap, *envelopes)
 
     async def account_version(self, account_id: str, version: int) -> dict:
+        """Wait for a replicated account; the first wait of a module also covers the replay of the topic's
+        earlier events into the module's fresh database, so it may take long on a busy machine."""
         async def check() -> dict | None:
             return await self.db.accounts.find_one({"_id": account_id, "source_version": version})
-        return await eventually(check)
+        return await eventually(check, timeout=REPLAY_TIMEOUT_S)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

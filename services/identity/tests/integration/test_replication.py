@@ -5,6 +5,8 @@ import random
 import pytest
 from icsuite_chassis.testing import eventually, unique
 
+from .conftest import REPLAY_TIMEOUT_S
+
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +29,7 @@ async def test_snapshots_in_shuffled_order_end_at_the_newest_version(identity) -
     for account_id, ba_id, premise_id, phones in cases:
         async def premise_done(premise_id=premise_id):  # published last on the account's partition
             return await identity.db.premises.find_one({"_id": premise_id, "source_version": 5})
-        await eventually(premise_done)
+        await eventually(premise_done, timeout=REPLAY_TIMEOUT_S)
         account = await identity.db.accounts.find_one({"_id": account_id})
         assert (account["source_version"], account["name"]) == (5, "Name V5")
         agreement = await identity.db.business_agreements.find_one({"_id": ba_id})
@@ -49,7 +51,7 @@ async def test_premise_address_and_name_searches_follow_the_newest_snapshot(iden
         identity.premise_snapshot(premise_id, 7, account_ids=[account_id], street="Lindenstraße 12", postcode=postcode),
         identity.premise_snapshot(premise_id, 6, account_ids=[account_id], street="Altweg 1", postcode=postcode),
         identity.agreement_snapshot(sentinel, account_id, 1))  # same key, so handled after the others
-    await eventually(lambda: identity.db.business_agreements.find_one({"_id": sentinel}))
+    await eventually(lambda: identity.db.business_agreements.find_one({"_id": sentinel}), timeout=REPLAY_TIMEOUT_S)
 
     async def search(**params):
         response = await identity.client.get("/v1/accounts/search", params=params, headers=identity.agent)

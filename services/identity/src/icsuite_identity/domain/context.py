@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
+from icsuite_chassis.store import Change, Stored
+from icsuite_contracts.cloudevents import Envelope
+from icsuite_contracts.identity_v1 import ContactIdentified
+
+from .errors import Mismatch
 from .normalize import ContactAddress
 
 Outcome = Literal["identified", "ambiguous", "not_found", "not_attempted"]
 Method = Literal["auto_number", "auto_email", "agent_search", "customer_provided"]
 MAX_CANDIDATES = 100
+Emit = Callable[[ContactIdentified], Envelope]
 
 
 @dataclass(frozen=True)
@@ -22,9 +28,6 @@ class AutomaticIdentification:
     candidates: tuple[str, ...]
     looked_up: str | None
     at: datetime
-
-    def as_document(self) -> dict[str, Any]:
-        return {**asdict(self), "candidates": list(self.candidates)}
 
 
 def identify_automatically(address: ContactAddress | None, matches: Sequence[str], at: datetime, *,
@@ -59,15 +62,6 @@ class PremiseView:
     business_agreement_ids: tuple[str, ...]
 
 
-class Mismatch(ValueError):
-    """The objects to confirm do not belong together; ``field`` names the one that does not fit."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
 def check_belongs_together(account_id: str, agreement: AgreementView | None,
                            premise: PremiseView | None) -> None:
     if agreement is not None and agreement.account_id != account_id:
@@ -92,5 +86,63 @@ class Confirmation:
     method: Method
     confirmed_at: datetime
 
-    def as_document(self) -> dict[str, Any]:
-        return asdict(self)
+
+@dataclass(frozen=True)
+class ReportedContact:
+    """What the channel reported when the contact started."""
+
+    channel: str
+    direction: str
+    address: str
+    started_at: datetime
+    correlation_id: str
+
+
+@dataclass(frozen=True)
+class ContactContext:
+    """The context of one contact (``_id`` = ``contact_id``)."""
+
+    contact_id: str
+    created_at: datetime
+    updated_at: datetime
+    contact: ReportedContact | None = None
+    agent_ids: tuple[str, ...] = ()
+    automatic: AutomaticIdentification | None = None
+    confirmed: Confirmation | None = None
+    history: tuple[Confirmation, ...] = ()
+
+    @property
+    def account_id(self) -> str | None:
+        """The confirmed account, else the one identified automatically."""
+        if self.confirmed is not None:
+            return self.confirmed.account_id
+        return self.automatic.account_id if self.automatic is not None else None
+
+
+def _current(current: Stored[ContactContext] | None, contact_id: str, now: datetime) -> ContactContext:
+    return current.state if current is not None else ContactContext(contact_id, now, now)
+
+
+def decide_automatic(current: Stored[ContactContext] | None, contact_id: str, found: AutomaticIdentification,
+                     contact: ReportedContact, emit: Emit) -> Change[ContactContext]:
+    """Store the automatic result; its event is emitted only while no agent has confirmed the contact."""
+    context = replace(_current(current, contact_id, found.at), automatic=found, contact=contact,
+                      updated_at=found.at)
+    if found.account_id is None or context.confirmed is not None:
+        return Change(context)
+    event = ContactIdentified(contact_id=contact_id, account_id=found.account_id, method=found.method or "auto_number",
+                              confirmed=False, candidates=list(found.candidates))
+    return Change(context, [emit(event)])
+
+
+def decide_confirm(current: Stored[ContactContext] | None, contact_id: str, confirmation: Confirmation,
+                   emit: Emit) -> Change[ContactContext]:
+    """Record the agent's confirmation (kept in the history) and emit it as confirmed."""
+    context = _current(current, contact_id, confirmation.confirmed_at)
+    context = replace(context, confirmed=confirmation, history=(*context.history, confirmation),
+                      updated_at=confirmation.confirmed_at)
+    event = ContactIdentified(contact_id=contact_id, account_id=confirmation.account_id,
+                              business_agreement_id=confirmation.business_agreement_id,
+                              premise_id=confirmation.premise_id, method=confirmation.method, confirmed=True,
+                              agent_id=confirmation.agent_id)
+    return Change(context, [emit(event)])

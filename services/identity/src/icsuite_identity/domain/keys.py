@@ -1,9 +1,9 @@
 """Lookup keys: every way an account, business agreement or premise is found.
 
-The MongoDB-wire server of the local stack only speeds up queries by a unique key, so each key is the
-``_id`` of a small lookup document listing the ids it leads to. A record stores its own keys in
-``_keys``; a reader checks that a record still has the key it was found by, so a stale entry (left by
-a crash between the record's write and the lookup's update) is never answered.
+Each key is the ``_id`` of a small lookup document listing the ids it leads to (an inverted index, read
+by ``_id``). A record stores its own keys in ``_keys``; a reader checks that a record still has the key
+it was found by, so an entry left behind (between the record's write and the lookup's update) is never
+answered.
 """
 
 from __future__ import annotations

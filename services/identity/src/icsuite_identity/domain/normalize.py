@@ -10,19 +10,12 @@ from typing import Literal
 
 import phonenumbers
 
+from .errors import InvalidInput
+
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _STREET_SUFFIX = re.compile(r"(str|str\.|strasse)$")
-
-
-class InvalidInput(ValueError):
-    """A value that cannot be normalized; ``field`` names what was wrong."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def phone_to_e164(raw: str, default_region: str = "DE") -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from .errors import CriteriaError
+
 CRITERIA = ("phone", "email", "account_id", "business_agreement_id", "name+postcode", "street+postcode")
 
 WEIGHTS = {
@@ -23,10 +25,6 @@ Position = tuple[int, float, int, str]
 """Where a candidate sorts: strongest criterion, total score, active first, account id."""
 
 
-class CriteriaError(ValueError):
-    """The search request names no usable criterion."""
-
-
 @dataclass(frozen=True)
 class SearchCriteria:
     phone: str | None = None
@@ -40,10 +38,10 @@ class SearchCriteria:
     def check(self) -> None:
         """Refuse a request without any criterion, or a name or street without a postcode."""
         if (self.name or self.street) and not self.postcode:
-            raise CriteriaError("a name or street search needs a postcode")
+            raise CriteriaError("a name or street search needs a postcode", CRITERIA)
         present = [self.phone, self.email, self.account_id, self.business_agreement_id, self.name, self.street]
         if not any(v for v in present):
-            raise CriteriaError("give at least one search criterion")
+            raise CriteriaError("give at least one search criterion", CRITERIA)
 
 
 @dataclass

@@ -1,0 +1,33 @@
+"""The business object context of a contact."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from icsuite_chassis.auth import AnyStaff
+from icsuite_chassis.problems import NotFound
+
+from .. import handlers
+from ..schemas import ConfirmContextRequest, ContextOut, context_out
+from .deps import IdPath, Service
+
+router = APIRouter(prefix="/v1", tags=["contacts"])
+
+
+@router.get("/contacts/{contact_id}/context", response_model=ContextOut,
+            summary="The business object context of a contact")
+async def get_context(contact_id: IdPath, _: AnyStaff, svc: Service) -> ContextOut:
+    stored = await svc.stores.contexts.get(contact_id)
+    if stored is None:
+        raise NotFound(f"no business object context for contact {contact_id}")
+    return context_out(stored.state)
+
+
+@router.put("/contacts/{contact_id}/context", response_model=ContextOut,
+            summary="Confirm account, business agreement and premise for a contact",
+            responses={422: {"description": "unknown ids, or objects that do not belong together"}})
+async def confirm_context(contact_id: IdPath, body: ConfirmContextRequest, principal: AnyStaff,
+                          svc: Service) -> ContextOut:
+    command = handlers.ConfirmContext(contact_id, body.account_id, body.business_agreement_id, body.premise_id,
+                                      body.method, principal.sub)
+    stored = await handlers.confirm_context(svc, command)
+    return context_out(stored.state)

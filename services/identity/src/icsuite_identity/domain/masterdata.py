@@ -1,0 +1,72 @@
+"""Replicated master data: business agreements and premises, and the rule every snapshot follows.
+
+Snapshots are full states from the source system; an older ``source_version`` never overwrites a newer
+one, whatever order they arrive in, so the replica ends at the newest snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, TypeVar
+
+from .keys import agreement_keys, premise_keys
+
+
+class Snapshot(Protocol):
+    source_version: int
+    retired_keys: tuple[str, ...]
+
+    def keys(self) -> list[str]: ...
+
+
+R = TypeVar("R", bound=Snapshot)
+
+
+def newer_snapshot(current: R | None, incoming: R) -> R | None:
+    """``incoming`` if it is newer than ``current`` (with the keys it takes away), else ``None``."""
+    if current is not None and current.source_version >= incoming.source_version:
+        return None
+    retired = tuple(sorted(set(current.keys()) - set(incoming.keys()))) if current is not None else ()
+    return replace(incoming, retired_keys=retired)  # type: ignore[type-var]
+
+
+@dataclass(frozen=True)
+class OpenBillState:
+    bill_id: str
+    amount: str
+    due_date: str
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """A business agreement (contract account): balance as a decimal string, bills, dunning, credit."""
+
+    business_agreement_id: str
+    account_id: str
+    balance: str
+    currency: str
+    open_bills: tuple[OpenBillState, ...]
+    dunning_level: int
+    credit_status: str
+    source_version: int
+    retired_keys: tuple[str, ...] = ()
+
+    def keys(self) -> list[str]:
+        return agreement_keys(self.account_id)
+
+
+@dataclass(frozen=True)
+class Premise:
+    """A premise (supply address) with the accounts and business agreements linked to it."""
+
+    premise_id: str
+    address: Mapping[str, Any]
+    account_ids: tuple[str, ...]
+    business_agreement_ids: tuple[str, ...]
+    source_version: int
+    retired_keys: tuple[str, ...] = ()
+
+    def keys(self) -> list[str]:
+        return premise_keys(postcode=str(self.address["postcode"]), street=str(self.address["street"]),
+                            account_ids=self.account_ids)

@@ -1,0 +1,83 @@
+"""Read queries: records by id, by lookup key, by contact address, and the account summary."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from icsuite_chassis.store import AggregateStore
+
+from ..domain.accounts import AccountRecord
+from ..domain.keys import agreements_of_key, email_key, phone_key, premises_of_key
+from ..domain.masterdata import Agreement, Premise
+from ..domain.normalize import ContactAddress
+from . import Stores
+
+S = TypeVar("S")
+
+
+async def get_many(store: AggregateStore[S], ids: Sequence[str]) -> dict[str, S]:
+    """The states of ``ids`` that exist, by id (each read by ``_id``)."""
+    unique_ids = list(dict.fromkeys(ids))
+    found = await asyncio.gather(*(store.get(i) for i in unique_ids))
+    return {i: stored.state for i, stored in zip(unique_ids, found, strict=True) if stored is not None}
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    account: AccountRecord
+    agreements: list[Agreement]
+    premises: list[Premise]
+
+
+class Reads:
+    def __init__(self, stores: Stores):
+        self.stores = stores
+
+    async def account(self, account_id: str) -> AccountRecord | None:
+        stored = await self.stores.accounts.get(account_id)
+        return stored.state if stored is not None else None
+
+    async def agreement(self, agreement_id: str) -> Agreement | None:
+        stored = await self.stores.agreements.get(agreement_id)
+        return stored.state if stored is not None else None
+
+    async def premise(self, premise_id: str) -> Premise | None:
+        stored = await self.stores.premises.get(premise_id)
+        return stored.state if stored is not None else None
+
+    async def ids_of(self, key: str) -> list[str]:
+        stored = await self.stores.lookups.get(key)
+        return list(stored.state.ids) if stored is not None else []
+
+    async def ids_of_each(self, keys: Sequence[str]) -> dict[str, list[str]]:
+        lookups = await get_many(self.stores.lookups, keys)
+        return {key: list(lookups[key].ids) if key in lookups else [] for key in keys}
+
+    async def find_by_key(self, store: AggregateStore[Any], key: str) -> list[Any]:
+        """The records that have ``key`` now (entries left behind are skipped)."""
+        ids = await self.ids_of(key)
+        states = await get_many(store, ids)
+        return [states[i] for i in ids if i in states and key in states[i].keys()]
+
+    async def by_phone(self, e164: str) -> list[AccountRecord]:
+        return await self.find_by_key(self.stores.accounts, phone_key(e164))
+
+    async def by_email(self, email: str) -> list[AccountRecord]:
+        return await self.find_by_key(self.stores.accounts, email_key(email))
+
+    async def by_contact_address(self, address: ContactAddress) -> list[str]:
+        """Account ids for a caller number or sender address, active accounts first."""
+        found = await (self.by_phone(address.value) if address.kind == "phone" else self.by_email(address.value))
+        return [a.account_id for a in sorted(found, key=lambda a: (a.status != "active", a.account_id))]
+
+    async def summary(self, account_id: str) -> AccountSummary | None:
+        account = await self.account(account_id)
+        if account is None:
+            return None
+        agreements = await self.find_by_key(self.stores.agreements, agreements_of_key(account_id))
+        premises = await self.find_by_key(self.stores.premises, premises_of_key(account_id))
+        return AccountSummary(account, sorted(agreements, key=lambda a: a.business_agreement_id),
+                              sorted(premises, key=lambda p: p.premise_id))
