@@ -110,7 +110,7 @@ def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers
 
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     app.state.runtime = runtime
-    app.state.token_verifier = TokenVerifier(settings.jwt_secret, settings.jwt_jwks_url, settings.jwt_audience)
+    app.state.token_verifier = TokenVerifier.from_settings(settings)
     for key, value in (state or {}).items():
         setattr(app.state, key, value)
     install_problem_handlers(app)

@@ -1,17 +1,27 @@
-"""Bearer JWT authentication with roles: HS256 with a shared secret locally, RS256 key sets in production."""
+"""Bearer JWT authentication with roles: HS256 with a shared secret locally, RS256 key sets in production.
+
+A token needs ``sub`` and ``exp``; ``iss`` and ``aud`` are checked when configured (production requires
+both), times are compared with a small leeway, and with a maximum lifetime a token needs ``iat`` and may
+live at most that long (so a stolen long-lived token is refused). :attr:`Principal.expires_at` tells
+long-lived streams when to end.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import jwt
 from fastapi import Depends, Request
 
 from .problems import Forbidden, Unauthorized
+
+if TYPE_CHECKING:
+    from .settings import ServiceSettings
 
 Role = Literal["agent", "supervisor", "admin", "channel"]
 ROLES: tuple[Role, ...] = ("agent", "supervisor", "admin", "channel")
@@ -22,18 +32,35 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="icsuite"'}
 class Principal:
     sub: str
     roles: frozenset[str]
+    expires_at: datetime | None = None
+    """When the token expires (UTC); a stream opened with it ends then."""
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
+
+    def seconds_left(self, now: datetime | None = None) -> float | None:
+        """Seconds until the token expires (0 once it has), ``None`` if the principal has no expiry."""
+        if self.expires_at is None:
+            return None
+        return max(0.0, (self.expires_at - (now or datetime.now(UTC))).total_seconds())
 
 
 class TokenVerifier:
     """Verifies bearer tokens: HS256 with ``secret`` or, when ``jwks_url`` is set, RS256 from a key set."""
 
-    def __init__(self, secret: str, jwks_url: str | None = None, audience: str | None = None):
+    def __init__(self, secret: str, jwks_url: str | None = None, audience: str | None = None, *,
+                 issuer: str | None = None, leeway_s: float = 30.0, max_lifetime_s: float | None = None):
         self._secret = secret
         self._audience = audience
+        self._issuer = issuer
+        self._leeway_s = leeway_s
+        self._max_lifetime_s = max_lifetime_s
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> TokenVerifier:
+        return cls(settings.jwt_secret, settings.jwt_jwks_url, settings.jwt_audience, issuer=settings.jwt_issuer,
+                   leeway_s=settings.jwt_leeway_s, max_lifetime_s=settings.jwt_max_lifetime_s)
 
     async def verify_async(self, token: str) -> Principal:
         """``verify`` without blocking the event loop: a key-set lookup may fetch over the network."""
@@ -42,32 +69,51 @@ class TokenVerifier:
         return self.verify(token)
 
     def verify(self, token: str) -> Principal:
-        options = {"require": ["exp", "sub"], "verify_aud": self._audience is not None}
+        required = ["exp", "sub", *(["iat"] if self._max_lifetime_s else []), *(["iss"] if self._issuer else []),
+                    *(["aud"] if self._audience else [])]
+        options: Any = {"require": required, "verify_aud": self._audience is not None}
+        checks: dict[str, Any] = {"audience": self._audience, "issuer": self._issuer, "leeway": self._leeway_s,
+                                  "options": options}
         try:
             if self._jwks is not None:
                 key: Any = self._jwks.get_signing_key_from_jwt(token).key
-                claims = jwt.decode(token, key, algorithms=["RS256"], audience=self._audience, options=options)
+                claims = jwt.decode(token, key, algorithms=["RS256"], **checks)
             else:
-                claims = jwt.decode(token, self._secret, algorithms=["HS256"], audience=self._audience,
-                                    options=options)
+                claims = jwt.decode(token, self._secret, algorithms=["HS256"], **checks)
+            expires = self._check_lifetime(claims)
         except jwt.ExpiredSignatureError:
             raise Unauthorized("the token has expired", headers=_CHALLENGE) from None
         except (jwt.InvalidTokenError, jwt.PyJWKClientError) as exc:
             raise Unauthorized(f"the token is not valid: {exc}", headers=_CHALLENGE) from None
+        except (OverflowError, ValueError, OSError):
+            raise Unauthorized("the token's times are out of range", headers=_CHALLENGE) from None
         roles = claims.get("roles", [])
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise Unauthorized("the token's roles claim must be a list of strings", headers=_CHALLENGE)
         if not isinstance(claims["sub"], str) or not claims["sub"]:
             raise Unauthorized("the token's sub claim must be a non-empty string", headers=_CHALLENGE)
-        return Principal(sub=claims["sub"], roles=frozenset(r for r in roles if r in ROLES))
+        return Principal(sub=claims["sub"], roles=frozenset(r for r in roles if r in ROLES), expires_at=expires)
+
+    def _check_lifetime(self, claims: dict[str, Any]) -> datetime:
+        """The expiry; refuses a token that lives longer than the maximum or was issued in the future."""
+        exp, now = float(claims["exp"]), time.time()
+        if self._max_lifetime_s:
+            longest = self._max_lifetime_s + self._leeway_s
+            iat = float(claims["iat"])
+            if iat > now + self._leeway_s:
+                raise jwt.ImmatureSignatureError("the token was issued in the future")
+            if exp - iat > longest or exp - now > longest:
+                raise jwt.InvalidTokenError(f"the token lives longer than {self._max_lifetime_s:.0f} s")
+        return datetime.fromtimestamp(exp, UTC)
 
 
 def mint_token(secret: str, sub: str, roles: list[str], ttl_s: int = 8 * 3600,
-               now: float | None = None) -> str:
+               now: float | None = None, *, issuer: str | None = None, audience: str | None = None) -> str:
     """A development token signed with HS256 (``make token ROLE=agent SUB=a-1``)."""
     issued = int(now if now is not None else time.time())
-    return jwt.encode({"sub": sub, "roles": roles, "iat": issued, "exp": issued + ttl_s}, secret,
-                      algorithm="HS256")
+    claims: dict[str, Any] = {"sub": sub, "roles": roles, "iat": issued, "exp": issued + ttl_s}
+    claims.update({k: v for k, v in (("iss", issuer), ("aud", audience)) if v})
+    return jwt.encode(claims, secret, algorithm="HS256")
 
 
 async def current_principal(request: Request) -> Principal:

@@ -1,4 +1,11 @@
-"""structlog, configured once per process: JSON off a terminal, personal data masked in every line."""
+"""structlog, configured once per process: JSON off a terminal, personal data masked in every line.
+
+Masked by default: phone numbers and e-mail addresses anywhere in a value (a few characters kept), and
+the whole value of every field that holds a name, a postal address or free text (``name``, ``street``,
+``city``, ``text``, ``note``, ``details``, ...; :data:`MASKED_KEYS`), at any depth. Only an explicit
+``log_personal_data`` setting (``IC_<SVC>_LOG_PERSONAL_DATA=true``, refused in production) shows them,
+for debugging on a developer's machine.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +20,15 @@ import structlog
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-])[\w.+-]*@([\w-]+(?:\.[\w-]+)+)")
 _PHONE = re.compile(r"(?<![\w])(\+?\d[\d ()./-]{5,}\d)(?![\w])")
 _configured = False
+_reveal_personal_data = False
+NAME_KEYS = frozenset({"name", "names", "first_name", "last_name", "given_name", "family_name", "full_name",
+                       "display_name", "customer_name", "contact_name", "account_name", "person_name"})
+ADDRESS_KEYS = frozenset({"address", "addresses", "postal_address", "billing_address", "street", "house_number",
+                          "postcode", "postal_code", "zip", "zip_code", "city", "premise_address"})
+FREE_TEXT_KEYS = frozenset({"text", "note", "notes", "comment", "comments", "description", "message", "body",
+                            "details", "attributes", "remark", "remarks", "free_text", "summary", "subject_text"})
+MASKED_KEYS = NAME_KEYS | ADDRESS_KEYS | FREE_TEXT_KEYS
+"""Fields whose whole value is personal data: masked at any depth of a log line."""
 
 
 def _mask_phone(match: re.Match[str]) -> str:
@@ -29,11 +45,25 @@ def mask_text(text: str) -> str:
     return _PHONE.sub(_mask_phone, masked)
 
 
+def _masked_whole(value: Any) -> str:
+    if isinstance(value, str):
+        return f"<masked: {len(value)} characters>"
+    if isinstance(value, (Mapping, list, tuple)):
+        return f"<masked: {len(value)} entries>"
+    return "<masked>"
+
+
+def _is_masked_key(key: Any) -> bool:
+    name = str(key).lower()
+    return name in MASKED_KEYS or name.endswith(("_text", "_note", "_street", "_city"))
+
+
 def _mask_value(value: Any) -> Any:
     if isinstance(value, str):
         return mask_text(value)
     if isinstance(value, Mapping):
-        return {k: _mask_value(v) for k, v in value.items()}
+        return {k: _masked_whole(v) if _is_masked_key(k) and v is not None else _mask_value(v)
+                for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_mask_value(v) for v in value]
     return value
@@ -44,13 +74,29 @@ _UNMASKED_KEYS = frozenset({"timestamp", "level", "logger", "service", "event_id
 
 
 def mask_personal_data(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    """structlog processor: mask phone numbers and e-mail addresses in every value of a log line."""
-    return {k: (v if k in _UNMASKED_KEYS else _mask_value(v)) for k, v in event_dict.items()}
+    """structlog processor: mask names, postal addresses, free text, phone numbers and e-mail addresses."""
+    if _reveal_personal_data:
+        return event_dict
+    masked: dict[str, Any] = {}
+    for key, value in event_dict.items():
+        if key in _UNMASKED_KEYS:
+            masked[key] = value
+        elif _is_masked_key(key) and value is not None:
+            masked[key] = _masked_whole(value)
+        else:
+            masked[key] = _mask_value(value)
+    return masked
 
 
-def configure_logging(service: str, level: str = "INFO", json: bool | None = None) -> None:
-    """Configure structlog and route the standard library's loggers (uvicorn, aiokafka) through it."""
-    global _configured
+def configure_logging(service: str, level: str = "INFO", json: bool | None = None, *,
+                      reveal_personal_data: bool = False) -> None:
+    """Configure structlog and route the standard library's loggers (uvicorn, aiokafka) through it.
+
+    ``reveal_personal_data`` turns masking off: for a developer's machine only (the settings refuse it in
+    production).
+    """
+    global _configured, _reveal_personal_data
+    _reveal_personal_data = reveal_personal_data
     render_json = (not sys.stderr.isatty()) if json is None else json
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,

@@ -13,7 +13,8 @@ from .settings import ServiceSettings
 
 
 def serve(settings: ServiceSettings, build_app: Callable[[ServiceSettings], FastAPI]) -> None:
-    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    configure_logging(settings.service_name, settings.log_level, settings.log_json,
+                      reveal_personal_data=settings.log_personal_data)
     app = build_app(settings)
     if settings.gc_tuning:
         tune_gc(settings.gc_thresholds)

@@ -47,8 +47,20 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str | None = Field(
         default=None, validation_alias=AliasChoices("jwt_audience", "IC_JWT_AUDIENCE")
     )
+    jwt_issuer: str | None = Field(
+        default=None, validation_alias=AliasChoices("jwt_issuer", "IC_JWT_ISSUER"),
+        description="the iss every token must carry; required with IC_ENV=production")
+    jwt_leeway_s: float = Field(
+        default=30.0, ge=0, le=300, validation_alias=AliasChoices("jwt_leeway_s", "IC_JWT_LEEWAY_S"),
+        description="clock skew allowed when checking exp, nbf and iat")
+    jwt_max_lifetime_s: float | None = Field(
+        default=12 * 3600, gt=0, validation_alias=AliasChoices("jwt_max_lifetime_s", "IC_JWT_MAX_LIFETIME_S"),
+        description="the longest a token may live (exp - iat, and exp - now); tokens then need iat")
     log_level: str = "INFO"
     log_json: bool | None = None
+    log_personal_data: bool = Field(
+        default=False, description="show names, postal addresses, free text, phone numbers and e-mail addresses "
+                                   "in log lines (masked by default); for a developer's machine, refused in production")
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
     consumer_max_records: int = Field(default=500, ge=1)
     consumer_batch_timeout_ms: int = Field(default=50, ge=1)
@@ -76,6 +88,13 @@ class ServiceSettings(BaseSettings):
     def _refuse_unsafe_secrets(self) -> "ServiceSettings":
         if not self.mongodb_database:
             self.mongodb_database = f"ic_{self.service_name}"
+        if self.environment == "production" and not (self.jwt_issuer and self.jwt_audience):
+            raise ValueError("IC_JWT_ISSUER and IC_JWT_AUDIENCE must be set when IC_ENV=production: every token's "
+                             "iss and aud are checked")
+        if self.environment == "production" and self.log_personal_data:
+            raise ValueError("log_personal_data must stay false when IC_ENV=production: logs mask personal data")
+        if self.environment == "production" and not self.jwt_max_lifetime_s:
+            raise ValueError("IC_JWT_MAX_LIFETIME_S must be set when IC_ENV=production")
         if self.environment == "production" and not self.jwt_jwks_url:
             if self.jwt_secret == DEVELOPMENT_JWT_SECRET or len(self.jwt_secret) < 32:
                 raise ValueError(

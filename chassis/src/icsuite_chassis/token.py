@@ -17,7 +17,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ttl", type=int, default=8 * 3600, help="seconds until it expires")
     args = parser.parse_args(argv)
     secret = os.environ.get("IC_JWT_SECRET", DEVELOPMENT_JWT_SECRET)
-    print(mint_token(secret, args.sub, args.role, args.ttl))
+    print(mint_token(secret, args.sub, args.role, args.ttl, issuer=os.environ.get("IC_JWT_ISSUER"),
+                     audience=os.environ.get("IC_JWT_AUDIENCE")))
 
 
 if __name__ == "__main__":

@@ -29,3 +29,59 @@ def test_valid_token_gives_principal_with_known_roles_only() -> None:
 def test_bad_tokens_are_refused(make) -> None:
     with pytest.raises(Unauthorized):
         TokenVerifier(SECRET).verify(make())
+
+
+ISSUER, AUDIENCE = "https://login.example/", "icsuite"
+
+
+def _strict(**options) -> TokenVerifier:
+    return TokenVerifier(SECRET, audience=AUDIENCE, issuer=ISSUER, leeway_s=30, max_lifetime_s=3600, **options)
+
+
+def _claims(**overrides) -> str:
+    now = int(time.time())
+    claims = {"sub": "a-1", "roles": ["agent"], "iat": now, "exp": now + 600, "iss": ISSUER, "aud": AUDIENCE}
+    claims.update(overrides)
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, SECRET, algorithm="HS256")
+
+
+def test_a_token_with_issuer_audience_and_a_short_life_is_accepted_with_its_expiry() -> None:
+    now = int(time.time())
+    principal = _strict().verify(_claims(iat=now, exp=now + 600))
+    assert principal.sub == "a-1" and principal.expires_at is not None
+    assert int(principal.expires_at.timestamp()) == now + 600
+    assert 500 < principal.seconds_left() <= 600
+
+
+@pytest.mark.parametrize("overrides", [
+    {"iss": None}, {"iss": "https://elsewhere.example/"}, {"aud": None}, {"aud": "other"},
+    {"iat": None},                                                       # no iat with a maximum lifetime
+    {"exp": int(time.time()) + 7200},                                    # lives 2 h, the maximum is 1 h
+    {"iat": int(time.time()) - 30 * 86400, "exp": int(time.time()) + 600},  # issued a month ago
+    {"iat": int(time.time()) + 600, "exp": int(time.time()) + 900},      # issued in the future
+    {"exp": 2**70},                                                      # beyond any clock
+    {"exp": "tomorrow"},
+])
+def test_production_checks_refuse(overrides) -> None:
+    with pytest.raises(Unauthorized):
+        _strict().verify(_claims(**overrides))
+
+
+def test_the_leeway_accepts_a_token_expired_a_few_seconds_ago() -> None:
+    now = int(time.time())
+    token = _claims(iat=now - 300, exp=now - 10)
+    assert _strict().verify(token).seconds_left() == 0
+    with pytest.raises(Unauthorized):
+        TokenVerifier(SECRET, audience=AUDIENCE, issuer=ISSUER, leeway_s=0).verify(token)
+
+
+def test_a_verifier_is_built_from_the_settings() -> None:
+    from icsuite_chassis.settings import ServiceSettings
+
+    settings = ServiceSettings(jwt_secret=SECRET, jwt_issuer=ISSUER, jwt_audience=AUDIENCE, jwt_max_lifetime_s=3600)
+    verifier = TokenVerifier.from_settings(settings)
+    assert verifier.verify(mint_token(SECRET, "a-1", ["agent"], ttl_s=600, issuer=ISSUER, audience=AUDIENCE)).sub == "a-1"
+    with pytest.raises(Unauthorized):
+        verifier.verify(mint_token(SECRET, "a-1", ["agent"], ttl_s=600))  # no iss, no aud
+    with pytest.raises(Unauthorized):
+        verifier.verify(mint_token(SECRET, "a-1", ["agent"], ttl_s=7200, issuer=ISSUER, audience=AUDIENCE))

@@ -49,3 +49,50 @@ def test_every_log_line_is_masked_including_foreign_loggers(capsys: pytest.Captu
     assert "4915112345678" not in text and "bo@example.com" not in text
     assert lines[0]["caller"].endswith("78") and lines[0]["service"] == "test"
     assert lines[1]["event"].startswith("lookup for +")
+
+
+PERSONAL = {"name": "Erika Mustermann", "street": "Hauptstr. 5", "city": "Berlin", "postcode": "10115",
+            "text": "Kundin bittet um Ratenzahlung", "details": {"reason": "Scheidung"}}
+
+
+def _lines(capsys: pytest.CaptureFixture[str]) -> list[dict]:
+    return [json.loads(line) for line in capsys.readouterr().err.strip().splitlines()]
+
+
+def test_names_addresses_and_free_text_are_masked_by_default_at_any_depth(
+        capsys: pytest.CaptureFixture[str], restored_logging: None) -> None:
+    configure_logging("test", "INFO", json=True)
+    structlog.get_logger("t").info("note added", note_id="n-1", **PERSONAL,
+                                   account={"account_id": "acc-1", "name": "Erika Mustermann",
+                                            "address": {"street": "Hauptstr. 5", "city": "Berlin"}},
+                                   notes=[{"text": "privat"}], account_text="Erika", agent_id="a-17")
+    line = _lines(capsys)[0]
+    text = json.dumps(line)
+    for secret in ("Erika", "Mustermann", "Hauptstr", "Berlin", "10115", "Ratenzahlung", "Scheidung", "privat"):
+        assert secret not in text, secret
+    assert line["name"] == "<masked: 16 characters>" and line["details"] == "<masked: 1 entries>"
+    assert line["account"]["account_id"] == "acc-1" and line["account"]["address"] == "<masked: 2 entries>"
+    assert line["note_id"] == "n-1" and line["agent_id"] == "a-17" and line["event"] == "note added"
+
+
+def test_the_explicit_setting_shows_them_in_development(capsys: pytest.CaptureFixture[str],
+                                                        restored_logging: None) -> None:
+    configure_logging("test", "INFO", json=True, reveal_personal_data=True)
+    structlog.get_logger("t").info("note added", **PERSONAL, caller="+4915112345678")
+    line = _lines(capsys)[0]
+    assert line["name"] == "Erika Mustermann" and line["street"] == "Hauptstr. 5"
+    assert line["caller"] == "+4915112345678"
+    configure_logging("test", "INFO", json=True)  # and masked again once configured without it
+    structlog.get_logger("t").info("again", name="Erika Mustermann")
+    assert "Erika" not in json.dumps(_lines(capsys))
+
+
+def test_production_refuses_to_show_personal_data() -> None:
+    from pydantic import ValidationError
+
+    from icsuite_chassis.settings import ServiceSettings
+
+    with pytest.raises(ValidationError, match="log_personal_data"):
+        ServiceSettings(environment="production", jwt_secret="x" * 40, jwt_issuer="https://i/", jwt_audience="a",
+                        log_personal_data=True)
+    assert ServiceSettings(environment="development", log_personal_data=True).log_personal_data

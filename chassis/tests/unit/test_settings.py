@@ -29,6 +29,8 @@ def test_invalid_value_fails_fast_with_the_variable(monkeypatch: pytest.MonkeyPa
 
 def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IC_ENV", "production")
+    monkeypatch.setenv("IC_JWT_ISSUER", "https://login.example/")
+    monkeypatch.setenv("IC_JWT_AUDIENCE", "icsuite")
     monkeypatch.setenv("IC_JWT_SECRET", DEVELOPMENT_JWT_SECRET)
     with pytest.raises(SystemExit):
         load_settings(DemoSettings)
@@ -58,3 +60,16 @@ def test_tune_gc_freezes_what_lives_and_sets_the_thresholds() -> None:
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+@pytest.mark.parametrize("missing", ["IC_JWT_ISSUER", "IC_JWT_AUDIENCE"])
+def test_production_requires_issuer_and_audience(monkeypatch: pytest.MonkeyPatch, missing: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("IC_ENV", "production")
+    monkeypatch.setenv("IC_JWT_SECRET", "x" * 40)
+    monkeypatch.setenv("IC_JWT_ISSUER", "https://login.example/")
+    monkeypatch.setenv("IC_JWT_AUDIENCE", "icsuite")
+    monkeypatch.delenv(missing)
+    with pytest.raises(SystemExit):
+        load_settings(DemoSettings)
+    assert "IC_JWT_ISSUER and IC_JWT_AUDIENCE must be set" in capsys.readouterr().err
