@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .errors import DomainError, RateLimitedError, StoreConflict, problem_kind
@@ -112,6 +113,17 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
         return problem_response(request, status=422, title="Invalid request", slug="validation-error",
                                 detail=detail or "the request is invalid", errors=errors)
+
+    @app.exception_handler(ValidationError)
+    async def _contract(request: Request, exc: ValidationError) -> JSONResponse:
+        """A value the request model let through but an event contract refuses (a time in the year 9000,
+        an integer above int64): the change cannot be made, so 422 naming the field, not 500."""
+        errors = _jsonable_errors(list(exc.errors(include_input=False)))
+        _log.warning("a request value does not fit an event contract", path=request.url.path, model=exc.title,
+                     fields=[".".join(map(str, e["loc"])) for e in errors[:5]])
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
+        return problem_response(request, status=422, title="Invalid request", slug="contract-violation",
+                                detail=f"{exc.title}: {detail}", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
