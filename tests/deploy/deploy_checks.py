@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 K8S = DEPLOY / "k8s"
 OVERLAYS = ("dev", "prod")
-SCHEMAS = REPO.parent / "shared" / "schemas"
+SCHEMAS = Path(os.environ.get("IC_SHARED_SCHEMAS") or REPO.parent / "shared" / "schemas")
+"""../shared/schemas beside the repository; IC_SHARED_SCHEMAS points elsewhere (a git worktree)."""
 
 Doc = dict[str, Any]
 

@@ -10,6 +10,8 @@ import jsonschema
 import pytest
 from icsuite_devstack import topics as devstack_topics
 
+from icsuite_chassis.settings import DEVELOPMENT_JWT_SECRET
+
 from deploy_checks import REPO, load_with_environment, known_names, required_settings, settings_class
 
 pytestmark = pytest.mark.unit
@@ -18,15 +20,22 @@ SHARED = {"KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "IC_JWT_SECRET", "IC_JWT_JWK
           "IC_ENV"}
 
 
+OPERATOR_SET = {"IC_JWT_SECRET": "an-operator-set-secret-of-enough-length-0123456789"}
+"""What the operator must set before ``docker compose up`` (``${NAME:?...}``); everything else has a default."""
+
+
 def interpolate(value: Any) -> str:
-    """Compose's ``${NAME:-default}`` / ``${NAME-default}`` / ``${NAME}`` with nothing set in the shell."""
+    """Compose's ``${NAME:-default}`` / ``${NAME-default}`` / ``${NAME:?error}`` / ``${NAME}`` with only
+    what the operator must set (:data:`OPERATOR_SET`) in the shell."""
     def substitute(match: re.Match[str]) -> str:
         body = match.group(1)
-        for separator in (":-", "-", ":?", "?"):
+        for separator in (":?", "?", ":-", "-"):
             if separator in body:
                 name, default = body.split(separator, 1)
                 if separator.endswith("?"):
-                    pytest.fail(f"${{{name}}} must be set to run docker compose; the tests assume no shell")
+                    if name not in OPERATOR_SET:
+                        pytest.fail(f"${{{name}}} must be set to run docker compose, but is not an operator setting")
+                    return OPERATOR_SET[name]
                 return default
         return ""
 
@@ -116,7 +125,7 @@ def test_every_service_is_built_from_its_target_with_health_check_restart_and_de
         port = settings_class(name).model_fields["port"].default
         assert service["build"]["target"] == name
         assert service["restart"] in ("unless-stopped", "always", "on-failure")
-        assert service["ports"] == [f"{port}:{port}"], f"{name} publishes its contract port {port}"
+        assert service["ports"] == [f"127.0.0.1:{port}:{port}"], f"{name} publishes its port {port} on loopback"
         test = " ".join(service["healthcheck"]["test"])
         assert f"{port}/healthz" in test, f"{name}'s health check asks /healthz on its port"
         assert service["depends_on"] == {
@@ -146,3 +155,27 @@ def test_every_setting_a_service_requires_is_provided(
     assert settings.kafka_bootstrap_servers.split(":")[0] == "kafka"
     assert settings.mongodb_uri.startswith("mongodb://mongo:27017/") and "replicaSet=rs0" in settings.mongodb_uri
     assert settings.mongodb_database == f"ic_{name}"
+
+
+def test_every_published_port_is_bound_to_loopback(compose: dict[str, Any]) -> None:
+    published = {name: service.get("ports", []) for name, service in compose["services"].items()}
+    assert any(published.values())
+    for name, ports in published.items():
+        for port in ports:
+            assert isinstance(port, str) and port.startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
+
+
+def test_no_service_starts_without_an_operator_set_secret(compose: dict[str, Any]) -> None:
+    text = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
+    assert DEVELOPMENT_JWT_SECRET not in text, "the public development secret must not be a compose default"
+    for name, service in compose["services"].items():
+        raw = service.get("environment", {}).get("IC_JWT_SECRET")
+        if raw is not None or name in ("identity", "interactions", "callbacks", "followups", "alerts", "desktop"):
+            assert raw is not None and raw.startswith("${IC_JWT_SECRET:?"), f"{name} must require IC_JWT_SECRET"
+
+
+def test_make_up_stays_zero_configuration() -> None:
+    """``make up`` runs the local devstack, so it needs neither docker compose nor a secret."""
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\nup:", 1)[1].split("\n\n", 1)[0]
+    assert "icsuite_devstack" in recipe and "compose" not in recipe and "IC_JWT_SECRET" not in recipe
