@@ -9,9 +9,8 @@ answers 204. Figures: successful claims per second, p50/p99 of a claim's respons
 assignments counted from the responses (a callback id returned to more than one claim) and checked
 against the stored owners.
 
-The clones and their resets are written straight to the ``callbacks`` collection, so the service's own
-repair (``WorkItems.repair_claimable``, which its scheduler runs) is called after each to give them their
-claimable entries at once, as a real inbox would have them.
+The clones and their resets are written straight to the ``callbacks`` collection; a reset raises each
+clone's ``_version``, as every write of the service's store does.
 """
 
 from __future__ import annotations
@@ -27,8 +26,10 @@ from typing import Any
 import httpx
 from icsuite_chassis.testing import bearer
 from icsuite_callbacks.domain import Actor
-from icsuite_callbacks.handlers import Deps, claim_next
-from icsuite_callbacks.repository import Identifications, OpenRequestsByNumber, ReasonProfiles, WorkItems
+from icsuite_callbacks.handlers import CallbacksService, claim_next
+from icsuite_callbacks.projections import Identifications
+from icsuite_callbacks.repository import COLLECTION, PROFILES, SLOTS, ProfileCodec, SlotsCodec, WorkItemCodec
+from icsuite_chassis.store import MongoAggregateStore
 from pymongo import AsyncMongoClient
 
 from icsuite_devstack.processes import free_port
@@ -57,16 +58,15 @@ async def seed(client: httpx.AsyncClient, db: Any, count: int) -> None:
     for start in range(0, count, 1000):
         await db.callbacks.insert_many([
             {**template, "_id": f"{PREFIX}{i:06d}", "request_id": f"{PREFIX}req-{i:06d}",
-             "callback_number": f"+4930556{i:06d}", "status": "queued", "owner": None, "pending_claim": None}
+             "callback_id": f"{PREFIX}{i:06d}", "callback_number": f"+4930556{i:06d}", "status": "queued",
+             "owner": None}
             for i in range(start, min(count, start + 1000))], ordered=False)
-    await WorkItems(db).repair_claimable()
 
 
 async def reset(db: Any) -> None:
     await db.callbacks.update_many({"_id": {"$regex": f"^{PREFIX}"}},
-                                   {"$set": {"status": "queued", "owner": None, "pending_claim": None},
-                                    "$inc": {"version": 1}})  # a new state is a new version, as the service writes it
-    await WorkItems(db).repair_claimable()
+                                   {"$set": {"status": "queued", "owner": None},
+                                    "$inc": {"_version": 1}})  # a new state is a new version, as the store writes it
 
 
 def _client_process(url: str, agents: list[tuple[str, dict[str, str]]], shared_pool: bool, ready: Any, go: Any,
@@ -194,11 +194,12 @@ async def level(url: str, db: Any, agents: int, seconds: float, processes: int,
 
 
 async def driver_level(db: Any, agents: int, seconds: float) -> dict[str, Any]:
-    """The service's own claim handler (``handlers.claim_next``: take an entry, claim its item) straight
-    against MongoDB, no HTTP."""
+    """The service's own claim handler (``handlers.claim_next``: the store's ``change_first`` on the inbox
+    order with the domain's claim) straight against MongoDB, no HTTP."""
     await reset(db)
-    deps = Deps(items=WorkItems(db), profiles=ReasonProfiles(db), identifications=Identifications(db),
-                numbers=OpenRequestsByNumber(db), kick=lambda callback_id: None)
+    svc = CallbacksService(items=MongoAggregateStore(db, COLLECTION, WorkItemCodec()),
+                           profiles=MongoAggregateStore(db, PROFILES, ProfileCodec()),
+                           slots=MongoAggregateStore(db, SLOTS, SlotsCodec()), identifications=Identifications.on_mongo(db))
     latencies: list[float] = []
     claimed: list[str] = []
     stop_at = time.perf_counter() + seconds
@@ -207,7 +208,7 @@ async def driver_level(db: Any, agents: int, seconds: float) -> dict[str, Any]:
         actor = Actor(id=f"bench-driver-{n}")
         while time.perf_counter() < stop_at:
             started = time.perf_counter()
-            item = await claim_next(deps, actor)
+            item = await claim_next(svc, actor)
             latencies.append(time.perf_counter() - started)
             if item is None:
                 return

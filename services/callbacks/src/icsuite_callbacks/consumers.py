@@ -1,9 +1,14 @@
-"""Subscribers: callback requests from the IVR topic, and identity's caller-identified."""
+"""Subscribers: callback requests from the IVR topic, and identity's caller-identified (typed events in)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
 from icsuite_chassis.consumer import Reject
+from icsuite_chassis.errors import DomainError
 from icsuite_chassis.runtime import ServiceRuntime
+from icsuite_contracts.base import Event
 from icsuite_contracts.callback_requests_v1 import TOPIC as REQUESTS_TOPIC
 from icsuite_contracts.callback_requests_v1 import CallbackRequested
 from icsuite_contracts.cloudevents import Envelope
@@ -11,30 +16,48 @@ from icsuite_contracts.identity_v1 import TOPIC as IDENTITY_TOPIC
 from icsuite_contracts.identity_v1 import CallerIdentified
 
 from . import handlers
-from .domain import CallbackError, CallbackRequest, CallerIdentity
-from .handlers import Deps
+from .domain import CallbackRequest
+from .handlers import CallbacksService
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Envelope], Awaitable[None]]
 
 
-def register_consumers(runtime: ServiceRuntime, deps: Deps) -> None:
-    async def on_callback_requested(envelope: Envelope) -> None:
-        event = envelope.data
-        assert isinstance(event, CallbackRequested)
-        request = CallbackRequest(
-            request_id=event.request_id, callback_number=event.callback_number, channel=event.channel,
-            account_id=event.account_id, reason_code=event.reason_code, preferred_from=event.preferred_from,
-            preferred_to=event.preferred_to, time_zone=event.time_zone, language=event.language,
-            attributes=dict(event.attributes))
+def typed(model: type[E], handle: Callable[[E, Envelope], Awaitable[None]]) -> tuple[str, Handler]:
+    """The consumer's handler of ``model``'s events: ``handle`` gets the event as that model.
+
+    A request the domain refuses (a rule, the abuse guard) can never apply: it goes to the dead-letter topic.
+    """
+
+    async def on(envelope: Envelope) -> None:
+        if not isinstance(envelope.data, model):
+            raise Reject(f"{envelope.type} did not decode as {model.__name__}")
         try:
-            await handlers.submit_request(deps, request, cause=envelope)
-        except CallbackError as exc:  # the same rules as the gateway: a refused request goes to the DLQ
-            raise Reject(f"{type(exc).__name__}: {exc}") from None
+            await handle(envelope.data, envelope)
+        except DomainError as exc:
+            raise Reject(f"{type(exc).__name__}: {exc.detail}") from None
 
-    async def on_caller_identified(envelope: Envelope) -> None:
-        event = envelope.data
-        assert isinstance(event, CallerIdentified)
-        identity = CallerIdentity(account_id=event.account_id, candidates=tuple(event.candidates),
-                                  looked_up_number=event.callback_number)
-        await handlers.caller_identified(deps, event.request_id, identity, envelope)
+    return model.ce_type, on
 
-    runtime.add_consumer("requests", [REQUESTS_TOPIC], {CallbackRequested.ce_type: on_callback_requested})
-    runtime.add_consumer("identity", [IDENTITY_TOPIC], {CallerIdentified.ce_type: on_caller_identified})
+
+def request_of(event: CallbackRequested) -> CallbackRequest:
+    return CallbackRequest(
+        request_id=event.request_id, callback_number=event.callback_number, channel=event.channel,
+        account_id=event.account_id, reason_code=event.reason_code, preferred_from=event.preferred_from,
+        preferred_to=event.preferred_to, time_zone=event.time_zone, language=event.language,
+        attributes=dict(event.attributes))
+
+
+def register_consumers(runtime: ServiceRuntime, svc: CallbacksService) -> None:
+    async def on_requested(event: CallbackRequested, envelope: Envelope) -> None:
+        await handlers.submit_request(svc, request_of(event), cause=envelope)
+
+    async def on_identified(event: CallerIdentified, envelope: Envelope) -> None:
+        await handlers.callers_identified(svc, [envelope])
+
+    async def on_identified_batch(envelopes: Sequence[Envelope]) -> None:
+        await handlers.callers_identified(svc, envelopes)
+
+    runtime.add_consumer("requests", [REQUESTS_TOPIC], dict([typed(CallbackRequested, on_requested)]))
+    runtime.add_consumer("identity", [IDENTITY_TOPIC], dict([typed(CallerIdentified, on_identified)]),
+                         batch_handler=on_identified_batch)

@@ -21,10 +21,4 @@ class CallbacksSettings(ServiceSettings):
     max_window_days: int = Field(default=30, ge=1, description="how far ahead a preferred window may end")
     default_window_hours: float = Field(
         default=72.0, gt=0, description="how long an item without a preferred window stays workable")
-    pending_claim_repair_s: float = Field(
-        default=5.0, gt=0, description="age after which the scheduler emits a claim event left pending by a crash")
-    claimable_repair_s: float = Field(
-        default=10.0, gt=0,
-        description="how often the claimable entries are checked against the queued items (a crash between "
-                    "the two writes of a claim or a transition only delays an item by this much)")
     seed_reason_profiles: bool = Field(default=True, description="store the default reason profiles at start")

@@ -21,9 +21,8 @@ from icsuite_contracts.cloudevents import from_kafka
 from icsuite_callbacks.bootstrap import build_app
 from icsuite_callbacks.settings import CallbacksSettings
 
-FAST = {"identification_wait_s": 1.0, "scheduler_interval_s": 0.2, "pending_claim_repair_s": 1.0,
-        "claimable_repair_s": 1.0,
-        "outbox_sweep_interval_s": 1.0, "consumer_retry_backoff_s": 0.01}
+FAST = {"identification_wait_s": 1.0, "scheduler_interval_s": 0.2, "outbox_sweep_interval_s": 1.0,
+        "consumer_retry_backoff_s": 0.01}
 
 
 def settings_for(stack: Any, name: str, **overrides: Any) -> CallbacksSettings:

@@ -1,4 +1,5 @@
-"""The gateway's mapping: domain errors to problem statuses, principals to actors, inbox cursors."""
+"""The gateway's mapping: domain errors to problem statuses (the chassis's one table), principals to actors,
+inbox cursors."""
 
 from __future__ import annotations
 
@@ -6,22 +7,30 @@ from datetime import UTC, datetime
 
 import pytest
 from icsuite_chassis.auth import Principal
+from icsuite_chassis.errors import StoreConflict, problem_kind
 from icsuite_chassis.pagination import encode_cursor
 from icsuite_chassis.problems import Problem
 
-from icsuite_callbacks.api_support import actor_of, position_of, problem_for
-from icsuite_callbacks.domain import InvalidRequest, NotOwner, TooManyOpenRequests, WrongState
-from icsuite_callbacks.handlers import ConcurrentChange, ItemNotFound
+from icsuite_callbacks.api.deps import actor_of, position_of
+from icsuite_callbacks.domain import (
+    CallbackNotFound,
+    InvalidRequest,
+    NotOwner,
+    ProfileNotFound,
+    TooManyOpenRequests,
+    WrongState,
+)
 
 pytestmark = [pytest.mark.unit]
 
 
 @pytest.mark.parametrize(("error", "status"), [
     (InvalidRequest("x"), 422), (TooManyOpenRequests("x"), 429), (NotOwner("x"), 403),
-    (WrongState("x"), 409), (ConcurrentChange("x"), 409), (ItemNotFound("x"), 404),
+    (WrongState("x"), 409), (StoreConflict("x"), 409), (CallbackNotFound("x"), 404), (ProfileNotFound("x"), 404),
 ])
 def test_each_domain_error_has_its_status(error, status) -> None:
-    assert problem_for(error).status == status
+    kind = problem_kind(error)
+    assert kind is not None and kind.status == status
 
 
 def test_supervisors_and_admins_act_on_any_item_channels_for_customers() -> None:

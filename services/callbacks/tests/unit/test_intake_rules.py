@@ -17,7 +17,9 @@ from icsuite_callbacks.domain import (
     choose_profile,
     new_work_item,
 )
-from icsuite_callbacks.domain.intake import enter_inbox, open_window, settle_identification
+from icsuite_callbacks.domain.intake import decide_enter_inbox as enter_inbox
+from icsuite_callbacks.domain.intake import decide_identified as settle_identification
+from icsuite_callbacks.domain.intake import decide_open_window as open_window
 
 pytestmark = [pytest.mark.unit]
 NOW = datetime(2025, 3, 2, 9, 0, tzinfo=UTC)

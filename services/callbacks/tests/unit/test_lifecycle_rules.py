@@ -9,7 +9,7 @@ import pytest
 
 from icsuite_callbacks.domain import SEED_PROFILES, Actor, CallbackRequest, IntakePolicy, NotOwner, WrongState
 from icsuite_callbacks.domain import lifecycle as lc
-from icsuite_callbacks.domain.intake import enter_inbox, new_work_item
+from icsuite_callbacks.domain.intake import decide_enter_inbox, new_work_item
 
 pytestmark = [pytest.mark.unit]
 NOW = datetime(2025, 3, 2, 9, 0, tzinfo=UTC)
@@ -20,115 +20,124 @@ SUPERVISOR, CHANNEL = Actor("sue", supervisor=True), Actor("web", channel=True)
 def queued(**routing):
     request = CallbackRequest(request_id="cbr-1", callback_number="+4930123456", channel="web",
                               account_id="acc-1", preferred_to=NOW + timedelta(hours=4))
-    item, _ = enter_inbox(new_work_item(request, SEED_PROFILES[0], NOW, IntakePolicy()), NOW)
+    item, _ = decide_enter_inbox(new_work_item(request, SEED_PROFILES[0], NOW, IntakePolicy()), NOW)
     return replace(item, routing=replace(item.routing, **routing)) if routing else item
 
 
 def in_progress(actor=ANNA, **routing):
-    item, _ = lc.claim(queued(**routing), actor, NOW)
-    item, _ = lc.start(item, actor, "requested", NOW)
+    item, _ = lc.decide_claim(queued(**routing), lc.Claim(actor), NOW)
+    item, _ = lc.decide_start(item, lc.Start(actor, "requested"), NOW)
     return item
 
 
 def test_claim_puts_it_in_the_agents_inbox_once() -> None:
-    item, [event] = lc.claim(queued(), ANNA, NOW)
+    item, [event] = lc.decide_claim(queued(), lc.Claim(ANNA), NOW)
     assert (item.status, item.owner, event.agent_id) == ("claimed", "anna", "anna")
-    assert lc.claim(item, ANNA, NOW) == (item, [])
+    assert lc.decide_claim(item, lc.Claim(ANNA), NOW) == (item, [])
     with pytest.raises(WrongState):
-        lc.claim(item, BEN, NOW)
+        lc.decide_claim(item, lc.Claim(BEN), NOW)
 
 
 def test_an_item_not_yet_workable_or_past_its_window_cannot_be_claimed() -> None:
     item = queued()
     with pytest.raises(WrongState, match="before"):
-        lc.claim(replace(item, visible_from=NOW + timedelta(minutes=1)), ANNA, NOW)
+        lc.decide_claim(replace(item, visible_from=NOW + timedelta(minutes=1)), lc.Claim(ANNA), NOW)
     with pytest.raises(WrongState, match="window has passed"):
-        lc.claim(item, ANNA, item.expires_at)
+        lc.decide_claim(item, lc.Claim(ANNA), item.expires_at)
 
 
 @pytest.mark.parametrize("action", [
-    lambda item, who: lc.start(item, who, "requested", NOW),
-    lambda item, who: lc.fail(item, who, True, None, NOW),
-    lambda item, who: lc.release(item, who, NOW),
-    lambda item, who: lc.complete(item, who, "reached", NOW),
-    lambda item, who: lc.cancel(item, who, None, NOW),
+    lambda item, who: lc.decide_start(item, lc.Start(who, "requested"), NOW),
+    lambda item, who: lc.decide_fail(item, lc.Fail(who, True, None), NOW),
+    lambda item, who: lc.decide_release(item, lc.Release(who), NOW),
+    lambda item, who: lc.decide_complete(item, lc.Complete(who, "reached"), NOW),
+    lambda item, who: lc.decide_cancel(item, lc.Cancel(who, None), NOW),
 ])
 def test_only_the_owner_or_a_supervisor_acts_on_an_owned_item(action) -> None:
-    claimed, _ = lc.claim(queued(), ANNA, NOW)
+    claimed, _ = lc.decide_claim(queued(), lc.Claim(ANNA), NOW)
     with pytest.raises(NotOwner):
         action(claimed, BEN)
 
 
 def test_start_counts_the_attempt_and_dials_the_requested_or_the_accounts_number() -> None:
-    claimed, _ = lc.claim(queued(), ANNA, NOW)
-    started, [event] = lc.start(claimed, ANNA, "account", NOW)
+    claimed, _ = lc.decide_claim(queued(), lc.Claim(ANNA), NOW)
+    started, [event] = lc.decide_start(claimed, lc.Start(ANNA, "account"), NOW)
     assert (started.status, started.attempts, event.attempt) == ("in_progress", 1, 1)
     assert (event.dial_number, event.dial_source) == ("+4930123456", "requested")  # account's number unknown
     known = replace(claimed, account_number="+4940999999")
     assert lc.dial_number(known, "account") == ("+4940999999", "account")
     assert lc.dial_number(known, "requested") == ("+4930123456", "requested")
-    _, [by_supervisor] = lc.start(claimed, SUPERVISOR, "requested", NOW)
+    _, [by_supervisor] = lc.decide_start(claimed, lc.Start(SUPERVISOR, "requested"), NOW)
     assert by_supervisor.agent_id == "sue"
 
 
 def test_retain_keeps_owner_and_inbox_and_waits_the_retry_delay() -> None:
-    item, [failed] = lc.fail(in_progress(retry_delay_s=600), ANNA, True, "no_answer", NOW)
+    item, [failed] = lc.decide_fail(in_progress(retry_delay_s=600), lc.Fail(ANNA, True, "no_answer"), NOW)
     assert (item.status, item.owner, item.visible_from) == ("claimed", "anna", NOW + timedelta(minutes=10))
     assert (failed.retain, failed.final, failed.next_attempt_at) == (True, False, NOW + timedelta(minutes=10))
     with pytest.raises(WrongState, match="before"):
-        lc.start(item, ANNA, "requested", NOW + timedelta(minutes=9))
-    again, _ = lc.start(item, ANNA, "requested", NOW + timedelta(minutes=10))
+        lc.decide_start(item, lc.Start(ANNA, "requested"), NOW + timedelta(minutes=9))
+    again, _ = lc.decide_start(item, lc.Start(ANNA, "requested"), NOW + timedelta(minutes=10))
     assert again.attempts == 2
 
 
 def test_release_clears_the_owner_and_announces_the_release() -> None:
-    item, events = lc.fail(in_progress(retry_delay_s=60), ANNA, False, "busy", NOW)
+    item, events = lc.decide_fail(in_progress(retry_delay_s=60), lc.Fail(ANNA, False, "busy"), NOW)
     assert (item.status, item.owner, item.visible_from) == ("queued", None, NOW + timedelta(seconds=60))
     assert [e.ce_type for e in events] == ["ic.callback.attempt-failed.v1", "ic.callback.released.v1"]
     with pytest.raises(WrongState):
-        lc.claim(item, BEN, NOW)
-    claimed, _ = lc.claim(item, BEN, NOW + timedelta(seconds=60))
+        lc.decide_claim(item, lc.Claim(BEN), NOW)
+    claimed, _ = lc.decide_claim(item, lc.Claim(BEN), NOW + timedelta(seconds=60))
     assert claimed.owner == "ben"
 
 
 def test_the_last_permitted_attempt_fails_the_item() -> None:
-    item, [failed] = lc.fail(in_progress(max_attempts=1), ANNA, True, "no_answer", NOW)
+    item, [failed] = lc.decide_fail(in_progress(max_attempts=1), lc.Fail(ANNA, True, "no_answer"), NOW)
     assert (item.status, failed.final, failed.retain, failed.next_attempt_at) == ("failed", True, False, None)
     with pytest.raises(WrongState):
-        lc.start(item, ANNA, "requested", NOW)
+        lc.decide_start(item, lc.Start(ANNA, "requested"), NOW)
 
 
 def test_complete_only_after_start() -> None:
-    claimed, _ = lc.claim(queued(), ANNA, NOW)
+    claimed, _ = lc.decide_claim(queued(), lc.Claim(ANNA), NOW)
     with pytest.raises(WrongState):
-        lc.complete(claimed, ANNA, "reached", NOW)
-    done, [event] = lc.complete(in_progress(), ANNA, "reached", NOW)
+        lc.decide_complete(claimed, lc.Complete(ANNA, "reached"), NOW)
+    done, [event] = lc.decide_complete(in_progress(), lc.Complete(ANNA, "reached"), NOW)
     assert (done.status, done.outcome, event.outcome) == ("completed", "reached", "reached")
     with pytest.raises(WrongState):
-        lc.complete(done, ANNA, "reached", NOW)
+        lc.decide_complete(done, lc.Complete(ANNA, "reached"), NOW)
 
 
 def test_cancel_by_channel_supervisor_or_owner_never_twice() -> None:
     with pytest.raises(NotOwner):
-        lc.cancel(queued(), ANNA, None, NOW)  # an agent cancels only what is in her inbox
-    cancelled, [event] = lc.cancel(queued(), CHANNEL, "customer_called_in", NOW)
+        lc.decide_cancel(queued(), lc.Cancel(ANNA, None), NOW)  # an agent cancels only what is in her inbox
+    cancelled, [event] = lc.decide_cancel(queued(), lc.Cancel(CHANNEL, "customer_called_in"), NOW)
     assert (cancelled.status, event.by, event.reason) == ("cancelled", "web", "customer_called_in")
     with pytest.raises(WrongState):
-        lc.cancel(cancelled, SUPERVISOR, None, NOW)
-    claimed, _ = lc.claim(queued(), ANNA, NOW)
-    assert lc.cancel(claimed, ANNA, None, NOW)[0].status == "cancelled"
+        lc.decide_cancel(cancelled, lc.Cancel(SUPERVISOR, None), NOW)
+    claimed, _ = lc.decide_claim(queued(), lc.Claim(ANNA), NOW)
+    assert lc.decide_cancel(claimed, lc.Cancel(ANNA, None), NOW)[0].status == "cancelled"
 
 
 def test_expiry_when_the_window_has_passed_but_not_during_a_call() -> None:
     item = queued()
-    assert lc.expire(item, item.expires_at - timedelta(seconds=1)) == (item, [])
-    expired, [event] = lc.expire(item, item.expires_at)
+    assert lc.decide_expire(item, item.expires_at - timedelta(seconds=1)) == (item, [])
+    expired, [event] = lc.decide_expire(item, item.expires_at)
     assert expired.status == "expired" and event.ce_type == "ic.callback.expired.v1"
     calling = in_progress()
-    assert lc.expire(calling, calling.expires_at + timedelta(hours=1)) == (calling, [])
+    assert lc.decide_expire(calling, calling.expires_at + timedelta(hours=1)) == (calling, [])
 
 
 def test_a_claimed_item_can_fail_before_its_call_was_started_and_that_counts_as_an_attempt() -> None:
-    claimed, _ = lc.claim(queued(), ANNA, NOW)
-    released, [failed, _released] = lc.fail(claimed, ANNA, False, "line busy", NOW)
+    claimed, _ = lc.decide_claim(queued(), lc.Claim(ANNA), NOW)
+    released, [failed, _released] = lc.decide_fail(claimed, lc.Fail(ANNA, False, "line busy"), NOW)
     assert (released.status, released.owner, released.attempts, failed.attempt) == ("queued", None, 1, 1)
+
+
+def test_claim_next_decides_by_the_same_claim_and_skips_what_is_not_workable() -> None:
+    item = queued()
+    assert lc.decide_claim_next(item, lc.Claim(ANNA), NOW) == lc.decide_claim(item, lc.Claim(ANNA), NOW)
+    claimed, _ = lc.decide_claim(item, lc.Claim(ANNA), NOW)
+    assert lc.decide_claim_next(claimed, lc.Claim(BEN), NOW) is None                        # not queued
+    assert lc.decide_claim_next(replace(item, visible_from=NOW + timedelta(minutes=1)), lc.Claim(BEN), NOW) is None
+    assert lc.decide_claim_next(item, lc.Claim(BEN), item.expires_at) is None              # window passed

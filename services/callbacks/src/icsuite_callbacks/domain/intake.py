@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icsuite_contracts.callbacks_v1 import CallbackQueued
 
-from .model import InvalidRequest, WorkItem
+from .errors import InvalidRequest
+from .model import WorkItem
 from .profiles import ReasonProfile
 
 E164_PATTERN = re.compile(r"\+[1-9]\d{6,14}")
@@ -97,7 +98,17 @@ def identify(item: WorkItem, identity: CallerIdentity | None, now: datetime) -> 
                    candidates=identity.candidates, updated_at=now)
 
 
-def enter_inbox(item: WorkItem, now: datetime) -> tuple[WorkItem, list[CallbackQueued]]:
+def decide_intake(request: CallbackRequest, profile: ReasonProfile, identity: CallerIdentity | None,
+                  now: datetime, policy: IntakePolicy) -> tuple[WorkItem, list[CallbackQueued]]:
+    """The new work item of a checked request: in the general inbox (or scheduled until its window opens), or
+    waiting for identification when no account was given and identity has not answered yet."""
+    item = new_work_item(request, profile, now, policy)
+    if not item.awaiting_identification:
+        return decide_enter_inbox(item, now)
+    return decide_identified(item, identity, now) if identity is not None else (item, [])
+
+
+def decide_enter_inbox(item: WorkItem, now: datetime) -> tuple[WorkItem, list[CallbackQueued]]:
     """After intake or identification: the general inbox, or scheduled until the window opens."""
     if item.status != "scheduled" or item.awaiting_identification:
         return item, []
@@ -106,15 +117,15 @@ def enter_inbox(item: WorkItem, now: datetime) -> tuple[WorkItem, list[CallbackQ
     return entered, [queued_event(entered, now)]
 
 
-def settle_identification(item: WorkItem, identity: CallerIdentity | None,
+def decide_identified(item: WorkItem, identity: CallerIdentity | None,
                           now: datetime) -> tuple[WorkItem, list[CallbackQueued]]:
     """End the wait (identified, or unidentified when identity found none or the wait is over)."""
     if not item.awaiting_identification:
         return item, []
-    return enter_inbox(identify(item, identity, now), now)
+    return decide_enter_inbox(identify(item, identity, now), now)
 
 
-def open_window(item: WorkItem, now: datetime) -> tuple[WorkItem, list[CallbackQueued]]:
+def decide_open_window(item: WorkItem, now: datetime) -> tuple[WorkItem, list[CallbackQueued]]:
     """A scheduled item whose window has opened enters the general inbox."""
     if item.status != "scheduled" or item.awaiting_identification or item.visible_from > now:
         return item, []

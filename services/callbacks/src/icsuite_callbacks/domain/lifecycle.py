@@ -1,22 +1,58 @@
 """The work item lifecycle: claim, start, fail (retain or release), release, complete, cancel, expire.
 
-Every function takes the item as read, decides, and returns the changed item with the events of the
-change. Nothing is written here; the repository writes the result guarded by the version that was read,
-so a concurrent change makes the write miss instead of giving the item a second owner.
+Each ``decide_*`` takes the item as stored, a command and the time, and answers the changed item with the
+events of the change (no events: nothing to do). Nothing is written here; the store writes the result
+guarded by the version it read, so a concurrent change is decided again instead of giving a second owner.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from icsuite_contracts import callbacks_v1 as ev
 from icsuite_contracts.base import Event
 
-from .model import EXPIRABLE_STATUSES, Actor, DialChoice, NotOwner, WorkItem, WrongState
+from .errors import NotOwner, WrongState
+from .model import EXPIRABLE_STATUSES, Actor, DialChoice, WorkItem, holds, window_open, workable
 
 Decision = tuple[WorkItem, list[Event]]
+
+
+@dataclass(frozen=True)
+class Claim:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class Start:
+    actor: Actor
+    dial: DialChoice = "requested"
+
+
+@dataclass(frozen=True)
+class Fail:
+    actor: Actor
+    retain: bool
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Release:
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class Complete:
+    actor: Actor
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Cancel:
+    actor: Actor
+    reason: str | None = None
 
 
 def _ids(item: WorkItem, now: datetime) -> dict[str, Any]:
@@ -37,24 +73,28 @@ def _require(item: WorkItem, *statuses: str, action: str) -> None:
                          f"not {' or '.join(statuses)}")
 
 
-def _require_workable(item: WorkItem, now: datetime, action: str) -> None:
+def _require_window_open(item: WorkItem, now: datetime, action: str) -> None:
+    if holds(item, window_open(now)):
+        return
     if item.visible_from > now:
         raise WrongState(f"cannot {action} callback {item.callback_id} before {item.visible_from.isoformat()}")
-    if item.expires_at <= now:
-        raise WrongState(f"cannot {action} callback {item.callback_id}: its window has passed")
+    raise WrongState(f"cannot {action} callback {item.callback_id}: its window has passed")
 
 
-def claim(item: WorkItem, actor: Actor, now: datetime) -> Decision:
-    if item.status == "claimed" and item.owner == actor.id:
-        return item, []  # already in this agent's inbox: claiming again changes nothing
-    _require(item, "queued", action="claim")
-    _require_workable(item, now, "claim")
-    claimed = replace(item, status="claimed", owner=actor.id, updated_at=now)
-    return claimed, [ev.CallbackClaimed(**_ids(item, now), agent_id=actor.id)]
+def decide_claim(item: WorkItem, cmd: Claim, now: datetime) -> Decision:
+    """Into the actor's inbox: only a workable item (queued, window open); claiming one's own again is a no-op."""
+    if item.status == "claimed" and item.owner == cmd.actor.id:
+        return item, []
+    if not holds(item, workable(now)):
+        _require(item, "queued", action="claim")
+        _require_window_open(item, now, "claim")
+    claimed = replace(item, status="claimed", owner=cmd.actor.id, updated_at=now)
+    return claimed, [ev.CallbackClaimed(**_ids(item, now), agent_id=cmd.actor.id)]
 
 
-def claimed_event(item: WorkItem, agent_id: str, at: datetime) -> ev.CallbackClaimed:
-    return ev.CallbackClaimed(**_ids(item, at), agent_id=agent_id)
+def decide_claim_next(item: WorkItem, cmd: Claim, now: datetime) -> Decision | None:
+    """A candidate of claim-next: the claim of :func:`decide_claim`, or None (skip it) when it is not workable."""
+    return decide_claim(item, cmd, now) if holds(item, workable(now)) else None
 
 
 def dial_number(item: WorkItem, dial: DialChoice) -> tuple[str, DialChoice]:
@@ -64,72 +104,72 @@ def dial_number(item: WorkItem, dial: DialChoice) -> tuple[str, DialChoice]:
     return item.callback_number, "requested"
 
 
-def start(item: WorkItem, actor: Actor, dial: DialChoice, now: datetime) -> Decision:
-    check_actor(item, actor)
+def decide_start(item: WorkItem, cmd: Start, now: datetime) -> Decision:
+    check_actor(item, cmd.actor)
     _require(item, "claimed", action="start")
-    _require_workable(item, now, "start")
-    number, source = dial_number(item, dial)
+    _require_window_open(item, now, "start")
+    number, source = dial_number(item, cmd.dial)
     attempt = item.attempts + 1
     started = replace(item, status="in_progress", attempts=attempt, updated_at=now)
-    return started, [ev.CallbackStarted(**_ids(item, now), agent_id=actor.id, dial_number=number,
+    return started, [ev.CallbackStarted(**_ids(item, now), agent_id=cmd.actor.id, dial_number=number,
                                         attempt=attempt, reason_code=item.reason_code, dial_source=source)]
 
 
-def fail(item: WorkItem, actor: Actor, retain: bool, reason: str | None, now: datetime) -> Decision:
+def decide_fail(item: WorkItem, cmd: Fail, now: datetime) -> Decision:
     """A failed attempt: kept in the agent's inbox or released, retried after the delay, or closed as failed.
 
     An attempt that failed before the call was started (a claimed item: the line was busy, the number
     unreachable) counts as an attempt too.
     """
-    check_actor(item, actor)
+    check_actor(item, cmd.actor)
     _require(item, "claimed", "in_progress", action="record a failed attempt of")
     if item.status == "claimed":
         item = replace(item, attempts=item.attempts + 1)
     final = item.attempts >= item.routing.max_attempts
     next_at = None if final else now + timedelta(seconds=item.routing.retry_delay_s)
     if final:
-        changed = replace(item, status="failed", last_failure=reason, closed_by=actor.id, updated_at=now)
-    elif retain:
-        changed = replace(item, status="claimed", visible_from=next_at, last_failure=reason, updated_at=now)
+        changed = replace(item, status="failed", last_failure=cmd.reason, closed_by=cmd.actor.id, updated_at=now)
+    elif cmd.retain:
+        changed = replace(item, status="claimed", visible_from=next_at, last_failure=cmd.reason, updated_at=now)
     else:
-        changed = replace(item, status="queued", owner=None, visible_from=next_at, last_failure=reason,
+        changed = replace(item, status="queued", owner=None, visible_from=next_at, last_failure=cmd.reason,
                           updated_at=now)
     events: list[Event] = [ev.CallbackAttemptFailed(
-        **_ids(item, now), agent_id=actor.id, attempt=item.attempts, retain=retain and not final,
-        reason=reason, next_attempt_at=next_at, final=final)]
+        **_ids(item, now), agent_id=cmd.actor.id, attempt=item.attempts, retain=cmd.retain and not final,
+        reason=cmd.reason, next_attempt_at=next_at, final=final)]
     if changed.status == "queued":
-        events.append(ev.CallbackReleased(**_ids(item, now), agent_id=actor.id))
+        events.append(ev.CallbackReleased(**_ids(item, now), agent_id=cmd.actor.id))
     return changed, events
 
 
-def release(item: WorkItem, actor: Actor, now: datetime) -> Decision:
+def decide_release(item: WorkItem, cmd: Release, now: datetime) -> Decision:
     """Give a claimed item back to the general inbox (no attempt is counted)."""
-    check_actor(item, actor)
+    check_actor(item, cmd.actor)
     _require(item, "claimed", action="release")
     released = replace(item, status="queued", owner=None, updated_at=now)
-    return released, [ev.CallbackReleased(**_ids(item, now), agent_id=actor.id)]
+    return released, [ev.CallbackReleased(**_ids(item, now), agent_id=cmd.actor.id)]
 
 
-def complete(item: WorkItem, actor: Actor, outcome: str, now: datetime) -> Decision:
-    check_actor(item, actor)
+def decide_complete(item: WorkItem, cmd: Complete, now: datetime) -> Decision:
+    check_actor(item, cmd.actor)
     _require(item, "in_progress", action="complete")
-    done = replace(item, status="completed", outcome=outcome, closed_by=actor.id, updated_at=now)
-    return done, [ev.CallbackCompleted(**_ids(item, now), agent_id=actor.id, outcome=outcome)]
+    done = replace(item, status="completed", outcome=cmd.outcome, closed_by=cmd.actor.id, updated_at=now)
+    return done, [ev.CallbackCompleted(**_ids(item, now), agent_id=cmd.actor.id, outcome=cmd.outcome)]
 
 
-def cancel(item: WorkItem, actor: Actor, reason: str | None, now: datetime) -> Decision:
+def decide_cancel(item: WorkItem, cmd: Cancel, now: datetime) -> Decision:
     """Cancelled on request: by the channel, a supervisor, or the agent who owns it."""
-    if not actor.channel:
-        check_actor(item, actor)
-        if not actor.supervisor and item.owner is None:
+    if not cmd.actor.channel:
+        check_actor(item, cmd.actor)
+        if not cmd.actor.supervisor and item.owner is None:
             raise NotOwner(f"callback {item.callback_id} is not in your inbox; claim it or ask a supervisor")
     _require(item, "scheduled", "queued", "claimed", "in_progress", action="cancel")
     cancelled = replace(item, status="cancelled", identification=_settled(item), identify_until=None,
-                        closed_by=actor.id, close_reason=reason, updated_at=now)
-    return cancelled, [ev.CallbackCancelled(**_ids(item, now), by=actor.id, reason=reason)]
+                        closed_by=cmd.actor.id, close_reason=cmd.reason, updated_at=now)
+    return cancelled, [ev.CallbackCancelled(**_ids(item, now), by=cmd.actor.id, reason=cmd.reason)]
 
 
-def expire(item: WorkItem, now: datetime) -> Decision:
+def decide_expire(item: WorkItem, now: datetime) -> Decision:
     """The window has passed before the callback was made (an attempt in progress is left alone)."""
     if item.status not in EXPIRABLE_STATUSES or item.expires_at > now:
         return item, []

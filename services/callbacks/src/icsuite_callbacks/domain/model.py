@@ -1,10 +1,12 @@
-"""The work item of a callback, its statuses, who acts on it, and the errors the domain decides."""
+"""The work item of a callback, its statuses, who acts on it, and the rule of what is workable."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
+
+from icsuite_chassis.store.matching import matches
 
 Status = Literal["scheduled", "queued", "claimed", "in_progress", "completed", "failed", "expired", "cancelled"]
 OPEN_STATUSES: tuple[Status, ...] = ("scheduled", "queued", "claimed", "in_progress")
@@ -12,26 +14,6 @@ CLOSED_STATUSES: tuple[Status, ...] = ("completed", "failed", "expired", "cancel
 EXPIRABLE_STATUSES: tuple[Status, ...] = ("scheduled", "queued", "claimed")
 Identification = Literal["provided", "pending", "identified", "unidentified"]
 DialChoice = Literal["requested", "account"]
-
-
-class CallbackError(Exception):
-    """A decision of the domain that the caller must hear about."""
-
-
-class InvalidRequest(CallbackError):
-    """The request breaks a business rule (number, window, time zone)."""
-
-
-class TooManyOpenRequests(CallbackError):
-    """The callback number already has the maximum number of open requests."""
-
-
-class NotOwner(CallbackError):
-    """The actor may not act on an item owned by someone else."""
-
-
-class WrongState(CallbackError):
-    """The item is not in a state that allows the action."""
 
 
 @dataclass(frozen=True)
@@ -55,15 +37,6 @@ class Routing:
     sla_minutes: int
     max_attempts: int
     retry_delay_s: float
-
-
-@dataclass(frozen=True)
-class PendingClaim:
-    """A claim whose event is not in the outbox yet (claim-next writes the event in a second step)."""
-
-    event_id: str
-    agent_id: str
-    at: datetime
 
 
 @dataclass(frozen=True)
@@ -96,8 +69,6 @@ class WorkItem:
     outcome: str | None = None
     closed_by: str | None = None
     close_reason: str | None = None
-    version: int = 0
-    pending_claim: PendingClaim | None = None
 
     @property
     def is_open(self) -> bool:
@@ -106,3 +77,27 @@ class WorkItem:
     @property
     def awaiting_identification(self) -> bool:
         return self.identification == "pending"
+
+
+# --- what is workable: the one statement of the rule -------------------------------------------------------
+
+def window_open(now: datetime) -> dict[str, Any]:
+    """The item's window is open at ``now``: its start (or retry delay) reached, its end not yet."""
+    return {"visible_from": {"$lte": now}, "expires_at": {"$gt": now}}
+
+
+def workable(now: datetime) -> dict[str, Any]:
+    """"Queued and window open": what the general inbox shows and claim-next offers, as a condition on the
+    item's fields. The repository hands it to the store as the filter of claim-next and of the inbox; the
+    domain's own decisions evaluate the same condition with :func:`holds`."""
+    return {"status": "queued", **window_open(now)}
+
+
+def holds(item: WorkItem, condition: dict[str, Any]) -> bool:
+    """Whether ``item`` meets a condition of this module (on its stored field names)."""
+    return matches(_rule_fields(item), condition)
+
+
+def _rule_fields(item: WorkItem) -> dict[str, Any]:
+    return {"status": item.status, "visible_from": item.visible_from, "expires_at": item.expires_at,
+            "owner": item.owner}

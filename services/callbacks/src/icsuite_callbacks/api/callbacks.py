@@ -1,0 +1,68 @@
+"""`/v1/callbacks`: requests and the commands on one work item."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Response
+
+from .. import handlers
+from ..domain import lifecycle as lc
+from ..schemas import CallbackAccepted, CallbackRequestBody, CallbackView, CancelBody, CompleteBody, FailBody, StartBody
+from .deps import AnyRole, CallbackId, ServiceDep, Worker, actor_of
+
+router = APIRouter(prefix="/v1", tags=["callbacks"])
+
+
+@router.post("/callbacks", status_code=202, response_model=CallbackAccepted,
+             summary="A callback request from the web channel (or an agent for a customer)")
+async def request_callback(body: CallbackRequestBody, principal: AnyRole, svc: ServiceDep,
+                           response: Response) -> CallbackAccepted:
+    item = await handlers.submit_request(svc, body.to_request(f"cbr-{svc.new_id()}"))
+    response.headers["Location"] = f"/v1/callbacks/{item.callback_id}"
+    return CallbackAccepted(request_id=item.request_id, callback_id=item.callback_id, status=item.status)
+
+
+@router.get("/callbacks/{callback_id}", response_model=CallbackView, summary="One callback work item")
+async def get_callback(callback_id: CallbackId, principal: AnyRole, svc: ServiceDep) -> CallbackView:
+    return CallbackView.of(await handlers.get_callback(svc, callback_id))
+
+
+@router.post("/callbacks/{callback_id}/claim", response_model=CallbackView, summary="Claim this item")
+async def claim(callback_id: CallbackId, principal: Worker, svc: ServiceDep) -> CallbackView:
+    return CallbackView.of(await handlers.claim(svc, callback_id, lc.Claim(actor_of(principal))))
+
+
+@router.post("/callbacks/{callback_id}/start", response_model=CallbackView,
+             summary="Begin an attempt: emits ic.callback.started.v1 with the number to dial")
+async def start(callback_id: CallbackId, principal: Worker, svc: ServiceDep,
+                body: Annotated[StartBody | None, Body()] = None) -> CallbackView:
+    dial = (body or StartBody()).dial
+    item = await handlers.start(svc, callback_id, lc.Start(actor_of(principal), dial))
+    return CallbackView.started(item, dial)
+
+
+@router.post("/callbacks/{callback_id}/fail", response_model=CallbackView,
+             summary="A failed attempt: retain it in your inbox or release it to the general inbox")
+async def fail(callback_id: CallbackId, body: FailBody, principal: Worker, svc: ServiceDep) -> CallbackView:
+    item = await handlers.fail(svc, callback_id, lc.Fail(actor_of(principal), body.retain, body.reason))
+    return CallbackView.of(item)
+
+
+@router.post("/callbacks/{callback_id}/release", response_model=CallbackView,
+             summary="Give a claimed item back to the general inbox")
+async def release(callback_id: CallbackId, principal: Worker, svc: ServiceDep) -> CallbackView:
+    return CallbackView.of(await handlers.release(svc, callback_id, lc.Release(actor_of(principal))))
+
+
+@router.post("/callbacks/{callback_id}/complete", response_model=CallbackView, summary="Complete the callback")
+async def complete(callback_id: CallbackId, body: CompleteBody, principal: Worker, svc: ServiceDep) -> CallbackView:
+    item = await handlers.complete(svc, callback_id, lc.Complete(actor_of(principal), body.outcome))
+    return CallbackView.of(item)
+
+
+@router.post("/callbacks/{callback_id}/cancel", response_model=CallbackView, summary="Cancel the callback")
+async def cancel(callback_id: CallbackId, principal: AnyRole, svc: ServiceDep,
+                 body: Annotated[CancelBody | None, Body()] = None) -> CallbackView:
+    cmd = lc.Cancel(actor_of(principal), body.reason if body else None)
+    return CallbackView.of(await handlers.cancel(svc, callback_id, cmd))
