@@ -6,7 +6,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from icsuite_chassis.testing import header, read_topic, unique
+from datetime import UTC, datetime
+
+from icsuite_chassis.testing import eventually, header, publish_envelopes, read_topic, unique
+from icsuite_contracts.cloudevents import new_envelope
+from icsuite_contracts.interactions_v1 import InteractionOpened
 
 from icsuite_followups.settings import FollowupsSettings
 
@@ -42,3 +46,19 @@ def followup_events(stack: Any) -> Callable[..., Awaitable[list[Any]]]:
         return await read_topic(stack.kafka_bootstrap, FOLLOWUPS_TOPIC, wanted, expect=expect, timeout=timeout)
 
     return read
+
+
+@pytest.fixture(scope="session")
+def caught_up(stack: Any) -> Callable[[Any], Awaitable[None]]:
+    """Wait until a new app's interactions consumer has read the shared topic's backlog (a new consumer
+    group starts at the earliest offset, and other sessions fill the topic): a marker it projects."""
+
+    async def wait(app: Any) -> None:
+        marker = unique("int-marker")
+        await publish_envelopes(stack.kafka_bootstrap, new_envelope(InteractionOpened(
+            interaction_id=marker, origin="contact", channel="phone", direction="inbound",
+            opened_at=datetime.now(UTC)), source="/test"))
+        sources = app.state.runtime.db["interaction_sources"]
+        await eventually(lambda: sources.find_one({"_id": marker}), timeout=240)
+
+    return wait

@@ -1,37 +1,50 @@
-"""Wires the followups service: settings, Mongo, broker, repositories, handlers, consumers and the gateway."""
+"""Wires the followups service: settings, Mongo, broker, stores, handlers, consumers, jobs and the gateway."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 from icsuite_chassis.app import create_app
+from icsuite_chassis.clock import Clock, utc_now
 from icsuite_chassis.runtime import ServiceRuntime
+from icsuite_chassis.store import MongoAggregateStore
+from icsuite_contracts.followups_v1 import TOPIC as FOLLOWUPS_TOPIC
 
-from . import api
-from .consumers import TOPIC as INTERACTIONS_TOPIC
-from .consumers import interaction_handlers
-from .handlers import FollowupService, utc_now
-from .projection import InteractionProjection
-from .repository import FOLLOWUPS, INDEXES, CustomizingRepository, FollowupRepository
-from .scheduler import OverdueJob
+from . import api, jobs
+from .consumers import TOPICS, interaction_batch_handler, interaction_handlers
+from .handlers import Service, seed_customizing
+from .projections.interaction_sources import interaction_sources
+from .repository import (
+    CUSTOMIZING,
+    FOLLOWUPS,
+    INDEXES,
+    CopyRulesCodec,
+    FollowupCodec,
+    FollowupReads,
+    TypeRulesCodec,
+)
 from .settings import FollowupsSettings
 
 DESCRIPTION = ("Follow-up transactions created from interactions, service tickets, service orders, complaints "
                "and cases: customizing of permitted types, copying control, notes history, overdue reports.")
 
 
-def build_app(settings: FollowupsSettings) -> FastAPI:
+def build_service(runtime: ServiceRuntime, settings: FollowupsSettings, clock: Clock = utc_now) -> Service:
+    db, kick = runtime.db, runtime.kick_outbox
+    return Service(
+        followups=MongoAggregateStore(db, FOLLOWUPS, FollowupCodec(), kick=kick),
+        type_rules=MongoAggregateStore(db, CUSTOMIZING, TypeRulesCodec()),
+        copy_rules=MongoAggregateStore(db, CUSTOMIZING, CopyRulesCodec()),
+        reads=FollowupReads(db), interactions=interaction_sources(db), settings=settings, clock=clock)
+
+
+def build_app(settings: FollowupsSettings, clock: Clock = utc_now) -> FastAPI:
     runtime = ServiceRuntime(settings, outbox_collections=[FOLLOWUPS], indexes=INDEXES,
-                             consumes=[INTERACTIONS_TOPIC], produces=["ic.followups.v1"])
-    followups = FollowupRepository(runtime.db)
-    projection = InteractionProjection(runtime.db)
-    service = FollowupService(followups=followups, customizing=CustomizingRepository(runtime.db),
-                              interactions=projection, kick=runtime.kick_outbox)
-    overdue = OverdueJob(followups, kick=runtime.kick_outbox, clock=utc_now, batch_size=settings.overdue_batch_size)
-    runtime.add_consumer("interactions", [INTERACTIONS_TOPIC], interaction_handlers(projection, service))
-    runtime.add_job("overdue", overdue.run_once, settings.overdue_check_interval_s)
-    runtime.on_startup(service.seed_customizing)
-    app = create_app(runtime, title="followups", description=DESCRIPTION, routers=[api.router],
-                     state={"service": service, "overdue_job": overdue,
-                            "default_note_language": settings.default_note_language})
-    api.install_domain_problems(app)
-    return app
+                             consumes=list(TOPICS), produces=[FOLLOWUPS_TOPIC])
+    svc = build_service(runtime, settings, clock)
+    runtime.indexes.extend(svc.interactions.indexes())
+    runtime.add_consumer("interactions", list(TOPICS), interaction_handlers(svc),
+                         batch_handler=interaction_batch_handler(svc))
+    runtime.add_job("overdue", lambda: jobs.report_overdue(svc), settings.overdue_check_interval_s)
+    runtime.on_startup(lambda: seed_customizing(svc))
+    return create_app(runtime, title="followups", description=DESCRIPTION, routers=[api.router],
+                      state={"service": svc})

@@ -1,71 +1,49 @@
-"""Subscribers: the interaction projection from ``ic.interactions.v1`` (idempotent, thin).
+"""Subscribers: interaction events into the projection, then the copies they complete.
 
-After an event that can tell an interaction's account, the follow-ups created from it before the
-projection knew the account get it (copying control, completed). That runs also for a redelivered
-event, whose projection write is a duplicate: the first delivery may have stopped before completing.
+A batch is applied in one pass (one read, one write per interaction record); when it fails the chassis
+hands the events one by one to the per-type handlers, each of which receives the event model it expects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
+from icsuite_chassis.consumer import Reject
 from icsuite_contracts.cloudevents import Envelope
-from icsuite_contracts.interactions_v1 import (
-    InteractionAccountLinked,
-    InteractionClosed,
-    InteractionOpened,
-    NoteAdded,
-)
+from icsuite_contracts.base import Event
+from icsuite_contracts.interactions_v1 import TOPIC as INTERACTIONS_TOPIC
 
-from .projection import InteractionProjection
+from .handlers import Service, apply_interaction_events
+from .projections.interaction_sources import PROJECTED_EVENTS
 
-TOPIC = "ic.interactions.v1"
+E = TypeVar("E", bound=Event)
 Handler = Callable[[Envelope], Awaitable[None]]
+TOPICS = (INTERACTIONS_TOPIC,)
 
 
-class CopyCompletion(Protocol):
-    async def complete_copies(self, interaction_id: str, *, cause_event_id: str) -> None: ...
+def _typed(model: type[E], handle: Callable[[E, Envelope], Awaitable[None]]) -> Handler:
+    """The handler of ``model``'s ``ce_type``: an envelope whose data is not that model is refused."""
+
+    async def handler(envelope: Envelope) -> None:
+        if not isinstance(envelope.data, model):
+            raise Reject(f"{envelope.type} does not carry {model.__name__}")
+        await handle(envelope.data, envelope)
+
+    return handler
 
 
-def interaction_handlers(projection: InteractionProjection, copying: CopyCompletion) -> dict[str, Handler]:
-    """The handler per ``ce_type``; activity-recorded carries nothing a follow-up copies and is skipped."""
+def interaction_handlers(svc: Service) -> dict[str, Handler]:
+    """One handler per projected ``ce_type``; activity-recorded carries nothing a follow-up copies."""
 
-    async def on_opened(envelope: Envelope) -> None:
-        e = envelope.data
-        assert isinstance(e, InteractionOpened)
-        await projection.opened(e.interaction_id, event_id=envelope.id, channel=e.channel,
-                                account_id=e.account_id, contact_id=e.contact_id)
-        if e.account_id is not None:
-            await copying.complete_copies(e.interaction_id, cause_event_id=envelope.id)
+    async def on_event(_: Event, envelope: Envelope) -> None:
+        await apply_interaction_events(svc, [envelope])
 
-    async def on_account_linked(envelope: Envelope) -> None:
-        e = envelope.data
-        assert isinstance(e, InteractionAccountLinked)
-        await projection.account_linked(e.interaction_id, event_id=envelope.id, account_id=e.account_id,
-                                        business_agreement_id=e.business_agreement_id, premise_id=e.premise_id)
-        await copying.complete_copies(e.interaction_id, cause_event_id=envelope.id)
+    return {model.ce_type: _typed(model, on_event) for model in PROJECTED_EVENTS}
 
-    async def on_note_added(envelope: Envelope) -> None:
-        e = envelope.data
-        assert isinstance(e, NoteAdded)
-        note = {"note_id": e.note_id, "type": e.type, "language": e.language, "text": e.text,
-                "author": e.author, "created_at": e.created_at}
-        await projection.note_added(e.interaction_id, event_id=envelope.id, account_id=e.account_id, note=note)
-        if e.account_id is not None:
-            await copying.complete_copies(e.interaction_id, cause_event_id=envelope.id)
 
-    async def on_closed(envelope: Envelope) -> None:
-        e = envelope.data
-        assert isinstance(e, InteractionClosed)
-        await projection.closed(e.interaction_id, event_id=envelope.id, values={
-            "account_id": e.account_id, "business_agreement_id": e.business_agreement_id,
-            "reason_code": e.reason_code, "outcome": e.outcome, "result": e.result})
-        await copying.complete_copies(e.interaction_id, cause_event_id=envelope.id)  # and the last chance
+def interaction_batch_handler(svc: Service) -> Callable[[Sequence[Envelope]], Awaitable[None]]:
+    async def on_batch(envelopes: Sequence[Envelope]) -> None:
+        await apply_interaction_events(svc, envelopes)
 
-    return {
-        InteractionOpened.ce_type: on_opened,
-        InteractionAccountLinked.ce_type: on_account_linked,
-        NoteAdded.ce_type: on_note_added,
-        InteractionClosed.ce_type: on_closed,
-    }
+    return on_batch

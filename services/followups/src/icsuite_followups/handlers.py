@@ -1,221 +1,209 @@
-"""The followups service's use cases: the domain decides, the repositories store, the relay publishes."""
+"""The followups service's use cases: load, decide (the domain), save (the store, with the events in the
+document's outbox). Each is a few lines; the guarantees (nothing lost, nothing doubled) are the store's."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
-from icsuite_chassis.problems import Conflict, NotFound
-from icsuite_chassis.versioned import VersionConflict
+from icsuite_chassis.clock import Clock
+from icsuite_chassis.store import AggregateStore, Change, Item, Stored
+from icsuite_chassis.store.projection import ProjectionWriter
+from icsuite_contracts.cloudevents import Envelope
+from icsuite_contracts.interactions_v1 import InteractionAccountLinked, InteractionClosed, InteractionOpened, NoteAdded
 
 from .domain import (
-    ACTIVE_STATUSES,
-    DATE_FIELDS,
     DEFAULT_COPY_RULES,
     DEFAULT_FOLLOWUP_TYPES,
-    MAX_NOTES,
-    CopyRule,
+    Configured,
     CopyRules,
+    CustomizingNotStored,
     Followup,
     FollowupEvent,
+    FollowupNotFound,
     FollowupTypeRules,
     NewFollowup,
     Note,
     NoteDraft,
-    NotesHistoryFull,
     SourceSnapshot,
-    append_note,
-    change_followup,
-    complete_copy,
-    create_followup,
-    filter_notes,
+    decide_append_note,
+    decide_change,
+    decide_complete_copy,
+    decide_create,
+    decide_replace_config,
+    decide_seed_config,
+    envelopes_for,
 )
-from .documents import copy_rules_from_doc, copy_rules_to_doc, type_rules_from_doc, type_rules_to_doc
-from .events import envelopes_for
-from .projection import InteractionProjection, ProjectedInteraction
-from .repository import FOLLOWUPS, CustomizingRepository, FollowupRepository
+from .projections.interaction_sources import InteractionSource, interaction_of
+from .repository import COPY_RULES_CONFIG, FOLLOWUP_TYPES_CONFIG, FollowupReads
+from .settings import FollowupsSettings
 
-FOLLOWUP_TYPES_CONFIG = "followup-types"
-COPY_RULES_CONFIG = "copy-rules"
-_SAVE_ATTEMPTS = 5
-Decision = Callable[[Followup], tuple[Followup, list[FollowupEvent]]]
+FollowupDecision = Callable[[Followup], tuple[Followup, list[FollowupEvent]]]
+COPY_BATCH = 500
 
 
-def utc_now() -> datetime:
-    """Now, in UTC, to the millisecond (what MongoDB keeps)."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+@dataclass
+class Service:
+    """The wired service: its stores, read queries, projection, settings and clock (``app.state.service``)."""
+
+    followups: AggregateStore[Followup]
+    type_rules: AggregateStore[Configured[FollowupTypeRules]]
+    copy_rules: AggregateStore[Configured[CopyRules]]
+    reads: FollowupReads
+    interactions: ProjectionWriter[InteractionSource]
+    settings: FollowupsSettings
+    clock: Clock
 
 
 def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex}"
 
 
-@dataclass
-class FollowupService:
-    followups: FollowupRepository
-    customizing: CustomizingRepository
-    interactions: InteractionProjection
-    kick: Callable[[str, Any], None]
-    clock: Callable[[], datetime] = field(default=utc_now)
+def decision(decide: FollowupDecision, *, required: str | None = None,
+             causation_id: str | None = None) -> Callable[[Stored[Followup] | None], Change[Followup] | None]:
+    """The store's decision for a domain decision on an existing follow-up: its events become envelopes.
 
-    async def seed_customizing(self) -> None:
-        now = self.clock()
-        await self.customizing.seed(FOLLOWUP_TYPES_CONFIG, type_rules_to_doc(DEFAULT_FOLLOWUP_TYPES), now)
-        await self.customizing.seed(COPY_RULES_CONFIG, copy_rules_to_doc(DEFAULT_COPY_RULES), now)
+    Nothing is written when the domain reports nothing; a missing follow-up is skipped, or 404 when it is
+    the ``required`` one.
+    """
 
-    async def config(self, name: str) -> dict[str, Any]:
-        doc = await self.customizing.get(name)
-        if doc is None:
-            raise NotFound(f"the customizing {name!r} is not stored yet")
-        return doc
+    def run(current: Stored[Followup] | None) -> Change[Followup] | None:
+        if current is None:
+            if required is not None:
+                raise FollowupNotFound(required)
+            return None
+        state, events = decide(current.state)
+        return Change(state, envelopes_for(state, events, causation_id=causation_id)) if events else None
 
-    async def replace_config(self, name: str, value: Mapping[str, Any], *, by: str,
-                             expected_version: int | None) -> dict[str, Any]:
-        doc = await self.customizing.replace(name, value, by=by, now=self.clock(),
-                                             expected_version=expected_version)
-        if doc is None:
-            raise Conflict(f"the customizing {name!r} changed meanwhile; read it again", slug="version-mismatch")
-        return doc
+    return run
 
-    async def _rules(self) -> tuple[FollowupTypeRules, CopyRules]:
-        types = await self.customizing.get(FOLLOWUP_TYPES_CONFIG)
-        copying = await self.customizing.get(COPY_RULES_CONFIG)
-        return (type_rules_from_doc(types["value"]) if types else DEFAULT_FOLLOWUP_TYPES,
-                copy_rules_from_doc(copying["value"]) if copying else DEFAULT_COPY_RULES)
 
-    async def _source(self, cmd: NewFollowup, given: SourceSnapshot) -> SourceSnapshot:
-        """What is known about the source: the projection for interactions, the request for the rest."""
-        if cmd.source_type == "interaction":
-            projected = await self.interactions.snapshot(cmd.source_id)
-            return projected.overlaid_on(given) if projected else given
+# --- customizing -------------------------------------------------------------------------------------------
+def _config_store(svc: Service, name: str) -> AggregateStore[Configured[Any]]:
+    return svc.type_rules if name == FOLLOWUP_TYPES_CONFIG else svc.copy_rules  # type: ignore[return-value]
+
+
+def _seeded(defaults: Any, now: Any) -> Callable[[Stored[Configured[Any]] | None], Change[Configured[Any]] | None]:
+    def decide(current: Stored[Configured[Any]] | None) -> Change[Configured[Any]] | None:
+        seeded = decide_seed_config(current.state if current else None, defaults, now=now)
+        return Change(seeded) if seeded is not None else None
+
+    return decide
+
+
+async def seed_customizing(svc: Service) -> None:
+    """The defaults at first start (safe when several replicas start at once: one insert wins)."""
+    await svc.type_rules.change(FOLLOWUP_TYPES_CONFIG, _seeded(DEFAULT_FOLLOWUP_TYPES, svc.clock()))
+    await svc.copy_rules.change(COPY_RULES_CONFIG, _seeded(DEFAULT_COPY_RULES, svc.clock()))
+
+
+async def read_config(svc: Service, name: str) -> Configured[Any]:
+    stored = await _config_store(svc, name).get(name)
+    if stored is None:
+        raise CustomizingNotStored(name)
+    return stored.state
+
+
+async def replace_config(svc: Service, name: str, rules: Any, *, by: str,
+                         expected_version: int | None) -> Configured[Any]:
+    outcome = await _config_store(svc, name).change(name, lambda current: Change(decide_replace_config(
+        current.state if current else None, rules, name=name, by=by, now=svc.clock(),
+        expected_version=expected_version)))
+    assert outcome.stored is not None
+    return outcome.stored.state
+
+
+async def _rules(svc: Service) -> tuple[FollowupTypeRules, CopyRules]:
+    types, copying = await svc.type_rules.get(FOLLOWUP_TYPES_CONFIG), await svc.copy_rules.get(COPY_RULES_CONFIG)
+    return (types.state.rules if types else DEFAULT_FOLLOWUP_TYPES,
+            copying.state.rules if copying else DEFAULT_COPY_RULES)
+
+
+# --- follow-ups -----------------------------------------------------------------------------------------------
+async def _source(svc: Service, cmd: NewFollowup, given: SourceSnapshot) -> SourceSnapshot:
+    """What is known about the source: the projection for interactions, the request for the rest."""
+    if cmd.source_type != "interaction":
         return given
+    projected = await svc.interactions.store.get(cmd.source_id)
+    return projected.state.snapshot.overlaid_on(given) if projected else given
 
-    async def create(self, cmd: NewFollowup, *, source_data: SourceSnapshot, author: str,
-                     correlation_id: str | None) -> Followup:
-        type_rules, copy_rules = await self._rules()
-        followup_id, now = new_id("fu"), self.clock()
-        followup, events = create_followup(
-            cmd, followup_id=followup_id, author=author, now=now,
-            note_ids=[new_id("n") for _ in cmd.drafts()], type_rules=type_rules, copy_rules=copy_rules,
-            source=await self._source(cmd, source_data))
-        correlation_id = correlation_id or followup_id
-        await self.followups.add(followup, envelopes_for(followup, events, correlation_id=correlation_id),
-                                 correlation_id=correlation_id)
-        self.kick(FOLLOWUPS, followup_id)
-        if followup.awaiting_copy:
-            followup = await self._await_source(followup, copy_rules.for_source(followup.source_type))
+
+async def create_followup(svc: Service, cmd: NewFollowup, *, source_data: SourceSnapshot, author: str,
+                          correlation_id: str | None) -> Followup:
+    """Create it; a field its interaction did not know yet is copied as soon as the projection knows it."""
+    type_rules, copy_rules = await _rules(svc)
+    followup, events = decide_create(
+        cmd, followup_id=new_id("fu"), author=author, now=svc.clock(), note_ids=[new_id("n") for _ in cmd.drafts()],
+        type_rules=type_rules, copy_rules=copy_rules, source=await _source(svc, cmd, source_data),
+        correlation_id=correlation_id)
+    await svc.followups.change(followup.followup_id, lambda _: Change(followup, envelopes_for(followup, events)))
+    if not followup.awaiting_copy:
         return followup
+    # the projection may have learned the account since it was read: the consumer can have missed this follow-up
+    completed = await complete_copies(svc, followup.source_id, [followup.followup_id])
+    return completed[0] if completed else followup
 
-    async def _await_source(self, followup: Followup, rule: CopyRule) -> Followup:
-        """Register the follow-up for what its interaction's events will tell, and copy what they told meanwhile."""
-        interaction = await self.interactions.await_copy(followup.source_id, followup.followup_id)
-        completed = await self._complete_copies_of(followup.source_id, interaction, [followup.followup_id], rule=rule)
-        return completed[0] if completed else followup
 
-    async def get(self, followup_id: str) -> Followup:
-        followup = await self.followups.get(followup_id)
-        if followup is None:
-            raise NotFound(f"no follow-up {followup_id!r}")
-        return followup
+async def get_followup(svc: Service, followup_id: str) -> Followup:
+    stored = await svc.followups.get(followup_id)
+    if stored is None:
+        raise FollowupNotFound(followup_id)
+    return stored.state
 
-    async def change(self, followup_id: str, changes: Mapping[str, Any], *, by: str) -> Followup:
-        """Apply a partial update; retried on a concurrent change, which the version guard detects."""
-        try:
-            changed = await self._save_decision(
-                followup_id, lambda before: change_followup(before, changes, by=by, now=self.clock()))
-        except VersionConflict as exc:
-            raise Conflict("the follow-up keeps changing concurrently; try again", slug="concurrent-change") from exc
-        if changed is None:
-            raise NotFound(f"no follow-up {followup_id!r}")
-        return changed
 
-    async def _save_decision(self, followup_id: str, decide: Decision, *,
-                             causation_id: str | None = None) -> Followup | None:
-        """Store what ``decide`` makes of the follow-up, with its events, in one version-guarded write.
+async def change_followup(svc: Service, followup_id: str, changes: Mapping[str, Any], *, by: str) -> Followup:
+    outcome = await svc.followups.change(followup_id, decision(
+        lambda f: decide_change(f, changes, by=by, now=svc.clock()), required=followup_id))
+    assert outcome.stored is not None
+    return outcome.stored.state
 
-        Decided again on the current state when a concurrent change came between; None if there is no
-        such follow-up; nothing is written (or emitted) when ``decide`` reports no event.
-        """
-        for _ in range(_SAVE_ATTEMPTS):
-            before = await self.followups.get(followup_id)
-            if before is None:
-                return None
-            after, events = decide(before)
-            if not events:
-                return after
-            correlation_id = await self.followups.correlation_of(followup_id)
-            envelopes = envelopes_for(after, events, correlation_id=correlation_id, causation_id=causation_id)
-            if await self.followups.save_changes(before, after, envelopes):
-                self.kick(FOLLOWUPS, followup_id)
-                return after
-        raise VersionConflict(f"the follow-up {followup_id!r} keeps changing concurrently")
 
-    async def complete_copies(self, interaction_id: str, *, cause_event_id: str) -> None:
-        """Copy into the follow-ups that await it what the projection of the interaction knows now.
+async def add_note(svc: Service, followup_id: str, draft: NoteDraft, *, author: str) -> Note:
+    note_id = new_id("n")
+    outcome = await svc.followups.change(followup_id, decision(
+        lambda f: decide_append_note(f, draft, note_id=note_id, author=author, now=svc.clock()),
+        required=followup_id))
+    assert outcome.stored is not None
+    return outcome.stored.state.notes[-1]
 
-        Run after each interaction event that can tell an account; safe to run again for a redelivered
-        event (what is copied is no longer awaited, so a second run writes and emits nothing).
-        """
-        interaction = await self.interactions.read(interaction_id)
-        if interaction is None or not interaction.awaiting_followups:
-            return
-        _, copy_rules = await self._rules()
-        await self._complete_copies_of(interaction_id, interaction, interaction.awaiting_followups,
-                                       rule=copy_rules.for_source("interaction"), causation_id=cause_event_id)
 
-    async def _complete_copies_of(self, interaction_id: str, interaction: ProjectedInteraction,
-                                  followup_ids: Sequence[str], *, rule: CopyRule,
-                                  causation_id: str | None = None) -> list[Followup]:
-        """Complete each follow-up; those that await nothing more (or whose source closed) leave the list."""
-        done, completed = [], []
-        for followup_id in followup_ids:
-            followup = await self._save_decision(
-                followup_id, lambda f: complete_copy(f, rule, interaction.snapshot, now=self.clock()),
-                causation_id=causation_id)
-            if followup is not None:
-                completed.append(followup)
-            if followup is None or not followup.awaiting_copy or interaction.closed:
-                done.append(followup_id)
-        if done:
-            await self.interactions.stop_awaiting(interaction_id, done)
-        return completed
+# --- copying control completed later ----------------------------------------------------------------------------
+async def complete_copies(svc: Service, interaction_id: str, followup_ids: Sequence[str], *,
+                          cause_event_id: str | None = None) -> list[Followup]:
+    """Copy into the follow-ups that await it what the projection of the interaction knows now.
 
-    async def add_note(self, followup_id: str, draft: NoteDraft, *, author: str) -> Note:
-        followup = await self.get(followup_id)
-        note, event = append_note(followup, draft, note_id=new_id("n"), author=author, now=self.clock())
-        correlation_id = await self.followups.correlation_of(followup_id)
-        if not await self.followups.append_note(followup_id, note,
-                                                envelopes_for(followup, [event], correlation_id=correlation_id)):
-            await self.get(followup_id)  # 404 if it vanished, else the history filled up meanwhile
-            raise NotesHistoryFull(MAX_NOTES)
-        self.kick(FOLLOWUPS, followup_id)
-        return note
+    Safe to run again (for a redelivered event): what is copied is no longer awaited, so a second run
+    writes and emits nothing. The follow-ups changed, as they are now.
+    """
+    projected = await svc.interactions.store.get(interaction_id)
+    if projected is None:
+        return []
+    _, copy_rules = await _rules(svc)
+    rule, source, now = copy_rules.for_source("interaction"), projected.state.snapshot, svc.clock()
+    outcomes = await svc.followups.change_many([Item(fid, decision(
+        lambda f: decide_complete_copy(f, rule, source, now=now), causation_id=cause_event_id))
+        for fid in followup_ids])
+    return [o.stored.state for o in outcomes if o.changed and o.stored is not None]
 
-    async def for_account(self, account_id: str, *, status: str | None, cursor: str | None,
-                          limit: int) -> tuple[list[Followup], str | None]:
-        """An account's follow-ups, newest first; ``planned`` means open or in process and scheduled."""
-        match: dict[str, Any] = {"account_id": account_id}
-        if status == "planned":
-            match["status"] = {"$in": list(ACTIVE_STATUSES)}
-            match["$or"] = [{name: {"$ne": None}} for name in DATE_FIELDS]
-        elif status is not None:
-            match["status"] = status
-        return await self.followups.page(match, cursor=cursor, limit=limit)
 
-    async def for_source(self, source_type: str, source_id: str, *, cursor: str | None,
-                         limit: int) -> tuple[list[Followup], str | None]:
-        return await self.followups.page({"source.type": source_type, "source.id": source_id},
-                                         cursor=cursor, limit=limit)
+def tells_account(envelope: Envelope) -> bool:
+    """An interaction event after which the follow-ups awaiting its account may get it."""
+    data = envelope.data
+    if isinstance(data, InteractionAccountLinked | InteractionClosed):
+        return True
+    return isinstance(data, InteractionOpened | NoteAdded) and data.account_id is not None
 
-    async def notes(self, followup_id: str, *, type: str | None, author: str | None, language: str | None,
-                    after: int, limit: int) -> tuple[list[tuple[int, Note]], bool]:
-        """The notes history in the order it was written, filtered; positions for the next page."""
-        followup = await self.get(followup_id)
-        chosen = filter_notes(followup.notes, type=type, author=author, language=language)
-        position = {id(n): i for i, n in enumerate(followup.notes)}
-        page = [(position[id(n)], n) for n in chosen if position[id(n)] > after]
-        return page[:limit], len(page) > limit
+
+async def apply_interaction_events(svc: Service, envelopes: Sequence[Envelope]) -> None:
+    """Project a batch of interaction events, then complete the copies they allow (also on a redelivery:
+    the first delivery may have stopped between the projection and the follow-ups). One query finds the
+    follow-ups awaiting any interaction of the batch."""
+    await svc.interactions.apply(envelopes)
+    causes = {interaction_id: envelope.id for envelope in envelopes
+              if (interaction_id := interaction_of(envelope)) is not None and tells_account(envelope)}
+    if not causes:
+        return
+    for interaction_id, followup_ids in (await svc.reads.awaiting_copy(list(causes), COPY_BATCH)).items():
+        await complete_copies(svc, interaction_id, followup_ids, cause_event_id=causes[interaction_id])

@@ -20,9 +20,10 @@ UPDATED = "ic.followup.updated.v1"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def app_and_client(followups_settings):
+async def app_and_client(followups_settings, caught_up):
     app = build_app(followups_settings())
     async with running_app(app) as http:
+        await caught_up(app)
         yield app, http
 
 
@@ -124,8 +125,7 @@ async def test_a_redelivery_after_the_projection_was_written_still_completes(sta
     iid = await _known_without_account(stack, app)
     created = await _create(client, iid)
     linked = _linked(iid)
-    await app.state.service.interactions.account_linked(iid, event_id=linked.id, account_id="acc-1",
-                                                        business_agreement_id="ba-1", premise_id="pr-1")
+    await app.state.service.interactions.apply([linked])  # the projection only
     await publish_envelopes(stack.kafka_bootstrap, linked)
     await eventually(lambda: _has_account(client, created["followup_id"]))
 

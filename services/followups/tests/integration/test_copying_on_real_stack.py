@@ -19,9 +19,10 @@ NOW = datetime(2025, 3, 1, 9, 15, tzinfo=UTC)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def app_and_client(followups_settings):
+async def app_and_client(followups_settings, caught_up):
     app = build_app(followups_settings())
     async with running_app(app) as http:
+        await caught_up(app)
         yield app, http
 
 

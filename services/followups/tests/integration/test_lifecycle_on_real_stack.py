@@ -12,6 +12,7 @@ from icsuite_followups.bootstrap import build_app
 
 pytestmark = [pytest.mark.integration]
 AGENT = bearer("a-17", "agent")
+TIME_DRIVEN = {"ic.followup.overdue.v1", "ic.followup.due.v1"}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -43,7 +44,8 @@ async def test_a_follow_up_is_created_read_and_changed_with_its_events(client, f
     done = await client.patch(f"/v1/followups/{fid}", headers=AGENT, json={"status": "completed"})
     assert done.json()["status"] == "completed"
 
-    records = await followup_events(fid, expect=4)
+    records = [r for r in await followup_events(fid, expect=5, timeout=5)
+               if header(r, "ce_type") not in TIME_DRIVEN][:4]  # its due date passed: the overdue job reports it
     assert [header(r, "ce_type") for r in records] == [
         "ic.followup.created.v1", "ic.followup.updated.v1", "ic.followup.status-changed.v1",
         "ic.followup.status-changed.v1"]
@@ -67,7 +69,7 @@ async def test_status_transitions_are_checked(client) -> None:
 async def test_an_end_before_its_start_is_refused(client) -> None:
     answer = await client.post("/v1/followups", headers=AGENT, json=_body(
         planned_start="2025-03-04T10:00:00+01:00", planned_end="2025-03-04T09:59:00+01:00"))
-    assert answer.status_code == 422 and answer.json()["type"].endswith("/invalid-schedule")
+    assert answer.status_code == 422 and answer.json()["code"] == "invalid-schedule"
     fid = (await client.post("/v1/followups", headers=AGENT, json=_body(
         planned_start="2025-03-04T10:00:00+01:00"))).json()["followup_id"]
     patched = await client.patch(f"/v1/followups/{fid}", headers=AGENT, json={"planned_end": "2025-03-04T08:00:00Z"})

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from icsuite_followups.documents import followup_from_doc, followup_to_doc
+from icsuite_followups.repository import FollowupCodec
 from icsuite_followups.domain import (
     COPYING_CONTROL,
     DEFAULT_FOLLOWUP_TYPES,
@@ -13,9 +13,9 @@ from icsuite_followups.domain import (
     FieldsChanged,
     NewFollowup,
     SourceSnapshot,
-    change_followup,
-    complete_copy,
-    create_followup,
+    decide_change,
+    decide_complete_copy,
+    decide_create,
 )
 
 pytestmark = pytest.mark.unit
@@ -29,7 +29,7 @@ LINKED = SourceSnapshot(fields={"account_id": "acc-1", "business_agreement_id": 
 
 def _create(source_type: str = "interaction", source: SourceSnapshot = SourceSnapshot.empty(), **requested):
     cmd = NewFollowup(source_type=source_type, source_id="src-1", type="task", channel="phone", requested=requested)
-    followup, _ = create_followup(cmd, followup_id="fu-1", author="a-9", now=NOW, note_ids=[],
+    followup, _ = decide_create(cmd, followup_id="fu-1", author="a-9", now=NOW, note_ids=[],
                                   type_rules=DEFAULT_FOLLOWUP_TYPES, copy_rules=RULES, source=source)
     return followup
 
@@ -43,42 +43,42 @@ def test_a_follow_up_awaits_the_account_bound_fields_its_interaction_did_not_kno
 
 def test_the_account_learned_later_is_copied_with_one_change() -> None:
     followup = _create()
-    completed, events = complete_copy(followup, RULE, LINKED, now=LATER)
+    completed, events = decide_complete_copy(followup, RULE, LINKED, now=LATER)
     assert (completed.account_id, completed.parties["business_agreement_id"]) == ("acc-1", "ba-1")
     assert completed.parties["reason_code"] is None  # not awaited: the call's reason is not identification
     assert events == [FieldsChanged(("account_id", "business_agreement_id", "premise_id"), LATER, COPYING_CONTROL)]
     assert completed.version == followup.version + 1 and completed.awaiting_copy == ()
     assert completed.copied_fields == ("account_id", "business_agreement_id", "premise_id")
-    assert complete_copy(completed, RULE, LINKED, now=LATER)[1] == []  # a second run changes nothing
+    assert decide_complete_copy(completed, RULE, LINKED, now=LATER)[1] == []  # a second run changes nothing
 
 
 def test_what_the_source_still_does_not_know_stays_awaited() -> None:
-    completed, events = complete_copy(_create(), RULE, SourceSnapshot(fields={"account_id": "acc-1"}), now=LATER)
+    completed, events = decide_complete_copy(_create(), RULE, SourceSnapshot(fields={"account_id": "acc-1"}), now=LATER)
     assert events[0].changed == ("account_id",) and completed.awaiting_copy == ("business_agreement_id", "premise_id")
 
 
 def test_a_value_an_agent_set_or_cleared_is_never_replaced() -> None:
     followup = _create()
-    changed, _ = change_followup(followup, {"account_id": "acc-own"}, by="a-1", now=NOW)
-    completed, events = complete_copy(changed, RULE, LINKED, now=LATER)
+    changed, _ = decide_change(followup, {"account_id": "acc-own"}, by="a-1", now=NOW)
+    completed, events = decide_complete_copy(changed, RULE, LINKED, now=LATER)
     assert events == [] and completed.account_id == "acc-own"  # another account's agreement is not copied either
-    cleared, _ = change_followup(changed, {"account_id": None}, by="a-1", now=NOW)
-    assert complete_copy(cleared, RULE, LINKED, now=LATER)[1] == [] and cleared.account_id is None
+    cleared, _ = decide_change(changed, {"account_id": None}, by="a-1", now=NOW)
+    assert decide_complete_copy(cleared, RULE, LINKED, now=LATER)[1] == [] and cleared.account_id is None
 
 
 def test_a_completed_follow_up_still_gets_its_account() -> None:
-    done, _ = change_followup(_create(), {"status": "completed"}, by="a-1", now=NOW)
-    completed, events = complete_copy(done, RULE, LINKED, now=LATER)
+    done, _ = decide_change(_create(), {"status": "completed"}, by="a-1", now=NOW)
+    completed, events = decide_complete_copy(done, RULE, LINKED, now=LATER)
     assert completed.status == "completed" and completed.account_id == "acc-1" and len(events) == 1
 
 
 def test_a_field_the_rule_no_longer_copies_is_not_copied() -> None:
     rule = CopyRule(fields=("business_agreement_id",), note_types=())
-    completed, events = complete_copy(_create(), rule, LINKED, now=LATER)
+    completed, events = decide_complete_copy(_create(), rule, LINKED, now=LATER)
     assert events[0].changed == ("business_agreement_id",) and completed.account_id is None
     assert completed.awaiting_copy == ()
 
 
 def test_the_awaited_fields_are_stored() -> None:
     followup = _create()
-    assert followup_from_doc(followup_to_doc(followup, correlation_id=None)).awaiting_copy == followup.awaiting_copy
+    assert FollowupCodec().decode(FollowupCodec().encode(followup)).awaiting_copy == followup.awaiting_copy

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from icsuite_contracts.cloudevents import from_kafka, to_kafka
 
-from icsuite_followups.documents import followup_from_doc, followup_to_doc
+from icsuite_followups.repository import FollowupCodec
 from icsuite_followups.domain import (
     DEFAULT_COPY_RULES,
     DEFAULT_FOLLOWUP_TYPES,
@@ -11,11 +11,11 @@ from icsuite_followups.domain import (
     NoteDraft,
     Schedule,
     SourceSnapshot,
-    change_followup,
-    create_followup,
-    detect_overdue,
+    decide_change,
+    decide_create,
+    decide_overdue,
+    envelopes_for,
 )
-from icsuite_followups.events import envelopes_for
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -27,21 +27,23 @@ def _followup():
                       requested={"account_id": "acc-1", "contact_person_id": "acc-2"},
                       schedule=Schedule(planned_start=datetime(2025, 3, 4, 9, tzinfo=CET), due_at=NOW),
                       scratch_pad=NoteDraft("note", "en", "from the pad"))
-    return create_followup(cmd, followup_id="fu-1", author="a-1", now=NOW, note_ids=["n-1"],
-                           type_rules=DEFAULT_FOLLOWUP_TYPES, copy_rules=DEFAULT_COPY_RULES,
-                           source=SourceSnapshot.empty())
+    return decide_create(cmd, followup_id="fu-1", author="a-1", now=NOW, note_ids=["n-1"],
+                         type_rules=DEFAULT_FOLLOWUP_TYPES, copy_rules=DEFAULT_COPY_RULES,
+                         source=SourceSnapshot.empty(), correlation_id="c-1")
 
 
 def test_every_change_becomes_a_valid_contract_event_with_a_derived_id() -> None:
     followup, events = _followup()
-    created, note = envelopes_for(followup, events, correlation_id="c-1")
+    created, note = envelopes_for(followup, events)
     assert (created.type, note.type) == ("ic.followup.created.v1", "ic.followup.note-added.v1")
-    assert created.data.contact_person_id == "acc-2" and created.key == "fu-1"
-    assert envelopes_for(followup, events, correlation_id="c-1")[0].id == created.id  # same id on a retry
-    changed, more = change_followup(followup, {"status": "in_process", "owner_id": "a-3"}, by="a-1", now=NOW)
+    assert created.data.contact_person_id == "acc-2" and created.key == "fu-1" and created.correlation_id == "c-1"
+    assert envelopes_for(followup, events)[0].id == created.id  # same id on a retry
+    changed, more = decide_change(followup, {"status": "in_process", "owner_id": "a-3"}, by="a-1", now=NOW)
     kinds = [e.type for e in envelopes_for(changed, more)]
     assert kinds == ["ic.followup.updated.v1", "ic.followup.status-changed.v1"]
-    overdue = envelopes_for(changed, [detect_overdue(changed, NOW)])[0]
+    reported, detected = decide_overdue(changed, NOW)
+    overdue = envelopes_for(reported, detected)[0]
+    assert overdue.type == "ic.followup.overdue.v1" and overdue.correlation_id == "c-1"
     for envelope in (created, note, overdue):
         record = to_kafka(envelope)
         assert from_kafka(record.headers, record.value).data == envelope.data
@@ -49,6 +51,6 @@ def test_every_change_becomes_a_valid_contract_event_with_a_derived_id() -> None
 
 def test_a_document_reads_back_as_the_same_follow_up_with_its_offsets() -> None:
     followup, _ = _followup()
-    again = followup_from_doc(followup_to_doc(followup, correlation_id=None))
+    again = FollowupCodec().decode(FollowupCodec().encode(followup))
     assert again == followup
     assert again.schedule.planned_start.utcoffset() == timedelta(hours=1)

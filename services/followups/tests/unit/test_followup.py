@@ -14,14 +14,16 @@ from icsuite_followups.domain import (
     NewFollowup,
     NoteAppended,
     NoteDraft,
+    OverdueDetected,
     Schedule,
     SourceNote,
     SourceSnapshot,
     StatusChanged,
     TypeNotPermitted,
-    change_followup,
-    create_followup,
-    detect_overdue,
+    decide_change,
+    decide_create,
+    decide_overdue,
+    is_overdue,
     is_planned,
 )
 
@@ -36,7 +38,7 @@ SOURCE = SourceSnapshot(
 
 
 def _create(cmd: NewFollowup, source: SourceSnapshot = SOURCE):
-    return create_followup(cmd, followup_id="fu-1", author="a-9", now=NOW, note_ids=[f"n-{i}" for i in range(len(cmd.drafts()))],
+    return decide_create(cmd, followup_id="fu-1", author="a-9", now=NOW, note_ids=[f"n-{i}" for i in range(len(cmd.drafts()))],
                            type_rules=DEFAULT_FOLLOWUP_TYPES, copy_rules=RULES, source=source)
 
 
@@ -81,59 +83,60 @@ def test_an_end_before_its_start_is_refused() -> None:
 
 def test_status_moves_along_valid_transitions_only() -> None:
     followup, _ = _create(_cmd())
-    working, events = change_followup(followup, {"status": "in_process"}, by="a-2", now=NOW)
+    working, events = decide_change(followup, {"status": "in_process"}, by="a-2", now=NOW)
     assert events == [StatusChanged("open", "in_process", NOW, "a-2")] and working.version == 2
-    done, _ = change_followup(working, {"status": "completed"}, by="a-2", now=NOW)
+    done, _ = decide_change(working, {"status": "completed"}, by="a-2", now=NOW)
     with pytest.raises(FollowupFinished):
-        change_followup(done, {"status": "open"}, by="a-2", now=NOW)
+        decide_change(done, {"status": "open"}, by="a-2", now=NOW)
     with pytest.raises(FollowupFinished):
-        change_followup(done, {"priority": 1}, by="a-2", now=NOW)
-    assert change_followup(done, {"status": "completed"}, by="a-2", now=NOW) == (done, [])
+        decide_change(done, {"priority": 1}, by="a-2", now=NOW)
+    assert decide_change(done, {"status": "completed"}, by="a-2", now=NOW) == (done, [])
 
 
 def test_an_invalid_transition_names_the_allowed_ones() -> None:
     followup, _ = _create(_cmd())
-    cancelled, _ = change_followup(followup, {"status": "cancelled"}, by="a", now=NOW)
+    cancelled, _ = decide_change(followup, {"status": "cancelled"}, by="a", now=NOW)
     assert cancelled.status == "cancelled"
     with pytest.raises(InvalidTransition) as refused:
-        change_followup(followup, {"status": "bogus"}, by="a", now=NOW)
+        decide_change(followup, {"status": "bogus"}, by="a", now=NOW)
     assert refused.value.allowed == ["in_process", "completed", "cancelled"]
 
 
 def test_field_changes_are_reported_and_dates_keep_their_offset() -> None:
     followup, _ = _create(_cmd())
     due = datetime(2025, 3, 5, 17, 0, tzinfo=CET)
-    changed, events = change_followup(followup, {"due_at": due, "owner_id": "a-5", "priority": 5},
+    changed, events = decide_change(followup, {"due_at": due, "owner_id": "a-5", "priority": 5},
                                       by="a-1", now=NOW)
     assert events == [FieldsChanged(("owner_id", "due_at"), NOW, "a-1")]  # priority 5 was already 5
     assert changed.schedule.due_at.utcoffset() == timedelta(hours=1)
     with pytest.raises(InvalidSchedule):
-        change_followup(changed, {"planned_start": NOW, "planned_end": NOW - timedelta(hours=1)}, by="a", now=NOW)
+        decide_change(changed, {"planned_start": NOW, "planned_end": NOW - timedelta(hours=1)}, by="a", now=NOW)
 
 
 def test_overdue_is_detected_once_per_due_date() -> None:
     followup, _ = _create(_cmd(schedule=Schedule(due_at=NOW - timedelta(minutes=5))))
-    assert detect_overdue(followup, NOW) is not None
-    reported = followup.__class__(**{**followup.__dict__, "overdue_emitted": True})
-    assert detect_overdue(reported, NOW) is None
-    moved, _ = change_followup(reported, {"due_at": NOW + timedelta(hours=1)}, by="a", now=NOW)
-    assert moved.overdue_emitted is False and detect_overdue(moved, NOW) is None
-    assert detect_overdue(moved, NOW + timedelta(hours=2)) is not None
-    done, _ = change_followup(moved, {"status": "completed"}, by="a", now=NOW)
-    assert detect_overdue(done, NOW + timedelta(hours=2)) is None
+    assert is_overdue(followup, NOW)
+    reported, events = decide_overdue(followup, NOW)
+    assert events == [OverdueDetected(followup.schedule.due_at, NOW)] and reported.overdue_emitted
+    assert decide_overdue(reported, NOW) == (reported, [])  # once per due date
+    moved, _ = decide_change(reported, {"due_at": NOW + timedelta(hours=1)}, by="a", now=NOW)
+    assert moved.overdue_emitted is False and not is_overdue(moved, NOW)
+    assert is_overdue(moved, NOW + timedelta(hours=2))
+    done, _ = decide_change(moved, {"status": "completed"}, by="a", now=NOW)
+    assert not is_overdue(done, NOW + timedelta(hours=2))
 
 
 def test_planned_means_active_and_scheduled() -> None:
     unscheduled, _ = _create(_cmd())
     scheduled, _ = _create(_cmd(schedule=Schedule(planned_start=NOW)))
     assert not is_planned(unscheduled) and is_planned(scheduled)
-    cancelled, _ = change_followup(scheduled, {"status": "cancelled"}, by="a", now=NOW)
+    cancelled, _ = decide_change(scheduled, {"status": "cancelled"}, by="a", now=NOW)
     assert not is_planned(cancelled)
 
 
 def test_the_business_partners_can_be_maintained() -> None:
     followup, _ = _create(_cmd())
-    changed, events = change_followup(followup, {"account_id": "acc-2", "business_agreement_id": None,
+    changed, events = decide_change(followup, {"account_id": "acc-2", "business_agreement_id": None,
                                                  "contact_person_id": "acc-3"}, by="a", now=NOW)
     assert (changed.account_id, changed.parties["contact_person_id"]) == ("acc-2", "acc-3")
     assert events == [FieldsChanged(("account_id", "contact_person_id"), NOW, "a")]  # the agreement was empty

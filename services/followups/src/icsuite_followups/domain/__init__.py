@@ -11,20 +11,31 @@ from .customizing import (
     DISPLAY_AREAS,
     FOLLOWUP_TYPES,
     SOURCE_TYPES,
+    Configured,
     CopyRule,
     CopyRules,
     FollowupTypeRules,
+    decide_replace_config,
+    decide_seed_config,
     display_area,
 )
+from .deadlines import decide_overdue, is_overdue
+from .decisions import decide_append_note, decide_change, decide_complete_copy, decide_create
 from .errors import (
-    DomainError,
+    CustomizingChanged,
+    CustomizingNotStored,
     FollowupFinished,
+    FollowupNotFound,
+    InvalidChange,
     InvalidLanguage,
+    InvalidNote,
     InvalidSchedule,
     InvalidTransition,
+    NoteNotFound,
     NotesHistoryFull,
     TypeNotPermitted,
 )
+from .events import envelopes_for
 from .followup import (
     ACTIVE_STATUSES,
     COPYING_CONTROL,
@@ -44,11 +55,6 @@ from .followup import (
     OverdueDetected,
     Schedule,
     StatusChanged,
-    append_note,
-    change_followup,
-    complete_copy,
-    create_followup,
-    detect_overdue,
     is_planned,
 )
 from .notes import (

@@ -5,8 +5,8 @@ Values given in the request always win; a copied value only fills a field the re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +16,8 @@ from .notes import NOTE_TYPES, CopiedFrom, Note
 
 @dataclass(frozen=True)
 class SourceNote:
+    """A note of the source as the source tells it; copied, it is named in ``copied_from``."""
+
     note_id: str
     type: str
     language: str

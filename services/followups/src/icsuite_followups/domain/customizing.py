@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeVar
 
-from .errors import TypeNotPermitted
+from .errors import CustomizingChanged, TypeNotPermitted
+
+R = TypeVar("R")
 
 CHANNELS = ("phone", "email", "chat", "web", "sms", "fax", "walk_in", "letter")
 SOURCE_TYPES = ("interaction", "service_ticket", "service_order", "complaint", "case")
@@ -99,3 +103,26 @@ DEFAULT_COPY_RULES = CopyRules(source_types={
     "complaint": _DEFAULT_RULE,
     "case": CopyRule(fields=("account_id", "business_agreement_id", "reason_code"), note_types=()),
 })
+
+
+@dataclass(frozen=True)
+class Configured(Generic[R]):
+    """A stored customizing value with its version and who last changed it."""
+
+    rules: R
+    version: int
+    updated_at: datetime
+    updated_by: str
+
+
+def decide_seed_config(current: Configured[R] | None, defaults: R, *, now: datetime) -> Configured[R] | None:
+    """The defaults at first start; never over a value that is stored."""
+    return Configured(defaults, 1, now, "seed") if current is None else None
+
+
+def decide_replace_config(current: Configured[R] | None, rules: R, *, name: str, by: str, now: datetime,
+                          expected_version: int | None) -> Configured[R]:
+    """The new value; refused when ``expected_version`` is given and is not the stored one."""
+    if expected_version is not None and (current is None or current.version != expected_version):
+        raise CustomizingChanged(name)
+    return Configured(rules, (current.version if current else 0) + 1, now, by)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import langcodes
 
-from .errors import InvalidLanguage, NotesHistoryFull
+from .errors import InvalidLanguage, InvalidNote, NotesHistoryFull
 
 NOTE_TYPES = ("note", "report", "preparation", "business_partner_information", "correspondence", "internal")
 MAX_NOTE_CHARS = 32_768
@@ -39,7 +39,8 @@ class Note:
 
 @dataclass(frozen=True)
 class NoteDraft:
-    """A note as a caller writes it: the author and time are added when it is appended."""
+    """A note as a caller writes it: the author (the token's subject) and time (the clock) are added when it
+    is appended, never taken from a request."""
 
     type: str
     language: str
@@ -87,9 +88,9 @@ def check_room(existing: int, adding: int) -> None:
 
 def note_from_draft(draft: NoteDraft, *, note_id: str, author: str, now: datetime) -> Note:
     if draft.type not in NOTE_TYPES:
-        raise ValueError(f"unknown note type {draft.type!r}")
+        raise InvalidNote(f"unknown note type {draft.type!r}")
     if not draft.text or len(draft.text) > MAX_NOTE_CHARS:
-        raise ValueError(f"a note's text has 1 to {MAX_NOTE_CHARS} characters")
+        raise InvalidNote(f"a note's text has 1 to {MAX_NOTE_CHARS} characters")
     return Note(note_id=note_id, type=draft.type, language=normalize_language(draft.language),
                 text=draft.text, author=author, created_at=now)
 

@@ -1,11 +1,15 @@
-"""Between the gateway's bodies and the domain: requests into commands, follow-ups into responses."""
+"""Between the gateway's bodies and the domain: requests into commands, states into responses."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .domain import (
+from ..domain import (
+    Configured,
+    CopyRule,
+    CopyRules,
     Followup,
+    FollowupTypeRules,
     NewFollowup,
     Note,
     NoteDraft,
@@ -14,7 +18,7 @@ from .domain import (
     SourceSnapshot,
     normalize_language,
 )
-from .schemas import (
+from ..schemas import (
     CopiedFromOut,
     CopyRulesIn,
     FollowupIn,
@@ -75,20 +79,30 @@ def followup_out(f: Followup, *, with_notes: bool) -> FollowupOut:
     )
 
 
-def _unique(values: list[str]) -> list[str]:
-    return list(dict.fromkeys(values))
+def _unique(values: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
 
 
-def type_rules_value(body: FollowupTypesIn) -> dict[str, Any]:
-    return {"channels": {k: _unique(v) for k, v in body.channels.items()},
-            "source_types": {k: _unique(v) for k, v in body.source_types.items()}}
+def type_rules(body: FollowupTypesIn) -> FollowupTypeRules:
+    return FollowupTypeRules(channels={k: _unique(v) for k, v in body.channels.items()},
+                             source_types={k: _unique(v) for k, v in body.source_types.items()})
 
 
-def copy_rules_value(body: CopyRulesIn) -> dict[str, Any]:
-    return {"source_types": {k: {"fields": _unique(list(r.fields)), "note_types": _unique(r.note_types)}
-                             for k, r in body.source_types.items()}}
+def copy_rules(body: CopyRulesIn) -> CopyRules:
+    return CopyRules(source_types={k: CopyRule(fields=_unique(list(r.fields)), note_types=_unique(r.note_types))
+                                   for k, r in body.source_types.items()})
 
 
-def config_out(doc: dict[str, Any]) -> dict[str, Any]:
-    return {**doc["value"], "version": doc["version"], "updated_at": doc["updated_at"],
-            "updated_by": doc["updated_by"]}
+def _stamp(config: Configured[Any]) -> dict[str, Any]:
+    return {"version": config.version, "updated_at": config.updated_at, "updated_by": config.updated_by}
+
+
+def type_rules_out(config: Configured[FollowupTypeRules]) -> dict[str, Any]:
+    rules = config.rules
+    return {"channels": {k: list(v) for k, v in rules.channels.items()},
+            "source_types": {k: list(v) for k, v in rules.source_types.items()}, **_stamp(config)}
+
+
+def copy_rules_out(config: Configured[CopyRules]) -> dict[str, Any]:
+    return {"source_types": {k: {"fields": list(r.fields), "note_types": list(r.note_types)}
+                             for k, r in config.rules.source_types.items()}, **_stamp(config)}

@@ -1,7 +1,7 @@
-"""Turns what happened to a follow-up into its ``ic.followup.*.v1`` envelopes.
+"""Turns what happened to a follow-up into its ``ic.followup.*.v1`` envelopes (pure: contract models only).
 
-Event ids are derived from the follow-up, its version and what happened, so that a write that is
-retried carries the same ids and consumers drop the duplicate.
+Event ids are derived from the follow-up, its version and what happened, so that a decision taken again
+on a retried write carries the same ids and consumers drop the duplicate.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from icsuite_contracts.followups_v1 import (
     SourceRef,
 )
 
-from .domain import (
+from .followup import (
     FieldsChanged,
     Followup,
     FollowupEvent,
@@ -63,12 +63,9 @@ def _data(f: Followup, event: FollowupEvent):  # type: ignore[no-untyped-def]
 
 
 def envelopes_for(followup: Followup, events: Iterable[FollowupEvent], *,
-                  correlation_id: str | None = None, causation_id: str | None = None) -> list[Envelope]:
-    """The envelopes of ``events``, in order, for ``followup`` as it is after them."""
-    result = []
-    for event in events:
-        data, purpose = _data(followup, event)
-        result.append(new_envelope(data, source=SOURCE, id=derive_event_id(followup.followup_id, purpose),
-                                   subject=followup.followup_id, correlation_id=correlation_id,
-                                   causation_id=causation_id))
-    return result
+                  causation_id: str | None = None) -> list[Envelope]:
+    """The envelopes of ``events``, in order, for ``followup`` as it is after them (correlated as it was created)."""
+    return [new_envelope(data, source=SOURCE, id=derive_event_id(followup.followup_id, purpose),
+                         subject=followup.followup_id, correlation_id=followup.correlation_id,
+                         causation_id=causation_id)
+            for data, purpose in (_data(followup, event) for event in events)]

@@ -1,0 +1,1 @@
+"""Read models fed from topics, written through the chassis projection writer."""
