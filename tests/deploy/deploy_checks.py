@@ -121,12 +121,13 @@ def _merge(base: Any, patch: Any, strategic: bool) -> Any:
             and all(isinstance(item, dict) and "name" in item for item in base + patch)):
         merged_list = [dict(item) for item in base]
         index = {item["name"]: position for position, item in enumerate(merged_list)}
+        added = []
         for item in patch:
             if item["name"] in index:
                 merged_list[index[item["name"]]] = _merge(merged_list[index[item["name"]]], item, strategic)
             else:
-                merged_list.append(copy.deepcopy(item))
-        return merged_list
+                added.append(copy.deepcopy(item))
+        return added + merged_list  # as kustomize: items new to the list come first, in the patch's order
     return copy.deepcopy(patch)
 
 
@@ -203,3 +204,35 @@ def load_with_environment(cls: type[ServiceSettings], environment: dict[str, str
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     return cls()
+
+
+# --------------------------------------------------------------------------------------------------------
+# Strimzi kinds without a CRD in ../shared/schemas
+
+_ACL_OPERATIONS = ["Read", "Write", "Create", "Delete", "Alter", "Describe", "ClusterAction", "AlterConfigs",
+                   "DescribeConfigs", "IdempotentWrite", "All"]
+KAFKA_USER_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["spec"],
+    "properties": {"spec": {
+        "type": "object", "additionalProperties": False,
+        "properties": {
+            "authentication": {"type": "object", "additionalProperties": False, "required": ["type"],
+                               "properties": {"type": {"enum": ["tls", "tls-external", "scram-sha-512"]}}},
+            "authorization": {
+                "type": "object", "additionalProperties": False, "required": ["type", "acls"],
+                "properties": {
+                    "type": {"enum": ["simple"]},
+                    "acls": {"type": "array", "items": {
+                        "type": "object", "additionalProperties": False, "required": ["resource", "operations"],
+                        "properties": {
+                            "type": {"enum": ["allow", "deny"]},
+                            "host": {"type": "string"},
+                            "operations": {"type": "array", "minItems": 1, "items": {"enum": _ACL_OPERATIONS}},
+                            "resource": {
+                                "type": "object", "additionalProperties": False, "required": ["type"],
+                                "properties": {"type": {"enum": ["topic", "group", "cluster", "transactionalId"]},
+                                               "name": {"type": "string"},
+                                               "patternType": {"enum": ["literal", "prefix"]}}}}}}}}}}}}
+"""The ``KafkaUser`` fields the prod overlay uses, as Strimzi documents them (``kafka.strimzi.io/v1``): the
+shared schemas folder carries no KafkaUser CRD, so this strict subset checks names, enums and nesting."""
+LOCAL_STRIMZI_SCHEMAS = {("kafka.strimzi.io/v1", "KafkaUser"): KAFKA_USER_SCHEMA}

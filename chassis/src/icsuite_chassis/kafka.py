@@ -6,15 +6,28 @@ import asyncio
 from typing import Any
 
 from faststream.kafka import KafkaBroker
+from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 from icsuite_contracts.cloudevents import Envelope, from_document, to_kafka
 
 from .metrics import EVENTS_PUBLISHED
 
 
-def create_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:
+def kafka_security(protocol: str, mechanism: str, username: str | None,
+                   password: str | None) -> BaseSecurity | None:
+    """SASL/SCRAM credentials for ``SASL_PLAINTEXT`` or ``SASL_SSL`` (Strimzi ``KafkaUser``); None for plaintext."""
+    if protocol == "PLAINTEXT":
+        return None
+    if not username or not password:
+        raise ValueError(f"{protocol} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+    scram = SASLScram512 if mechanism == "SCRAM-SHA-512" else SASLScram256
+    return scram(username, password, use_ssl=protocol == "SASL_SSL")
+
+
+def create_broker(bootstrap_servers: str, *, client_id: str, security: BaseSecurity | None = None) -> KafkaBroker:
     """A broker whose producer never loses or reorders an acknowledged event."""
     return KafkaBroker(
         bootstrap_servers,
+        security=security,
         client_id=client_id,
         acks="all",
         enable_idempotence=True,

@@ -16,7 +16,7 @@ from icsuite_contracts.cloudevents import Envelope
 
 from .consumer import ConsumerSpec, EventConsumer
 from .dead_letters import PARKED_DEAD_LETTERS
-from .kafka import EventPublisher, create_broker
+from .kafka import EventPublisher, create_broker, kafka_security
 from .logging import get_logger
 from .mongo import IndexSpec, create_mongo_client, ensure_indexes, ping
 from .outbox import OutboxRelay
@@ -41,8 +41,10 @@ class ServiceRuntime:
         self.settings = settings
         self.mongo = create_mongo_client(settings.mongodb_uri, app_name=settings.service_name)
         self.db = self.mongo[settings.mongodb_database]
-        self.broker: KafkaBroker = create_broker(settings.kafka_bootstrap_servers,
-                                                 client_id=f"icsuite-{settings.service_name}")
+        self.broker: KafkaBroker = create_broker(
+            settings.kafka_bootstrap_servers, client_id=f"icsuite-{settings.service_name}",
+            security=kafka_security(settings.kafka_security_protocol, settings.kafka_sasl_mechanism,
+                                    settings.kafka_sasl_username, settings.kafka_sasl_password))
         self.publisher = EventPublisher(self.broker)
         self.relay = OutboxRelay(self.db, outbox_collections, self.publisher,
                                  sweep_interval_s=settings.outbox_sweep_interval_s,

@@ -33,6 +33,15 @@ class ServiceSettings(BaseSettings):
         default="127.0.0.1:9092",
         validation_alias=AliasChoices("kafka_bootstrap_servers", "KAFKA_BOOTSTRAP_SERVERS"),
     )
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", validation_alias=AliasChoices("kafka_security_protocol", "KAFKA_SECURITY_PROTOCOL"),
+        description="SASL_PLAINTEXT or SASL_SSL with SCRAM credentials where the brokers authenticate clients")
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = Field(
+        default="SCRAM-SHA-512", validation_alias=AliasChoices("kafka_sasl_mechanism", "KAFKA_SASL_MECHANISM"))
+    kafka_sasl_username: str | None = Field(
+        default=None, validation_alias=AliasChoices("kafka_sasl_username", "KAFKA_SASL_USERNAME"))
+    kafka_sasl_password: str | None = Field(
+        default=None, validation_alias=AliasChoices("kafka_sasl_password", "KAFKA_SASL_PASSWORD"), repr=False)
     mongodb_uri: str = Field(
         default="mongodb://127.0.0.1:27017",
         validation_alias=AliasChoices("mongodb_uri", "MONGODB_URI"),
@@ -91,6 +100,9 @@ class ServiceSettings(BaseSettings):
         if self.environment == "production" and not (self.jwt_issuer and self.jwt_audience):
             raise ValueError("IC_JWT_ISSUER and IC_JWT_AUDIENCE must be set when IC_ENV=production: every token's "
                              "iss and aud are checked")
+        if self.kafka_security_protocol != "PLAINTEXT" and not (self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError(f"KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs KAFKA_SASL_USERNAME and "
+                             "KAFKA_SASL_PASSWORD")
         if self.environment == "production" and self.log_personal_data:
             raise ValueError("log_personal_data must stay false when IC_ENV=production: logs mask personal data")
         if self.environment == "production" and not self.jwt_max_lifetime_s:
