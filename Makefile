@@ -8,11 +8,14 @@ DEMO ?= 1
 RATE ?= 10
 DURATION ?= 60
 
-.PHONY: help install stack-install up down status test test-fast token schemas schemas-check bench demo simulate
+FUZZ_EXAMPLES ?= 100
+
+.PHONY: help install stack-install up down status test test-fast fuzz token schemas schemas-check bench demo simulate
 
 help:
 	@echo "make up         install what is missing, start Kafka, the MongoDB-wire server, the five services and the desktop (http://127.0.0.1:8000/)"
 	@echo "make test       install what is missing (Chromium from apt for the browser tests), start a test stack on free ports and run every test"
+	@echo "make fuzz       the slower fuzzing run: $(FUZZ_EXAMPLES) examples per operation, hostile cursors/headers/tokens, stateful links"
 	@echo "make token ROLE=agent SUB=a-1   print a local development token"
 	@echo "make demo       load the demo data into a running suite (make up does it unless DEMO=0)"
 	@echo "make simulate RATE=10 DURATION=60   publish simulated contact traffic to a running suite"
@@ -39,6 +42,9 @@ status:
 test: stack-install
 	$(RUN) python -m icsuite_contracts.schemas check
 	IC_CHROMIUM="$$(desktop/scripts/ensure-chromium.sh)" && IC_CHROMIUM="$$IC_CHROMIUM" $(RUN) pytest $(PYTEST_ARGS)
+
+fuzz: stack-install
+	IC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) IC_FUZZ_STATEFUL=1 $(RUN) pytest tests/integration/test_z_fuzz.py $(PYTEST_ARGS)
 
 test-fast: install
 	$(RUN) pytest -m unit $(PYTEST_ARGS)
