@@ -57,7 +57,8 @@ def test_headers_carry_the_cloudevents_attributes():
     assert headers["ce_source"] == b"/cti"
     assert headers["ce_correlationid"] == b"ct-9"
     assert headers["content-type"] == b"application/json"
-    assert "ce_subject" not in headers and "ce_causationid" not in headers
+    assert headers["ce_subject"] == env.key.encode()  # the aggregate id, in every service
+    assert "ce_causationid" not in headers and "correlation_id" not in headers
 
 
 def test_value_is_compact_json_with_money_as_numbers():

@@ -1,4 +1,9 @@
-"""FastStream Kafka wiring: an idempotent producer with acks=all and the publisher of envelopes."""
+"""FastStream Kafka wiring: an idempotent producer with acks=all and the publisher of envelopes.
+
+Records carry only CloudEvents headers (``ce_*`` and ``content-type``): FastStream's own
+``correlation_id`` header is switched off (its id generator yields nothing), because the correlation
+travels as the CloudEvents extension ``ce_correlationid``.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +39,12 @@ def create_broker(bootstrap_servers: str, *, client_id: str, security: BaseSecur
         linger_ms=1,
         request_timeout_ms=15_000,
         logger=None,
+        id_generator=_no_correlation_header,
     )
+
+
+def _no_correlation_header() -> str:
+    return ""  # FastStream writes a correlation_id header only for a non-empty id
 
 
 class EventPublisher:
@@ -47,8 +57,7 @@ class EventPublisher:
         record = to_kafka(envelope)
         headers = {name: value.decode() if isinstance(value, bytes) else value
                    for name, value in record.headers}
-        await self._broker.publish(record.value, record.topic, key=record.key, headers=headers,
-                                   correlation_id=envelope.correlation_id or envelope.id)
+        await self._broker.publish(record.value, record.topic, key=record.key, headers=headers)
         EVENTS_PUBLISHED.labels(record.topic, envelope.type).inc()
 
     async def publish_document(self, entry: dict[str, Any]) -> None:
@@ -66,8 +75,7 @@ class EventPublisher:
         headers = {name: value.decode() if isinstance(value, bytes) else value
                    for name, value in record.headers}
         acked: asyncio.Future[Any] = await self._broker.publish(
-            record.value, record.topic, key=record.key, headers=headers,
-            correlation_id=envelope.correlation_id or envelope.id, no_confirm=True)
+            record.value, record.topic, key=record.key, headers=headers, no_confirm=True)
         topic, ce_type = record.topic, envelope.type
 
         def _count(done: asyncio.Future[Any]) -> None:

@@ -1,40 +1,61 @@
-"""CloudEvents 1.0 in Kafka binary mode: envelopes, Kafka records and outbox documents.
+"""CloudEvents 1.0 on Kafka: envelopes, Kafka records and outbox documents.
 
 Producers build an :class:`Envelope` with :func:`new_envelope` and turn it into a :class:`KafkaRecord`
-with :func:`to_kafka`. Consumers read with :func:`from_kafka`, which ignores unknown fields at every
-nesting level (tolerant reading) and raises :class:`DecodeError` for anything it cannot read.
+in binary mode with :func:`to_kafka`. Consumers read with :func:`from_kafka`, which takes binary and
+structured mode (see :mod:`.cloudevents_wire`), ignores unknown fields at every nesting level (tolerant
+reading) and raises :class:`DecodeError` for anything it cannot read.
+
+Every envelope has a subject (the aggregate id, the Kafka key) and a correlation id: the one it was
+given, else :func:`default_correlation_id` of its data, the same rule in every service. The W3C
+``traceparent`` travels as the CloudEvents extension attribute of the same name (``ce_traceparent``).
 """
 
 from __future__ import annotations
 
-import json
+import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
 from .base import Event
+from .cloudevents_wire import (
+    STRUCTURED_CONTENT_TYPE,
+    DecodeError,
+    DecodeErrorKind,
+    Headers,
+    WireEvent,
+    binary_headers,
+    media_type,
+    normalize_headers,
+    parse_json,
+    read_binary,
+    read_structured,
+)
 from .registry import model_for_type
+from .tracecontext import traceparent_for
 
 __all__ = [
     "CONTENT_TYPE",
     "EVENT_ID_NAMESPACE",
     "MAX_EVENT_BYTES",
     "SPEC_VERSION",
+    "STRUCTURED_CONTENT_TYPE",
     "DecodeError",
     "DecodeErrorKind",
     "Envelope",
     "KafkaRecord",
+    "default_correlation_id",
     "derive_event_id",
     "from_document",
     "from_kafka",
     "new_envelope",
     "to_document",
     "to_kafka",
+    "valid_traceparent",
 ]
 
 MAX_EVENT_BYTES = 512 * 1024  # well below the broker's 1 MiB message limit, so the check can fire
@@ -44,18 +65,8 @@ CONTENT_TYPE = "application/json"
 EVENT_ID_NAMESPACE = uuid.UUID("5b0c3f2e-8d1a-5c7e-9f43-6a2d1e0b7c94")
 """The namespace of :func:`derive_event_id`. Never change it: derived ids would change with it."""
 
-DecodeErrorKind = Literal["not_json", "invalid_model", "unknown_type", "missing_header", "too_large"]
-
 _TIME = TypeAdapter(AwareDatetime)
-
-
-class DecodeError(Exception):
-    """A message that cannot be read; ``kind`` says why (and decides nothing but the DLQ record)."""
-
-    def __init__(self, kind: DecodeErrorKind, message: str) -> None:
-        super().__init__(f"{kind}: {message}")
-        self.kind: DecodeErrorKind = kind
-        self.message = message
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}(-.*)?$")
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,8 @@ class Envelope:
     correlation_id: str | None
     causation_id: str | None
     data: Event
+    traceparent: str | None = None
+    """The W3C trace context of the operation that emitted this event, if it was traced."""
 
     def __post_init__(self) -> None:
         if not self.id or not self.source:
@@ -108,6 +121,23 @@ def derive_event_id(cause_id: str, purpose: str) -> str:
     return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{cause_id}\x1f{purpose}"))
 
 
+def default_correlation_id(data: Event) -> str:
+    """The correlation id of an event that arrived without one: its contact, else its aggregate id.
+
+    Every service applies this one rule, so all events a contact causes share the contact's id.
+    """
+    contact_id = getattr(data, "contact_id", None)
+    return contact_id if isinstance(contact_id, str) and contact_id else data.key()
+
+
+def valid_traceparent(value: str | None) -> str | None:
+    """``value`` if it is a W3C ``traceparent`` (version ``ff`` and all-zero ids refused), else None."""
+    if value is None:
+        return None
+    value = value.strip().lower()
+    return value if _TRACEPARENT.match(value) and not value.startswith("ff") else None
+
+
 def new_envelope(
     data: Event,
     *,
@@ -117,17 +147,24 @@ def new_envelope(
     subject: str | None = None,
     id: str | None = None,
     time: datetime | None = None,
+    traceparent: str | None = None,
 ) -> Envelope:
-    """Wrap ``data`` in an envelope; a random id and the current UTC time unless given."""
+    """Wrap ``data`` in an envelope.
+
+    Unless given: a random id, the current UTC time, the aggregate id as subject, the correlation id
+    of :func:`default_correlation_id` and the trace context of the operation running now (see
+    :func:`.tracecontext.traceparent_for`).
+    """
     return Envelope(
         id=id or str(uuid.uuid4()),
         type=data.ce_type,
         source=source,
         time=time or datetime.now(UTC),
-        subject=subject,
-        correlation_id=correlation_id,
+        subject=subject or data.key(),
+        correlation_id=correlation_id or default_correlation_id(data),
         causation_id=causation_id,
         data=data,
+        traceparent=traceparent or traceparent_for(causation_id),
     )
 
 
@@ -147,49 +184,24 @@ def to_kafka(env: Envelope) -> KafkaRecord:
     value = env.data.model_dump_json().encode()
     if len(value) > MAX_EVENT_BYTES:
         raise ValueError(f"{env.type} data is {len(value)} bytes, more than {MAX_EVENT_BYTES}")
-    attributes = {
-        "ce_specversion": SPEC_VERSION,
-        "ce_id": env.id,
-        "ce_type": env.type,
-        "ce_source": env.source,
-        "ce_time": _format_time(env.time),
-        "ce_subject": env.subject,
-        "ce_correlationid": env.correlation_id,
-        "ce_causationid": env.causation_id,
-        "content-type": CONTENT_TYPE,
-    }
-    headers = [(name, text.encode()) for name, text in attributes.items() if text is not None]
+    headers = binary_headers({
+        "specversion": SPEC_VERSION,
+        "id": env.id,
+        "type": env.type,
+        "source": env.source,
+        "time": _format_time(env.time),
+        "subject": env.subject or env.key,
+        "correlationid": env.correlation_id or default_correlation_id(env.data),
+        "causationid": env.causation_id,
+        "traceparent": env.traceparent,
+    })
     return KafkaRecord(topic=env.topic, key=env.key.encode(), value=value, headers=headers)
 
 
-HeaderValue = str | bytes | bytearray | memoryview | None
-Headers = Mapping[str, HeaderValue] | Iterable[tuple[str | bytes, HeaderValue]]
-
-
-def _header_text(raw: HeaderValue) -> str | None:
-    if raw is None or isinstance(raw, str):
-        return raw
-    try:
-        return bytes(raw).decode()
-    except UnicodeDecodeError:
-        return None
-
-
-def _normalize_headers(headers: Headers | None) -> dict[str, str]:
-    pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
-    result: dict[str, str] = {}
-    for name, raw in pairs:
-        key = name.decode(errors="replace") if isinstance(name, bytes) else name
-        text = _header_text(raw)
-        if text is not None:
-            result[key.lower()] = text
-    return result
-
-
-def _required(attributes: Mapping[str, Any], name: str) -> Any:
+def _required(attributes: Mapping[str, Any], name: str, prefix: str = "") -> Any:
     value = attributes.get(name)
     if value is None or value == "":
-        raise DecodeError("missing_header", f"{name} is missing")
+        raise DecodeError("missing_header", f"{prefix}{name} is missing")
     return value
 
 
@@ -211,50 +223,55 @@ def _validate(model: type[Event], payload: Any) -> Event:
         raise DecodeError("invalid_model", f"{model.ce_type}: {problems}") from None
 
 
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")
+def _attribute(attributes: Mapping[str, Any], name: str) -> str | None:
+    value = attributes.get(name)
+    return None if value is None or value == "" else str(value)
 
 
-def _parse_json(value: bytes) -> Any:
-    try:
-        return json.loads(value, parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DecodeError("not_json", f"body is not JSON: {exc}") from None
+def _data_of(event: WireEvent) -> Any:
+    if event.content_type != CONTENT_TYPE:
+        raise DecodeError("not_json", f"content-type {event.content_type!r} is not {CONTENT_TYPE}")
+    if isinstance(event.data, (bytes, bytearray)):
+        return parse_json(bytes(event.data))
+    return event.data
 
 
 def from_kafka(headers: Headers | None, value: bytes | str | None) -> Envelope:
-    """Read a Kafka record in binary mode; unknown fields in the data are ignored.
+    """Read a Kafka record in binary or structured mode; unknown fields in the data are ignored.
 
-    Checks, in order: size (``too_large``), the required ``ce_*`` headers and their values
-    (``missing_header``), the event type (``unknown_type``), the body (``not_json``) and the model
-    (``invalid_model``).
+    Checks, in order: size (``too_large``), the required attributes and their values
+    (``missing_header``), the event type (``unknown_type``), the data's media type and JSON
+    (``not_json``) and the model (``invalid_model``). A record without ``correlationid`` gets the
+    one :func:`default_correlation_id` derives, so every reader continues a chain the same way.
     """
     body = value.encode() if isinstance(value, str) else bytes(value or b"")
     if len(body) > MAX_EVENT_BYTES:
         raise DecodeError("too_large", f"body is {len(body)} bytes, more than {MAX_EVENT_BYTES}")
-    attrs = _normalize_headers(headers)
-    spec = _required(attrs, "ce_specversion")
+    normalized = normalize_headers(headers)
+    structured = media_type(normalized.get("content-type")) == STRUCTURED_CONTENT_TYPE
+    event = read_structured(body) if structured else read_binary(normalized, body)
+    attrs = event.attributes
+    prefix = "" if structured else "ce_"
+    spec = _required(attrs, "specversion", prefix)
     if spec != SPEC_VERSION:
-        raise DecodeError("missing_header", f"ce_specversion {spec!r} is not {SPEC_VERSION}")
-    event_id, ce_type, source = (_required(attrs, n) for n in ("ce_id", "ce_type", "ce_source"))
+        raise DecodeError("missing_header", f"{prefix}specversion {spec!r} is not {SPEC_VERSION}")
+    event_id, ce_type, source = (_required(attrs, n, prefix) for n in ("id", "type", "source"))
     try:
-        time = _parse_time(_required(attrs, "ce_time"))
+        time = _parse_time(_required(attrs, "time", prefix))
     except ValidationError:
-        raise DecodeError("missing_header", "ce_time is not an RFC 3339 time with offset") from None
-    content_type = attrs.get("content-type", CONTENT_TYPE).split(";")[0].strip().lower()
+        raise DecodeError("missing_header", f"{prefix}time is not an RFC 3339 time with offset") from None
     model = _model(ce_type)
-    if content_type != CONTENT_TYPE:
-        raise DecodeError("not_json", f"content-type {content_type!r} is not {CONTENT_TYPE}")
-    data = _validate(model, _parse_json(body))
+    data = _validate(model, _data_of(event))
     return Envelope(
         id=event_id,
         type=ce_type,
         source=source,
         time=time,
-        subject=attrs.get("ce_subject"),
-        correlation_id=attrs.get("ce_correlationid"),
-        causation_id=attrs.get("ce_causationid"),
+        subject=_attribute(attrs, "subject"),
+        correlation_id=_attribute(attrs, "correlationid") or default_correlation_id(data),
+        causation_id=_attribute(attrs, "causationid"),
         data=data,
+        traceparent=valid_traceparent(_attribute(attrs, "traceparent") or normalized.get("traceparent")),
     )
 
 
@@ -268,6 +285,7 @@ def to_document(env: Envelope) -> dict[str, Any]:
         "subject": env.subject,
         "correlation_id": env.correlation_id,
         "causation_id": env.causation_id,
+        "traceparent": env.traceparent,
         "topic": env.topic,
         "key": env.key,
         "data": env.data.model_dump(mode="json"),
@@ -291,4 +309,5 @@ def from_document(doc: Mapping[str, Any]) -> Envelope:
         correlation_id=doc.get("correlation_id"),
         causation_id=doc.get("causation_id"),
         data=data,
+        traceparent=doc.get("traceparent"),
     )
