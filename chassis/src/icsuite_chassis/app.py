@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .asyncapi import build_asyncapi
 from .auth import TokenVerifier
 from .metrics import HTTP_LATENCY, HTTP_REQUESTS
+from .openapi_docs import document_security_and_problems
 from .problems import install_problem_handlers, problem_response
 from .runtime import ServiceRuntime
 
@@ -142,46 +143,5 @@ def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers
 
     for router in routers:
         app.include_router(router)
-    _document_problems(app)
+    document_security_and_problems(app, unauthenticated=PROBES | {"/asyncapi.json"})
     return app
-
-
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "title": "Problem",
-    "type": "object",
-    "description": "RFC 9457 problem details",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
-    },
-    "additionalProperties": True,
-}
-
-
-def _document_problems(app: FastAPI) -> None:
-    """Document every error answer as ``application/problem+json`` (what the handlers send)."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = build()
-        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-        problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-        for path, operations in schema.get("paths", {}).items():
-            for operation in operations.values():
-                responses = operation.setdefault("responses", {})
-                for status, response in responses.items():
-                    if status.startswith(("4", "5")) or status == "default":
-                        response["content"] = problem
-                if path not in PROBES:
-                    responses.setdefault("422", {"description": "Invalid request"})["content"] = problem
-                responses.setdefault("default", {"description": "Problem details", "content": problem})
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

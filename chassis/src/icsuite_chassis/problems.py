@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +17,44 @@ from .logging import get_logger
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://icsuite.dev/problems/"
 _log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    """One problem ``type`` of the suite: its URI is ``PROBLEM_BASE + slug``."""
+
+    slug: str
+    status: int
+    title: str
+
+    @property
+    def uri(self) -> str:
+        return PROBLEM_BASE + self.slug
+
+
+PROBLEM_TYPES: dict[str, ProblemType] = {t.slug: t for t in (
+    ProblemType("bad-request", 400, "Bad request"),
+    ProblemType("unauthorized", 401, "Unauthorized"),
+    ProblemType("forbidden", 403, "Forbidden"),
+    ProblemType("not-found", 404, "Not found"),
+    ProblemType("method-not-allowed", 405, "Method not allowed"),
+    ProblemType("conflict", 409, "Conflict"),
+    ProblemType("payload-too-large", 413, "Payload too large"),
+    ProblemType("unprocessable", 422, "Unprocessable request"),
+    ProblemType("validation-error", 422, "Invalid request"),
+    ProblemType("too-many-requests", 429, "Too many requests"),
+    ProblemType("internal-error", 500, "Internal error"),
+    ProblemType("not-ready", 503, "Not ready"),
+)}
+"""The generic problem types every gateway answers with; a service may add more specific ones, except
+for 404: every "not found" of every service has the one type ``not-found``."""
+NOT_FOUND = PROBLEM_TYPES["not-found"]
+_BY_STATUS = {t.status: t for t in reversed(PROBLEM_TYPES.values())}  # the first slug of a status wins
+
+
+def problem_type(status: int) -> ProblemType | None:
+    """The generic problem type of an HTTP status, if the suite has one."""
+    return _BY_STATUS.get(status)
 
 
 class Problem(Exception):
@@ -66,6 +105,8 @@ class PayloadTooLarge(Problem):
 
 def problem_response(request: Request | None, *, status: int, title: str, detail: str,
                      slug: str, headers: dict[str, str] | None = None, **extensions: Any) -> JSONResponse:
+    if status == NOT_FOUND.status:
+        slug = NOT_FOUND.slug  # one not-found type for every service and every kind of object
     body: dict[str, Any] = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
     if request is not None:
         body["instance"] = request.url.path
