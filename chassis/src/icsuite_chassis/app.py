@@ -18,6 +18,7 @@ from .metrics import HTTP_LATENCY, HTTP_REQUESTS
 from .openapi_docs import document_security_and_problems
 from .problems import install_problem_handlers, problem_response
 from .runtime import ServiceRuntime
+from .tracing import TraceRequests, configure_tracing, flush_traces
 
 PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -97,19 +98,26 @@ class HttpMetrics:
             HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
 
 
+def _is_probe(scope: Scope) -> bool:
+    return scope.get("path") in PROBES
+
+
 def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers: Sequence[APIRouter],
                version: str = "1.0.0", state: dict[str, Any] | None = None) -> FastAPI:
     settings = runtime.settings
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_tracing(settings.service_name)
         await runtime.start()
         try:
             yield
         finally:
             await runtime.stop()
+            flush_traces()
 
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan,
+                  telemetry={"exclude": _is_probe})  # FastAPI's own server spans, when a tracer is installed
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier.from_settings(settings)
     for key, value in (state or {}).items():
@@ -117,6 +125,7 @@ def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers
     install_problem_handlers(app)
     app.add_middleware(RequestSizeLimit, limit=settings.max_request_bytes)
     app.add_middleware(HttpMetrics)
+    app.add_middleware(TraceRequests)
     asyncapi = build_asyncapi(title=f"{title} events", version=version, consumes=runtime.consumes,
                               produces=runtime.produces, bootstrap=settings.kafka_bootstrap_servers)
 

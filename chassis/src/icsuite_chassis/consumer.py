@@ -32,6 +32,7 @@ from .kafka import EventPublisher
 from .limits import EventTooLarge
 from .logging import bind_event_context, clear_event_context, get_logger
 from .metrics import CONSUMER_LAG, CONSUMER_WAITING, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, HANDLE_LATENCY
+from .tracing import batch_span, event_span
 from .versioned import VersionConflict
 
 Handler = Callable[[Envelope], Awaitable[None]]
@@ -153,7 +154,9 @@ class EventConsumer:
             return
         assert self.spec.batch_handler is not None
         try:
-            await self.spec.batch_handler([envelope for _, envelope in decoded])
+            envelopes = [envelope for _, envelope in decoded]
+            with batch_span(envelopes, self.spec.name):
+                await self.spec.batch_handler(envelopes)
         except Exception as exc:
             _log.warning("batch handler failed; handling the batch event by event", error=repr(exc))
             for record, envelope in decoded:
@@ -173,7 +176,8 @@ class EventConsumer:
         bind_event_context(event_id=envelope.id, correlation_id=envelope.correlation_id,
                            contact_id=contact_id)
         try:
-            await self._handle_with_retries(record, envelope, handler)
+            with event_span(envelope, self.spec.name):
+                await self._handle_with_retries(record, envelope, handler)
         finally:
             clear_event_context()
 

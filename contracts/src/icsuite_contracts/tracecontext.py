@@ -10,19 +10,23 @@ The contracts know nothing of a tracing library: only these strings.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-__all__ = ["current_traceparent", "trace_scope", "traceparent_for"]
+__all__ = ["TraceparentSource", "current_traceparent", "trace_scope", "traceparent_for"]
 
-_CURRENT: ContextVar[str | None] = ContextVar("icsuite_traceparent", default=None)
+TraceparentSource = str | Callable[[], str | None] | None
+"""A ``traceparent``, or a function asked for it when an event is made (a tracer's current span)."""
+
+_CURRENT: ContextVar[TraceparentSource] = ContextVar("icsuite_traceparent", default=None)
 _BY_CAUSE: ContextVar[Mapping[str, str]] = ContextVar("icsuite_traceparent_by_cause", default={})
 
 
 def current_traceparent() -> str | None:
     """The ``traceparent`` of the operation running now, if it is traced."""
-    return _CURRENT.get()
+    source = _CURRENT.get()
+    return source() if callable(source) else source
 
 
 def traceparent_for(causation_id: str | None) -> str | None:
@@ -31,11 +35,11 @@ def traceparent_for(causation_id: str | None) -> str | None:
         by_cause = _BY_CAUSE.get().get(causation_id)
         if by_cause is not None:
             return by_cause
-    return _CURRENT.get()
+    return current_traceparent()
 
 
 @contextmanager
-def trace_scope(traceparent: str | None, *, causes: Mapping[str, str] | None = None) -> Iterator[None]:
+def trace_scope(traceparent: TraceparentSource, *, causes: Mapping[str, str] | None = None) -> Iterator[None]:
     """Run the block with ``traceparent`` as the current trace context (and ``causes`` per event id)."""
     current = _CURRENT.set(traceparent)
     by_cause = _BY_CAUSE.set(dict(causes or {}))
