@@ -92,6 +92,15 @@ class ServiceSettings(BaseSettings):
     gc_tuning: bool = Field(default=True, description="after start-up, freeze the process's objects and set "
                                                       "gc_thresholds; false keeps CPython's own collector settings")
     gc_thresholds: tuple[int, int, int] = (20_000, 20, 50)
+    http_keep_alive_s: float = Field(
+        default=75.0, gt=0,
+        description="how long an idle keep-alive connection stays open; longer than clients' pool expiry "
+                    "(httpx: 5 s) and load balancers' idle timeouts (60 s), so the server never closes a "
+                    "connection at the moment a client reuses it")
+    http_backlog: int = Field(default=4096, ge=128, description="the listen queue for connections not yet accepted")
+    http_limit_concurrency: int | None = Field(
+        default=None, ge=1, description="above this many open connections or tasks new requests get 503; "
+                                        "unset: no limit (the event loop queues them)")
 
     @model_validator(mode="after")
     def _refuse_unsafe_secrets(self) -> "ServiceSettings":
