@@ -1,19 +1,18 @@
-"""The ceiling for contact-event ingest: the same effect as the interactions service, without any framework.
+"""The ceiling for contact-event ingest: the minimal idempotent write of each event, without any framework.
 
-aiokafka ``getmany`` (the chassis' batch size and waits: 500 records, 50 ms, fetch wait 100 ms), the same Pydantic validation
-(``icsuite_contracts.cloudevents.from_kafka``), the same update per event (the service's pure
-``event_writes`` functions, so the stored documents are equal), one unordered PyMongo ``bulk_write`` of
-the same writes: one ``$in`` read of the records' state, then the service's own plan
-(``repository.plan_event``: applied before? closed? already opened?) into compare-and-set upserts
-on the version read (``_applied``, ``$setOnInsert``, outbox entries in the same write), plus the
-self-service reminders, then an explicit ``commit()``. What it leaves out is everything the
-suite adds around it: FastStream, per-event metrics and logging context, the outbox relay that
-publishes the stored events, the timeline projection, the self-service closer and the HTTP gateway.
+aiokafka ``getmany`` (the chassis' batch size and waits: 500 records, 50 ms, fetch wait 100 ms), the same
+Pydantic validation (``icsuite_contracts.cloudevents.from_kafka``), and per event one single-document upsert
+on the same database, guarded by the event id (``{_id, _applied: {$ne: event_id}}``; a redelivery matches
+nothing and its upsert is refused as a duplicate key), that sets the event's effect in the layout the
+service stores (so :func:`bench.ingest.verify` checks both alike) and records the id in ``_applied``, all
+in one unordered ``bulk_write`` per batch, then an explicit ``commit()``. What it leaves out is everything
+the suite adds around that: the typed record and its decisions (order, late events, opened once), the
+version guard, FastStream, per-event metrics and logging context, the outbox and its relay, the timeline
+projection, the self-service closer and the HTTP gateway.
 
 Run by the benchmark as a separate process (``python -m bench.bare_pipeline``), configured by
 ``KAFKA_BOOTSTRAP_SERVERS``, ``MONGODB_URI``, ``BENCH_BARE_TOPIC``, ``BENCH_BARE_GROUP`` and
-``BENCH_BARE_DATABASE``. Writes that lost their compare-and-set (duplicate key) are read again and
-re-planned by the same ``apply_versioned`` loop the service uses.
+``BENCH_BARE_DATABASE``.
 """
 
 from __future__ import annotations
@@ -27,15 +26,48 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from icsuite_chassis.gc_tuning import tune_gc
-from icsuite_chassis.versioned import VERSION_FIELD, apply_versioned
-from icsuite_contracts.cloudevents import DecodeError, from_kafka
-from icsuite_interactions.event_writes import contact_ended, contact_segment, contact_started
-from icsuite_interactions.repository import STATE_FIELDS, plan_event
+from icsuite_contracts.cloudevents import DecodeError, Envelope, from_kafka
+from icsuite_contracts.contacts_v1 import ContactEnded, ContactSegmentRecorded, ContactStarted
+from icsuite_interactions.domain.ids import field_key, interaction_id_for_contact
 from pymongo import AsyncMongoClient, UpdateOne
+from pymongo.errors import BulkWriteError
 
-WRITES = {"ic.contact.started.v1": contact_started, "ic.contact.segment.v1": contact_segment,
-          "ic.contact.ended.v1": contact_ended}
 GRACE = timedelta(seconds=3.0)
+DUPLICATE_KEY = 11000
+APPLIED_KEEP = 256
+
+
+def effect(event: Any, now: datetime) -> dict[str, Any]:
+    """The fields one contact event sets (``$set``), in the service's document layout."""
+    media = f"media.{field_key(event.contact_id)}"
+    fields: dict[str, Any] = {"contact_id": event.contact_id, f"{media}.media_item_id": event.contact_id}
+    if isinstance(event, ContactStarted):
+        fields.update({"opened_at": event.started_at, "channel": event.channel, "direction": event.direction,
+                       f"{media}.started_at": event.started_at, f"{media}.media": event.channel})
+    elif isinstance(event, ContactSegmentRecorded):
+        segment = f"{media}.segments.{field_key(event.segment_id)}"
+        fields.update({f"{segment}.segment_id": event.segment_id, f"{segment}.kind": event.kind,
+                       f"{segment}.started_at": event.started_at, f"{segment}.ended_at": event.ended_at})
+    elif isinstance(event, ContactEnded):
+        fields.update({f"{media}.ended_at": event.ended_at, f"{media}.end_reason": event.reason,
+                       "self_service_due_at": now + GRACE})
+    return fields
+
+
+def idempotent_write(envelope: Envelope, now: datetime) -> UpdateOne:
+    event: Any = envelope.data
+    return UpdateOne({"_id": interaction_id_for_contact(event.contact_id), "_applied": {"$ne": envelope.id}},
+                     {"$set": effect(event, now), "$setOnInsert": {"status": "open", "created_at": now},
+                      "$push": {"_applied": {"$each": [envelope.id], "$slice": -APPLIED_KEEP}}}, upsert=True)
+
+
+async def write(records: Any, writes: list[UpdateOne]) -> None:
+    """One unordered bulk write; a duplicate key is a redelivery (applied before) and changes nothing."""
+    try:
+        await records.bulk_write(writes, ordered=False)
+    except BulkWriteError as exc:
+        if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
+            raise
 
 
 async def run() -> None:
@@ -45,9 +77,7 @@ async def run() -> None:
         group_id=os.environ["BENCH_BARE_GROUP"], enable_auto_commit=False, auto_offset_reset="earliest",
         fetch_max_wait_ms=100)  # the chassis' setting (aiokafka's default is 500 ms)
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(os.environ["MONGODB_URI"], tz_aware=True)
-    db = client[os.environ["BENCH_BARE_DATABASE"]]
-    records, due = db["interactions"], db["self_service_due"]
-    await records.create_index([("_id", 1), (VERSION_FIELD, 1)], unique=True)  # as the service declares it
+    records = client[os.environ["BENCH_BARE_DATABASE"]]["interactions"]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -63,7 +93,7 @@ async def run() -> None:
                 continue
             started = time.perf_counter()
             now = datetime.now(UTC)
-            writes, ended = [], []
+            writes = []
             for messages in fetched.values():
                 for message in messages:
                     try:
@@ -71,18 +101,10 @@ async def run() -> None:
                     except DecodeError:
                         invalid += 1
                         continue
-                    make = WRITES.get(envelope.type)
-                    if make is None:
-                        continue
-                    write = make(envelope, now)
-                    writes.append(write)
-                    if envelope.type == "ic.contact.ended.v1":
-                        ended.append(write.interaction_id)
-            if ended:
-                await due.bulk_write([UpdateOne({"_id": i}, {"$set": {"due_at": now + GRACE}}, upsert=True)
-                                      for i in dict.fromkeys(ended)], ordered=False)
-            if writes:  # the service's own read → decide → compare-and-set loop, on raw PyMongo collections
-                await apply_versioned(records, writes, lambda w: w.interaction_id, plan_event, fields=STATE_FIELDS)
+                    if isinstance(envelope.data, (ContactStarted, ContactSegmentRecorded, ContactEnded)):
+                        writes.append(idempotent_write(envelope, now))
+            if writes:
+                await write(records, writes)
             await consumer.commit()
             batches += 1
             busy += time.perf_counter() - started

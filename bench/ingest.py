@@ -388,7 +388,7 @@ async def _settled(client: AsyncMongoClient[dict[str, Any]], admin: AIOKafkaAdmi
     started = time.perf_counter()
     while time.perf_counter() - started < SETTLE_TIMEOUT_S:
         outbox = await db["interactions"].count_documents({"_outbox.0": {"$exists": True}})
-        due = await db["self_service_due"].count_documents({})
+        due = await db["interactions"].count_documents({"self_service_due_at": {"$exists": True}})
         try:
             behind = await end_offsets_total(bootstrap, "ic.interactions.v1") - await committed(
                 admin, timeline_group, "ic.interactions.v1")

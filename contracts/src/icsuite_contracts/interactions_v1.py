@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .base import (
+    INT64_MAX,
     MAX_LIST_ITEMS,
     MAX_MAP_ENTRIES,
     Code,
@@ -61,6 +62,16 @@ class InteractionAccountLinked(_InteractionEvent):
         default=None, description="The business agreement in context, if any.", examples=["ba-300400"]
     )
     premise_id: Id | None = Field(default=None, description="The premise in context, if any.", examples=["pr-500600"])
+    identification: Literal["automatic", "confirmed"] | None = Field(
+        default=None,
+        description="How the account was linked: a unique automatic match, or confirmed by an agent or the customer.",
+        examples=["automatic"],
+    )
+    link_sequence: int | None = Field(
+        default=None, ge=1, le=INT64_MAX,
+        description="Counts the record's account links: a reader keeps the link with the highest, in any order.",
+        examples=[1],
+    )
 
 
 class ActivityRecorded(_InteractionEvent):
@@ -102,6 +113,7 @@ class InteractionClosed(_InteractionEvent):
     business_agreement_id: Id | None = Field(
         default=None, description="The business agreement in context, if any.", examples=["ba-300400"]
     )
+    premise_id: Id | None = Field(default=None, description="The premise in context, if any.", examples=["pr-500600"])
     outcome: Code = Field(description="How the interaction ended.", examples=["resolved"])
     result: Code | None = Field(default=None, description="The business result, if any.", examples=["payment_plan_agreed"])
     reason_code: Code | None = Field(default=None, description="Why the customer got in touch.", examples=["billing_question"])

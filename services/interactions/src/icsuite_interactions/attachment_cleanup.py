@@ -2,7 +2,7 @@
 
 An upload is listed in ``attachment_uploads`` before its content reaches GridFS. Once the listing is older
 than the grace (``attachment_orphan_grace_s``), the job reads the records the listings name (one ``$in`` on
-``_id``: answered from the ``_id`` index, also on the MongoDB-wire server) and looks for the file id among
+``_id``) and looks for the file id among
 their attachments. A referenced file only leaves the list; an unreferenced one is deleted with its chunks,
 then leaves the list. Records are only read, never written.
 
@@ -29,9 +29,9 @@ from icsuite_chassis.logging import get_logger
 from icsuite_chassis.mongo import create_mongo_client, ensure_indexes
 from icsuite_chassis.settings import load_settings
 from pymongo import UpdateOne
-from pymongo.asynchronous.collection import AsyncCollection
 
 from .attachments import UPLOAD_INDEXES, AttachmentStore
+from .repository import InteractionsRepository
 from .settings import InteractionsSettings
 
 _log = get_logger(__name__)
@@ -41,11 +41,11 @@ MAX_BATCHES_PER_ROUND = 25
 
 
 class OrphanedUploadCleaner:
-    def __init__(self, store: AttachmentStore, interactions: AsyncCollection[dict[str, Any]], *,
+    def __init__(self, store: AttachmentStore, records: InteractionsRepository, *,
                  clock: Callable[[], datetime], grace_s: float, batch: int = BATCH,
                  max_batches: int = MAX_BATCHES_PER_ROUND):
         self.store = store
-        self.interactions = interactions
+        self.records = records
         self.clock = clock
         self.grace = timedelta(seconds=grace_s)
         self.batch = batch
@@ -70,7 +70,7 @@ class OrphanedUploadCleaner:
         listings = [doc async for doc in cursor]
         if not listings:
             return 0, 0
-        referenced = await self._referenced_files({doc["interaction_id"] for doc in listings})
+        referenced = await self.records.referenced_files({doc["interaction_id"] for doc in listings})
         orphans = [doc["_id"] for doc in listings if doc["_id"] not in referenced]
         for file_id in orphans:
             await self.store.delete(file_id)  # the file, then its listing
@@ -78,10 +78,6 @@ class OrphanedUploadCleaner:
         if settled:
             await self.store.uploads.delete_many({"_id": {"$in": settled}})
         return len(listings), len(orphans)
-
-    async def _referenced_files(self, interaction_ids: set[str]) -> set[Any]:
-        cursor = self.interactions.find({"_id": {"$in": list(interaction_ids)}}, {"attachments.file_id": 1})
-        return {attachment.get("file_id") async for doc in cursor for attachment in doc.get("attachments") or []}
 
 
 async def list_stored_uploads(store: AttachmentStore, batch: int = 500) -> dict[str, int]:

@@ -12,22 +12,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
 from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
+from icsuite_chassis.clock import utc_now
 from icsuite_chassis.mongo import IndexSpec
 from pymongo.asynchronous.database import AsyncDatabase
 
 BUCKET = "attachments"
 UPLOADS = "attachment_uploads"
-UPLOAD_INDEXES = (IndexSpec(UPLOADS, [("uploaded_at", 1)]),)  # used by MongoDB; the wire server scans the list
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+UPLOAD_INDEXES = (IndexSpec(UPLOADS, [("uploaded_at", 1)]),)
 
 
 @dataclass(frozen=True)

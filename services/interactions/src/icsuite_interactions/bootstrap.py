@@ -1,49 +1,54 @@
-"""Wires the interactions service: settings, Mongo, broker, repositories, handlers, consumers and the gateway."""
+"""Wires the interactions service: settings, store, projections, handlers, consumers, jobs and the gateway."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 from fastapi import FastAPI
 from icsuite_chassis.app import create_app
+from icsuite_chassis.clock import Clock, utc_now
 from icsuite_chassis.runtime import ServiceRuntime
+from icsuite_chassis.store import MongoAggregateStore
+from icsuite_contracts import callbacks_v1, contacts_v1, followups_v1, identity_v1, interactions_v1
 
-from . import api, api_parts
+from . import api
 from .attachment_cleanup import OrphanedUploadCleaner
-from .attachments import UPLOAD_INDEXES, AttachmentStore, utc_now
-from .closing import Closer
-from .commands import Commands
+from .attachments import UPLOAD_INDEXES, AttachmentStore
 from .consumers import register_consumers
-from .handlers import EventHandlers
-from .repository import INDEXES, INTERACTIONS, InteractionsRepository
+from .handlers import EventIntake, RecordCommands
+from .jobs import SelfServiceCloser
+from .projections.timeline import TimelineQueries, timeline_writer
+from .repository import INDEXES, INTERACTIONS, InteractionsRepository, RecordCodec
+from .service import InteractionsService
 from .settings import InteractionsSettings
-from .timeline import Timeline, timeline_indexes
 
-CONSUMES = ("ic.contacts.v1", "ic.identity.v1", "ic.callbacks.v1", "ic.followups.v1", "ic.interactions.v1")
-PRODUCES = ("ic.interactions.v1",)
+CONSUMES = (contacts_v1.TOPIC, identity_v1.TOPIC, callbacks_v1.TOPIC, followups_v1.TOPIC, interactions_v1.TOPIC)
+PRODUCES = (interactions_v1.TOPIC,)
 
 
-def build_app(settings: InteractionsSettings, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
-    runtime = ServiceRuntime(settings, outbox_collections=[INTERACTIONS],
-                             indexes=[*INDEXES, *UPLOAD_INDEXES, *timeline_indexes(settings.timeline_collection)],
-                             consumes=CONSUMES, produces=PRODUCES)
-    repo = InteractionsRepository(runtime.db)
-    timeline = Timeline(runtime.db[settings.timeline_collection])
+def build_service(runtime: ServiceRuntime, settings: InteractionsSettings, clock: Clock) -> InteractionsService:
+    store = MongoAggregateStore(runtime.db, INTERACTIONS, RecordCodec(), kick=runtime.kick_outbox)
+    records = InteractionsRepository(runtime.db)
     attachments = AttachmentStore(runtime.db, clock=clock)
-    kick = runtime.kick_outbox
-    handlers = EventHandlers(repo, kick=kick, clock=clock, self_service_grace_s=settings.self_service_grace_s)
-    closer = Closer(repo, runtime.db["completions"], kick=kick, clock=clock, grace_s=settings.self_service_grace_s,
-                    stale_s=settings.completion_stale_s)
-    commands = Commands(repo, attachments, kick=kick, clock=clock)
-    register_consumers(runtime, settings, handlers, timeline)
-    runtime.add_job("self-service-closer", closer.close_self_service, settings.self_service_sweep_interval_s)
-    runtime.add_job("completion-recovery", closer.recover_completions, settings.completion_sweep_interval_s)
-    orphans = OrphanedUploadCleaner(attachments, repo.collection, clock=clock,
+    return InteractionsService(
+        settings=settings, store=store, records=records,
+        commands=RecordCommands(store, records, attachments, clock=clock),
+        intake=EventIntake(store, clock=clock, self_service_grace_s=settings.self_service_grace_s),
+        timeline=timeline_writer(runtime.db, settings.timeline_collection),
+        timeline_queries=TimelineQueries(runtime.db, settings.timeline_collection),
+        attachments=attachments, clock=clock)
+
+
+def build_app(settings: InteractionsSettings, *, clock: Clock = utc_now) -> FastAPI:
+    runtime = ServiceRuntime(settings, outbox_collections=[INTERACTIONS], consumes=CONSUMES, produces=PRODUCES,
+                             indexes=[*INDEXES, *UPLOAD_INDEXES])
+    service = build_service(runtime, settings, clock)
+    runtime.indexes.extend(service.timeline.indexes())
+    register_consumers(runtime, service)
+    closer = SelfServiceCloser(service.store, clock=clock, grace_s=settings.self_service_grace_s)
+    runtime.add_job("self-service-closer", closer.close_due, settings.self_service_sweep_interval_s)
+    orphans = OrphanedUploadCleaner(service.attachments, service.records, clock=clock,
                                     grace_s=settings.attachment_orphan_grace_s)
     runtime.add_job("attachment-orphan-cleanup", orphans.delete_orphans, settings.attachment_orphan_sweep_interval_s)
-    services = api.Services(settings, repo, commands, closer, timeline, attachments)
     return create_app(runtime, title="interactions",
                       description="Interaction records from contact events, notes, activities, attachments, "
                                   "completion and the per-account timeline.",
-                      routers=[api.router, api_parts.router], state={"services": services})
+                      routers=api.routers(), state={"service": service})

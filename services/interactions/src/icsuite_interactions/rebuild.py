@@ -1,12 +1,10 @@
-"""Rebuild the per-account timeline from ``ic.interactions.v1``, replaying the topic from the beginning.
+"""Rebuild the per-account timeline from ``ic.interactions.v1`` while the service keeps running.
 
-    python -m icsuite_interactions.rebuild                   # into a fresh collection timeline_rebuild_<time>
-    python -m icsuite_interactions.rebuild --into timeline_b # into a collection of your choice (emptied first)
-    python -m icsuite_interactions.rebuild --activate        # then rename it to the live timeline collection
+    python -m icsuite_interactions.rebuild
 
-It reads every partition from its first offset up to the end offsets seen at the start (no consumer
-group, nothing committed) and applies the same updates as the live projection, so the result equals
-the live timeline once the live consumer has caught up to the same offsets.
+The chassis's :meth:`ProjectionWriter.rebuild` replays the topic (:mod:`icsuite_chassis.replay`, up to the
+end offsets seen after the rebuild began) into a shadow collection while the live consumers apply every
+new event to both, then renames the shadow over the live timeline: no event applied meanwhile is lost.
 """
 
 from __future__ import annotations
@@ -14,105 +12,43 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from icsuite_chassis.mongo import create_mongo_client, ensure_indexes
+from icsuite_chassis.mongo import create_mongo_client
+from icsuite_chassis.replay import ReplayCounts, topic_replay
 from icsuite_chassis.settings import load_settings
-from icsuite_contracts.cloudevents import DecodeError, Envelope, from_kafka
+from icsuite_chassis.store.projection import RebuildReport
 from icsuite_contracts.interactions_v1 import TOPIC
 from pymongo.asynchronous.database import AsyncDatabase
 
+from .projections.timeline import timeline_writer
 from .settings import InteractionsSettings
-from .timeline import TIMELINE_TYPES, Timeline, timeline_indexes
 
 
-@dataclass(frozen=True)
-class RebuildReport:
-    collection: str
-    events: int
-    skipped: int
-    entries: int
+async def rebuild_timeline(db: AsyncDatabase[dict[str, Any]], bootstrap: str, collection: str,
+                           counts: ReplayCounts | None = None) -> RebuildReport:
+    """Replay the topic into a shadow of ``collection`` and swap it in."""
+    return await timeline_writer(db, collection).rebuild(topic_replay(bootstrap, TOPIC, counts=counts))
 
 
-async def _end_offsets(consumer: AIOKafkaConsumer) -> dict[TopicPartition, int]:
-    """Every partition of the topic, at its beginning; the end offsets to read up to (empty ones left out)."""
-    for _ in range(100):
-        partitions = list(consumer.assignment())
-        if partitions:
-            break
-        await asyncio.sleep(0.1)  # without a group the consumer assigns itself every partition once it knows them
-    else:
-        raise RuntimeError(f"no partitions of {TOPIC} were assigned")
-    await consumer.seek_to_beginning(*partitions)
-    return {tp: end for tp, end in (await consumer.end_offsets(partitions)).items() if end > 0}
-
-
-async def _replay(bootstrap: str, timeline: Timeline) -> tuple[int, int]:
-    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                                auto_offset_reset="earliest")
-    await consumer.start()
-    applied = skipped = 0
-    try:
-        remaining = await _end_offsets(consumer)
-        while remaining:
-            batches = await consumer.getmany(*remaining, timeout_ms=500, max_records=2000)
-            for tp, records in batches.items():
-                end = remaining.get(tp, 0)
-                wanted = [record for record in records if record.offset < end]
-                envelopes = [e for e in map(_decode, wanted) if e is not None]
-                await timeline.apply_in_order(envelopes)
-                applied, skipped = applied + len(envelopes), skipped + len(wanted) - len(envelopes)
-            for tp in list(remaining):
-                if await consumer.position(tp) >= remaining[tp]:
-                    del remaining[tp]
-    finally:
-        await consumer.stop()
-    return applied, skipped
-
-
-def _decode(record: Any) -> Envelope | None:
-    try:
-        envelope = from_kafka(record.headers or [], record.value or b"")
-    except DecodeError:
-        return None
-    return envelope if envelope.type in TIMELINE_TYPES else None
-
-
-async def rebuild_timeline(db: AsyncDatabase[dict[str, Any]], bootstrap: str, into: str) -> RebuildReport:
-    """Replay the topic into the emptied collection ``into``."""
-    await db[into].drop()
-    await ensure_indexes(db, timeline_indexes(into))
-    events, skipped = await _replay(bootstrap, Timeline(db[into]))
-    return RebuildReport(into, events, skipped, await db[into].count_documents({}))
-
-
-async def _main(into: str | None, activate: bool) -> RebuildReport:
+async def _main() -> dict[str, Any]:
     settings = load_settings(InteractionsSettings)
     client = create_mongo_client(settings.mongodb_uri, app_name="interactions-rebuild")
-    db = client[settings.mongodb_database]
-    target = into or f"timeline_rebuild_{datetime.now(UTC):%Y%m%d%H%M%S}"
+    counts = ReplayCounts()
     try:
-        report = await rebuild_timeline(db, settings.kafka_bootstrap_servers, target)
-        if activate and target != settings.timeline_collection:
-            await client.admin.command("renameCollection", f"{db.name}.{target}",
-                                       to=f"{db.name}.{settings.timeline_collection}", dropTarget=True)
+        report = await rebuild_timeline(client[settings.mongodb_database], settings.kafka_bootstrap_servers,
+                                        settings.timeline_collection, counts)
     finally:
         await client.close()
-    return report
+    return {**asdict(report), "undecodable": counts.skipped}
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m icsuite_interactions.rebuild", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--into", help="the collection to rebuild into (emptied first)")
-    parser.add_argument("--activate", action="store_true",
-                        help="rename the rebuilt collection to the live timeline collection afterwards")
-    args = parser.parse_args(argv)
-    report = asyncio.run(_main(args.into, args.activate))
-    print(json.dumps(asdict(report)))
+    parser.parse_args(argv)
+    print(json.dumps(asyncio.run(_main())))
 
 
 if __name__ == "__main__":

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from icsuite_chassis.pagination import decode_cursor, encode_cursor
 from icsuite_chassis.problems import Unprocessable
 from icsuite_contracts.base import MAX_MAP_ENTRIES, Code, Direction, Id, InteractionChannel, LanguageTag, NoteText, Text
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from .domain.completion import MAX_BULK
-
+MAX_BULK = 100
 NonEmptyNote = Annotated[NoteText, StringConstraints(min_length=1)]
 
 
@@ -54,10 +53,11 @@ class ManualInteractionIn(_Body):
     agent_id: Id | None = Field(default=None, description="The handling agent; a staff caller is the agent itself.")
 
 
-def page_cursor(doc: dict[str, Any] | None, key: str) -> str | None:
-    if doc is None or doc.get(key) is None:
+def page_cursor(moment: datetime | None, last_id: str) -> str | None:
+    """The cursor of the page after the item at ``moment`` with id ``last_id``."""
+    if moment is None:
         return None
-    return encode_cursor({"t": doc[key].isoformat(), "id": doc["_id"]})
+    return encode_cursor({"t": moment.isoformat(), "id": last_id})
 
 
 def read_cursor(cursor: str | None) -> tuple[datetime, str] | None:

@@ -27,10 +27,6 @@ class InteractionsSettings(ServiceSettings):
                                         description="How long after `ended` a contact without an agent "
                                                     "waits for late segments before it closes as self-service.")
     self_service_sweep_interval_s: float = Field(default=1.0, gt=0)
-    completion_stale_s: float = Field(default=30.0, gt=0,
-                                      description="After this, an unfinished bulk completion is rolled "
-                                                  "forward (if committed) or back (if not) by the recovery job.")
-    completion_sweep_interval_s: float = Field(default=5.0, gt=0)
     attachment_orphan_grace_s: float = Field(
         default=3600.0, gt=0,
         description="An attachment upload that no record references this long after it began is deleted from "

@@ -37,7 +37,7 @@ def service_settings(stack: Any, **overrides: Any) -> InteractionsSettings:
     values: dict[str, Any] = dict(
         kafka_bootstrap_servers=stack.kafka_bootstrap, mongodb_uri=stack.mongodb_uri, mongodb_database=name,
         consumer_group_prefix=f"{name}.", self_service_grace_s=0.5, self_service_sweep_interval_s=0.2,
-        completion_sweep_interval_s=0.5, outbox_sweep_interval_s=1.0, consumer_retry_backoff_s=0.01,
+        outbox_sweep_interval_s=1.0, consumer_retry_backoff_s=0.01,
         attachment_max_bytes=64 * 1024, max_request_bytes=256 * 1024, environment="test",
     )
     values.update(overrides)

@@ -1,4 +1,4 @@
-"""Orphaned attachment uploads on the real MongoDB-wire server: deleted past the grace, never when a record
+"""Orphaned attachment uploads on the real stack: deleted past the grace, never when a record
 references them, never while the record write may still be in flight; and the job as the service runs it."""
 
 from __future__ import annotations
@@ -18,13 +18,17 @@ from icsuite_chassis.testing import bearer, running_app, unique
 from icsuite_interactions.attachment_cleanup import OrphanedUploadCleaner, list_stored_uploads
 from icsuite_interactions.attachments import UPLOAD_INDEXES, AttachmentStore
 from icsuite_interactions.bootstrap import build_app
-from icsuite_interactions.commands import Commands
-from icsuite_interactions.domain.record import InteractionReadOnly
-from icsuite_interactions.repository import INDEXES, InteractionsRepository
+from icsuite_chassis.store import MongoAggregateStore
+
+from icsuite_interactions.domain.errors import InteractionClosed
+from icsuite_interactions.domain.rules import Actor, Completion
+from icsuite_interactions.handlers import RecordCommands
+from icsuite_interactions.repository import INDEXES, INTERACTIONS, InteractionsRepository, RecordCodec
 from icsuite_interactions.settings import InteractionsSettings
 
 pytestmark = [pytest.mark.integration]
 AGENT = bearer("a-17", "agent")
+ACTOR = Actor("a-17")
 GRACE_S = 3600.0
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -37,13 +41,14 @@ class Clock:
         return self.now
 
 
-async def _kit(stack: Any, clock: Clock, batch: int = 200) -> tuple[AttachmentStore, Commands, OrphanedUploadCleaner]:
+async def _kit(stack: Any, clock: Clock, batch: int = 200) -> tuple[AttachmentStore, RecordCommands,
+                                                                    OrphanedUploadCleaner]:
     db = create_mongo_client(stack.mongodb_uri, app_name="test-attachment-cleanup")[unique("att").replace("-", "_")]
     await ensure_indexes(db, [*INDEXES, *UPLOAD_INDEXES])
     repo = InteractionsRepository(db)
     store = AttachmentStore(db, clock=clock)
-    commands = Commands(repo, store, kick=lambda *_: None, clock=clock)
-    return store, commands, OrphanedUploadCleaner(store, repo.collection, clock=clock, grace_s=GRACE_S, batch=batch)
+    commands = RecordCommands(MongoAggregateStore(db, INTERACTIONS, RecordCodec()), repo, store, clock=clock)
+    return store, commands, OrphanedUploadCleaner(store, repo, clock=clock, grace_s=GRACE_S, batch=batch)
 
 
 async def _orphan(store: AttachmentStore, interaction_id: str, content: bytes = b"orphan") -> Any:
@@ -63,18 +68,18 @@ async def test_an_orphan_past_the_grace_goes_a_referenced_file_and_a_fresh_orpha
     clock = Clock()
     store, commands, cleaner = await _kit(stack, clock)
     record = await commands.create_manual({"channel": "walk_in"}, "a-17")
-    meta = await commands.add_attachment(record["_id"], name="contract.pdf", media_type="application/pdf",
-                                         content=b"signed", agent_id="a-17")
-    old_orphan = await _orphan(store, record["_id"])  # same record: it is read and must not vouch for this file
+    meta = await commands.add_attachment(record.interaction_id, ACTOR, name="contract.pdf", media_type="application/pdf",
+                                         content=b"signed")
+    old_orphan = await _orphan(store, record.interaction_id)  # same record: it is read and must not vouch for this file
     clock.now = T0 + timedelta(seconds=GRACE_S - 60)
-    fresh_orphan = await _orphan(store, record["_id"])  # its record write may still be in flight
+    fresh_orphan = await _orphan(store, record.interaction_id)  # its record write may still be in flight
     clock.now = T0 + timedelta(seconds=GRACE_S + 1)
 
     assert await cleaner.delete_orphans() == 1
-    assert await _files(store) == {(await _file_id(commands, record["_id"], meta.attachment_id)), fresh_orphan}
+    assert await _files(store) == {(await _file_id(commands, record.interaction_id, meta.attachment_id)), fresh_orphan}
     assert old_orphan not in await _files(store)
     assert await _listed(store) == {fresh_orphan}  # the referenced upload is settled, the fresh one waits
-    assert await store.get(await _file_id(commands, record["_id"], meta.attachment_id)) == b"signed"
+    assert await store.get(await _file_id(commands, record.interaction_id, meta.attachment_id)) == b"signed"
 
     clock.now = T0 + timedelta(seconds=2 * GRACE_S)
     assert await cleaner.delete_orphans() == 1
@@ -82,10 +87,10 @@ async def test_an_orphan_past_the_grace_goes_a_referenced_file_and_a_fresh_orpha
     assert await cleaner.delete_orphans() == 0  # nothing left to do, and a second run changes nothing
 
 
-async def _file_id(commands: Commands, interaction_id: str, attachment_id: str) -> Any:
-    record = await commands.repo.get(interaction_id)
+async def _file_id(commands: RecordCommands, interaction_id: str, attachment_id: str) -> Any:
+    record = await commands.records.get(interaction_id)
     assert record is not None
-    return next(a["file_id"] for a in record["attachments"] if a["attachment_id"] == attachment_id)
+    return next(a.file_id for a in record.attachments if a.attachment_id == attachment_id)
 
 
 async def test_a_round_works_through_every_batch_and_unfinished_uploads(stack) -> None:
@@ -106,18 +111,18 @@ async def test_replicas_cleaning_at_once_delete_each_orphan_and_keep_the_referen
     clock = Clock()
     store, commands, cleaner = await _kit(stack, clock, batch=3)
     record = await commands.create_manual({"channel": "letter"}, "a-17")
-    kept = [await commands.add_attachment(record["_id"], name=f"p{i}.pdf", media_type="application/pdf",
-                                          content=f"page {i}".encode(), agent_id="a-17") for i in range(4)]
+    kept = [await commands.add_attachment(record.interaction_id, ACTOR, name=f"p{i}.pdf", media_type="application/pdf",
+                                          content=f"page {i}".encode()) for i in range(4)]
     for _ in range(6):
         await _orphan(store, unique("int"))
     clock.now = T0 + timedelta(seconds=GRACE_S + 1)
-    replicas = [OrphanedUploadCleaner(store, cleaner.interactions, clock=clock, grace_s=GRACE_S, batch=3)
+    replicas = [OrphanedUploadCleaner(store, cleaner.records, clock=clock, grace_s=GRACE_S, batch=3)
                 for _ in range(3)]
 
     await asyncio.gather(*(r.delete_orphans() for r in replicas))
     assert await _listed(store) == set() and len(await _files(store)) == 4
     for meta in kept:
-        assert await store.get(await _file_id(commands, record["_id"], meta.attachment_id)) is not None
+        assert await store.get(await _file_id(commands, record.interaction_id, meta.attachment_id)) is not None
 
 
 async def test_an_upload_the_record_refuses_is_removed_at_once(stack) -> None:
@@ -125,13 +130,14 @@ async def test_an_upload_the_record_refuses_is_removed_at_once(stack) -> None:
     store, commands, _ = await _kit(stack, clock)
     record = await commands.create_manual({"channel": "walk_in"}, "a-17")
 
-    async def closed_meanwhile(interaction_id: str, *_: Any, **__: Any) -> Any:
-        raise InteractionReadOnly(interaction_id)  # what change_open answers once the record closed
+    async def closed_meanwhile() -> None:  # another agent completes the record while the content uploads
+        commands.store.before_write = None
+        await commands.complete(record.interaction_id, ACTOR, Completion("resolved"))
 
-    commands.repo.change_open = closed_meanwhile  # type: ignore[method-assign]
-    with pytest.raises(InteractionReadOnly):
-        await commands.add_attachment(record["_id"], name="late.pdf", media_type="application/pdf",
-                                      content=b"late", agent_id="a-17")
+    commands.store.before_write = closed_meanwhile
+    with pytest.raises(InteractionClosed):
+        await commands.add_attachment(record.interaction_id, ACTOR, name="late.pdf", media_type="application/pdf",
+                                      content=b"late")
     assert await _files(store) == set() and await _listed(store) == set()
 
 
@@ -139,11 +145,11 @@ async def test_files_stored_before_the_list_existed_are_listed_once_and_then_set
     clock = Clock()
     store, commands, cleaner = await _kit(stack, clock)
     record = await commands.create_manual({"channel": "walk_in"}, "a-17")
-    meta = await commands.add_attachment(record["_id"], name="old.pdf", media_type="application/pdf",
-                                         content=b"kept", agent_id="a-17")
+    meta = await commands.add_attachment(record.interaction_id, ACTOR, name="old.pdf", media_type="application/pdf",
+                                         content=b"kept")
     await store.uploads.delete_many({})  # as if stored by the previous version: nothing listed
     legacy_orphan = await store.bucket.upload_from_stream(  # uploaded straight to the bucket, never recorded
-        "lost.pdf", b"lost", metadata={"interaction_id": record["_id"], "attachment_id": "att-lost",
+        "lost.pdf", b"lost", metadata={"interaction_id": record.interaction_id, "attachment_id": "att-lost",
                                        "media_type": "application/pdf", "sha256": "-"})
     foreign = await store.bucket.upload_from_stream("foreign.bin", b"?")  # names no interaction: not ours
 
@@ -151,7 +157,7 @@ async def test_files_stored_before_the_list_existed_are_listed_once_and_then_set
     assert await list_stored_uploads(store) == {"listed": 0, "unnamed": 1}  # a second run lists nothing again
     clock.now = datetime.now(UTC) + timedelta(seconds=GRACE_S + 1)  # listed at their GridFS uploadDate
     assert await cleaner.delete_orphans() == 1
-    kept = await _file_id(commands, record["_id"], meta.attachment_id)
+    kept = await _file_id(commands, record.interaction_id, meta.attachment_id)
     assert await _files(store) == {kept, foreign} and legacy_orphan not in await _files(store)
     assert await _listed(store) == set() and await store.get(kept) == b"kept"
 
@@ -181,7 +187,7 @@ async def _eventually(check: Any, timeout_s: float = 10.0) -> None:
 
 async def test_the_service_job_deletes_an_orphan_and_keeps_an_attachment_downloadable(quick_service) -> None:
     app, client = quick_service
-    store: AttachmentStore = app.state.services.attachments
+    store: AttachmentStore = app.state.service.attachments
     created = await client.post("/v1/interactions", json={"channel": "walk_in"}, headers=AGENT)
     base = f"/v1/interactions/{created.json()['interaction_id']}"
     added = await client.post(f"{base}/attachments", headers=AGENT,

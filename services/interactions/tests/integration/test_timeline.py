@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from icsuite_chassis.testing import bearer, eventually, publish_envelopes
+from icsuite_chassis.testing import bearer, eventually, publish_envelopes, unique
 from icsuite_contracts.cloudevents import new_envelope
 from icsuite_contracts.contacts_v1 import ContactEnded, ContactStarted
 from icsuite_contracts.identity_v1 import ContactIdentified
 from icsuite_contracts.testing import unique_id
 
+from icsuite_chassis.replay import replay_topic
+from icsuite_contracts.interactions_v1 import TOPIC
+
+from icsuite_interactions.projections.timeline import timeline_writer
 from icsuite_interactions.rebuild import rebuild_timeline
 
 pytestmark = [pytest.mark.integration]
@@ -72,13 +76,53 @@ async def test_the_timeline_lists_filters_pages_and_rebuilds_equal(service) -> N
     assert [i["interaction_id"] for i in first["items"] + second["items"]] == [i["interaction_id"] for i in items]
     assert second["next_cursor"] is None
 
-    report = await rebuild_timeline(service.db, service.bootstrap, "timeline_rebuilt")
-    assert report.events > 0
     live = await _entries(service.db.timeline, account_id)
-    rebuilt = await _entries(service.db.timeline_rebuilt, account_id)
-    assert len(live) == 4 and rebuilt == live
+    report = await rebuild_timeline(service.db, service.bootstrap, "timeline")
+    assert report.events > 0
+    assert len(live) == 4 and await _entries(service.db.timeline, account_id) == live
 
 
 async def _entries(collection, account_id: str) -> list[dict]:
-    cursor = collection.find({"account_id": account_id}, {"_applied": 0, "_v": 0}).sort("_id", 1)  # versions are random
+    cursor = collection.find({"account_id": account_id}, {"_applied": 0, "_version": 0}).sort("_id", 1)
     return [doc async for doc in cursor]
+
+
+async def test_a_rebuild_keeps_what_the_live_consumer_applied_meanwhile_and_equals_a_fresh_replay(service) -> None:
+    """Issue 19: events applied live while the rebuild replays are neither lost nor doubled by the swap."""
+    account_id = unique_id("acc")
+    first, second = [await _manual(service, account_id, "walk_in", hours) for hours in (1, 2)]
+    await eventually(lambda: _count(service, account_id, 2), timeout=20)
+    shadow = unique("timeline_shadow").replace("-", "_")
+    live: dict[str, str] = {}
+
+    async def replay_with_live_changes():
+        async for batch in replay_topic(service.bootstrap, TOPIC):
+            if not live:  # the replay's end offsets are fixed: these reach the shadow only through the consumer
+                live["third"] = await _manual(service, account_id, "letter", 3)
+                await service.client.post(f"/v1/interactions/{first}/notes", headers=AGENT,
+                                          json={"type": "note", "language": "en", "text": "during the rebuild"})
+                await service.client.post(f"/v1/interactions/{second}/complete", headers=AGENT,
+                                          json={"outcome": "resolved"})
+                await eventually(lambda: _applied_to(service.db[shadow], [first, second, live["third"]]), timeout=20)
+            yield batch
+
+    report = await service.app.state.service.timeline.rebuild(replay_with_live_changes, shadow=shadow)
+    assert report.events > 0 and live
+    rebuilt = await _entries(service.db.timeline, account_id)
+    assert [(e["_id"], e["status"], e.get("note_count", 0)) for e in sorted(rebuilt, key=lambda e: e["opened_at"])] == [
+        (first, "open", 1), (second, "closed", 0), (live["third"], "open", 0)]
+    fresh = unique("timeline_fresh").replace("-", "_")
+    await timeline_writer(service.db, fresh).rebuild(lambda: replay_topic(service.bootstrap, TOPIC))
+    assert await _entries(service.db[fresh], account_id) == rebuilt
+
+
+async def _count(service, account_id: str, n: int) -> bool:
+    assert len((await _timeline(service, account_id))["items"]) == n
+    return True
+
+
+async def _applied_to(collection, ids: list[str]) -> bool:
+    docs = {doc["_id"]: doc async for doc in collection.find({"_id": {"$in": ids}})}
+    assert [(docs[i].get("status"), docs[i].get("note_count", 0)) for i in ids if i in docs] == [
+        ("open", 1), ("closed", 0), ("open", 0)], docs
+    return True

@@ -1,9 +1,6 @@
-"""The ``ic.interactions.v1`` events a record's changes emit, built from the record's state."""
+"""The ``ic.interactions.v1`` events a record's changes cause, built from the record's state."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from icsuite_contracts.interactions_v1 import (
     ActivityRecorded,
@@ -13,43 +10,46 @@ from icsuite_contracts.interactions_v1 import (
     NoteAdded,
 )
 
-from .completion import Completion
-from .record import Activity, Note
+from .record import Activity, Note, Record
 
 SOURCE = "/interactions"
 
 
-def opened(interaction_id: str, fields: Mapping[str, Any]) -> InteractionOpened:
+def opened(record: Record, agent_id: str | None = None) -> InteractionOpened:
+    assert record.origin is not None and record.channel is not None and record.direction is not None
+    assert record.opened_at is not None
     return InteractionOpened(
-        interaction_id=interaction_id, contact_id=fields.get("contact_id"), callback_id=fields.get("callback_id"),
-        origin=fields["origin"], channel=fields["channel"], direction=fields["direction"],
-        account_id=fields.get("account_id"), agent_id=fields.get("agent_id"), opened_at=fields["opened_at"],
+        interaction_id=record.interaction_id, contact_id=record.contact_id, callback_id=record.callback_id,
+        origin=record.origin, channel=record.channel, direction=record.direction,  # type: ignore[arg-type]
+        account_id=record.account_id, agent_id=agent_id, opened_at=record.opened_at,
     )
 
 
-def account_linked(interaction_id: str, contact_id: str | None, account_id: str,
-                   business_agreement_id: str | None, premise_id: str | None) -> InteractionAccountLinked:
-    return InteractionAccountLinked(interaction_id=interaction_id, contact_id=contact_id, account_id=account_id,
-                                    business_agreement_id=business_agreement_id, premise_id=premise_id)
+def account_linked(record: Record) -> InteractionAccountLinked:
+    assert record.account_id is not None
+    return InteractionAccountLinked(
+        interaction_id=record.interaction_id, contact_id=record.contact_id, account_id=record.account_id,
+        business_agreement_id=record.business_agreement_id, premise_id=record.premise_id,
+        identification=record.identification.kind if record.identification else None,  # type: ignore[arg-type]
+        link_sequence=record.link_sequence)
 
 
-def activity_recorded(interaction_id: str, activity: Activity, account_id: str | None) -> ActivityRecorded:
+def activity_recorded(record: Record, activity: Activity) -> ActivityRecorded:
     return ActivityRecorded(
-        interaction_id=interaction_id, activity_id=activity.activity_id, kind=activity.kind, at=activity.at,
-        agent_id=activity.agent_id, account_id=account_id, details=dict(activity.details),
-    )
+        interaction_id=record.interaction_id, activity_id=activity.activity_id, kind=activity.kind,
+        at=activity.at, agent_id=activity.agent_id, account_id=record.account_id, details=dict(activity.details))
 
 
-def note_added(interaction_id: str, note: Note, account_id: str | None) -> NoteAdded:
-    return NoteAdded(interaction_id=interaction_id, account_id=account_id, note_id=note.note_id, type=note.type,
-                     language=note.language, text=note.text, author=note.author, created_at=note.created_at)
+def note_added(record: Record, note: Note) -> NoteAdded:
+    return NoteAdded(interaction_id=record.interaction_id, account_id=record.account_id, note_id=note.note_id,
+                     type=note.type, language=note.language, text=note.text, author=note.author,
+                     created_at=note.created_at)
 
 
-def closed(record: Mapping[str, Any], completion: Completion, fields: Mapping[str, Any],
-           agent_ids: list[str]) -> InteractionClosed:
+def closed(record: Record) -> InteractionClosed:
+    assert record.outcome is not None and record.closed_at is not None
     return InteractionClosed(
-        interaction_id=record["_id"], contact_id=record.get("contact_id"), account_id=record.get("account_id"),
-        business_agreement_id=record.get("business_agreement_id"), outcome=completion.outcome,
-        result=completion.result, reason_code=completion.reason_code, duration_s=fields.get("duration_s"),
-        closed_at=completion.closed_at, agent_id=completion.closed_by, agent_ids=agent_ids,
-    )
+        interaction_id=record.interaction_id, contact_id=record.contact_id, account_id=record.account_id,
+        business_agreement_id=record.business_agreement_id, premise_id=record.premise_id, outcome=record.outcome,
+        result=record.result, reason_code=record.reason_code, duration_s=record.duration_s, closed_at=record.closed_at,
+        agent_id=record.closed_by, agent_ids=list(record.agent_ids))

@@ -1,17 +1,18 @@
-"""The interaction record: its states, the rules of closing it, and how it reads back.
+"""The interaction record as a typed aggregate: its parts, and the one rule that a closed record is read-only.
 
-A record is stored as one document. Media items and their lifecycle segments are kept as maps keyed
-by id (so that a segment that arrives twice, or before its contact started, merges into one entry);
-they read back as lists ordered by time.
+A record is a container for one customer touch point: media items (the call, a fax sent, an e-mail) each
+with lifecycle segments, activities, notes, attachments, linked objects, the scratch pad, and the header
+(origin, channel, account, outcome...). The decisions in :mod:`.intake` (consumed events) and
+:mod:`.rules` (gateway commands) take a record and answer a new one; nothing here does I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
-from typing import Any
+
+from icsuite_contracts.interactions_v1 import MAX_DURATION_S
 
 OPEN = "open"
 CLOSED = "closed"
@@ -20,22 +21,27 @@ AGENT_SEGMENT_KINDS = frozenset({"agent", "consult"})
 """Segments in which a human agent handled the contact: such a contact does not close itself."""
 
 
-class InteractionNotFound(Exception):
-    """No interaction record has this id."""
+@dataclass(frozen=True)
+class Segment:
+    segment_id: str
+    kind: str
+    started_at: datetime
+    agent_id: str | None = None
+    queue: str | None = None
+    ended_at: datetime | None = None
 
 
-class InteractionReadOnly(Exception):
-    """The interaction is closed: it is a historical record and cannot change."""
+@dataclass(frozen=True)
+class MediaItem:
+    """One medium of the interaction (the call, a fax sent, an e-mail received), with its segments by id."""
 
-
-class InteractionBusy(Exception):
-    """The interaction is being completed by a bulk completion right now."""
-
-
-class SelfServiceDecision(Enum):
-    CLOSE = "close"      # ended, opened, no agent: close it with outcome self_service
-    WAIT = "wait"        # not ended or not opened yet, or being completed: ask again later
-    DROP = "drop"        # closed already or an agent handled it: nothing to do
+    media_item_id: str
+    media: str | None = None
+    direction: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+    segments: Mapping[str, Segment] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -58,66 +64,110 @@ class Activity:
     media_item_id: str | None = None
 
 
-def decide_self_service(record: Mapping[str, Any]) -> SelfServiceDecision:
-    """Whether a contact that ended should close itself as self-service now."""
-    if record.get("status") == CLOSED or record.get("has_agent"):
-        return SelfServiceDecision.DROP
-    if not record.get("contact_ended") or record.get("opened_at") is None or record.get("_completion"):
-        return SelfServiceDecision.WAIT
-    return SelfServiceDecision.CLOSE
+@dataclass(frozen=True)
+class Attachment:
+    attachment_id: str
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+    file_id: object = None  # where the content is stored; never shown
+
+
+@dataclass(frozen=True)
+class LinkedObject:
+    type: str
+    id: str
+
+
+@dataclass(frozen=True)
+class LateEvent:
+    """An event that arrived for a closed record: kept, and changes nothing else."""
+
+    event_id: str
+    type: str
+    source: str
+    received_at: datetime
+    data: Mapping[str, object]
+
+
+@dataclass(frozen=True)
+class ScratchPad:
+    text: str
+    updated_at: datetime
+    updated_by: str
+
+
+@dataclass(frozen=True)
+class Identification:
+    """How the account was linked: ``automatic`` (a unique automatic match) or ``confirmed``."""
+
+    kind: str
+    method: str
+    agent_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    interaction_id: str
+    created_at: datetime
+    status: str = OPEN
+    origin: str | None = None
+    contact_id: str | None = None
+    callback_id: str | None = None
+    attempt: int | None = None
+    channel: str | None = None
+    direction: str | None = None
+    from_address: str | None = None
+    to_address: str | None = None
+    queue: str | None = None
+    account_hint: str | None = None
+    account_id: str | None = None
+    business_agreement_id: str | None = None
+    premise_id: str | None = None
+    identification: Identification | None = None
+    link_sequence: int = 0  # counts the account links, so that the timeline keeps the newest in any order
+    agent_ids: tuple[str, ...] = ()
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    outcome: str | None = None
+    result: str | None = None
+    reason_code: str | None = None
+    duration_s: float | None = None
+    contact_ended: bool = False
+    has_agent: bool = False
+    self_service_due_at: datetime | None = None
+    media: Mapping[str, MediaItem] = field(default_factory=dict)
+    activities: tuple[Activity, ...] = ()
+    notes: tuple[Note, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    linked_objects: tuple[LinkedObject, ...] = ()
+    late_events: tuple[LateEvent, ...] = ()
+    late_events_dropped: int = 0
+    scratch_pad: ScratchPad | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def read_only(self) -> bool:
+        """THE rule: a closed record is a historical record; nothing changes it any more."""
+        return self.status == CLOSED
+
+    def with_agents(self, *agent_ids: str | None) -> tuple[str, ...]:
+        """The record's agents with ``agent_ids`` added (sorted, no duplicates)."""
+        return tuple(sorted(set(self.agent_ids) | {a for a in agent_ids if a}))
+
+    def contact_ended_at(self) -> datetime | None:
+        """When the last media item ended, if any did."""
+        ends = [item.ended_at for item in self.media.values() if item.ended_at is not None]
+        return max(ends) if ends else None
 
 
 def duration_s(opened_at: datetime | None, until: datetime | None) -> float | None:
-    """How long the interaction lasted, in seconds; None when the start is unknown."""
+    """How long the interaction lasted, in seconds (at most a year, what the contract carries); None when the
+    start is unknown."""
     if opened_at is None or until is None:
         return None
-    return max(0.0, round((until - opened_at).total_seconds(), 3))
-
-
-def contact_ended_at(record: Mapping[str, Any]) -> datetime | None:
-    """When the contact's media item ended, if it did."""
-    ends = [m.get("ended_at") for m in (record.get("media") or {}).values() if m.get("ended_at")]
-    return max(ends) if ends else None
-
-
-def _by_start(item: Mapping[str, Any]) -> tuple[Any, ...]:
-    started = item.get("started_at")
-    return (started is None, started.timestamp() if started else 0.0, str(item.get("segment_id", "")))
-
-
-def media_items_view(media: Mapping[str, Mapping[str, Any]] | None) -> list[dict[str, Any]]:
-    items = []
-    for item in (media or {}).values():
-        segments = sorted((dict(s) for s in (item.get("segments") or {}).values()), key=_by_start)
-        items.append({**{k: v for k, v in item.items() if k != "segments"}, "segments": segments})
-    return sorted(items, key=_by_start)
-
-
-RECORD_FIELDS = (
-    "interaction_id", "status", "origin", "contact_id", "callback_id", "channel", "direction",
-    "from_address", "to_address", "queue", "account_hint", "account_id", "business_agreement_id",
-    "premise_id", "identified_by", "agent_ids", "opened_at", "closed_at", "closed_by", "outcome",
-    "result", "reason_code", "duration_s",
-)
-LIST_FIELDS = ("activities", "notes", "linked_objects", "late_events")
-
-
-def record_view(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """The record as the gateway answers it (internal fields and storage keys left out)."""
-    view: dict[str, Any] = {name: doc.get(name) for name in RECORD_FIELDS}
-    view["interaction_id"] = doc["_id"]
-    view["status"] = doc.get("status", OPEN)
-    view["agent_ids"] = sorted(doc.get("agent_ids") or [])
-    view["media_items"] = media_items_view(doc.get("media"))
-    for name in LIST_FIELDS:
-        view[name] = list(doc.get(name) or [])
-    view["attachments"] = [{k: v for k, v in a.items() if k != "file_id"} for a in doc.get("attachments") or []]
-    return view
-
-
-def summary_view(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """A record in a list: the header without the lists."""
-    return {name: doc.get(name) for name in RECORD_FIELDS} | {
-        "interaction_id": doc["_id"], "status": doc.get("status", OPEN),
-        "agent_ids": sorted(doc.get("agent_ids") or []),
-    }
+    return min(MAX_DURATION_S, max(0.0, round((until - opened_at).total_seconds(), 3)))

@@ -1,0 +1,11 @@
+"""The HTTP gateway, one module per resource (see the service README for the routes)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from . import activities, attachments, notes, records, timeline
+
+
+def routers() -> list[APIRouter]:
+    return [timeline.router, records.router, notes.router, activities.router, attachments.router]

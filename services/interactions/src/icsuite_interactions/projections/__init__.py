@@ -1,0 +1,1 @@
+"""Read models the service builds from topics (through the chassis's projection writer)."""
