@@ -43,7 +43,7 @@ def build_app(settings: InteractionsSettings, *, clock: Clock = utc_now) -> Fast
     service = build_service(runtime, settings, clock)
     runtime.indexes.extend(service.timeline.indexes())
     register_consumers(runtime, service)
-    closer = SelfServiceCloser(service.store, clock=clock, grace_s=settings.self_service_grace_s)
+    closer = SelfServiceCloser(service.store, service.records, clock=clock, grace_s=settings.self_service_grace_s)
     runtime.add_job("self-service-closer", closer.close_due, settings.self_service_sweep_interval_s)
     orphans = OrphanedUploadCleaner(service.attachments, service.records, clock=clock,
                                     grace_s=settings.attachment_orphan_grace_s)

@@ -1,58 +1,44 @@
-"""The service's consumer groups: each handler receives the event model it expects (typed, no downcasts)."""
+"""The service's consumer groups. Each consumed event is typed by its model (``EventIntake.item`` narrows
+``envelope.data`` by ``isinstance``, no downcasts); a batch is one ``change_many`` of the store."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
 
 from icsuite_chassis.consumer import Reject
 from icsuite_chassis.errors import DomainError
 from icsuite_chassis.runtime import ServiceRuntime
 from icsuite_contracts import callbacks_v1, contacts_v1, followups_v1, identity_v1, interactions_v1
-from icsuite_contracts.base import Event
 from icsuite_contracts.cloudevents import Envelope
 
 from .projections.timeline import TIMELINE_TYPES
 from .service import InteractionsService
 
-E = TypeVar("E", bound=Event)
-CONTACT_EVENTS = (contacts_v1.ContactStarted, contacts_v1.ContactSegmentRecorded, contacts_v1.ContactEnded)
-
-
-def typed(model: type[E] | tuple[type[E], ...], handle: Callable[[Envelope, E], Awaitable[None]]) -> Callable[
-        [Envelope], Awaitable[None]]:
-    """A consumer handler that hands ``handle`` the event as ``model``; a refused event is dead-lettered."""
-
-    async def handler(envelope: Envelope) -> None:
-        event = envelope.data
-        if not isinstance(event, model):
-            raise Reject(f"{envelope.type} does not carry the expected event")
-        try:
-            await handle(envelope, event)
-        except DomainError as exc:  # the event can never apply (a segment that ends before it starts)
-            raise Reject(exc.detail) from exc
-
-    return handler
+CONSUMED = {
+    "contacts": (contacts_v1.TOPIC, (contacts_v1.ContactStarted, contacts_v1.ContactSegmentRecorded,
+                                     contacts_v1.ContactEnded)),
+    "identity": (identity_v1.TOPIC, (identity_v1.ContactIdentified,)),
+    "callbacks": (callbacks_v1.TOPIC, (callbacks_v1.CallbackStarted,)),
+    "followups": (followups_v1.TOPIC, (followups_v1.FollowupCreated,)),
+}
 
 
 def register_consumers(runtime: ServiceRuntime, service: InteractionsService) -> None:
-    intake, settings = service.intake, service.settings
+    intake, timeline = service.intake, service.timeline
 
-    async def contact_batch(envelopes: Sequence[Envelope]) -> None:
-        """A batch in one read and one bulk write; if one event is refused, the chassis falls back to the
-        per-event handlers, which dead-letter that one."""
-        await intake.on_contact_events([(e, e.data) for e in envelopes if isinstance(e.data, CONTACT_EVENTS)])
+    async def batch(envelopes: Sequence[Envelope]) -> None:
+        """If one event of the batch is refused, the chassis falls back to the per-event handler."""
+        await intake.on_events(envelopes)
 
-    contact = typed(CONTACT_EVENTS, lambda cause, event: intake.on_contact_events([(cause, event)]))
-    options: dict[str, Any] = {"batch_handler": contact_batch} if settings.contacts_batch else {}
-    runtime.add_consumer("contacts", [contacts_v1.TOPIC], {m.ce_type: contact for m in CONTACT_EVENTS}, **options)
-    runtime.add_consumer("identity", [identity_v1.TOPIC], {identity_v1.ContactIdentified.ce_type: typed(
-        identity_v1.ContactIdentified, intake.on_contact_identified)})
-    runtime.add_consumer("callbacks", [callbacks_v1.TOPIC], {callbacks_v1.CallbackStarted.ce_type: typed(
-        callbacks_v1.CallbackStarted, intake.on_callback_started)})
-    runtime.add_consumer("followups", [followups_v1.TOPIC], {followups_v1.FollowupCreated.ce_type: typed(
-        followups_v1.FollowupCreated, intake.on_followup_created)})
-    timeline = service.timeline
+    async def one(envelope: Envelope) -> None:
+        try:
+            await intake.on_events([envelope])
+        except DomainError as exc:  # the event can never apply (a segment that ends before it starts)
+            raise Reject(exc.detail) from exc
+
+    for name, (topic, models) in CONSUMED.items():
+        options = {"batch_handler": batch} if name != "contacts" or service.settings.contacts_batch else {}
+        runtime.add_consumer(name, [topic], {model.ce_type: one for model in models}, **options)
 
     async def project(envelopes: Sequence[Envelope]) -> None:
         await timeline.apply(envelopes)
@@ -61,4 +47,4 @@ def register_consumers(runtime: ServiceRuntime, service: InteractionsService) ->
         await timeline.apply([envelope])
 
     runtime.add_consumer("timeline", [interactions_v1.TOPIC], {t: project_one for t in TIMELINE_TYPES},
-                         batch_handler=project, fetch_min_bytes=settings.timeline_fetch_min_bytes)
+                         batch_handler=project, fetch_min_bytes=service.settings.timeline_fetch_min_bytes)

@@ -1,47 +1,53 @@
 """Periodic work: contacts that served themselves are closed once their grace has passed.
 
 ``contact ended`` sets the record's ``self_service_due_at`` in the same write as the end, so no crash can
-lose the check. Each round takes the due records one by one through ``store.change_first`` (in due order,
-on the ``self_service_due_at`` index); a record another replica took meanwhile loses its race and the next
-is tried, so the job is safe in every replica.
+lose the check. Each round reads the ids of the records due now (on the ``self_service_due_at`` index) and
+decides them all in one ``store.change_many`` (one read, one bulk write): closed as self-service, looked at
+again after another grace, or let go. Safe in every replica: a record another replica changed meanwhile
+loses its race and is decided again on what that replica left (due no more: nothing to do).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from icsuite_chassis.clock import Clock
-from icsuite_chassis.store import AggregateStore, Change, Stored
+from icsuite_chassis.store import AggregateStore, Change, Item, Stored
 
 from .domain import rules
 from .domain.record import Record
 from .handlers.emit import commanded
-from .repository import SELF_SERVICE_DUE, state_of
+from .repository import state_of
 
 ROUND_LIMIT = 500
 
 
+class DueRecords(Protocol):
+    async def due_for_self_service(self, now: datetime, limit: int) -> list[str]: ...
+
+
 class SelfServiceCloser:
-    def __init__(self, store: AggregateStore[Record], *, clock: Clock, grace_s: float, limit: int = ROUND_LIMIT):
+    def __init__(self, store: AggregateStore[Record], records: DueRecords, *, clock: Clock, grace_s: float,
+                 limit: int = ROUND_LIMIT):
         self.store = store
+        self.records = records
         self.clock = clock
         self.grace = timedelta(seconds=grace_s)
         self.limit = limit
 
     async def close_due(self) -> int:
         """One round: every record due now is closed as self-service, put back for later, or let go."""
-        now, closed = self.clock(), 0
+        now = self.clock()
 
         def decide(current: Stored[Record] | None) -> Change[Record] | None:
             record = state_of(current)
-            if record is None:
+            if record is None or record.self_service_due_at is None or record.self_service_due_at > now:
                 return None
             return commanded(rules.self_service(record, now, self.grace),
-                             correlation_id=record.contact_id or record.interaction_id)
+                             correlation_id=record.contact_id or record.interaction_id,
+                             derive=(record.interaction_id, "self-service"))
 
-        for _ in range(self.limit):
-            outcome = await self.store.change_first({"self_service_due_at": {"$lte": now}}, SELF_SERVICE_DUE, decide)
-            if outcome is None:
-                break
-            closed += bool(outcome.events)
-        return closed
+        due = await self.records.due_for_self_service(now, self.limit)
+        outcomes = await self.store.change_many([Item(interaction_id, decide) for interaction_id in due])
+        return sum(1 for outcome in outcomes if outcome.events)

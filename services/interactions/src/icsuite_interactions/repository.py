@@ -157,3 +157,8 @@ class InteractionsRepository:
         """The stored files the records of ``interaction_ids`` name as attachments."""
         cursor = self.collection.find({"_id": {"$in": list(interaction_ids)}}, {"attachments.file_id": 1})
         return {attachment.get("file_id") async for doc in cursor for attachment in doc.get("attachments") or []}
+
+    async def due_for_self_service(self, now: datetime, limit: int) -> list[str]:
+        """The ids of records due for the self-service check at ``now``, the longest due first."""
+        cursor = self.collection.find({"self_service_due_at": {"$lte": now}}, {"_id": 1})
+        return [doc["_id"] async for doc in cursor.sort(SELF_SERVICE_DUE).limit(limit)]

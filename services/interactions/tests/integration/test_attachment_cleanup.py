@@ -166,19 +166,19 @@ async def test_files_stored_before_the_list_existed_are_listed_once_and_then_set
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def quick_service(stack: Any) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """The service with a grace of half a second (the integration conftest's settings, tiny grace)."""
+    """The service with a grace of five seconds (the integration conftest's settings, tiny grace)."""
     name = unique("ia").replace("-", "_")
     settings = InteractionsSettings(
         kafka_bootstrap_servers=stack.kafka_bootstrap, mongodb_uri=stack.mongodb_uri, mongodb_database=name,
         consumer_group_prefix=f"{name}.", outbox_sweep_interval_s=1.0, attachment_max_bytes=64 * 1024,
         max_request_bytes=256 * 1024, environment="test",
-        attachment_orphan_grace_s=0.5, attachment_orphan_sweep_interval_s=0.2)
+        attachment_orphan_grace_s=5.0, attachment_orphan_sweep_interval_s=0.2)
     app = build_app(settings)
     async with running_app(app) as client:
         yield app, client
 
 
-async def _eventually(check: Any, timeout_s: float = 10.0) -> None:
+async def _eventually(check: Any, timeout_s: float = 60.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout_s
     while not await check():
         assert asyncio.get_running_loop().time() < deadline, "the cleanup job did not get there in time"

@@ -6,7 +6,13 @@ import asyncio
 
 import pytest
 from icsuite_chassis.testing import bearer, header, read_topic
+from icsuite_chassis.store import MongoAggregateStore
 from icsuite_contracts.testing import unique_id
+
+from icsuite_interactions.domain.errors import CompletionBlocked
+from icsuite_interactions.domain.rules import Actor, Completion
+from icsuite_interactions.handlers import RecordCommands
+from icsuite_interactions.repository import INTERACTIONS, RecordCodec
 
 pytestmark = [pytest.mark.integration]
 AGENT = bearer("a-17", "agent")
@@ -62,7 +68,9 @@ async def test_a_record_closed_between_the_check_and_the_write_is_named_and_the_
     now: not completed twice) and the answer names it beside those completed."""
     account_id = unique_id("acc")
     ids = await _records(service, account_id, 3)
-    store = service.app.state.service.store
+    running = service.app.state.service
+    store = MongoAggregateStore(service.db, INTERACTIONS, RecordCodec())  # this request's own, to race on
+    commands = RecordCommands(store, running.records, running.attachments, clock=running.clock)
 
     async def racing_close() -> None:
         store.before_write = None
@@ -71,13 +79,10 @@ async def test_a_record_closed_between_the_check_and_the_write_is_named_and_the_
         assert raced.status_code == 200, raced.text
 
     store.before_write = racing_close
-    try:
-        response = await service.client.post("/v1/interactions/complete", json=_bulk(account_id, ids), headers=AGENT)
-    finally:
-        store.before_write = None
-    assert response.status_code == 409, response.text
-    assert response.json()["blocking"] == [{"interaction_id": ids[2], "reason": "changed_concurrently"}]
-    assert response.json()["completed"] == ids[:2]
+    with pytest.raises(CompletionBlocked) as blocked:
+        await commands.complete_many(account_id, ids, Actor("a-17"), Completion("resolved"))
+    assert blocked.value.extensions["blocking"] == [{"interaction_id": ids[2], "reason": "changed_concurrently"}]
+    assert blocked.value.extensions["completed"] == ids[:2]
     assert [(await service.get(i)).json()["outcome"] for i in ids] == ["resolved", "resolved", "x"]
 
 
@@ -91,7 +96,7 @@ async def test_two_bulk_completions_of_the_same_records_close_each_once(service)
     assert await _statuses(service, ids) == ["closed"] * 4
     closed = await read_topic(service.bootstrap, "ic.interactions.v1",
                               lambda r: r.key is not None and r.key.decode() in ids
-                              and header(r, "ce_type") == "ic.interaction.closed.v1", expect=4, timeout=10)
+                              and header(r, "ce_type") == "ic.interaction.closed.v1", expect=4, timeout=30)
     by_record = {r.key.decode(): set() for r in closed}
     for r in closed:
         by_record[r.key.decode()].add(header(r, "ce_id"))

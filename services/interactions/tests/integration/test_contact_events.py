@@ -15,7 +15,11 @@ from icsuite_contracts.followups_v1 import FollowupCreated, SourceRef
 from icsuite_contracts.identity_v1 import ContactIdentified
 from icsuite_contracts.testing import sample_event, unique_id
 
+from icsuite_chassis.store import MongoAggregateStore
+
 from icsuite_interactions.domain.ids import interaction_id_for_callback, interaction_id_for_contact
+from icsuite_interactions.handlers import EventIntake
+from icsuite_interactions.repository import INTERACTIONS, RecordCodec
 
 pytestmark = [pytest.mark.integration]
 T0 = datetime(2025, 3, 1, 9, 15, tzinfo=UTC)
@@ -70,7 +74,7 @@ async def test_shuffled_and_duplicated_contact_events_give_one_correct_record(se
         assert all(s["ended_at"] is not None for s in media["segments"]), "a completed copy is still on its way"
         return body
 
-    body = await eventually(complete)
+    body = await eventually(complete, timeout=60)
     [media] = body["media_items"]
     assert [s["segment_id"] for s in media["segments"]] == ["seg-ivr", "seg-q", "seg-a", "seg-h", "seg-b", "seg-w"]
     assert media["segments"][2]["ended_at"] is not None  # the completed copy of the segment wins in any order
@@ -78,7 +82,8 @@ async def test_shuffled_and_duplicated_contact_events_give_one_correct_record(se
     assert body["opened_at"].startswith("2025-03-01T09:15:00")
     assert body["late_events"] == []
     opened = await read_topic(service.bootstrap, "ic.interactions.v1",
-                              lambda r: r.key == interaction_id.encode(), expect=1, timeout=10)
+                              lambda r: r.key == interaction_id.encode()
+                              and header(r, "ce_type") == "ic.interaction.opened.v1", expect=1, timeout=30)
     # one opened event despite duplicates (the outbox may publish an event twice, with the same ce_id)
     assert {(header(r, "ce_type"), header(r, "ce_id")) for r in opened} == {
         ("ic.interaction.opened.v1", header(opened[0], "ce_id"))}
@@ -93,16 +98,16 @@ async def test_a_contact_without_an_agent_closes_itself_and_keeps_later_events_a
     random.shuffle(envelopes)
     await publish_envelopes(service.bootstrap, *envelopes)
     interaction_id = interaction_id_for_contact(contact_id)
-    body = await eventually(lambda: _record(service, interaction_id, status="closed"))
+    body = await eventually(lambda: _record(service, interaction_id, status="closed"), timeout=60)
     assert body["outcome"] == "self_service" and body["duration_s"] == 360.0
     late = _env(_segment(contact_id, "seg-late", "agent", 7, "a-99"))
     await publish_envelopes(service.bootstrap, late, late)
-    body = await eventually(lambda: _late(service, interaction_id))
+    body = await eventually(lambda: _late(service, interaction_id), timeout=60)
     assert [e["event_id"] for e in body["late_events"]] == [late.id]
     assert len(body["media_items"][0]["segments"]) == 2 and body["agent_ids"] == []
     closed = await read_topic(service.bootstrap, "ic.interactions.v1",
                               lambda r: r.key == interaction_id.encode()
-                              and header(r, "ce_type") == "ic.interaction.closed.v1", expect=1, timeout=10)
+                              and header(r, "ce_type") == "ic.interaction.closed.v1", expect=1, timeout=30)
     assert len({header(r, "ce_id") for r in closed}) == 1 and json.loads(closed[0].value)["outcome"] == "self_service"
 
 
@@ -119,15 +124,15 @@ async def test_a_confirmation_outranks_an_automatic_link_before_the_contact_star
                              method="agent_search", agent_id="a-17")
     await publish_envelopes(service.bootstrap, _env(unconfirmed), _env(confirmed))
     interaction_id = interaction_id_for_contact(contact_id)
-    await eventually(lambda: _record(service, interaction_id, account_id=account_id))
+    await eventually(lambda: _record(service, interaction_id, account_id=account_id), timeout=60)
     await publish_envelopes(service.bootstrap, *_contact_events(contact_id, with_agent=True))
-    body = await eventually(lambda: _record(service, interaction_id, channel="phone"))
+    body = await eventually(lambda: _record(service, interaction_id, channel="phone"), timeout=60)
     assert body["business_agreement_id"] == confirmed.business_agreement_id
     assert body["premise_id"] == confirmed.premise_id
     assert body["account_id"] == account_id and body["identification"] == "confirmed"
     linked = await read_topic(service.bootstrap, "ic.interactions.v1",
                               lambda r: r.key == interaction_id.encode()
-                              and header(r, "ce_type") == "ic.interaction.account-linked.v1", expect=2, timeout=10)
+                              and header(r, "ce_type") == "ic.interaction.account-linked.v1", expect=2, timeout=30)
     links = {header(r, "ce_id"): json.loads(r.value) for r in linked}  # an event published twice has one id
     assert sorted((d["link_sequence"], d["account_id"], d["identification"]) for d in links.values()) == [
         (1, unconfirmed.account_id, "automatic"), (2, account_id, "confirmed")]
@@ -137,7 +142,7 @@ async def test_a_started_callback_opens_an_outbound_interaction_and_a_followup_l
     started = sample_event(CallbackStarted, attempt=2, reason_code="billing_question")
     await publish_envelopes(service.bootstrap, _env(started))
     interaction_id = interaction_id_for_callback(started.callback_id, 2)
-    body = await eventually(lambda: _record(service, interaction_id, direction="outbound", origin="callback"))
+    body = await eventually(lambda: _record(service, interaction_id, direction="outbound", origin="callback"), timeout=60)
     assert body["account_id"] == started.account_id and body["agent_ids"] == ["a-17"]
     assert [a["kind"] for a in body["activities"]] == ["callback_executed"]
     assert {"type": "callback", "id": started.callback_id} in body["linked_objects"]
@@ -151,7 +156,7 @@ async def test_a_started_callback_opens_an_outbound_interaction_and_a_followup_l
         assert {"type": "followup", "id": followup.followup_id} in body["linked_objects"]
         return body
 
-    body = await eventually(linked)
+    body = await eventually(linked, timeout=60)
     assert [a["kind"] for a in body["activities"]] == ["callback_executed", "followup_created"]
     assert len(body["linked_objects"]) == 2
 
@@ -159,12 +164,14 @@ async def test_a_started_callback_opens_an_outbound_interaction_and_a_followup_l
 async def test_an_event_decided_on_an_open_record_that_closes_meanwhile_becomes_a_late_event(service) -> None:
     """The guarded write: a close by the gateway between the store's read and its write makes the segment's
     write lose its race; decided again on a fresh read, the event is a late event, and only once."""
-    intake, store = service.app.state.service.intake, service.app.state.service.store
+    running = service.app.state.service
+    store = MongoAggregateStore(service.db, INTERACTIONS, RecordCodec())  # this consumer's own, to race on
+    intake = EventIntake(store, clock=running.clock, self_service_grace_s=60)
     contact_id = unique_id("ct")
     interaction_id = interaction_id_for_contact(contact_id)
     started = _contact_events(contact_id, with_agent=False)[0]
     segment = _env(_segment(contact_id, "seg-late", "agent", 9, "a-17"))
-    await intake.on_contact_events([(started, started.data)])
+    await intake.on_events([started])
     closed_in_between = False
 
     async def close_first() -> None:
@@ -179,8 +186,8 @@ async def test_an_event_decided_on_an_open_record_that_closes_meanwhile_becomes_
 
     store.before_write = close_first
     try:
-        await intake.on_contact_events([(segment, segment.data)])
-        await intake.on_contact_events([(segment, segment.data)])  # a redelivery: applied already
+        await intake.on_events([segment])
+        await intake.on_events([segment])  # a redelivery: applied already
     finally:
         store.before_write = None
     assert closed_in_between

@@ -46,7 +46,7 @@ async def test_a_manual_record_collects_notes_activities_and_attachments(service
     assert [a["kind"] for a in body["activities"]] == ["note_added", "fax_sent", "attachment_added"]
     assert len(body["notes"]) == 1 and len(body["attachments"]) == 1
     types = await read_topic(service.bootstrap, "ic.interactions.v1",
-                             lambda r: r.key == record["interaction_id"].encode(), expect=4, timeout=10)
+                             lambda r: r.key == record["interaction_id"].encode(), expect=4, timeout=30)
     assert {header(r, "ce_type") for r in types} == {
         "ic.interaction.opened.v1", "ic.interaction.note-added.v1", "ic.interaction.activity-recorded.v1"}
 
@@ -74,7 +74,7 @@ async def test_completion_makes_the_record_read_only(service) -> None:
     assert after["notes"] == [] and after["activities"] == [] and after["attachments"] == []
     closed = await read_topic(service.bootstrap, "ic.interactions.v1",
                               lambda r: r.key == record["interaction_id"].encode()
-                              and header(r, "ce_type") == "ic.interaction.closed.v1", expect=1, timeout=10)
+                              and header(r, "ce_type") == "ic.interaction.closed.v1", expect=1, timeout=30)
     data = json.loads(closed[0].value)
     assert data["outcome"] == "resolved" and data["agent_ids"] == ["a-17"] and data["account_id"] == record["account_id"]
 

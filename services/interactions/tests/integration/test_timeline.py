@@ -61,7 +61,7 @@ async def test_the_timeline_lists_filters_pages_and_rebuilds_equal(service) -> N
     await service.client.post(f"/v1/interactions/{third}/notes", headers=AGENT,
                               json={"type": "note", "language": "en", "text": "hello"})
     await _phone_contact(service, account_id, 4)
-    items = await eventually(lambda: _settled(service, account_id), timeout=20)
+    items = await eventually(lambda: _settled(service, account_id), timeout=60)
     assert [i["channel"] for i in items] == ["phone", "walk_in", "letter", "walk_in"]  # newest first
     assert items[1]["note_count"] == 1 and items[3]["status"] == "closed"
     assert [i["interaction_id"] for i in (await _timeline(service, account_id, channel="walk_in"))["items"]] == [
@@ -91,7 +91,7 @@ async def test_a_rebuild_keeps_what_the_live_consumer_applied_meanwhile_and_equa
     """Issue 19: events applied live while the rebuild replays are neither lost nor doubled by the swap."""
     account_id = unique_id("acc")
     first, second = [await _manual(service, account_id, "walk_in", hours) for hours in (1, 2)]
-    await eventually(lambda: _count(service, account_id, 2), timeout=20)
+    await eventually(lambda: _count(service, account_id, 2), timeout=60)
     shadow = unique("timeline_shadow").replace("-", "_")
     live: dict[str, str] = {}
 
@@ -103,7 +103,7 @@ async def test_a_rebuild_keeps_what_the_live_consumer_applied_meanwhile_and_equa
                                           json={"type": "note", "language": "en", "text": "during the rebuild"})
                 await service.client.post(f"/v1/interactions/{second}/complete", headers=AGENT,
                                           json={"outcome": "resolved"})
-                await eventually(lambda: _applied_to(service.db[shadow], [first, second, live["third"]]), timeout=20)
+                await eventually(lambda: _applied_to(service.db[shadow], [first, second, live["third"]]), timeout=60)
             yield batch
 
     report = await service.app.state.service.timeline.rebuild(replay_with_live_changes, shadow=shadow)

@@ -44,6 +44,11 @@ class MemoryRecords:
         found = {i: await self.get(i) for i in interaction_ids}
         return {i: r for i, r in found.items() if r is not None}
 
+    async def due_for_self_service(self, now: datetime, limit: int) -> list[str]:
+        due = sorted((doc["self_service_due_at"], doc["_id"]) for doc in self.store.documents.values()
+                     if doc.get("self_service_due_at") is not None and doc["self_service_due_at"] <= now)
+        return [doc_id for _, doc_id in due[:limit]]
+
 
 @dataclass
 class MemoryContent:
@@ -82,4 +87,4 @@ def kit() -> Kit:
     commands = RecordCommands(store, records, content, clock=clock,  # type: ignore[arg-type]
                               new_id=lambda prefix: f"{prefix}-{next(ids)}")
     intake = EventIntake(store, clock=clock, self_service_grace_s=3.0)
-    return Kit(store, records, content, commands, intake, SelfServiceCloser(store, clock=clock, grace_s=3.0), clock)
+    return Kit(store, records, content, commands, intake, SelfServiceCloser(store, records, clock=clock, grace_s=3.0), clock)

@@ -3,6 +3,8 @@ caps, bulk completion with every blocker named, and races decided again."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from icsuite_chassis.errors import ConflictError, LimitReachedError, NotFoundError
 from icsuite_contracts.cloudevents import new_envelope
@@ -12,6 +14,7 @@ from icsuite_interactions.domain import caps
 from icsuite_interactions.domain.errors import CompletionBlocked, InteractionClosed, InteractionNotFound
 from icsuite_interactions.domain.ids import interaction_id_for_contact
 from icsuite_interactions.domain.rules import Actor, Completion
+from icsuite_interactions.jobs import SelfServiceCloser
 
 from .conftest import T0
 
@@ -129,10 +132,10 @@ async def test_a_contact_without_an_agent_closes_itself_once_its_grace_passed(ki
                              started_at=T0)
     ended = ContactEnded(contact_id="ct-1", ended_at=T0.replace(minute=2))
     envelopes = [new_envelope(e, source="/tests") for e in (ended, started)]
-    await kit.intake.on_contact_events([(envelopes[0], ended)])
+    await kit.intake.on_events([envelopes[0]])
     kit.clock.advance(5)
     assert await kit.closer.close_due() == 0  # not started yet: looked at again after another grace
-    await kit.intake.on_contact_events([(envelopes[1], started)])
+    await kit.intake.on_events([envelopes[1]])
     assert await kit.closer.close_due() == 0
     kit.clock.advance(5)
     assert await kit.closer.close_due() == 1
@@ -141,3 +144,15 @@ async def test_a_contact_without_an_agent_closes_itself_once_its_grace_passed(ki
     kit.clock.advance(5)
     assert await kit.closer.close_due() == 0
     assert [e.type for e in kit.store.published()][-1] == "ic.interaction.closed.v1"
+
+
+async def test_two_replicas_closing_at_once_close_a_record_once(kit) -> None:
+    started = ContactStarted(contact_id="ct-2", channel="phone", direction="inbound", from_address="+49301",
+                             started_at=T0)
+    ended = ContactEnded(contact_id="ct-2", ended_at=T0.replace(minute=1))
+    await kit.intake.on_events([new_envelope(e, source="/tests") for e in (started, ended)])
+    kit.clock.advance(5)
+    other = SelfServiceCloser(kit.store.shared_with(), kit.records, clock=kit.clock, grace_s=3.0)
+    assert sorted(await asyncio.gather(kit.closer.close_due(), other.close_due())) == [0, 1]
+    closed = [e for e in kit.store.published() if e.type == "ic.interaction.closed.v1"]
+    assert len(closed) == 1

@@ -37,7 +37,7 @@ def _contact(contact_id: str = "ct-1") -> list:
 
 
 async def _apply(kit, *envelopes) -> None:
-    await kit.intake.on_contact_events([(e, e.data) for e in envelopes])
+    await kit.intake.on_events(envelopes)
 
 
 async def test_every_order_of_a_contacts_events_gives_the_same_record(kit) -> None:
@@ -106,12 +106,12 @@ async def test_a_unique_automatic_match_links_and_a_confirmation_outranks_it_in_
     for order in ([automatic, confirmed], [confirmed, automatic]):
         kit.store.documents.clear()
         for envelope in [several, *order]:
-            await kit.intake.on_contact_identified(envelope, envelope.data)
+            await kit.intake.on_events([envelope])
         record = await kit.records.get(interaction_id)
         assert (record.account_id, record.identification.kind) == ("acc-2", "confirmed")
     kit.store.published()
     kit.store.documents.clear()
-    await kit.intake.on_contact_identified(automatic, automatic.data)
+    await kit.intake.on_events([automatic])
     record = await kit.records.get(interaction_id)
     assert (record.account_id, record.identification.kind) == ("acc-1", "automatic")
     [linked] = kit.store.published()
@@ -120,15 +120,15 @@ async def test_a_unique_automatic_match_links_and_a_confirmation_outranks_it_in_
 
 async def test_a_started_callback_opens_its_outbound_record_and_a_followup_links_to_it(kit) -> None:
     started = _env(sample_event(CallbackStarted, callback_id="cb-1", attempt=2))
-    await kit.intake.on_callback_started(started, started.data)
-    await kit.intake.on_callback_started(started, started.data)
+    await kit.intake.on_events([started])
+    await kit.intake.on_events([started])
     interaction_id = interaction_id_for_callback("cb-1", 2)
     assert [e.type for e in kit.store.published()] == ["ic.interaction.opened.v1",
                                                        "ic.interaction.activity-recorded.v1"]
     followup = _env(sample_event(FollowupCreated, source=SourceRef(type="interaction", id=interaction_id)))
     elsewhere = _env(sample_event(FollowupCreated, source=SourceRef(type="case", id=interaction_id)))
     for envelope in (followup, followup, elsewhere):
-        await kit.intake.on_followup_created(envelope, envelope.data)
+        await kit.intake.on_events([envelope])
     record = await kit.records.get(interaction_id)
     assert [a.kind for a in record.activities] == ["callback_executed", "followup_created"]
     assert [(o.type, o.id) for o in record.linked_objects] == [("callback", "cb-1"),

@@ -23,7 +23,10 @@ def caused_by(cause: Envelope, decision: Decision | None, scope: str = "") -> Ch
                      correlation_id=cause.correlation_id or cause.id, causation_id=cause.id) for d in data])
 
 
-def commanded(decision: Decision, *, correlation_id: str) -> Change[Record]:
-    """The change of a gateway command or a job: fresh event ids (a retry decides again, only one is stored)."""
+def commanded(decision: Decision, *, correlation_id: str, derive: tuple[str, str] | None = None) -> Change[Record]:
+    """The change of a gateway command or a job: fresh event ids (a retry decides again, only one is stored),
+    or, for a decision that causes one event, the id ``derive_event_id(*derive)`` where every replica and
+    release must name that event the same way."""
     record, data = decision
-    return Change(record, [new_envelope(d, source=SOURCE, correlation_id=correlation_id) for d in data])
+    event_id = derive_event_id(*derive) if derive else None
+    return Change(record, [new_envelope(d, source=SOURCE, correlation_id=correlation_id, id=event_id) for d in data])

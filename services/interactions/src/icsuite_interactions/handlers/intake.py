@@ -46,21 +46,23 @@ class EventIntake:
         now = self.clock()
         return self._item(cause, interaction_id, lambda r: intake.contact_ended(r, event, now, self.grace))
 
-    async def on_contact_events(self, events: Sequence[tuple[Envelope, ContactEvent]]) -> None:
-        """A batch of contact events: one read of their records, one write per record."""
-        await self.store.change_many([self.contact_item(cause, event) for cause, event in events])
+    def item(self, cause: Envelope) -> Item[Record] | None:
+        """The change one consumed event makes (``None`` for an event this service does not act on)."""
+        event = cause.data
+        if isinstance(event, ContactStarted | ContactSegmentRecorded | ContactEnded):
+            return self.contact_item(cause, event)
+        if isinstance(event, ContactIdentified):
+            return self._item(cause, interaction_id_for_contact(event.contact_id),
+                              lambda r: intake.contact_identified(r, event))
+        if isinstance(event, CallbackStarted):
+            return self._item(cause, interaction_id_for_callback(event.callback_id, event.attempt),
+                              lambda r: intake.callback_started(r, event, cause.id))
+        if isinstance(event, FollowupCreated) and event.source.type == "interaction":
+            return self._item(cause, event.source.id, lambda r: intake.followup_created(r, event, cause.id))
+        return None
 
-    async def on_contact_identified(self, cause: Envelope, event: ContactIdentified) -> None:
-        interaction_id = interaction_id_for_contact(event.contact_id)
-        await self.store.change_many([self._item(cause, interaction_id, lambda r: intake.contact_identified(r, event))])
-
-    async def on_callback_started(self, cause: Envelope, event: CallbackStarted) -> None:
-        interaction_id = interaction_id_for_callback(event.callback_id, event.attempt)
-        await self.store.change_many([self._item(cause, interaction_id,
-                                                 lambda r: intake.callback_started(r, event, cause.id))])
-
-    async def on_followup_created(self, cause: Envelope, event: FollowupCreated) -> None:
-        if event.source.type != "interaction":
-            return
-        await self.store.change_many([self._item(cause, event.source.id,
-                                                 lambda r: intake.followup_created(r, event, cause.id))])
+    async def on_events(self, causes: Sequence[Envelope]) -> None:
+        """A consumer batch: one read of its records, the decisions in order, one write per record."""
+        items = [item for item in map(self.item, causes) if item is not None]
+        if items:
+            await self.store.change_many(items)
