@@ -4,7 +4,7 @@ Evaluation is :func:`bench.alerts_eval.pure_evaluation` (the alerts engineer's b
 one trigger, each event evaluated against all of them with its facts, as the consumer does, no I/O).
 
 The latency runs the alerts service as a separate process (``python -m icsuite_alerts.main``, standard
-rules off) with the same N rules stored through the service's own ``RuleRepository`` before it starts
+rules off) with the same N rules stored through the service's own rules store before it starts
 (one of them matches every event of the bench agent), holds the agent's SSE stream
 (``GET /v1/agents/{agent}/alerts/stream``) open over a socket, publishes ``contact-identified`` events one
 at a time with a producer that is already connected, and takes the time from just before the send to the
@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from icsuite_alerts.repository import RuleRepository
+from icsuite_alerts.domain.rule_records import decide_create
+from icsuite_alerts.repository import RuleCodec
+from icsuite_chassis.store import MongoAggregateStore
 from icsuite_chassis.testing import bearer
 from icsuite_contracts.cloudevents import new_envelope
 from icsuite_contracts.identity_v1 import ContactIdentified
@@ -37,9 +39,9 @@ WARMUP = 10
 async def store_rules(mongodb_uri: str, database: str, count: int, agent: str) -> None:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
     try:
-        repository = RuleRepository(client[database])
+        rules = MongoAggregateStore(client[database], "rules", RuleCodec())
         for rule in alerts_eval.bench_rules(count, always=f'event.agent_id == "{agent}"'):
-            await repository.create(rule, by="bench", now=datetime.now(UTC))
+            await rules.change(rule.rule_id, decide_create(rule, by="bench", now=datetime.now(UTC)))
     finally:
         await client.close()
 

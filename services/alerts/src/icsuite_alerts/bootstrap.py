@@ -1,53 +1,74 @@
-"""Wires the alerts service: settings, Mongo, broker, repositories, handlers, consumers and the gateway."""
+"""Wires the alerts service: stores, projections, the stream, the rule cache, consumers, jobs, gateway."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
 from icsuite_chassis.app import create_app
+from icsuite_chassis.clock import utc_now
 from icsuite_chassis.runtime import ServiceRuntime
+from icsuite_chassis.store import MongoAggregateStore
+from pymongo.asynchronous.database import AsyncDatabase
 
-from . import api, projection_store, repository
+from . import api, repository
 from .consumers import register_consumers
 from .domain.rules import CONSUMED_TOPICS
-from .handlers import AlertsService, utc_now
-from .projection_store import ProjectionStore
-from .repository import AlertRepository, RuleRepository
+from .handlers import AlertsService
+from .jobs import register_jobs
+from .projections import EventLog, account_writer, contact_writer
 from .rulecache import RuleCache
 from .settings import AlertsSettings
-from .stream import StreamHorizon
+from .stream import AlertStream
+
+EARLIER_INDEXES = {"alerts": ["position_1", "former_positions_1"]}  # unique positions of an earlier version
+
+
+def build_service(runtime: ServiceRuntime, settings: AlertsSettings) -> AlertsService:
+    db = runtime.db
+
+    def store(name: str, codec: Any) -> MongoAggregateStore[Any]:
+        return MongoAggregateStore(db, name, codec, kick=runtime.kick_outbox)
+
+    alerts = store("alerts", repository.AlertCodec())
+    queries = repository.AlertQueries(db)
+    meta = store("meta", repository.MarkerCodec())
+    rule_queries = repository.RuleQueries(db)
+    contacts = contact_writer(db)
+    return AlertsService(
+        rules=store("rules", repository.RuleCodec()), meta=meta, alerts=alerts,
+        dedupe=store("alert_dedupe", repository.DedupeCodec()), waiting=store("alert_waiting", repository.WaitingCodec()),
+        contacts=contacts, accounts=account_writer(db), event_log=EventLog(db), rule_queries=rule_queries,
+        alert_queries=queries, cache=RuleCache(rule_queries, meta), settings=settings, clock=utc_now,
+        stream=AlertStream(queries, store("alert_stream", repository.StreamEntryCodec()), alerts,
+                           poll_interval_s=settings.stream_poll_interval_s))
+
+
+async def drop_earlier_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
+    for collection, names in EARLIER_INDEXES.items():
+        existing = {index["name"] async for index in await db[collection].list_indexes()}
+        for name in names:
+            if name in existing:
+                await db[collection].drop_index(name)
 
 
 def build_app(settings: AlertsSettings) -> FastAPI:
-    runtime = ServiceRuntime(settings, outbox_collections=["alerts"],
-                             indexes=[*repository.INDEXES, *projection_store.INDEXES],
-                             consumes=CONSUMED_TOPICS, produces=["ic.alerts.v1"])
-    rules = RuleRepository(runtime.db)
-    alerts = AlertRepository(runtime.db)
-    horizon = StreamHorizon(alerts, poll_interval_s=settings.stream_poll_interval_s,
-                            gap_timeout_s=settings.stream_gap_timeout_s)
-    service = AlertsService(rules=rules, alerts=alerts, projections=ProjectionStore(runtime.db),
-                            cache=RuleCache(rules), kick_outbox=runtime.kick_outbox, alert_written=horizon.poke,
-                            backtest_max_events=settings.backtest_max_events,
-                            dedupe_prune_grace_s=settings.dedupe_prune_grace_s)
+    runtime = ServiceRuntime(settings, outbox_collections=["alerts"], consumes=CONSUMED_TOPICS,
+                             produces=["ic.alerts.v1"])
+    service = build_service(runtime, settings)
+    runtime.indexes.extend([*repository.INDEXES, *service.contacts.indexes(), *service.accounts.writer.indexes(),
+                            *service.event_log.indexes()])
 
     async def start() -> None:
         if settings.seed_standard_rules:
             await service.seed_standard_rules()
         else:
             await service.cache.refresh(force=True)
-        await horizon.start()
+        await service.stream.start()
 
-    async def prune_event_log() -> None:
-        await service.projections.prune_events(utc_now() - timedelta(days=settings.event_log_retention_days))
-
+    runtime.on_startup(lambda: drop_earlier_indexes(runtime.db))
     runtime.on_startup(start)
-    runtime.add_job("rules-refresh", service.cache.refresh, settings.rules_refresh_interval_s)
-    runtime.add_job("stream-horizon", horizon.tick, 0)
-    runtime.add_job("event-log-retention", prune_event_log, 3600)
-    runtime.add_job("dedupe-pruning", service.prune_dedupe_chains, settings.dedupe_prune_interval_s)
+    register_jobs(runtime, service)
     register_consumers(runtime, service)
     return create_app(runtime, title="alerts", description="The alert modeler: rules on events and account facts, "
-                      "alerts pushed live to agents.", routers=[api.router],
-                      state={"service": service, "horizon": horizon, "settings": settings})
+                      "alerts pushed live to agents.", routers=[api.router], state={"service": service})

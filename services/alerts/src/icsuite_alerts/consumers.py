@@ -1,6 +1,7 @@
 """Kafka subscribers: every event type of the consumed topics goes through one handler, in order.
 
-Alerts are pushed live, so the consumer is tuned for latency rather than batch size: a short batch wait
+A batch goes to :meth:`AlertsService.on_events` at once (each projection written once per batch); if it
+fails, the consumer hands its events to :meth:`AlertsService.on_event` one by one. Alerts are pushed live, so the consumer is tuned for latency rather than batch size: a short batch wait
 (``consumer_batch_timeout_ms``; FastStream also sleeps that long after an empty poll) and a short fetch
 wait (``consumer_fetch_max_wait_ms``), both set lower in this service's settings than the chassis
 defaults.
@@ -18,4 +19,4 @@ CONSUMER = "facts-and-rules"
 
 def register_consumers(runtime: ServiceRuntime, service: AlertsService) -> None:
     handlers = {ce_type: service.on_event for ce_type in consumed_models()}
-    runtime.add_consumer(CONSUMER, tuple(CONSUMED_TOPICS), handlers)
+    runtime.add_consumer(CONSUMER, tuple(CONSUMED_TOPICS), handlers, batch_handler=service.on_events)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from .domain.rule_records import RuleRecord, spec_fields
 from .domain.rules import MAX_DEDUPE_WINDOW_S, MAX_TRIGGERS, RuleSpec
 
 TriggerType = Annotated[str, StringConstraints(min_length=1, max_length=128)]
@@ -51,8 +52,10 @@ class RuleOut(BaseModel):
     updated_by: str | None = None
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> RuleOut:
-        return cls(rule_id=doc["_id"], **{k: v for k, v in doc.items() if k in cls.model_fields})
+    def of(cls, record: RuleRecord) -> RuleOut:
+        rule = record.rule
+        return cls(rule_id=rule.rule_id, version=rule.version, **spec_fields(rule.spec), standard=rule.standard,
+                   created_at=record.created_at, updated_at=record.updated_at, updated_by=record.updated_by)
 
 
 class AlertOut(BaseModel):

@@ -18,14 +18,12 @@ class AlertsSettings(ServiceSettings):
     # latency over batch size (see consumers.py); the chassis defaults are 50 ms and FastStream's 500 ms
     consumer_batch_timeout_ms: int = Field(default=10, ge=1)
     consumer_fetch_max_wait_ms: int = 20
-    stream_gap_timeout_s: float = Field(default=2.0, gt=0)
     stream_keepalive_s: float = Field(default=15.0, gt=0)
     stream_open_window_s: float = Field(default=900.0, ge=0, description=(
         "a first connection (no Last-Event-ID) also gets the open alerts raised this many seconds back"))
     event_log_retention_days: int = Field(default=90, ge=1)
-    dedupe_prune_interval_s: float = Field(default=60.0, gt=0, description=(
-        "how often each replica deletes the de-duplication chains whose window has passed"))
-    dedupe_prune_grace_s: float = Field(default=3600.0, ge=0, description=(
-        "a chain is kept this long after its window ends, for trigger events that arrive late"))
+    dedupe_keep_s: float = Field(default=3600.0, ge=0, description=(
+        "a de-duplication document is kept this long after its window ends, for trigger events that arrive "
+        "late (then the TTL index removes it)"))
     backtest_max_events: int = Field(default=200_000, ge=1)
     backtest_max_period_days: int = Field(default=366, ge=1)

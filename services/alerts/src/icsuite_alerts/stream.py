@@ -1,10 +1,16 @@
-"""Delivery of alerts as server-sent events, in stream-position order, none twice, none skipped.
+"""The alert stream: positions handed out without gaps, followed by every replica, delivered as SSE.
 
-Positions come from a counter (``$inc``), so two writers may make position 6 visible before 5. The
-:class:`StreamHorizon` of each process therefore advances only over contiguous positions; a gap that
-stays open longer than ``gap_timeout_s`` (a writer that died between taking a position and inserting)
-is skipped. Streams deliver alerts up to the horizon and wait for it to move: a local raise wakes it at
-once, alerts raised by other replicas are seen by polling every ``poll_interval_s``.
+**Positions.** Position ``p`` is the ``_id`` of a document of ``alert_stream`` (a :class:`StreamEntry`),
+and a position is taken by creating that document: an insert, so of two writers aiming at ``p`` exactly
+one gets it, and the other aims at the next free one. A writer only ever aims at the position right
+after the ones it has seen taken (:meth:`AlertStream.take` holds one lock per process while it aims and
+writes), so there are never gaps: if ``p`` is taken, every position before it is taken or being taken
+by a writer that will finish it (a retried consumer event finishes it at the position its alert names).
+
+**Following.** Each process keeps the *horizon*, the end of the run of taken positions it has seen;
+streams deliver up to it. A position is visible from the moment it is taken, so the horizon never has
+to skip anything: a slow writer only holds the positions after its own back for as long as it is slow.
+A local write moves the horizon at once; writes of other replicas are seen within ``poll_interval_s``.
 """
 
 from __future__ import annotations
@@ -12,54 +18,103 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from .repository import STREAM_WINDOW, AlertRepository
+from icsuite_chassis.errors import StoreConflict
+from icsuite_chassis.store import AggregateStore, Item, Outcome
+
+from .domain.alerts import Alert, StreamEntry, decide_move, decide_take, entry_of
+from .repository import AlertQueries
+
+WINDOW = 64  # positions looked up per round trip
+MAX_MOVES = 50  # a position lost this many times in a row: StoreConflict (retried by the consumer)
 
 
-class StreamHorizon:
-    def __init__(self, alerts: AlertRepository, *, poll_interval_s: float, gap_timeout_s: float):
+class AlertStream:
+    def __init__(self, queries: AlertQueries, entries: AggregateStore[StreamEntry], alerts: AggregateStore[Alert],
+                 *, poll_interval_s: float):
+        self._queries = queries
+        self._entries = entries
         self._alerts = alerts
         self._poll_interval_s = poll_interval_s
-        self._gap_timeout_s = gap_timeout_s
-        self.position = 0
-        self._gap_since: float | None = None
+        self.position = 0  # every position up to here is taken and visible
+        self.base = 0  # positions before the first entry belong to an earlier version: none to wait for
+        self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._moved = asyncio.Event()
-        self._local: set[int] = set()
 
     async def start(self) -> None:
-        self.position = await self._alerts.last_position()
+        """Continue after the last position in use (the first start continues after the alerts' positions)."""
+        first = await self._queries.first_entry()
+        if first is None:
+            self.base = await self._queries.last_alert_position()
+            if self.base:
+                await self._entries.change(self.base, decide_take(StreamEntry(None, {})))
+        else:
+            self.base = first
+        self.position = max(self.position, self.base)
+        await self.advance()
 
-    def poke(self, positions: Iterable[int] = ()) -> None:
-        """Alerts were written by this process at ``positions``: move now instead of at the next poll.
+    # ---- taking positions ---------------------------------------------------------------------------
+    async def take(self, aim: Callable[[int], Awaitable[list[Alert]]]) -> list[Alert]:
+        """``aim(first)`` stores alerts aimed at consecutive positions from ``first`` (the next free one) and
+        answers the alerts to put on the stream; each then takes its position (see :meth:`put`)."""
+        async with self._lock:
+            alerts = await aim(self.position + 1)
+            await self.put(alerts)
+            return alerts
 
-        Written positions that extend the horizon contiguously are taken without asking the database,
-        and the streams are woken at once; anything else is looked up.
-        """
-        self._local.update(p for p in positions if p > self.position)
-        if self._advance_local():
+    async def put(self, alerts: Sequence[Alert]) -> None:
+        """Each alert takes the position it aims at; one whose position another alert took aims at the next
+        free one. A free position before the last one aimed at (an alert stored by another replica aims past
+        this one's horizon, or a redelivered alert needed none) is filled with an entry without an alert, so
+        that no position stays free behind a taken one. Only under this process's lock (see :meth:`take`)."""
+        pending, lost = sorted(alerts, key=lambda a: a.position), set()
+        for _ in range(MAX_MOVES):
+            if not pending:
+                return
+            aimed = []
+            for alert in pending:
+                if alert.alert_id in lost:
+                    alert = await self._move(alert, max([self.position, *(a.position for a in aimed)]) + 1)
+                aimed.append(alert)
+            if max(a.position for a in aimed) > self.position + len(aimed):
+                await self.advance()
+            holes = set(range(self.position + 1, max(a.position for a in aimed))) - {a.position for a in aimed}
+            items = [Item(a.position, decide_take(entry_of(a, a.position))) for a in aimed]
+            outcomes = await self._entries.change_many(
+                items + [Item(p, decide_take(StreamEntry(None, {}))) for p in sorted(holes)])
+            placed = {a.position for a, o in zip(aimed, outcomes, strict=False) if _holds(o, a)}
+            pending = [a for a in aimed if a.position not in placed]
+            lost = {a.alert_id for a in pending}
+            self._advance_over(placed | holes)
+            if pending:
+                await self.advance()
+        raise StoreConflict(f"{len(pending)} alerts kept losing their stream positions")
+
+    async def _move(self, alert: Alert, position: int) -> Alert:
+        """Aim ``alert`` at ``position`` if it still aims at the position it lost (else another replica
+        moved it already: it is answered as it is now)."""
+        moved = await self._alerts.change(alert.alert_id, decide_move(alert.position, position))
+        return moved.stored.state if moved.stored is not None else alert
+
+    def _advance_over(self, positions: set[int]) -> None:
+        start = self.position
+        while self.position + 1 in positions:
+            self.position += 1
+        if self.position != start:
             self._notify()
         self._wake.set()
-
-    def _advance_local(self) -> bool:
-        moved = False
-        while self.position + 1 in self._local:
-            self._local.discard(self.position + 1)
-            self.position += 1
-            self._gap_since = None
-            moved = True
-        self._local = {p for p in self._local if p > self.position}
-        return moved
 
     def _notify(self) -> None:
         moved, self._moved = self._moved, asyncio.Event()
         moved.set()
 
+    # ---- following ----------------------------------------------------------------------------------
     async def tick(self) -> None:
-        """One poll (the runtime calls it in a loop): wait for a poke or the poll interval, then advance."""
+        """One poll (a job runs it in a loop): wait for a poke or the poll interval, then advance."""
         try:
             await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
         except TimeoutError:
@@ -68,42 +123,27 @@ class StreamHorizon:
         await self.advance()
 
     async def advance(self) -> None:
-        """Move over the positions that became visible: those after the horizon are looked up by position
-        (``$in`` on unique keys, no scan), ``STREAM_WINDOW`` at a time; a query is only needed when nothing
-        in the window is visible while the counter has handed out positions beyond it."""
+        """Move over the run of taken positions after the horizon (read by ``_id``, ``WINDOW`` at a time)."""
         start = self.position
         while True:
+            taken = await self._queries.taken(self.position, WINDOW)
             base = self.position
-            visible = await self._alerts.visible_positions(base, STREAM_WINDOW)
-            if not visible and await self._alerts.positions_taken() > base + STREAM_WINDOW:
-                visible = set(await self._alerts.positions_after(base))
-            self._step(sorted(visible))
-            if self.position < base + STREAM_WINDOW or self.position == base:
+            while self.position + 1 in taken:
+                self.position += 1
+            if self.position < base + WINDOW:
                 break
-        self._advance_local()
         if self.position != start:
             self._notify()
-
-    def _step(self, positions: list[int]) -> None:
-        for position in positions:
-            if position <= self.position:  # a local poke moved over it meanwhile
-                continue
-            if position == self.position + 1:
-                self.position = position
-                self._gap_since = None
-                continue
-            now = time.monotonic()
-            self._gap_since = self._gap_since or now
-            if now - self._gap_since < self._gap_timeout_s:
-                break
-            self.position = position  # the missing positions were never written
-            self._gap_since = None
 
     async def wait_moved(self, timeout: float) -> None:
         try:
             await asyncio.wait_for(self._moved.wait(), timeout)
         except TimeoutError:
             pass
+
+
+def _holds(outcome: Outcome[StreamEntry], alert: Alert) -> bool:
+    return outcome.stored is not None and outcome.stored.state.alert_id == alert.alert_id
 
 
 def audience(agent_id: str, *, include_supervisor_alerts: bool) -> dict[str, Any]:
@@ -122,30 +162,28 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
-async def alert_events(alerts: AlertRepository, horizon: StreamHorizon, *, audience_filter: dict[str, Any],
+async def alert_events(queries: AlertQueries, stream: AlertStream, *, audience_filter: dict[str, Any],
                        after: int | None, keepalive_s: float, max_events: int | None,
-                       max_duration_s: float | None, open_since: datetime | None = None) -> AsyncIterator[str]:
-    """The SSE body: replay after ``after``, then follow; ends only on limits.
+                       deadline: float | None, open_since: datetime | None = None) -> AsyncIterator[str]:
+    """The SSE body: replay after ``after``, then follow; ends at ``deadline`` (monotonic) or ``max_events``.
 
     A first connection (no ``after``) starts at the horizon, but first sends the audience's alerts that
-    are still open and were raised since ``open_since``, so a desktop that connects just after its
-    contact was identified still sees that contact's alerts. A reconnection with Last-Event-ID resumes
-    exactly after it: every alert it missed, none twice.
+    are still open and were raised since ``open_since``. A reconnection with Last-Event-ID resumes exactly
+    after it: every alert it missed, none twice.
     """
-    position = horizon.position if after is None else after
-    deadline = None if max_duration_s is None else time.monotonic() + max_duration_s
+    position = stream.position if after is None else max(after, 0)
     sent = 0
     yield f": stream of alerts after position {position}\nretry: 2000\n\n"
     if after is None and open_since is not None:
-        for alert in await alerts.open_since(audience_filter, since=open_since, upto=position):
-            yield format_event(alert)
+        for alert in await queries.open_since(audience_filter, since=open_since, upto=position):
+            yield format_event(alert.public())
             sent += 1
             if max_events is not None and sent >= max_events:
                 return
     limit = 100
-    while True:
-        upto = horizon.position
-        batch = await alerts.for_stream(audience_filter, after=position, upto=upto, limit=limit)
+    while deadline is None or time.monotonic() < deadline:
+        upto = stream.position
+        batch = await queries.entries(audience_filter, after=position, upto=upto, limit=limit)
         for alert in batch:
             yield format_event(alert)
             position = alert["position"]
@@ -155,12 +193,12 @@ async def alert_events(alerts: AlertRepository, horizon: StreamHorizon, *, audie
         if len(batch) == limit:
             continue
         position = max(position, upto)  # everything up to ``upto`` was read: ask again only when it moves
-        if horizon.position > upto:
+        if stream.position > upto:
             continue
         remaining = keepalive_s if deadline is None else min(keepalive_s, deadline - time.monotonic())
         if remaining <= 0:
             return
-        before = horizon.position
-        await horizon.wait_moved(remaining)
-        if horizon.position == before and (deadline is None or time.monotonic() < deadline):
+        before = stream.position
+        await stream.wait_moved(remaining)
+        if stream.position == before and (deadline is None or time.monotonic() < deadline):
             yield ": keep-alive\n\n"

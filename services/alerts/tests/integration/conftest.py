@@ -1,5 +1,6 @@
 """The alerts app running in-process against the session's stack, one per test module, and event factories."""
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -8,12 +9,16 @@ from typing import Any
 
 import httpx
 import pytest_asyncio
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from icsuite_chassis.testing import bearer, eventually, publish_envelopes, running_app, unique
 from icsuite_contracts.cloudevents import Envelope, new_envelope
 from icsuite_contracts.identity_v1 import ContactIdentified
 from icsuite_contracts.masterdata_v1 import BusinessAgreementUpserted
 
 from icsuite_alerts.bootstrap import build_app
+from icsuite_alerts.consumers import CONSUMER
+from icsuite_alerts.domain.rules import CONSUMED_TOPICS
 from icsuite_alerts.settings import AlertsSettings
 
 ADMIN = bearer("admin-1", "admin")
@@ -26,14 +31,21 @@ class Alerts:
     app: Any
     bootstrap: str
 
+    async def start_at_end(self, settings: AlertsSettings) -> None:
+        await start_at_end(self.bootstrap, settings)
+
     def __post_init__(self) -> None:
         self.agreement = agreement
         self.identified = identified
         self.now = now
+        self.parse_sse = parse_sse
+
+    async def read_stream(self, agent: str, **options: Any) -> list[dict[str, Any]]:
+        return await read_stream(self.client, agent, **options)
 
     @property
     def db(self) -> Any:
-        return self.app.state.service.projections.accounts.database
+        return self.app.state.runtime.db
 
     async def publish(self, *envelopes: Envelope) -> None:
         await publish_envelopes(self.bootstrap, *envelopes)
@@ -67,12 +79,54 @@ class Alerts:
         return await eventually(check) if expect else await check() or []  # type: ignore[return-value]
 
 
+def parse_sse(text: str) -> list[dict[str, Any]]:
+    events = []
+    for block in text.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if line and not line.startswith(":")
+                      and ": " in line)
+        if fields.get("event") == "alert":
+            events.append({"id": int(fields["id"]), "alert": json.loads(fields["data"])})
+    return events
+
+
+async def read_stream(client, agent: str, *, last_event_id: int | None = None, max_events: int = 1,
+                      timeout_s: float = 20) -> list[dict[str, Any]]:
+    headers = {**bearer(agent, "agent"), **({"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {})}
+    params = {"max_events": max_events, "timeout_s": timeout_s}
+    async with client.stream("GET", f"/v1/agents/{agent}/alerts/stream", params=params, headers=headers) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        return parse_sse("".join([chunk async for chunk in response.aiter_text()]))
+
+
+async def start_at_end(bootstrap: str, settings: AlertsSettings) -> None:
+    """Commit the end of every consumed topic for the service's consumer group, so that a test app reads
+    only what its tests publish, not what every session before it left on a shared broker."""
+    group = f"{settings.consumer_group_prefix}{settings.service_name}.{CONSUMER}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(CONSUMED_TOPICS))
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(topic["topic"], p["partition"]) for topic in described for p in topic["partitions"]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        ends = await consumer.end_offsets(partitions)
+        consumer.assign(partitions)
+        await consumer.commit(dict(ends.items()))
+    finally:
+        await consumer.stop()
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def alerts(stack) -> AsyncIterator[Alerts]:
     settings = AlertsSettings(kafka_bootstrap_servers=stack.kafka_bootstrap, mongodb_uri=stack.mongodb_uri,
                               mongodb_database=unique("alerts_test").replace("-", "_"),
                               consumer_group_prefix=unique("t") + ".", consumer_retry_backoff_s=0.01,
                               rules_refresh_interval_s=0.2)
+    await start_at_end(stack.kafka_bootstrap, settings)
     app = build_app(settings)
     async with running_app(app) as client:
         yield Alerts(client, app, stack.kafka_bootstrap)

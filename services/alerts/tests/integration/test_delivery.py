@@ -16,26 +16,6 @@ ADMIN = bearer("admin-1", "admin")
 SUPERVISOR = bearer("sup-1", "supervisor")
 
 
-def parse_sse(text: str) -> list[dict]:
-    events = []
-    for block in text.split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.splitlines() if line and not line.startswith(":")
-                      and ": " in line)
-        if fields.get("event") == "alert":
-            events.append({"id": int(fields["id"]), "alert": json.loads(fields["data"])})
-    return events
-
-
-async def read_stream(client, agent: str, *, last_event_id: int | None = None, max_events: int = 1,
-                      timeout_s: float = 20) -> list[dict]:
-    headers = {**bearer(agent, "agent"), **({"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {})}
-    params = {"max_events": max_events, "timeout_s": timeout_s}
-    async with client.stream("GET", f"/v1/agents/{agent}/alerts/stream", params=params, headers=headers) as response:
-        assert response.status_code == 200
-        assert response.headers["content-type"].startswith("text/event-stream")
-        return parse_sse("".join([chunk async for chunk in response.aiter_text()]))
-
-
 async def account_rule(alerts, account_prefix: str, **overrides) -> str:
     body = {"name": "test rule", "triggers": ["ic.identity.contact-identified.v1"],
             "condition": f'event.account_id.startsWith("{account_prefix}") && facts.balance > 100.0',
@@ -53,7 +33,7 @@ async def test_a_reconnecting_client_receives_what_it_missed_and_nothing_twice(a
     await alerts.publish(alerts.agreement(account, balance="200"))
     await alerts.facts(account, balance=200.0)
 
-    listening = asyncio.create_task(read_stream(alerts.client, agent))
+    listening = asyncio.create_task(alerts.read_stream(agent))
     await asyncio.sleep(0.3)
     first = alerts.identified(unique("ct"), account, agent_id=agent)
     await alerts.publish(first)
@@ -63,11 +43,11 @@ async def test_a_reconnecting_client_receives_what_it_missed_and_nothing_twice(a
     missed = alerts.identified(unique("ct"), account, agent_id=agent)  # raised while nobody listens
     await alerts.publish(missed)
     await alerts.alerts_for(missed.data.contact_id, expect=1)
-    resumed = await read_stream(alerts.client, agent, last_event_id=seen["id"], max_events=5, timeout_s=1.5)
+    resumed = await alerts.read_stream(agent, last_event_id=seen["id"], max_events=5, timeout_s=1.5)
     assert [e["alert"]["contact_id"] for e in resumed] == [missed.data.contact_id]
     assert resumed[0]["id"] > seen["id"]
-    assert await read_stream(alerts.client, agent, last_event_id=resumed[0]["id"], max_events=5, timeout_s=1) == []
-    assert await read_stream(alerts.client, unique("a"), last_event_id=0, max_events=50, timeout_s=0.5) == []
+    assert await alerts.read_stream(agent, last_event_id=resumed[0]["id"], max_events=5, timeout_s=1) == []
+    assert await alerts.read_stream(unique("a"), last_event_id=0, max_events=50, timeout_s=0.5) == []
     other = await alerts.client.get(f"/v1/agents/{agent}/alerts/stream", headers=bearer("a-other", "agent"))
     assert other.status_code == 403
     bad = await alerts.client.get(f"/v1/agents/{agent}/alerts/stream?last_event_id=x", headers=bearer(agent, "agent"))
@@ -177,7 +157,7 @@ async def test_an_alert_raised_before_the_agent_is_known_reaches_the_agent_once_
     account, agent, contact = f"{prefix}-1", unique("a"), unique("ct")
     await alerts.publish(alerts.agreement(account, balance="250"))
     await alerts.facts(account, balance=250.0)
-    listening = asyncio.create_task(read_stream(alerts.client, agent, last_event_id=None, max_events=1))
+    listening = asyncio.create_task(alerts.read_stream(agent, last_event_id=None, max_events=1))
     await asyncio.sleep(0.3)
     identified = alerts.identified(contact, account, agent_id=None)  # identified automatically, no agent yet
     await alerts.publish(identified)
@@ -193,10 +173,10 @@ async def test_an_alert_raised_before_the_agent_is_known_reaches_the_agent_once_
     assert seen["id"] > waiting["position"]
     await alerts.processed(segment)
     # none twice, none missed: a replay from before shows it once; after its new position, nothing
-    replay = await read_stream(alerts.client, agent, last_event_id=waiting["position"] - 1, max_events=5,
+    replay = await alerts.read_stream(agent, last_event_id=waiting["position"] - 1, max_events=5,
                                timeout_s=1)
     assert [e["alert"]["alert_id"] for e in replay] == [waiting["alert_id"]]
-    assert await read_stream(alerts.client, agent, last_event_id=seen["id"], max_events=5, timeout_s=0.5) == []
+    assert await alerts.read_stream(agent, last_event_id=seen["id"], max_events=5, timeout_s=0.5) == []
     [stored] = await alerts.alerts_for(contact, expect=1)
     assert stored["agent_id"] == agent and stored["position"] == seen["id"]
 
@@ -210,10 +190,10 @@ async def test_a_first_connection_gets_the_open_alerts_raised_just_before_it(ale
     earlier = alerts.identified(unique("ct"), account, agent_id=agent)  # raised before the desktop connects
     await alerts.publish(earlier)
     [stored] = await alerts.alerts_for(earlier.data.contact_id, expect=1)
-    first = await read_stream(alerts.client, agent, max_events=5, timeout_s=1.5)
+    first = await alerts.read_stream(agent, max_events=5, timeout_s=1.5)
     assert [e["alert"]["contact_id"] for e in first] == [earlier.data.contact_id]
     # once acknowledged it is no longer replayed to a new connection; a resumed one gets nothing twice
     ack = await alerts.client.post(f"/v1/alerts/{stored['alert_id']}/ack", headers=bearer(agent, "agent"))
     assert ack.status_code == 200, ack.text
-    assert await read_stream(alerts.client, agent, max_events=5, timeout_s=1) == []
-    assert await read_stream(alerts.client, agent, last_event_id=first[0]["id"], max_events=5, timeout_s=1) == []
+    assert await alerts.read_stream(agent, max_events=5, timeout_s=1) == []
+    assert await alerts.read_stream(agent, last_event_id=first[0]["id"], max_events=5, timeout_s=1) == []

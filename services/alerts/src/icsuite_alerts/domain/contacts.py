@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from collections.abc import Mapping
 from typing import Any
 
 from .observations import Observation
@@ -16,15 +17,22 @@ class ContactState:
     account_id: str | None = None
     account_rank: int = 0
     agent_id: str | None = None
+    agent_event_id: str | None = None  # the event that named the current agent
 
     def to_doc(self) -> dict[str, Any]:
-        return {"account_id": self.account_id, "account_rank": self.account_rank, "agent_id": self.agent_id}
+        return {"account_id": self.account_id, "account_rank": self.account_rank, "agent_id": self.agent_id,
+                "agent_event_id": self.agent_event_id}
 
     @classmethod
-    def from_doc(cls, doc: dict[str, Any] | None) -> ContactState:
+    def from_doc(cls, doc: Mapping[str, Any] | None) -> ContactState:
         if not doc:
             return cls()
-        return cls(doc.get("account_id"), int(doc.get("account_rank") or 0), doc.get("agent_id"))
+        return cls(doc.get("account_id"), int(doc.get("account_rank") or 0), doc.get("agent_id"),
+                   doc.get("agent_event_id"))
+
+    def agent_named_by(self, event_id: str) -> bool:
+        """``event_id`` is the event that made the current agent known."""
+        return self.agent_id is not None and self.agent_event_id == event_id
 
 
 def _account_claim(obs: Observation) -> tuple[str | None, int]:
@@ -60,8 +68,8 @@ def apply_to_contact(state: ContactState, obs: Observation) -> ContactState | No
     new = state
     if account and rank >= new.account_rank:
         new = replace(new, account_id=account, account_rank=rank)
-    if agent:
-        new = replace(new, agent_id=agent)
+    if agent and agent != new.agent_id:
+        new = replace(new, agent_id=agent, agent_event_id=obs.event_id)
     return None if new == state else new
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from icsuite_chassis.errors import InvalidError
 from icsuite_contracts.registry import topic
 
 from .expressions import CompiledExpression, CompileError, Position, Symbols, compile_expression
@@ -55,11 +56,13 @@ class Rule:
     standard: bool = False
 
 
-class RuleInvalid(Exception):
-    """A rule that cannot be saved: which field, why, and where in the field's text."""
+class RuleInvalid(InvalidError):
+    """A rule that cannot be saved: which field, why, and where in the field's text (422 with those)."""
 
     def __init__(self, field: str, message: str, position: Position | None = None, kind: str = "invalid"):
-        super().__init__(f"{field}: {message}")
+        error = {"field": field, "error": message, "kind": kind,
+                 "position": position.as_dict() if position else None}
+        super().__init__(f"{field}: {message}", **error, errors=[error])
         self.field = field
         self.message = message
         self.position = position
