@@ -315,6 +315,25 @@ def test_no_service_is_scaled_beyond_its_partitions(rendered: dict[str, list[Doc
         assert replicas <= limit
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_autoscaler_can_scale(rendered: dict[str, list[Doc]], overlay: str) -> None:
+    for name, hpa in by_kind(rendered[overlay], "HorizontalPodAutoscaler").items():
+        low, high = hpa["spec"].get("minReplicas", 1), hpa["spec"]["maxReplicas"]
+        assert low < high, f"{overlay}: {name} has minReplicas {low} and maxReplicas {high}: it can never scale"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_consumers_scale_on_their_lag_with_cpu_as_the_fallback(rendered: dict[str, list[Doc]], overlay: str,
+                                                               services: list[str]) -> None:
+    autoscalers = by_kind(rendered[overlay], "HorizontalPodAutoscaler")
+    for name in services:
+        metrics = {m["type"]: m for m in autoscalers[name]["spec"]["metrics"]}
+        lag = metrics["External"]["external"]
+        assert lag["metric"] == {"name": "ic_consumer_lag", "selector": {"matchLabels": {"service": name}}}
+        assert lag["target"]["type"] == "AverageValue" and int(lag["target"]["averageValue"]) > 0
+        assert metrics["Resource"]["resource"]["name"] == "cpu", f"{overlay}: {name} lost its CPU fallback"
+
+
 def test_prod_runs_more_replicas_and_larger_requests_than_dev(rendered: dict[str, list[Doc]],
                                                              services: list[str]) -> None:
     for name in services:
