@@ -14,7 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from icsuite_chassis.testing import bearer, eventually, publish_envelopes, running_app, unique
 from icsuite_contracts.cloudevents import Envelope, new_envelope
 from icsuite_contracts.identity_v1 import ContactIdentified
-from icsuite_contracts.masterdata_v1 import BusinessAgreementUpserted
+from icsuite_contracts.masterdata_v1 import BusinessAgreementUpserted, OpenBill
 
 from icsuite_alerts.bootstrap import build_app
 from icsuite_alerts.consumers import CONSUMER
@@ -137,10 +137,12 @@ def now() -> datetime:
 
 
 def agreement(account_id: str, *, balance: str = "10", dunning_level: int = 0, version: int = 1,
-              time: datetime | None = None) -> Envelope:
+              time: datetime | None = None, credit_status: str = "good",
+              open_bills: list[tuple[str, str]] = ()) -> Envelope:  # type: ignore[assignment]
+    bills = [OpenBill(bill_id=unique("bill"), amount=Decimal(amount), due_date=due) for amount, due in open_bills]
     data = BusinessAgreementUpserted(business_agreement_id=unique("ba"), account_id=account_id, source_version=version,
                                      balance=Decimal(balance), currency="EUR", dunning_level=dunning_level,
-                                     credit_status="good")
+                                     credit_status=credit_status, open_bills=bills)
     return new_envelope(data, source="/test", time=time or now() - timedelta(minutes=5))
 
 

@@ -4,7 +4,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from icsuite_chassis.testing import unique
+from icsuite_chassis.testing import bearer, unique
 from icsuite_contracts.callbacks_v1 import CallbackCompleted, CallbackQueued
 from icsuite_contracts.cloudevents import new_envelope
 from icsuite_contracts.followups_v1 import FollowupOverdue, FollowupStatusChanged
@@ -115,3 +115,30 @@ async def test_an_older_snapshot_never_overwrites_a_newer_one(alerts) -> None:
     await alerts.publish(older)
     await alerts.processed(older)
     assert (await alerts.facts(account))["dunning_level"] == 0
+
+
+ADMIN = bearer("admin-1", "admin")
+
+
+async def test_credit_status_and_overdue_bills_are_facts_rules_can_use(alerts) -> None:
+    account, contact = unique("acc"), unique("ct")
+    past = (alerts.now() - timedelta(days=10)).date().isoformat()
+    future = (alerts.now() + timedelta(days=10)).date().isoformat()
+    await alerts.publish(alerts.agreement(account, credit_status="bad", open_bills=[("84.50", past), ("15.25", past),
+                                                                                  ("99", future)]))
+    facts = await alerts.facts(account, credit_status="bad", overdue_bills=2)
+    assert facts["overdue_amount"] == 99.75
+    body = {"name": "bad credit with overdue bills", "triggers": ["ic.identity.contact-identified.v1"],
+            "condition": 'facts.credit_status == "bad" && facts.overdue_bills >= 2 && facts.overdue_amount > 50.0',
+            "severity": "warning", "message": "{facts.overdue_bills} overdue bills, {facts.overdue_amount} in total",
+            "target": "agent", "dedupe_window_s": 600}
+    created = await alerts.client.post("/v1/rules", json=body, headers=ADMIN)
+    assert created.status_code == 201, created.text
+    try:
+        await asyncio.sleep(0.5)  # the rules revision reaches the consumer
+        event = alerts.identified(contact, account)
+        await alerts.publish(event)
+        [alert] = [a for a in await alerts.alerts_for(contact, expect=1) if a["rule_id"] == created.json()["rule_id"]]
+        assert alert["message"] == "2 overdue bills, 99.75 in total"
+    finally:
+        await alerts.client.delete(f"/v1/rules/{created.json()['rule_id']}", headers=ADMIN)

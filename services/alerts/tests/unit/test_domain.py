@@ -51,7 +51,8 @@ def test_facts_follow_master_data_versions_callbacks_followups_and_outcomes() ->
     facts = derive_facts(state, T0)
     assert facts == {"balance": 550.5, "dunning_level": 2, "flags": ["vip"], "open_callbacks": 1,
                      "overdue_followups": 1, "contacts_last_7d": 0, "contacts_last_30d": 0,
-                     "last_interaction_outcome": "resolved"}
+                     "last_interaction_outcome": "resolved", "credit_status": None, "overdue_bills": 0,
+                     "overdue_amount": 0.0}
 
 
 def test_contacts_are_counted_once_each_within_7_and_30_days() -> None:
@@ -140,3 +141,22 @@ def test_backtest_replays_projections_and_reports_only_the_period() -> None:
     assert (result.events_replayed, result.triggers_evaluated) == (5, 3)
     later = run_backtest(rule, events, start=T0 + timedelta(hours=2), end=T0 + timedelta(days=2))
     assert [m.contact_id for m in later.matches] == ["c-3"]
+
+
+def test_credit_status_and_overdue_bills_come_from_the_agreements() -> None:
+    def agreement(ba: str, version: int, credit: str, bills: list, time: datetime = T0):
+        return obs("ic.masterdata.business-agreement-upserted.v1", time, business_agreement_id=ba, account_id="acc-1",
+                   source_version=version, balance=10, currency="EUR", dunning_level=0, credit_status=credit,
+                   open_bills=[{"bill_id": f"b-{i}", "amount": a, "due_date": d} for i, (a, d) in enumerate(bills)])
+
+    state = project(agreement("ba-1", 1, "good", [(84.5, "2025-02-01"), (20, "2025-03-15")]),
+                    agreement("ba-2", 1, "watch", [(10.25, "2025-01-10")], T0 + timedelta(minutes=1)))
+    facts = derive_facts(state, T0)  # 2025-03-01: two bills are past due, one is not yet
+    assert (facts["credit_status"], facts["overdue_bills"], facts["overdue_amount"]) == ("watch", 2, 94.75)
+    later = derive_facts(state, T0 + timedelta(days=30))
+    assert (later["overdue_bills"], later["overdue_amount"]) == (3, 114.75)
+    paid = apply_to_account(state, agreement("ba-1", 2, "good", [], T0 + timedelta(minutes=2)))
+    assert derive_facts(paid, T0)["overdue_bills"] == 1 and derive_facts(paid, T0)["credit_status"] == "good"
+    assert apply_to_account(paid, agreement("ba-1", 1, "bad", [(5, "2020-01-01")])) is None  # older snapshot
+    none = derive_facts(AccountState(), T0)
+    assert (none["credit_status"], none["overdue_bills"], none["overdue_amount"]) == (None, 0, 0.0)

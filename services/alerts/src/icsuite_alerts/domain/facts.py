@@ -21,6 +21,9 @@ FACT_TYPES: dict[str, str] = {
     "contacts_last_7d": "int",
     "contacts_last_30d": "int",
     "last_interaction_outcome": "dyn",
+    "credit_status": "dyn",
+    "overdue_bills": "int",
+    "overdue_amount": "double",
 }
 """The facts a condition may use (``facts.<name>``) and their types; ``dyn`` may be null."""
 
@@ -55,6 +58,8 @@ def apply_to_account(state: AccountState, obs: Observation) -> AccountState | No
 
 def derive_facts(state: AccountState, now: datetime) -> dict[str, Any]:
     agreements = state.agreements.values()
+    today = now.date().isoformat()
+    overdue = [float(amount) for a in agreements for due, amount in a.get("bills") or () if due < today]
     return {
         "balance": float(sum(float(a.get("balance") or 0) for a in agreements)),
         "dunning_level": max((int(a.get("dunning_level") or 0) for a in agreements), default=0),
@@ -64,13 +69,23 @@ def derive_facts(state: AccountState, now: datetime) -> dict[str, Any]:
         "contacts_last_7d": sum(1 for _, at in state.contacts if at > now - timedelta(days=7)),
         "contacts_last_30d": sum(1 for _, at in state.contacts if at > now - timedelta(days=30)),
         "last_interaction_outcome": state.last_outcome,
+        "credit_status": _credit_status(state),
+        "overdue_bills": len(overdue),
+        "overdue_amount": round(sum(overdue), 2),
     }
+
+
+def _credit_status(state: AccountState) -> str | None:
+    """The credit status of the account's agreement whose snapshot is the newest (by event time)."""
+    newest = max(state.agreements.values(), key=lambda a: a.get("at") or "", default=None)
+    return newest.get("credit_status") if newest is not None else None
 
 
 def empty_facts() -> dict[str, Any]:
     """The facts of an account nothing is known about (or of no account)."""
     return {"balance": 0.0, "dunning_level": 0, "flags": [], "open_callbacks": 0, "overdue_followups": 0,
-            "contacts_last_7d": 0, "contacts_last_30d": 0, "last_interaction_outcome": None}
+            "contacts_last_7d": 0, "contacts_last_30d": 0, "last_interaction_outcome": None,
+            "credit_status": None, "overdue_bills": 0, "overdue_amount": 0.0}
 
 
 def _account_upserted(state: AccountState, obs: Observation) -> AccountState | None:
@@ -87,8 +102,10 @@ def _agreement_upserted(state: AccountState, obs: Observation) -> AccountState |
     known = state.agreements.get(agreement_id)
     if known is not None and version < int(known["v"]):
         return None
+    bills = sorted((str(b["due_date"]), float(b.get("amount") or 0)) for b in data.get("open_bills") or ())
     agreement = {"balance": float(data.get("balance") or 0), "dunning_level": int(data.get("dunning_level") or 0),
-                 "v": version}
+                 "v": version, "credit_status": data.get("credit_status"), "bills": [list(b) for b in bills],
+                 "at": obs.time.isoformat()}
     return replace(state, agreements={**state.agreements, agreement_id: agreement})
 
 
