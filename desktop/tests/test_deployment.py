@@ -37,7 +37,7 @@ def test_the_image_has_a_desktop_target_with_its_assets() -> None:
 def test_compose_runs_the_desktop_in_front_of_the_five_gateways(monkeypatch: pytest.MonkeyPatch) -> None:
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))
     desktop = compose["services"]["desktop"]
-    assert desktop["build"]["target"] == "desktop" and desktop["ports"] == ["8000:8000"]
+    assert desktop["build"]["target"] == "desktop" and desktop["ports"] == ["127.0.0.1:8000:8000"]
     assert set(desktop["depends_on"]) == set(GATEWAYS)
     assert "8000/healthz" in " ".join(desktop["healthcheck"]["test"]) and desktop["read_only"] is True
     env = {k: _interpolate(v) for k, v in desktop["environment"].items()}

@@ -110,7 +110,8 @@ def test_no_open_contact_is_shown_then_answered_204_while_unchanged() -> None:
 
 def test_development_sign_in_is_refused_in_production() -> None:
     with pytest.raises(ValueError, match="OIDC"):
-        DesktopSettings(jwt_secret=SECRET, environment="production")
+        DesktopSettings(jwt_secret=SECRET, environment="production", jwt_issuer="https://login.example/",
+                        jwt_audience="icsuite")
 
 
 async def _lines(*lines: str):
