@@ -33,7 +33,7 @@ from .limits import EventTooLarge
 from .logging import bind_event_context, clear_event_context, get_logger
 from .metrics import CONSUMER_LAG, CONSUMER_WAITING, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, HANDLE_LATENCY
 from .tracing import batch_span, event_span
-from .versioned import VersionConflict
+from .errors import StoreConflict
 
 Handler = Callable[[Envelope], Awaitable[None]]
 BatchHandler = Callable[[Sequence[Envelope]], Awaitable[None]]
@@ -202,10 +202,10 @@ class EventConsumer:
                 except EventTooLarge as exc:  # its event can never be published: no retry makes it smaller
                     await self._dead_letter(record, "event_too_large", exc.detail, location=error_location(exc))
                     return
-                except VersionConflict as exc:
+                except StoreConflict as exc:
                     conflicts += 1
                     if conflicts > self.spec.conflict_retries:
-                        await self._dead_letter(record, "conflict_retries_exhausted", "VersionConflict",
+                        await self._dead_letter(record, "conflict_retries_exhausted", "StoreConflict",
                                                 location=error_location(exc))
                         return
                     delay = self._backoff(conflicts - 1)

@@ -8,9 +8,9 @@ import pytest
 
 from aiokafka.errors import KafkaTimeoutError
 
-from icsuite_chassis.inbox import apply_once
 from icsuite_chassis.runtime import ServiceRuntime
 from icsuite_chassis.settings import ServiceSettings
+from icsuite_chassis.store import Change, MongoAggregateStore, PlainCodec
 from icsuite_chassis.testing import eventually, header, publish_envelopes, publish_raw, read_topic, unique
 from icsuite_contracts.cloudevents import new_envelope, to_kafka
 from icsuite_contracts.contacts_v1 import ContactStarted
@@ -28,10 +28,12 @@ async def _runtime(stack, group: str) -> ServiceRuntime:
                                mongodb_uri=stack.mongodb_uri, mongodb_database=group.replace("-", "_"),
                                consumer_retry_backoff_s=0.01)
     runtime = ServiceRuntime(settings)
+    counters: MongoAggregateStore[dict] = MongoAggregateStore(runtime.db, "counters", PlainCodec())
 
     async def count(envelope) -> None:
-        await apply_once(runtime.db.counters, filter={"_id": envelope.data.contact_id},
-                         update={"$inc": {"n": 1}}, event_id=envelope.id)
+        await counters.change(envelope.data.contact_id,
+                              lambda current: Change({"n": (current.state["n"] if current else 0) + 1}),
+                              event_id=envelope.id)
 
     runtime.add_consumer(group, ["ic.contacts.v1"], {"ic.contact.started.v1": count})
     return runtime

@@ -72,7 +72,7 @@ async def test_a_failing_batch_handler_falls_back_to_the_event_handlers() -> Non
 
 async def test_a_handler_losing_compare_and_set_races_is_retried_past_the_retry_limit_not_dead_lettered() -> None:
     """Contention is not a bad message: a VersionConflict is retried like an unreachable database."""
-    from icsuite_chassis.versioned import VersionConflict
+    from icsuite_chassis.store import StoreConflict as VersionConflict
 
     calls = []
 

@@ -11,7 +11,7 @@ from aiokafka.errors import KafkaConnectionError
 from icsuite_chassis.consumer import ConsumerSpec, EventConsumer
 from icsuite_chassis.dead_letters import DLQ_VALUE_LIMIT, MAX_HEADER_BYTES
 from icsuite_chassis.metrics import CONSUMER_WAITING, DEAD_LETTERS_PARKED, EVENTS_DEAD_LETTERED
-from icsuite_chassis.versioned import VersionConflict
+from icsuite_chassis.store import StoreConflict as VersionConflict
 from icsuite_contracts.cloudevents import new_envelope, to_kafka
 from icsuite_contracts.contacts_v1 import ContactStarted
 

@@ -51,6 +51,16 @@ class Codec(Protocol[S]):
     def decode(self, doc: Mapping[str, Any]) -> S: ...
 
 
+class PlainCodec:
+    """States that are plain dicts of the document's fields (small projections, tests)."""
+
+    def encode(self, state: dict[str, Any]) -> dict[str, Any]:
+        return dict(state)
+
+    def decode(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(doc)
+
+
 @dataclass(frozen=True)
 class Stored(Generic[S]):
     """A state as stored: its id, the typed state and the version the next write is guarded by."""

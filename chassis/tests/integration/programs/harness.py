@@ -2,7 +2,7 @@
 
 Modes (argv[1]):
   count     consume ic.contacts.v1 in group $GROUP and count the started events of contact $CONTACT with
-            apply_once; with $CRASH_MARKER set and missing, SIGKILL itself right after storing the first
+            the aggregate store; with $CRASH_MARKER set and missing, SIGKILL itself right after storing the first
             effect (so before the offset is committed).
   write     store $N documents in $DB.aggregates, each with one outbox event, without publishing them.
   relay     run the outbox relay over $DB.aggregates; with $KILL_AFTER=k, SIGKILL itself right after the
@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from icsuite_chassis.inbox import apply_once
 from icsuite_chassis.kafka import EventPublisher
 from icsuite_chassis.runtime import ServiceRuntime
 from icsuite_chassis.settings import ServiceSettings
+from icsuite_chassis.store import Change, MongoAggregateStore, PlainCodec
 from icsuite_contracts.cloudevents import Envelope, new_envelope
 from icsuite_contracts.interactions_v1 import ActivityRecorded
 
@@ -37,12 +37,14 @@ def _settings() -> ServiceSettings:
 async def count() -> None:
     runtime = ServiceRuntime(_settings())
     marker = os.environ.get("CRASH_MARKER")
+    counters: MongoAggregateStore[dict[str, Any]] = MongoAggregateStore(runtime.db, "counters", PlainCodec())
 
     async def on_started(envelope: Envelope) -> None:
         if envelope.data.contact_id != os.environ["CONTACT"]:
             return  # the topic is shared with other tests
-        await apply_once(runtime.db.counters, filter={"_id": envelope.data.contact_id},
-                         update={"$inc": {"n": 1}}, event_id=envelope.id)
+        await counters.change(envelope.data.contact_id,
+                              lambda current: Change({"n": (current.state["n"] if current else 0) + 1}),
+                              event_id=envelope.id)
         if marker and not Path(marker).exists():
             Path(marker).write_text(envelope.id)
             os.kill(os.getpid(), signal.SIGKILL)
@@ -55,12 +57,13 @@ async def count() -> None:
 
 async def write() -> None:
     runtime = ServiceRuntime(_settings())
+    aggregates: MongoAggregateStore[dict[str, Any]] = MongoAggregateStore(runtime.db, "aggregates", PlainCodec())
     for i in range(int(os.environ["N"])):
         event = ActivityRecorded(interaction_id=f"{os.environ['PREFIX']}-{i}", activity_id=f"act-{i}",
                                  kind="note_added", at=datetime.now(UTC), details={})
         envelope = new_envelope(event, source="/harness")
-        await apply_once(runtime.db.aggregates, filter={"_id": f"agg-{i}"}, update={"$set": {"i": i}},
-                         event_id=f"cmd-{i}", publish=[envelope])
+        await aggregates.change(f"agg-{i}", lambda _, i=i, envelope=envelope: Change({"i": i}, [envelope]),
+                                event_id=f"cmd-{i}")
     print("written", flush=True)
 
 
