@@ -25,7 +25,7 @@ from .repository import (
 from .settings import FollowupsSettings
 
 DESCRIPTION = ("Follow-up transactions created from interactions, service tickets, service orders, complaints "
-               "and cases: customizing of permitted types, copying control, notes history, overdue reports.")
+               "and cases: customizing of permitted types, copying control, notes history, overdue and due reports.")
 
 
 def build_service(runtime: ServiceRuntime, settings: FollowupsSettings, clock: Clock = utc_now) -> Service:
@@ -45,6 +45,7 @@ def build_app(settings: FollowupsSettings, clock: Clock = utc_now) -> FastAPI:
     runtime.add_consumer("interactions", list(TOPICS), interaction_handlers(svc),
                          batch_handler=interaction_batch_handler(svc))
     runtime.add_job("overdue", lambda: jobs.report_overdue(svc), settings.overdue_check_interval_s)
+    runtime.add_job("due", lambda: jobs.report_due(svc), settings.due_check_interval_s)
     runtime.on_startup(lambda: seed_customizing(svc))
     return create_app(runtime, title="followups", description=DESCRIPTION, routers=[api.router],
                       state={"service": svc})

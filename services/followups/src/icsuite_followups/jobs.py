@@ -1,4 +1,5 @@
-"""Periodic work, run by every replica: reporting follow-ups whose due date passed.
+"""Periodic work, run by every replica: reporting follow-ups whose due date passed (overdue), and call
+follow-ups whose planned start arrived (due: the call becomes work in the owner's inbox).
 
 Each report is a change of the follow-up through the store (``change_first`` on the candidates, oldest
 first) that records it and puts the event in the follow-up's outbox in one guarded write: of replicas
@@ -8,19 +9,40 @@ left to report. So every report is stored once, whatever the replicas, crashes a
 
 from __future__ import annotations
 
-from .domain import decide_overdue
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from .domain import Followup, FollowupEvent, decide_due, decide_overdue
 from .handlers import Service, decision
-from .repository import OVERDUE_ORDER, overdue_filter
+from .repository import DUE_ORDER, OVERDUE_ORDER, due_filter, overdue_filter
+
+
+async def _report(svc: Service, filter: Mapping[str, Any], order: Sequence[tuple[str, int]],
+                  decide: Any, limit: int) -> int:
+    reported = 0
+    while reported < limit:
+        if await svc.followups.change_first(filter, order, decision(decide)) is None:
+            break
+        reported += 1
+    return reported
 
 
 async def report_overdue(svc: Service) -> int:
     """Report what is overdue now (at most ``overdue_batch_size``); the number this run reported."""
     now = svc.clock()
-    reported = 0
-    while reported < svc.settings.overdue_batch_size:
-        outcome = await svc.followups.change_first(overdue_filter(now), OVERDUE_ORDER, decision(
-            lambda f: decide_overdue(f, now)))
-        if outcome is None:
-            break
-        reported += 1
-    return reported
+
+    def decide(f: Followup) -> tuple[Followup, list[FollowupEvent]]:
+        return decide_overdue(f, now)
+
+    return await _report(svc, overdue_filter(now), OVERDUE_ORDER, decide, svc.settings.overdue_batch_size)
+
+
+async def report_due(svc: Service) -> int:
+    """Report the calls whose planned start arrived (at most ``due_batch_size``) with ic.followup.due.v1."""
+    now: datetime = svc.clock()
+
+    def decide(f: Followup) -> tuple[Followup, list[FollowupEvent]]:
+        return decide_due(f, now)
+
+    return await _report(svc, due_filter(now), DUE_ORDER, decide, svc.settings.due_batch_size)

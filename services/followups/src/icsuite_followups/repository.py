@@ -19,6 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from .domain import (
     ACTIVE_STATUSES,
+    CALL_TYPES,
     DATE_FIELDS,
     PARTY_FIELDS,
     Configured,
@@ -40,6 +41,7 @@ INDEXES = [
     IndexSpec(FOLLOWUPS, [("account_id", 1), ("created_at", -1), ("_id", -1)]),
     IndexSpec(FOLLOWUPS, [("source.type", 1), ("source.id", 1), ("created_at", -1), ("_id", -1)]),
     IndexSpec(FOLLOWUPS, [("overdue_emitted", 1), ("due_at", 1)]),
+    IndexSpec(FOLLOWUPS, [("came_due_at", 1), ("planned_start", 1)]),
     *store_indexes(FOLLOWUPS),
     *store_indexes(CUSTOMIZING),
 ]
@@ -84,7 +86,7 @@ class FollowupCodec:
             "tz_offsets": {name: _offset_of(v) for name, v in dates.items()},
             "created_by": f.created_by, "created_at": f.created_at, "updated_at": f.updated_at,
             "version": f.version, "notes": [_note_to_doc(n) for n in f.notes],
-            "copied_fields": list(f.copied_fields), "overdue_emitted": f.overdue_emitted,
+            "copied_fields": list(f.copied_fields), "overdue_emitted": f.overdue_emitted, "came_due_at": f.came_due_at,
             "awaiting_copy": list(f.awaiting_copy), "correlation_id": f.correlation_id,
         }
 
@@ -98,6 +100,7 @@ class FollowupCodec:
             version=doc["version"], parties={name: doc.get(name) for name in PARTY_FIELDS}, schedule=schedule,
             notes=tuple(_note_from_doc(n) for n in doc.get("notes") or ()),
             copied_fields=tuple(doc.get("copied_fields") or ()), overdue_emitted=bool(doc.get("overdue_emitted")),
+            came_due_at=doc.get("came_due_at"),
             awaiting_copy=tuple(doc.get("awaiting_copy") or ()), correlation_id=doc.get("correlation_id"),
         )
 
@@ -134,6 +137,16 @@ def overdue_filter(now: datetime) -> dict[str, Any]:
 
 
 OVERDUE_ORDER = [("overdue_emitted", 1), ("due_at", 1)]
+
+
+def due_filter(now: datetime) -> dict[str, Any]:
+    """Follow-ups :func:`~icsuite_followups.domain.is_coming_due` accepts at ``now`` (no ``came_due_at``
+    matches a document without the field too)."""
+    return {"came_due_at": None, "planned_start": {"$lte": now}, "type": {"$in": list(CALL_TYPES)},
+            "status": {"$in": list(ACTIVE_STATUSES)}}
+
+
+DUE_ORDER = [("came_due_at", 1), ("planned_start", 1)]
 
 
 def awaiting_copy_filter(interaction_ids: list[str]) -> dict[str, Any]:

@@ -150,6 +150,8 @@ class FollowupOut(BaseModel):
     planned_end: datetime | None = None
     due_at: datetime | None = None
     overdue: bool = Field(description="The due date passed and ic.followup.overdue.v1 was emitted.")
+    came_due_at: datetime | None = Field(default=None, description="When the planned start of a call "
+                                         "arrived and ic.followup.due.v1 was emitted (call types only).")
     copied_fields: list[str] = Field(description="Fields (and `notes`) the copying control filled.")
     created_by: str
     created_at: datetime

@@ -16,6 +16,8 @@ class FollowupsSettings(ServiceSettings):
     port: int = 8004
     overdue_check_interval_s: float = Field(default=30.0, gt=0, description="how often the overdue job runs")
     overdue_batch_size: int = Field(default=500, ge=1, description="follow-ups the overdue job handles per run")
+    due_check_interval_s: float = Field(default=15.0, gt=0, description="how often the due job runs")
+    due_batch_size: int = Field(default=500, ge=1, description="follow-ups the due job handles per run")
     default_note_language: str = Field(default="en", min_length=2, max_length=35,
                                        description="language of scratch-pad text imported without one")
 

@@ -140,3 +140,27 @@ def test_the_business_partners_can_be_maintained() -> None:
                                                  "contact_person_id": "acc-3"}, by="a", now=NOW)
     assert (changed.account_id, changed.parties["contact_person_id"]) == ("acc-2", "acc-3")
     assert events == [FieldsChanged(("account_id", "contact_person_id"), NOW, "a")]  # the agreement was empty
+
+
+def test_the_job_filters_find_exactly_what_the_decisions_accept() -> None:
+    """The jobs change the first documents their filter matches; a match the decision refused would
+    keep them trying the same document."""
+    from icsuite_chassis.store.matching import matches
+
+    from icsuite_followups.domain import is_coming_due, is_overdue
+    from icsuite_followups.repository import FollowupCodec, due_filter, overdue_filter
+
+    codec = FollowupCodec()
+    variants = []
+    for type_ in ("phone_call", "task"):
+        for schedule in (Schedule(), Schedule(planned_start=NOW - timedelta(minutes=1), due_at=NOW),
+                         Schedule(planned_start=NOW + timedelta(minutes=1), due_at=NOW + timedelta(minutes=1))):
+            followup, _ = _create(_cmd(type=type_, schedule=schedule))
+            for status in ("open", "in_process", "completed", "cancelled"):
+                for flags in ({}, {"overdue_emitted": True, "came_due_at": NOW}):
+                    variants.append(followup.__class__(**{**followup.__dict__, "status": status, **flags}))
+    for f in variants:
+        doc = codec.encode(f)
+        assert matches(doc, overdue_filter(NOW)) == is_overdue(f, NOW)
+        assert matches(doc, due_filter(NOW)) == is_coming_due(f, NOW)
+    assert any(is_coming_due(f, NOW) for f in variants) and any(is_overdue(f, NOW) for f in variants)

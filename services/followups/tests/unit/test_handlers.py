@@ -186,3 +186,50 @@ async def test_the_customizing_is_seeded_once_and_replaced_at_its_version(svc, r
     assert (replaced.version, replaced.updated_by, replaced.rules) == (2, "ad-1", rules)
     await handlers.seed_customizing(svc)  # never over a stored value
     assert (await handlers.read_config(svc, FOLLOWUP_TYPES_CONFIG)).rules == rules
+
+
+DUE = "ic.followup.due.v1"
+
+
+async def test_a_call_whose_planned_start_arrived_comes_due_once_across_replicas(svc, replica, races, outbox,
+                                                                                  clock) -> None:
+    start = clock() + timedelta(minutes=5)
+    call = await _create(svc, _cmd(schedule=Schedule(planned_start=start), requested={"owner_id": "a-7",
+                                                                                     "account_id": "acc-1"}))
+    task = await _create(svc, _cmd(type="task", schedule=Schedule(planned_start=start)))
+    unplanned = await _create(svc, _cmd())
+    outbox(svc)
+    assert await jobs.report_due(svc) == 0  # not yet
+    clock.advance(minutes=5)
+    replicas = [svc, replica(svc), replica(svc)]
+    lost = races(*replicas)
+    assert sum(await asyncio.gather(*(jobs.report_due(s) for s in replicas * 3))) == 1 and lost.count > 0
+    [due] = outbox(svc)
+    assert (due.type, due.key, due.data.owner_id, due.data.account_id, due.data.type) == (
+        DUE, call.followup_id, "a-7", "acc-1", "phone_call")
+    assert due.data.planned_start == start and due.correlation_id == call.followup_id
+    assert (await handlers.get_followup(svc, call.followup_id)).came_due_at == clock()
+    restarted = replica(svc)  # a new process on the same documents
+    assert await jobs.report_due(restarted) == 0 and outbox(svc) == []
+    for fid in (task.followup_id, unplanned.followup_id):
+        assert (await handlers.get_followup(svc, fid)).came_due_at is None
+
+
+async def test_a_new_planned_start_comes_due_again_with_a_new_event_id(svc, outbox, clock) -> None:
+    call = await _create(svc, _cmd(schedule=Schedule(planned_start=clock())))
+    await jobs.report_due(svc)
+    first = outbox(svc, DUE)
+    await handlers.change_followup(svc, call.followup_id, {"planned_start": clock() + timedelta(days=7)}, by="a-1")
+    assert (await handlers.get_followup(svc, call.followup_id)).came_due_at is None
+    assert await jobs.report_due(svc) == 0
+    clock.advance(days=7)
+    assert await jobs.report_due(svc) == 1
+    second = outbox(svc, DUE)
+    assert len(first) == len(second) == 1 and first[0].id != second[0].id
+
+
+async def test_a_finished_call_never_comes_due(svc, outbox, clock) -> None:
+    call = await _create(svc, _cmd(schedule=Schedule(planned_start=clock() + timedelta(minutes=1))))
+    await handlers.change_followup(svc, call.followup_id, {"status": "cancelled"}, by="a-1")
+    clock.advance(minutes=2)
+    assert await jobs.report_due(svc) == 0 and outbox(svc, DUE) == []

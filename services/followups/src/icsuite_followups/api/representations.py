@@ -73,7 +73,7 @@ def followup_out(f: Followup, *, with_notes: bool) -> FollowupOut:
         followup_id=f.followup_id, source=SourceOut(type=f.source_type, id=f.source_id),  # type: ignore[arg-type]
         display_area=f.display_area, type=f.type, channel=f.channel, status=f.status,  # type: ignore[arg-type]
         priority=f.priority, **f.parties, planned_start=s.planned_start, planned_end=s.planned_end,
-        due_at=s.due_at, overdue=f.overdue_emitted, copied_fields=list(f.copied_fields),
+        due_at=s.due_at, overdue=f.overdue_emitted, came_due_at=f.came_due_at, copied_fields=list(f.copied_fields),
         created_by=f.created_by, created_at=f.created_at, updated_at=f.updated_at, version=f.version,
         notes=[note_out(n) for n in f.notes] if with_notes else None,
     )

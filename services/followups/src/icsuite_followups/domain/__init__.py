@@ -19,7 +19,7 @@ from .customizing import (
     decide_seed_config,
     display_area,
 )
-from .deadlines import decide_overdue, is_overdue
+from .deadlines import decide_due, decide_overdue, is_coming_due, is_overdue
 from .decisions import decide_append_note, decide_change, decide_complete_copy, decide_create
 from .errors import (
     CustomizingChanged,
@@ -38,6 +38,7 @@ from .errors import (
 from .events import envelopes_for
 from .followup import (
     ACTIVE_STATUSES,
+    CALL_TYPES,
     COPYING_CONTROL,
     DATE_FIELDS,
     FINAL_STATUSES,
@@ -46,6 +47,7 @@ from .followup import (
     PROJECTED_SOURCE_TYPES,
     STATUSES,
     TRANSITIONS,
+    CameDue,
     FieldsChanged,
     Followup,
     FollowupEvent,

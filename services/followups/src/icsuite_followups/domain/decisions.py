@@ -67,7 +67,10 @@ def decide_create(cmd: NewFollowup, *, followup_id: str, author: str, now: datet
 
 
 def decide_change(followup: Followup, changes: Mapping[str, Any], *, by: str, now: datetime) -> Decided:
-    """Apply a partial update; no event when nothing actually changes. A new due date can be missed again."""
+    """Apply a partial update; no event when nothing actually changes.
+
+    A new due date can be missed again, and a new planned start can come due again.
+    """
     unknown = set(changes).difference(PATCHABLE_FIELDS)
     if unknown:
         raise InvalidChange(f"fields that cannot be changed: {sorted(unknown)}")
@@ -89,6 +92,7 @@ def decide_change(followup: Followup, changes: Mapping[str, Any], *, by: str, no
         priority=changes.get("priority", followup.priority),
         parties={**followup.parties, **{n: changes[n] for n in fields if n in PARTY_FIELDS}},
         overdue_emitted=followup.overdue_emitted and "due_at" not in fields,
+        came_due_at=None if "planned_start" in fields else followup.came_due_at,
         awaiting_copy=_still_awaited(followup.awaiting_copy, fields),
     )
     events: list[FollowupEvent] = []

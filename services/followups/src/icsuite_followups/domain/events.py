@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from icsuite_contracts.cloudevents import Envelope, derive_event_id, new_envelope
 from icsuite_contracts.followups_v1 import (
     FollowupCreated,
+    FollowupDue,
     FollowupNoteAdded,
     FollowupOverdue,
     FollowupStatusChanged,
@@ -19,6 +20,7 @@ from icsuite_contracts.followups_v1 import (
 )
 
 from .followup import (
+    CameDue,
     FieldsChanged,
     Followup,
     FollowupEvent,
@@ -59,6 +61,9 @@ def _data(f: Followup, event: FollowupEvent):  # type: ignore[no-untyped-def]
                     f"status:{f.version}")
         case OverdueDetected(due_at=due, at=at):
             return FollowupOverdue(**common, due_at=due, at=at), f"overdue:{due.isoformat()}"
+        case CameDue(planned_start=start):
+            return (FollowupDue(**common, owner_id=f.parties.get("owner_id"), type=f.type,  # type: ignore[arg-type]
+                                planned_start=start), f"due:{f.version}:{start.isoformat()}")
     raise TypeError(f"no event for {event!r}")
 
 

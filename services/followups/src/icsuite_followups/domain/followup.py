@@ -20,6 +20,8 @@ TRANSITIONS: Mapping[str, tuple[str, ...]] = {
     "completed": (),
     "cancelled": (),
 }
+# The follow-up types that are calls: their planned start makes them work for the owner (ic.followup.due.v1).
+CALL_TYPES = ("phone_call",)
 DEFAULT_PRIORITY = 5
 PARTY_FIELDS = ("account_id", "business_agreement_id", "premise_id", "contact_person_id", "reason_code",
                 "owner_id")
@@ -63,6 +65,7 @@ class Followup:
     notes: tuple[Note, ...] = ()
     copied_fields: tuple[str, ...] = ()
     overdue_emitted: bool = False
+    came_due_at: datetime | None = None  # when its planned start was reported as due (call types)
     awaiting_copy: tuple[str, ...] = ()  # fields to copy from the source once it knows them
     correlation_id: str | None = None
 
@@ -114,7 +117,13 @@ class OverdueDetected:
     at: datetime
 
 
-FollowupEvent = FollowupOpened | NoteAppended | FieldsChanged | StatusChanged | OverdueDetected
+@dataclass(frozen=True)
+class CameDue:
+    planned_start: datetime
+    at: datetime
+
+
+FollowupEvent = FollowupOpened | NoteAppended | FieldsChanged | StatusChanged | OverdueDetected | CameDue
 
 
 @dataclass(frozen=True)
