@@ -16,6 +16,7 @@ from icsuite_contracts.interactions_v1 import InteractionAccountLinked, Interact
 
 from .domain import (
     DEFAULT_COPY_RULES,
+    Actor,
     DEFAULT_FOLLOWUP_TYPES,
     Configured,
     CopyRules,
@@ -153,9 +154,9 @@ async def get_followup(svc: Service, followup_id: str) -> Followup:
     return stored.state
 
 
-async def change_followup(svc: Service, followup_id: str, changes: Mapping[str, Any], *, by: str) -> Followup:
+async def change_followup(svc: Service, followup_id: str, changes: Mapping[str, Any], *, actor: Actor) -> Followup:
     outcome = await svc.followups.change(followup_id, decision(
-        lambda f: decide_change(f, changes, by=by, now=svc.clock()), required=followup_id))
+        lambda f: decide_change(f, changes, actor=actor, now=svc.clock()), required=followup_id))
     assert outcome.stored is not None
     return outcome.stored.state
 

@@ -37,11 +37,12 @@ async def test_a_follow_up_is_created_read_and_changed_with_its_events(client, f
     assert read["status"] == "open" and read["priority"] == 7 and read["contact_person_id"] == "acc-2"
     assert read["planned_start"] == "2025-03-04T09:00:00+01:00"  # read back in the offset it was given in
 
-    started = await client.patch(f"/v1/followups/{fid}", headers=AGENT, json={"status": "in_process", "owner_id": "a-21"})
+    owner, new_owner = bearer("a-20", "agent"), bearer("a-21", "agent")
+    started = await client.patch(f"/v1/followups/{fid}", headers=owner, json={"status": "in_process", "owner_id": "a-21"})
     assert started.status_code == 200 and started.json()["status"] == "in_process" and started.json()["version"] == 2
-    again = await client.patch(f"/v1/followups/{fid}", headers=AGENT, json={"status": "in_process"})
+    again = await client.patch(f"/v1/followups/{fid}", headers=new_owner, json={"status": "in_process"})
     assert again.json()["version"] == 2  # nothing changed, nothing emitted
-    done = await client.patch(f"/v1/followups/{fid}", headers=AGENT, json={"status": "completed"})
+    done = await client.patch(f"/v1/followups/{fid}", headers=new_owner, json={"status": "completed"})
     assert done.json()["status"] == "completed"
 
     records = [r for r in await followup_events(fid, expect=5, timeout=5)
@@ -118,3 +119,31 @@ async def test_unknown_ids_roles_and_malformed_bodies(client) -> None:
     fid = (await client.post("/v1/followups", headers=AGENT, json=_body())).json()["followup_id"]
     assert (await client.patch(f"/v1/followups/{fid}", headers=AGENT, json={"type": "email"})).status_code == 422
     assert (await client.patch(f"/v1/followups/{fid}", headers=AGENT, json={"priority": None})).status_code == 422
+
+
+async def test_only_the_owner_or_a_supervisor_changes_a_follow_up(client, followup_events) -> None:
+    created = (await client.post("/v1/followups", headers=AGENT, json=_body(owner_id="a-30"))).json()
+    assert created["owner_id"] == "a-30"
+    fid, url = created["followup_id"], f"/v1/followups/{created['followup_id']}"
+    for headers in (AGENT, bearer("a-31", "agent")):  # its creator is not its owner; another agent neither
+        for change in ({"owner_id": "a-31"}, {"status": "cancelled"}, {"status": "completed"}, {"priority": 1}):
+            refused = await client.patch(url, headers=headers, json=change)
+            assert refused.status_code == 403, refused.text
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert refused.json()["code"] == "not-owner"
+    assert (await client.get(url, headers=AGENT)).json()["version"] == 1  # nothing changed
+    note = await client.post(f"{url}/notes", headers=bearer("a-31", "agent"),
+                             json={"type": "note", "language": "en", "text": "tried to reach the customer"})
+    assert note.status_code == 201  # anyone on the team adds to the history
+    assert (await client.patch(url, headers=bearer("a-30", "agent"), json={"priority": 2})).status_code == 200
+    assert (await client.patch(url, headers=bearer("s-1", "supervisor"), json={"owner_id": "a-31"})).status_code == 200
+    assert (await client.patch(url, headers=bearer("a-30", "agent"), json={"priority": 3})).status_code == 403
+    done = await client.patch(url, headers=bearer("a-31", "agent"), json={"status": "completed"})
+    assert done.status_code == 200 and done.json()["status"] == "completed"
+    records = await followup_events(fid, expect=5)
+    assert [json.loads(r.value).get("by") for r in records[2:]] == ["a-30", "s-1", "a-31"]
+
+
+async def test_a_follow_up_created_without_owner_is_owned_by_its_creator(client) -> None:
+    created = (await client.post("/v1/followups", headers=AGENT, json=_body())).json()
+    assert created["owner_id"] == "a-17"

@@ -6,6 +6,7 @@ import pytest
 
 from icsuite_followups.repository import FollowupCodec
 from icsuite_followups.domain import (
+    Actor,
     COPYING_CONTROL,
     DEFAULT_FOLLOWUP_TYPES,
     CopyRule,
@@ -59,15 +60,15 @@ def test_what_the_source_still_does_not_know_stays_awaited() -> None:
 
 def test_a_value_an_agent_set_or_cleared_is_never_replaced() -> None:
     followup = _create()
-    changed, _ = decide_change(followup, {"account_id": "acc-own"}, by="a-1", now=NOW)
+    changed, _ = decide_change(followup, {"account_id": "acc-own"}, actor=Actor("a-1", True), now=NOW)
     completed, events = decide_complete_copy(changed, RULE, LINKED, now=LATER)
     assert events == [] and completed.account_id == "acc-own"  # another account's agreement is not copied either
-    cleared, _ = decide_change(changed, {"account_id": None}, by="a-1", now=NOW)
+    cleared, _ = decide_change(changed, {"account_id": None}, actor=Actor("a-1", True), now=NOW)
     assert decide_complete_copy(cleared, RULE, LINKED, now=LATER)[1] == [] and cleared.account_id is None
 
 
 def test_a_completed_follow_up_still_gets_its_account() -> None:
-    done, _ = decide_change(_create(), {"status": "completed"}, by="a-1", now=NOW)
+    done, _ = decide_change(_create(), {"status": "completed"}, actor=Actor("a-1", True), now=NOW)
     completed, events = decide_complete_copy(done, RULE, LINKED, now=LATER)
     assert completed.status == "completed" and completed.account_id == "acc-1" and len(events) == 1
 

@@ -5,6 +5,7 @@ from icsuite_contracts.cloudevents import from_kafka, to_kafka
 
 from icsuite_followups.repository import FollowupCodec
 from icsuite_followups.domain import (
+    Actor,
     DEFAULT_COPY_RULES,
     DEFAULT_FOLLOWUP_TYPES,
     NewFollowup,
@@ -38,7 +39,7 @@ def test_every_change_becomes_a_valid_contract_event_with_a_derived_id() -> None
     assert (created.type, note.type) == ("ic.followup.created.v1", "ic.followup.note-added.v1")
     assert created.data.contact_person_id == "acc-2" and created.key == "fu-1" and created.correlation_id == "c-1"
     assert envelopes_for(followup, events)[0].id == created.id  # same id on a retry
-    changed, more = decide_change(followup, {"status": "in_process", "owner_id": "a-3"}, by="a-1", now=NOW)
+    changed, more = decide_change(followup, {"status": "in_process", "owner_id": "a-3"}, actor=Actor("a-1", True), now=NOW)
     kinds = [e.type for e in envelopes_for(changed, more)]
     assert kinds == ["ic.followup.updated.v1", "ic.followup.status-changed.v1"]
     reported, detected = decide_overdue(changed, NOW)

@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from icsuite_followups.domain import (
+    Actor,
     DEFAULT_FOLLOWUP_TYPES,
     CopyRule,
     CopyRules,
@@ -14,6 +15,7 @@ from icsuite_followups.domain import (
     NewFollowup,
     NoteAppended,
     NoteDraft,
+    NotOwner,
     OverdueDetected,
     Schedule,
     SourceNote,
@@ -83,22 +85,22 @@ def test_an_end_before_its_start_is_refused() -> None:
 
 def test_status_moves_along_valid_transitions_only() -> None:
     followup, _ = _create(_cmd())
-    working, events = decide_change(followup, {"status": "in_process"}, by="a-2", now=NOW)
+    working, events = decide_change(followup, {"status": "in_process"}, actor=Actor("a-2", True), now=NOW)
     assert events == [StatusChanged("open", "in_process", NOW, "a-2")] and working.version == 2
-    done, _ = decide_change(working, {"status": "completed"}, by="a-2", now=NOW)
+    done, _ = decide_change(working, {"status": "completed"}, actor=Actor("a-2", True), now=NOW)
     with pytest.raises(FollowupFinished):
-        decide_change(done, {"status": "open"}, by="a-2", now=NOW)
+        decide_change(done, {"status": "open"}, actor=Actor("a-2", True), now=NOW)
     with pytest.raises(FollowupFinished):
-        decide_change(done, {"priority": 1}, by="a-2", now=NOW)
-    assert decide_change(done, {"status": "completed"}, by="a-2", now=NOW) == (done, [])
+        decide_change(done, {"priority": 1}, actor=Actor("a-2", True), now=NOW)
+    assert decide_change(done, {"status": "completed"}, actor=Actor("a-2", True), now=NOW) == (done, [])
 
 
 def test_an_invalid_transition_names_the_allowed_ones() -> None:
     followup, _ = _create(_cmd())
-    cancelled, _ = decide_change(followup, {"status": "cancelled"}, by="a", now=NOW)
+    cancelled, _ = decide_change(followup, {"status": "cancelled"}, actor=Actor("a", True), now=NOW)
     assert cancelled.status == "cancelled"
     with pytest.raises(InvalidTransition) as refused:
-        decide_change(followup, {"status": "bogus"}, by="a", now=NOW)
+        decide_change(followup, {"status": "bogus"}, actor=Actor("a", True), now=NOW)
     assert refused.value.allowed == ["in_process", "completed", "cancelled"]
 
 
@@ -106,11 +108,11 @@ def test_field_changes_are_reported_and_dates_keep_their_offset() -> None:
     followup, _ = _create(_cmd())
     due = datetime(2025, 3, 5, 17, 0, tzinfo=CET)
     changed, events = decide_change(followup, {"due_at": due, "owner_id": "a-5", "priority": 5},
-                                      by="a-1", now=NOW)
+                                      actor=Actor("a-1", True), now=NOW)
     assert events == [FieldsChanged(("owner_id", "due_at"), NOW, "a-1")]  # priority 5 was already 5
     assert changed.schedule.due_at.utcoffset() == timedelta(hours=1)
     with pytest.raises(InvalidSchedule):
-        decide_change(changed, {"planned_start": NOW, "planned_end": NOW - timedelta(hours=1)}, by="a", now=NOW)
+        decide_change(changed, {"planned_start": NOW, "planned_end": NOW - timedelta(hours=1)}, actor=Actor("a", True), now=NOW)
 
 
 def test_overdue_is_detected_once_per_due_date() -> None:
@@ -119,10 +121,10 @@ def test_overdue_is_detected_once_per_due_date() -> None:
     reported, events = decide_overdue(followup, NOW)
     assert events == [OverdueDetected(followup.schedule.due_at, NOW)] and reported.overdue_emitted
     assert decide_overdue(reported, NOW) == (reported, [])  # once per due date
-    moved, _ = decide_change(reported, {"due_at": NOW + timedelta(hours=1)}, by="a", now=NOW)
+    moved, _ = decide_change(reported, {"due_at": NOW + timedelta(hours=1)}, actor=Actor("a", True), now=NOW)
     assert moved.overdue_emitted is False and not is_overdue(moved, NOW)
     assert is_overdue(moved, NOW + timedelta(hours=2))
-    done, _ = decide_change(moved, {"status": "completed"}, by="a", now=NOW)
+    done, _ = decide_change(moved, {"status": "completed"}, actor=Actor("a", True), now=NOW)
     assert not is_overdue(done, NOW + timedelta(hours=2))
 
 
@@ -130,14 +132,14 @@ def test_planned_means_active_and_scheduled() -> None:
     unscheduled, _ = _create(_cmd())
     scheduled, _ = _create(_cmd(schedule=Schedule(planned_start=NOW)))
     assert not is_planned(unscheduled) and is_planned(scheduled)
-    cancelled, _ = decide_change(scheduled, {"status": "cancelled"}, by="a", now=NOW)
+    cancelled, _ = decide_change(scheduled, {"status": "cancelled"}, actor=Actor("a", True), now=NOW)
     assert not is_planned(cancelled)
 
 
 def test_the_business_partners_can_be_maintained() -> None:
     followup, _ = _create(_cmd())
     changed, events = decide_change(followup, {"account_id": "acc-2", "business_agreement_id": None,
-                                                 "contact_person_id": "acc-3"}, by="a", now=NOW)
+                                                 "contact_person_id": "acc-3"}, actor=Actor("a", True), now=NOW)
     assert (changed.account_id, changed.parties["contact_person_id"]) == ("acc-2", "acc-3")
     assert events == [FieldsChanged(("account_id", "contact_person_id"), NOW, "a")]  # the agreement was empty
 
@@ -164,3 +166,32 @@ def test_the_job_filters_find_exactly_what_the_decisions_accept() -> None:
         assert matches(doc, overdue_filter(NOW)) == is_overdue(f, NOW)
         assert matches(doc, due_filter(NOW)) == is_coming_due(f, NOW)
     assert any(is_coming_due(f, NOW) for f in variants) and any(is_overdue(f, NOW) for f in variants)
+
+
+def test_the_author_owns_a_follow_up_created_without_an_owner() -> None:
+    assert _create(_cmd())[0].owner_id == "a-9"
+    assert _create(_cmd(requested={"owner_id": "a-5"}))[0].owner_id == "a-5"
+
+
+@pytest.mark.parametrize("change", [{"owner_id": "a-6"}, {"status": "cancelled"}, {"status": "completed"},
+                                    {"priority": 1}, {"due_at": NOW}, {"priority": 5}])
+def test_only_the_owner_or_a_supervisor_changes_a_follow_up(change) -> None:
+    followup, _ = _create(_cmd(requested={"owner_id": "a-5"}))
+    with pytest.raises(NotOwner):
+        decide_change(followup, change, actor=Actor("a-6"), now=NOW)  # another agent, even for no change
+    with pytest.raises(NotOwner):
+        decide_change(followup, change, actor=Actor.of("a-9", {"agent"}), now=NOW)  # not even its creator
+    decide_change(followup, change, actor=Actor("a-5"), now=NOW)
+    for roles in ({"supervisor"}, {"admin"}, {"agent", "supervisor"}):
+        decide_change(followup, change, actor=Actor.of("s-1", roles), now=NOW)
+
+
+def test_a_reassigned_follow_up_belongs_to_its_new_owner_and_one_without_owner_to_anyone() -> None:
+    followup, _ = _create(_cmd(requested={"owner_id": "a-5"}))
+    handed_over, events = decide_change(followup, {"owner_id": "a-6"}, actor=Actor("a-5"), now=NOW)
+    assert events == [FieldsChanged(("owner_id",), NOW, "a-5")]
+    with pytest.raises(NotOwner):
+        decide_change(handed_over, {"priority": 1}, actor=Actor("a-5"), now=NOW)
+    released, _ = decide_change(handed_over, {"owner_id": None}, actor=Actor("a-6"), now=NOW)
+    taken, _ = decide_change(released, {"owner_id": "a-7"}, actor=Actor("a-7"), now=NOW)
+    assert taken.owner_id == "a-7"

@@ -12,6 +12,7 @@ from icsuite_contracts.interactions_v1 import InteractionAccountLinked, Interact
 
 from icsuite_followups import handlers, jobs
 from icsuite_followups.domain import (
+    Actor,
     MAX_NOTES,
     CustomizingChanged,
     FollowupFinished,
@@ -21,6 +22,7 @@ from icsuite_followups.domain import (
     NewFollowup,
     NoteDraft,
     NotesHistoryFull,
+    NotOwner,
     Schedule,
     SourceSnapshot,
 )
@@ -53,11 +55,11 @@ async def test_a_follow_up_is_stored_with_its_events_in_its_outbox(svc, outbox) 
 async def test_a_change_that_changes_nothing_is_not_stored(svc, outbox) -> None:
     followup = await _create(svc)
     outbox(svc)
-    same = await handlers.change_followup(svc, followup.followup_id, {"priority": followup.priority}, by="a-1")
+    same = await handlers.change_followup(svc, followup.followup_id, {"priority": followup.priority}, actor=Actor("a-1"))
     assert same == followup and outbox(svc) == []
     assert svc.followups.documents[followup.followup_id]["_version"] == 1
     with pytest.raises(FollowupNotFound):
-        await handlers.change_followup(svc, "fu-none", {"priority": 1}, by="a-1")
+        await handlers.change_followup(svc, "fu-none", {"priority": 1}, actor=Actor("a-1"))
 
 
 async def test_changes_of_two_replicas_at_once_are_all_kept(svc, replica, races, outbox) -> None:
@@ -66,7 +68,7 @@ async def test_changes_of_two_replicas_at_once_are_all_kept(svc, replica, races,
     other = replica(svc)
     lost = races(svc, other)
     fields = ["account_id", "business_agreement_id", "premise_id", "contact_person_id", "reason_code"]
-    await asyncio.gather(*(handlers.change_followup(s, followup.followup_id, {name: f"v-{name}"}, by="a-1")
+    await asyncio.gather(*(handlers.change_followup(s, followup.followup_id, {name: f"v-{name}"}, actor=Actor("a-1"))
                            for s, name in zip([svc, other] * 3, fields, strict=False)))
     final = await handlers.get_followup(svc, followup.followup_id)
     assert all(final.parties[name] == f"v-{name}" for name in fields)
@@ -87,17 +89,17 @@ async def test_a_write_that_keeps_losing_ends_in_a_conflict(svc) -> None:
 
     svc.followups.before_write = someone_else_writes_first
     with pytest.raises(StoreConflict):
-        await handlers.change_followup(svc, followup.followup_id, {"priority": 1}, by="a-1")
+        await handlers.change_followup(svc, followup.followup_id, {"priority": 1}, actor=Actor("a-1"))
 
 
 async def test_an_invalid_transition_is_refused_and_nothing_is_stored(svc, outbox) -> None:
     followup = await _create(svc)
     outbox(svc)
     with pytest.raises(InvalidTransition):
-        await handlers.change_followup(svc, followup.followup_id, {"status": "bogus"}, by="a-1")
-    await handlers.change_followup(svc, followup.followup_id, {"status": "completed"}, by="a-1")
+        await handlers.change_followup(svc, followup.followup_id, {"status": "bogus"}, actor=Actor("a-1"))
+    await handlers.change_followup(svc, followup.followup_id, {"status": "completed"}, actor=Actor("a-1"))
     with pytest.raises(FollowupFinished):
-        await handlers.change_followup(svc, followup.followup_id, {"status": "open"}, by="a-1")
+        await handlers.change_followup(svc, followup.followup_id, {"status": "open"}, actor=Actor("a-1"))
     assert [e.data.new_status for e in outbox(svc)] == ["completed"]
 
 
@@ -120,7 +122,7 @@ async def test_overdue_is_reported_once_by_racing_replicas(svc, replica, races, 
     due = await _create(svc, _cmd(type="task", schedule=Schedule(due_at=clock() + timedelta(minutes=1))))
     later = await _create(svc, _cmd(type="task", schedule=Schedule(due_at=clock() + timedelta(days=1))))
     done = await _create(svc, _cmd(type="task", schedule=Schedule(due_at=clock())))
-    await handlers.change_followup(svc, done.followup_id, {"status": "completed"}, by="a-1")
+    await handlers.change_followup(svc, done.followup_id, {"status": "completed"}, actor=Actor("a-1"))
     outbox(svc)
     clock.advance(minutes=2)
     replicas = [svc, replica(svc), replica(svc)]
@@ -153,7 +155,7 @@ async def test_an_account_learned_later_is_copied_once_also_when_redelivered(svc
     await handlers.apply_interaction_events(svc, [opened])
     waiting = await _create(svc, _cmd(source_id="int-7"))
     finished = await _create(svc, _cmd(source_id="int-7"))
-    await handlers.change_followup(svc, finished.followup_id, {"status": "completed"}, by="a-1")
+    await handlers.change_followup(svc, finished.followup_id, {"status": "completed"}, actor=Actor("a-1"))
     assert waiting.awaiting_copy == ("account_id", "business_agreement_id")
     outbox(svc)
     linked = _linked("int-7")
@@ -219,7 +221,7 @@ async def test_a_new_planned_start_comes_due_again_with_a_new_event_id(svc, outb
     call = await _create(svc, _cmd(schedule=Schedule(planned_start=clock())))
     await jobs.report_due(svc)
     first = outbox(svc, DUE)
-    await handlers.change_followup(svc, call.followup_id, {"planned_start": clock() + timedelta(days=7)}, by="a-1")
+    await handlers.change_followup(svc, call.followup_id, {"planned_start": clock() + timedelta(days=7)}, actor=Actor("a-1"))
     assert (await handlers.get_followup(svc, call.followup_id)).came_due_at is None
     assert await jobs.report_due(svc) == 0
     clock.advance(days=7)
@@ -230,6 +232,19 @@ async def test_a_new_planned_start_comes_due_again_with_a_new_event_id(svc, outb
 
 async def test_a_finished_call_never_comes_due(svc, outbox, clock) -> None:
     call = await _create(svc, _cmd(schedule=Schedule(planned_start=clock() + timedelta(minutes=1))))
-    await handlers.change_followup(svc, call.followup_id, {"status": "cancelled"}, by="a-1")
+    await handlers.change_followup(svc, call.followup_id, {"status": "cancelled"}, actor=Actor("a-1"))
     clock.advance(minutes=2)
     assert await jobs.report_due(svc) == 0 and outbox(svc, DUE) == []
+
+
+async def test_another_agent_can_neither_change_nor_cancel_but_can_add_a_note(svc, outbox) -> None:
+    followup = await _create(svc, author="a-1")
+    outbox(svc)
+    for change in ({"status": "cancelled"}, {"owner_id": "a-2"}):
+        with pytest.raises(NotOwner):
+            await handlers.change_followup(svc, followup.followup_id, change, actor=Actor("a-2"))
+    await handlers.add_note(svc, followup.followup_id, NoteDraft("note", "en", "called, no answer"), author="a-2")
+    assert [e.type for e in outbox(svc)] == ["ic.followup.note-added.v1"]
+    changed = await handlers.change_followup(svc, followup.followup_id, {"owner_id": "a-2"},
+                                             actor=Actor.of("s-1", {"supervisor"}))
+    assert changed.owner_id == "a-2" and outbox(svc, UPDATED)[0].data.by == "s-1"

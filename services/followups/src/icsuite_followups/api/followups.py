@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 from icsuite_chassis.auth import AnyStaff
 
 from .. import handlers
+from ..domain import Actor
 from ..schemas import FollowupIn, FollowupOut, FollowupPatch
 from . import representations as rep
 from .deps import CorrelationId, ServiceDep, Staff
@@ -30,7 +31,9 @@ async def get_followup(followup_id: str, svc: ServiceDep, _: AnyStaff) -> Follow
 
 
 @router.patch("/{followup_id}", response_model=FollowupOut,
-              responses={409: {"description": "not a valid status transition, or the follow-up is finished"}})
+              responses={403: {"description": "neither the owner nor a supervisor"},
+                         409: {"description": "not a valid status transition, or the follow-up is finished"}})
 async def patch_followup(followup_id: str, body: FollowupPatch, svc: ServiceDep, agent: Staff) -> FollowupOut:
-    changed = await handlers.change_followup(svc, followup_id, body.model_dump(exclude_unset=True), by=agent.sub)
+    changed = await handlers.change_followup(svc, followup_id, body.model_dump(exclude_unset=True),
+                                             actor=Actor.of(agent.sub, agent.roles))
     return rep.followup_out(changed, with_notes=True)

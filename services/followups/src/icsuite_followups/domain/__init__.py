@@ -33,6 +33,7 @@ from .errors import (
     InvalidTransition,
     NoteNotFound,
     NotesHistoryFull,
+    NotOwner,
     TypeNotPermitted,
 )
 from .events import envelopes_for
@@ -47,6 +48,7 @@ from .followup import (
     PROJECTED_SOURCE_TYPES,
     STATUSES,
     TRANSITIONS,
+    Actor,
     CameDue,
     FieldsChanged,
     Followup,

@@ -22,6 +22,7 @@ from .followup import (
     PATCHABLE_FIELDS,
     PROJECTED_SOURCE_TYPES,
     TRANSITIONS,
+    Actor,
     FieldsChanged,
     Followup,
     FollowupEvent,
@@ -29,6 +30,7 @@ from .followup import (
     NewFollowup,
     NoteAppended,
     StatusChanged,
+    check_may_change,
 )
 from .notes import MAX_NOTES, NoteDraft, appended, check_room, note_from_draft
 
@@ -42,7 +44,7 @@ def decide_create(cmd: NewFollowup, *, followup_id: str, author: str, now: datet
 
     The history starts with the notes copied from the source, then the request's notes, then the
     scratch-pad text; its own notes are written by ``author`` at ``now``. ``note_ids`` holds one id per note of
-    the request and the scratch pad.
+    the request and the scratch pad. Without an ``owner_id`` the author owns it.
     """
     type_rules.check(channel=cmd.channel, source_type=cmd.source_type, followup_type=cmd.type)
     schedule = cmd.schedule.validated()
@@ -53,6 +55,7 @@ def decide_create(cmd: NewFollowup, *, followup_id: str, author: str, now: datet
     copy = copy_from_source(rule, source, cmd.requested, source_type=cmd.source_type, source_id=cmd.source_id,
                             room_for_notes=MAX_NOTES - len(own))
     parties = {k: copy.values.get(k) for k in PARTY_FIELDS}
+    parties["owner_id"] = parties["owner_id"] or author
     awaiting = ()
     if cmd.source_type in PROJECTED_SOURCE_TYPES:
         awaiting = tuple(n for n in LATE_COPIED_FIELDS if n in rule.fields and copy.values.get(n) is None)
@@ -66,11 +69,13 @@ def decide_create(cmd: NewFollowup, *, followup_id: str, author: str, now: datet
     return followup, [FollowupOpened(followup), *(NoteAppended(n) for n in followup.notes)]
 
 
-def decide_change(followup: Followup, changes: Mapping[str, Any], *, by: str, now: datetime) -> Decided:
-    """Apply a partial update; no event when nothing actually changes.
+def decide_change(followup: Followup, changes: Mapping[str, Any], *, actor: Actor, now: datetime) -> Decided:
+    """Apply a partial update (reassign, cancel, complete, edit) by the owner or a supervisor, else
+    :class:`NotOwner`; no event when nothing actually changes.
 
     A new due date can be missed again, and a new planned start can come due again.
     """
+    check_may_change(followup, actor)
     unknown = set(changes).difference(PATCHABLE_FIELDS)
     if unknown:
         raise InvalidChange(f"fields that cannot be changed: {sorted(unknown)}")
@@ -97,9 +102,9 @@ def decide_change(followup: Followup, changes: Mapping[str, Any], *, by: str, no
     )
     events: list[FollowupEvent] = []
     if fields:
-        events.append(FieldsChanged(tuple(fields), now, by))
+        events.append(FieldsChanged(tuple(fields), now, actor.sub))
     if new_status != followup.status:
-        events.append(StatusChanged(followup.status, new_status, now, by))
+        events.append(StatusChanged(followup.status, new_status, now, actor.sub))
     return updated, events
 
 
@@ -136,6 +141,6 @@ def decide_complete_copy(followup: Followup, rule: CopyRule, source: SourceSnaps
 def decide_append_note(followup: Followup, draft: NoteDraft, *, note_id: str, author: str,
                        now: datetime) -> Decided:
     """The note at the end of the history, written by ``author`` at ``now``; notes may be appended in every
-    status."""
+    status, by any staff member (a note changes nothing the owner decided)."""
     note = note_from_draft(draft, note_id=note_id, author=author, now=now)
     return replace(followup, notes=appended(followup.notes, [note])), [NoteAppended(note)]

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from .customizing import display_area
-from .errors import InvalidSchedule
+from .errors import InvalidSchedule, NotOwner
 from .notes import Note, NoteDraft
 
 STATUSES = ("open", "in_process", "completed", "cancelled")
@@ -33,6 +33,7 @@ PROJECTED_SOURCE_TYPES = frozenset({"interaction"})
 LATE_COPIED_FIELDS = ("account_id", "business_agreement_id", "premise_id")
 ACCOUNT_BOUND_FIELDS = ("business_agreement_id", "premise_id")
 COPYING_CONTROL = "copying-control"
+PRIVILEGED_ROLES = frozenset({"supervisor", "admin"})
 
 
 @dataclass(frozen=True)
@@ -77,12 +78,34 @@ class Followup:
     def account_id(self) -> str | None:
         return self.parties.get("account_id")
 
+    @property
+    def owner_id(self) -> str | None:
+        return self.parties.get("owner_id")
+
     def value_of(self, name: str) -> Any:
         if name in DATE_FIELDS:
             return getattr(self.schedule, name)
         if name in PARTY_FIELDS:
             return self.parties.get(name)
         return getattr(self, name)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks for a change: the token's subject, and whether a role lets them change anyone's follow-up."""
+
+    sub: str
+    privileged: bool = False
+
+    @staticmethod
+    def of(sub: str, roles: frozenset[str] | set[str]) -> Actor:
+        return Actor(sub, bool(PRIVILEGED_ROLES.intersection(roles)))
+
+
+def check_may_change(followup: Followup, actor: Actor) -> None:
+    """Only its owner or a supervisor (or an admin) changes a follow-up; one without an owner is anyone's."""
+    if not (actor.privileged or followup.owner_id is None or followup.owner_id == actor.sub):
+        raise NotOwner(followup.followup_id)
 
 
 # What happened to a follow-up: the service turns each into its ic.followup.*.v1 event.
