@@ -64,7 +64,7 @@ def _note_to_doc(note: Note) -> dict[str, Any]:
             "author": note.author, "created_at": note.created_at,
             "copied_from": None if copied is None else {"source_type": copied.source_type,
                                                         "source_id": copied.source_id,
-                                                        "note_id": copied.note_id}}
+                                                        "note_id": copied.note_id, "author": copied.author}}
 
 
 def _note_from_doc(doc: Mapping[str, Any]) -> Note:

@@ -58,12 +58,14 @@ class ScratchPadIn(_Body):
 
 
 class SourceNoteIn(_Body):
+    """A source's note; copied, it is written by the caller now, and ``author`` is kept in ``copied_from``
+    (a time given here is ignored)."""
+
     note_id: Id
     type: Code
     language: LanguageText
     text: NoteBody
     author: Id
-    created_at: Moment
 
 
 class SourceDataIn(_Body):
@@ -115,6 +117,7 @@ class CopiedFromOut(BaseModel):
     source_type: SourceType
     source_id: str
     note_id: str
+    author: str | None = Field(default=None, description="Who wrote the note in the source.")
 
 
 class NoteOut(BaseModel):

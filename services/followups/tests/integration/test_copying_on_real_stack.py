@@ -70,7 +70,10 @@ async def test_copies_exactly_the_configured_fields_and_note_types(stack, app_an
     body = answer.json()
     assert (body["account_id"], body["reason_code"]) == ("acc-1", "meter_reading")
     assert body["business_agreement_id"] is None and body["premise_id"] is None
-    assert [(n["type"], n["text"], n["author"]) for n in body["notes"]] == [("report", "the meter was read", "a-2")]
+    # written by the agent who copied it, now; the interaction's author is named in copied_from
+    assert [(n["type"], n["text"], n["author"], n["copied_from"]["author"]) for n in body["notes"]] == [
+        ("report", "the meter was read", "a-17", "a-2")]
+    assert datetime.fromisoformat(body["notes"][0]["created_at"]) > NOW
     assert body["copied_fields"] == ["account_id", "reason_code", "notes"]
     assert body["display_area"] == "activity_clipboard"
 
@@ -104,6 +107,9 @@ async def test_a_source_no_topic_carries_is_copied_from_source_data(client) -> N
     body = answer.json()
     assert (body["account_id"], body["reason_code"], body["display_area"]) == ("acc-7", None, "business_context")
     assert [(n["text"], n["copied_from"]["note_id"]) for n in body["notes"]] == [("ticket note", "t-1")]
+    note = body["notes"][0]
+    assert (note["author"], note["copied_from"]["author"]) == ("a-17", "sys-tickets")
+    assert datetime.fromisoformat(note["created_at"]) == datetime.fromisoformat(body["created_at"])  # not 2025
 
 
 async def test_an_interaction_not_known_yet_copies_nothing(client) -> None:

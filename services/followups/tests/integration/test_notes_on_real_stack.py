@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 import pytest_asyncio
@@ -96,3 +97,22 @@ async def test_notes_of_an_unknown_follow_up_answer_404(client) -> None:
     assert (await client.post("/v1/followups/fu-nope/notes", json=note, headers=AGENT)).status_code == 404
     assert (await client.get("/v1/followups/fu-nope/notes", headers=AGENT)).status_code == 404
     assert (await client.get("/v1/followups/fu-nope/notes?language=zz-ZZ", headers=AGENT)).status_code == 422
+
+
+async def test_a_request_cannot_choose_a_notes_author_or_time(client, followup_events) -> None:
+    forged = {"author": "ceo", "created_at": "2001-01-01T00:00:00Z", "note_id": "n-mine"}
+    created = await client.post("/v1/followups", headers=AGENT, json={
+        "source": {"type": "case", "id": unique("case")}, "type": "task", "channel": "email",
+        "notes": [{"type": "note", "language": "en", "text": "first", **forged}],
+        "scratch_pad": {"text": "pad", **forged}})
+    assert created.status_code == 201, created.text
+    fid = created.json()["followup_id"]
+    added = await client.post(f"/v1/followups/{fid}/notes", headers=OTHER,
+                              json={"type": "note", "language": "en", "text": "later", **forged})
+    assert added.status_code == 201
+    notes = (await client.get(f"/v1/followups/{fid}/notes", headers=AGENT)).json()["items"]
+    assert [(n["author"], n["note_id"] != "n-mine") for n in notes] == [("a-17", True), ("a-17", True), ("a-18", True)]
+    at = datetime.fromisoformat(created.json()["created_at"])
+    assert all(datetime.fromisoformat(n["created_at"]) >= at for n in notes)
+    records = await followup_events(fid, "ic.followup.note-added.v1", expect=3)
+    assert [json.loads(r.value)["author"] for r in records] == ["a-17", "a-17", "a-18"]

@@ -4,6 +4,7 @@ import pytest
 
 from icsuite_followups.domain import (
     Actor,
+    CopiedFrom,
     DEFAULT_FOLLOWUP_TYPES,
     CopyRule,
     CopyRules,
@@ -35,7 +36,7 @@ CET = timezone(timedelta(hours=1))
 RULES = CopyRules(source_types={"interaction": CopyRule(fields=("account_id", "reason_code"), note_types=("report",))})
 SOURCE = SourceSnapshot(
     fields={"account_id": "acc-1", "business_agreement_id": "ba-1", "reason_code": "billing"},
-    notes=(SourceNote("n-a", "note", "en", "plain", "a-1", NOW), SourceNote("n-b", "report", "de", "Bericht", "a-2", NOW)),
+    notes=(SourceNote("n-a", "note", "en", "plain", "a-1"), SourceNote("n-b", "report", "de", "Bericht", "a-2")),
 )
 
 
@@ -53,7 +54,8 @@ def test_copying_fills_exactly_the_configured_fields_and_notes() -> None:
     followup, events = _create(_cmd())
     assert followup.parties["account_id"] == "acc-1" and followup.parties["reason_code"] == "billing"
     assert followup.parties["business_agreement_id"] is None  # not configured, so not copied
-    assert [(n.type, n.text, n.author) for n in followup.notes] == [("report", "Bericht", "a-2")]
+    assert [(n.type, n.text, n.author, n.created_at) for n in followup.notes] == [("report", "Bericht", "a-9", NOW)]
+    assert followup.notes[0].copied_from == CopiedFrom("interaction", "int-1", "n-b", author="a-2")
     assert followup.copied_fields == ("account_id", "reason_code", "notes")
     assert isinstance(events[0], FollowupOpened) and isinstance(events[1], NoteAppended)
 
@@ -195,3 +197,14 @@ def test_a_reassigned_follow_up_belongs_to_its_new_owner_and_one_without_owner_t
     released, _ = decide_change(handed_over, {"owner_id": None}, actor=Actor("a-6"), now=NOW)
     taken, _ = decide_change(released, {"owner_id": "a-7"}, actor=Actor("a-7"), now=NOW)
     assert taken.owner_id == "a-7"
+
+
+def test_every_note_is_written_by_the_caller_now_whatever_the_source_says() -> None:
+    """A note's author and time come from the token and the clock; a copied note names its source's author."""
+    old = NOW - timedelta(days=400)
+    source = SourceSnapshot(fields={}, notes=(SourceNote("n-x", "report", "en", "forged?", "ceo"),))
+    followup, events = _create(_cmd(notes=[NoteDraft("note", "en", "mine")]), source=source)
+    assert {(n.author, n.created_at) for n in followup.notes} == {("a-9", NOW)}
+    assert [n.copied_from.author if n.copied_from else None for n in followup.notes] == ["ceo", None]
+    assert all(e.note.author == "a-9" for e in events if isinstance(e, NoteAppended))
+    assert old not in {n.created_at for n in followup.notes}

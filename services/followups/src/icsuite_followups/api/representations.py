@@ -56,7 +56,7 @@ def source_data(body: FollowupIn) -> SourceSnapshot:
         fields={"account_id": data.account_id, "business_agreement_id": data.business_agreement_id,
                 "premise_id": data.premise_id, "reason_code": data.reason_code},
         notes=tuple(SourceNote(note_id=n.note_id, type=n.type, language=normalize_language(n.language), text=n.text,
-                               author=n.author, created_at=n.created_at) for n in data.notes))
+                               author=n.author) for n in data.notes))
 
 
 def note_out(note: Note) -> NoteOut:
@@ -64,7 +64,8 @@ def note_out(note: Note) -> NoteOut:
     return NoteOut(note_id=note.note_id, type=note.type, language=note.language, text=note.text,
                    author=note.author, created_at=note.created_at,
                    copied_from=None if c is None else CopiedFromOut(source_type=c.source_type,  # type: ignore[arg-type]
-                                                                    source_id=c.source_id, note_id=c.note_id))
+                                                                    source_id=c.source_id, note_id=c.note_id,
+                                                                    author=c.author))
 
 
 def followup_out(f: Followup, *, with_notes: bool) -> FollowupOut:

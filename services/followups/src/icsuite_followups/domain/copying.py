@@ -23,7 +23,6 @@ class SourceNote:
     language: str
     text: str
     author: str
-    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -59,11 +58,13 @@ class CopyResult:
 
 
 def copy_from_source(rule: CopyRule, snapshot: SourceSnapshot, requested: Mapping[str, str | None], *,
-                     source_type: str, source_id: str, room_for_notes: int) -> CopyResult:
+                     source_type: str, source_id: str, room_for_notes: int, copier: str,
+                     now: datetime) -> CopyResult:
     """The request's values completed by the rule's fields from ``snapshot``, and the notes to copy.
 
-    Copied notes keep their author, time and language; a source note type the follow-up does not know
-    becomes ``note``. When there is no room for every chosen note, the newest ones are copied.
+    A copied note is written by ``copier`` at ``now`` (a note's author and time never come from a request);
+    the source's author is kept in ``copied_from``. Its language and text are kept; a source note type the
+    follow-up does not know becomes ``note``. When there is no room for every chosen note, the newest are copied.
     """
     values = dict(requested)
     copied: list[str] = []
@@ -76,8 +77,8 @@ def copy_from_source(rule: CopyRule, snapshot: SourceSnapshot, requested: Mappin
     chosen = chosen[len(chosen) - keep:] if keep < len(chosen) else chosen
     notes = tuple(
         Note(note_id=copied_note_id(source_type, source_id, n.note_id), type=n.type if n.type in NOTE_TYPES else "note",
-             language=n.language, text=n.text, author=n.author, created_at=n.created_at,
-             copied_from=CopiedFrom(source_type, source_id, n.note_id))
+             language=n.language, text=n.text, author=copier, created_at=now,
+             copied_from=CopiedFrom(source_type, source_id, n.note_id, n.author))
         for n in chosen
     )
     if notes:

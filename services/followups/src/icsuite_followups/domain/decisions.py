@@ -43,7 +43,7 @@ def decide_create(cmd: NewFollowup, *, followup_id: str, author: str, now: datet
     """A new open follow-up: type permitted, dates consistent, fields and notes copied by the rule.
 
     The history starts with the notes copied from the source, then the request's notes, then the
-    scratch-pad text; its own notes are written by ``author`` at ``now``. ``note_ids`` holds one id per note of
+    scratch-pad text; every note, copied ones too, is written by ``author`` at ``now``. ``note_ids`` holds one id per note of
     the request and the scratch pad. Without an ``owner_id`` the author owns it.
     """
     type_rules.check(channel=cmd.channel, source_type=cmd.source_type, followup_type=cmd.type)
@@ -53,7 +53,7 @@ def decide_create(cmd: NewFollowup, *, followup_id: str, author: str, now: datet
     own = [note_from_draft(d, note_id=i, author=author, now=now) for d, i in zip(drafts, note_ids, strict=True)]
     rule = copy_rules.for_source(cmd.source_type)
     copy = copy_from_source(rule, source, cmd.requested, source_type=cmd.source_type, source_id=cmd.source_id,
-                            room_for_notes=MAX_NOTES - len(own))
+                            room_for_notes=MAX_NOTES - len(own), copier=author, now=now)
     parties = {k: copy.values.get(k) for k in PARTY_FIELDS}
     parties["owner_id"] = parties["owner_id"] or author
     awaiting = ()

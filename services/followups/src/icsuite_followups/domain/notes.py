@@ -19,11 +19,12 @@ _TAG_SHAPE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 @dataclass(frozen=True)
 class CopiedFrom:
-    """Where a copied note came from."""
+    """Where a copied note came from, and who wrote it there (the copy's own author is whoever copied it)."""
 
     source_type: str
     source_id: str
     note_id: str
+    author: str | None = None
 
 
 @dataclass(frozen=True)

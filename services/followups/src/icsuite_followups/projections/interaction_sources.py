@@ -61,8 +61,8 @@ class InteractionSource:
         """What copying control may copy from the interaction."""
         fields = {k: getattr(self, k) for k in ("account_id", "business_agreement_id", "premise_id", "reason_code")}
         return SourceSnapshot(fields=fields, notes=tuple(
-            SourceNote(note_id=n.note_id, type=n.type, language=n.language, text=n.text, author=n.author,
-                       created_at=n.created_at) for n in self.notes))
+            SourceNote(note_id=n.note_id, type=n.type, language=n.language, text=n.text, author=n.author)
+            for n in self.notes))
 
 
 def _known(state: InteractionSource, **values: Any) -> InteractionSource:
