@@ -40,7 +40,7 @@ def _linked(iid: str):
 async def _known_without_account(stack, app) -> str:
     iid = unique("int")
     await publish_envelopes(stack.kafka_bootstrap, _opened(iid))
-    await eventually(lambda: app.state.runtime.db["interaction_sources"].find_one({"_id": iid, "status": "open"}))
+    await eventually(lambda: app.state.runtime.db["interaction_sources"].find_one({"_id": iid, "status": "open"}), timeout=60)
     return iid
 
 
@@ -50,7 +50,7 @@ async def _all_consumed(stack, app, iid: str) -> None:
     await publish_envelopes(stack.kafka_bootstrap, new_envelope(NoteAdded(
         interaction_id=iid, note_id=marker, type="internal", language="en", text="marker", author="a-1",
         created_at=NOW), source="/test"))
-    await eventually(lambda: app.state.runtime.db["interaction_sources"].find_one({"_id": iid, "notes.note_id": marker}))
+    await eventually(lambda: app.state.runtime.db["interaction_sources"].find_one({"_id": iid, "notes.note_id": marker}), timeout=60)
 
 
 async def _create(client, iid: str, **fields) -> dict:
@@ -115,7 +115,7 @@ async def test_an_interaction_not_seen_yet_gives_its_account_when_it_arrives(sta
         bodies = [await _read(client, f["followup_id"]) for f in (created, completed)]
         return all(b["account_id"] == "acc-9" for b in bodies)
 
-    await eventually(both_have_the_account)
+    await eventually(both_have_the_account, timeout=60)
     assert (await _read(client, completed["followup_id"]))["status"] == "completed"  # a finished one too
 
 
@@ -127,7 +127,7 @@ async def test_a_redelivery_after_the_projection_was_written_still_completes(sta
     linked = _linked(iid)
     await app.state.service.interactions.apply([linked])  # the projection only
     await publish_envelopes(stack.kafka_bootstrap, linked)
-    await eventually(lambda: _has_account(client, created["followup_id"]))
+    await eventually(lambda: _has_account(client, created["followup_id"]), timeout=60)
 
 
 async def _has_account(client, fid: str) -> bool:

@@ -51,7 +51,7 @@ async def _interaction_known_by_events(stack, app) -> str:
     envelopes = [new_envelope(e, source="/test") for e in events]
     await publish_envelopes(stack.kafka_bootstrap, *envelopes, envelopes[2])  # one note delivered twice
     projection = app.state.runtime.db["interaction_sources"]
-    await eventually(lambda: projection.find_one({"_id": iid, "status": "closed"}))
+    await eventually(lambda: projection.find_one({"_id": iid, "status": "closed"}), timeout=60)
     return iid
 
 
