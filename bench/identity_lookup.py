@@ -34,7 +34,9 @@ from icsuite_chassis.testing import bearer
 from icsuite_identity.domain.accounts import account_from_snapshot
 from icsuite_identity.domain.normalize import phone_to_e164
 from icsuite_identity.repository import ACCOUNTS, codec, mongo_stores
+from icsuite_identity.domain.ranking import SearchCriteria
 from icsuite_identity.repository.reads import Reads
+from icsuite_identity.repository.search import AccountSearch
 from pymongo import AsyncMongoClient
 
 FIRST = ["Erika", "Max", "Jürgen", "Élodie", "Ana", "Pablo", "Mehmet", "Zoë", "Lars", "Ingrid", "Tomás", "Aiko"]
@@ -46,8 +48,12 @@ def national(i: int) -> str:
     return f"030 {i:08d}"
 
 
-def build_batch(start: int, stop: int, rng: random.Random) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
-    accounts, lookups = [], defaultdict(list)
+Lookups = dict[str, list[tuple[str, str | None]]]
+
+
+def build_batch(start: int, stop: int, rng: random.Random) -> tuple[list[dict[str, Any]], Lookups]:
+    accounts: list[dict[str, Any]] = []
+    lookups: Lookups = defaultdict(list)
     for i in range(start, stop):
         account_id = f"bench-{i:07d}"
         record = account_from_snapshot(
@@ -57,15 +63,16 @@ def build_batch(start: int, stop: int, rng: random.Random) -> tuple[list[dict[st
                      "city": "Berlin", "country": "DE"},
             flags=[], status="active", source_version=1, default_region="DE")
         accounts.append({"_id": account_id, **codec(ACCOUNTS).encode(record), "_version": 1})
+        labels = record.key_labels()
         for key in record.keys():
-            lookups[key].append(account_id)
+            lookups[key].append((account_id, labels.get(key)))
     return accounts, lookups
 
 
 async def load(db: Any, n: int) -> float:
     started = time.perf_counter()
     rng = random.Random(n)
-    all_lookups: dict[str, list[str]] = defaultdict(list)
+    all_lookups: Lookups = defaultdict(list)
     for start in range(0, n, BATCH):
         accounts, lookups = build_batch(start, min(n, start + BATCH), rng)
         await db.accounts.insert_many(accounts, ordered=False)
@@ -73,10 +80,17 @@ async def load(db: Any, n: int) -> float:
             all_lookups[key].extend(ids)
     items = list(all_lookups.items())
     for start in range(0, len(items), BATCH):
-        await db.lookups.insert_many([{"_id": k, "key": k, "ids": ids, "_version": 1}
-                                      for k, ids in items[start:start + BATCH]],
+        await db.lookups.insert_many([_lookup_document(k, entries) for k, entries in items[start:start + BATCH]],
                                      ordered=False)
     return time.perf_counter() - started
+
+
+def _lookup_document(key: str, entries: list[tuple[str, str | None]]) -> dict[str, Any]:
+    doc: dict[str, Any] = {"_id": key, "key": key, "ids": [i for i, _ in entries], "_version": 1}
+    labels = {i: label for i, label in entries if label is not None}
+    if labels:
+        doc["labels"] = labels
+    return doc
 
 
 def percentiles(samples_ms: list[float]) -> tuple[float, float]:
@@ -94,6 +108,23 @@ async def driver_lookups(db: Any, n: int, count: int) -> tuple[float, float]:
         found = await reads.by_phone(phone_to_e164(national(i), "DE"))
         samples.append((time.perf_counter() - started) * 1000)
         assert [a.account_id for a in found] == [f"bench-{i:07d}"], found
+    return percentiles(samples)
+
+
+async def driver_name_lookups(db: Any, n: int, count: int) -> tuple[float, float]:
+    """A name with one typing error (a letter dropped from the surname) at the account's postcode."""
+    stores = mongo_stores(db)
+    search = AccountSearch(Reads(stores), "DE")
+    rng, samples = random.Random(3), []
+    for _ in range(count):
+        account_id = f"bench-{rng.randrange(n):07d}"
+        account = (await stores.accounts.get(account_id)).state  # type: ignore[union-attr]
+        first, last = account.name.split(" ", 1)
+        typo = f"{first} {last[:-2]}{last[-1]}"
+        started = time.perf_counter()
+        ranked, _ = await search.search(SearchCriteria(name=typo, postcode=account.address["postcode"]))
+        samples.append((time.perf_counter() - started) * 1000)
+        assert account_id in [c.account_id for c in ranked], (typo, ranked)
     return percentiles(samples)
 
 
@@ -149,8 +180,10 @@ async def run(env: dict[str, str], sizes: list[int], count: int) -> None:
             db = client[database]
             loaded = await load(db, n)
             d50, d99 = await driver_lookups(db, n, count)
+            n50, n99 = await driver_name_lookups(db, n, count)
             g50, g99 = await gateway_lookups(env, database, n, count)
-            print(f"{n:>10,} {loaded:>8.1f} {d50:>11.2f} {d99:>11.2f} {g50:>12.2f} {g99:>12.2f}", flush=True)
+            print(f"{n:>10,} {loaded:>8.1f} {d50:>11.2f} {d99:>11.2f} {g50:>12.2f} {g99:>12.2f}  "
+                  f"fuzzy name p50 {n50:.2f} p99 {n99:.2f}", flush=True)
             await client.drop_database(database)
     finally:
         await client.close()

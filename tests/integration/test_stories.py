@@ -58,7 +58,9 @@ async def test_a_call_from_identification_to_a_read_only_record(suite) -> None:
     async with httpx.AsyncClient(timeout=15) as client:
         # identified automatically by the caller's number
         context_url = suite.url("identity", f"/v1/contacts/{contact}/context")
-        context = await poll_json(client, context_url, as_agent, lambda b: b.get("account_id") == customer.account_id)
+        # (and the agent's segment reached identity: only the contact's agent may confirm its context)
+        context = await poll_json(client, context_url, as_agent, lambda b: b.get("account_id") == customer.account_id
+                                  and agent in b.get("agent_ids", []))
         assert context["confirmed"] is False
         # the agent confirms account, business agreement and premise
         r = await client.put(context_url, headers=as_agent, json={

@@ -12,7 +12,7 @@ from icsuite_contracts.callback_requests_v1 import TOPIC as CALLBACK_REQUESTS
 from icsuite_contracts.callback_requests_v1 import CallbackRequested
 from icsuite_contracts.cloudevents import Envelope
 from icsuite_contracts.contacts_v1 import TOPIC as CONTACTS
-from icsuite_contracts.contacts_v1 import ContactStarted
+from icsuite_contracts.contacts_v1 import ContactSegmentRecorded, ContactStarted
 from icsuite_contracts.masterdata_v1 import TOPIC as MASTERDATA
 from icsuite_contracts.masterdata_v1 import AccountUpserted, BusinessAgreementUpserted, PremiseUpserted
 
@@ -40,6 +40,7 @@ def register_consumers(runtime: ServiceRuntime, svc: IdentityService) -> None:
     ]), batch_handler=lambda envelopes: handlers.on_snapshots(svc, envelopes))
     runtime.add_consumer("contacts", [CONTACTS], dict([
         typed(ContactStarted, lambda event, env: handlers.on_contact_started(svc, event, env)),
+        typed(ContactSegmentRecorded, lambda event, env: handlers.on_contact_segment(svc, event, env)),
     ]))
     runtime.add_consumer("callback-requests", [CALLBACK_REQUESTS], dict([
         typed(CallbackRequested, lambda event, env: handlers.on_callback_requested(svc, event, env)),

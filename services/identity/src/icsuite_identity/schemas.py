@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, StringConstraints, model_validator
 
 from .domain.accounts import AccountRecord
 from .domain.context import Confirmation, ContactContext
@@ -39,14 +39,25 @@ class CreateAccountRequest(_Request):
     emails: Annotated[list[Annotated[StrictStr, StringConstraints(min_length=3, max_length=254)]],
                       Field(max_length=10)] = Field(default_factory=list, examples=[["erika@example.org"]])
     address: AddressIn | None = None
+    allow_duplicate: StrictBool = Field(default=False, description="Create it even though it is probably a "
+                                        "duplicate of the accounts a 409 named.")
+    contact_id: IdText | None = Field(default=None, description="Link the new account to this contact's "
+                                      "context as confirmed (the caller must be its agent or a supervisor).")
 
 
 class ConfirmContextRequest(_Request):
-    account_id: IdText
+    account_id: IdText | None = Field(default=None, description="Derived from the business agreement or the "
+                                      "premise when not given (409 naming the candidates when several own it).")
     business_agreement_id: IdText | None = None
     premise_id: IdText | None = None
     method: Literal["agent_search", "customer_provided"] = Field(
         default="agent_search", description="How the agent found the account.")
+
+    @model_validator(mode="after")
+    def _names_an_object(self) -> ConfirmContextRequest:
+        if not (self.account_id or self.business_agreement_id or self.premise_id):
+            raise ValueError("name account_id, business_agreement_id or premise_id")
+        return self
 
 
 class Address(BaseModel):
@@ -94,6 +105,16 @@ class PremiseOut(BaseModel):
     business_agreement_ids: list[str]
 
 
+class PremiseDetail(PremiseOut):
+    accounts: list[AccountOut] = Field(description="The accounts linked to the premise.")
+    business_agreements: list[BusinessAgreementOut] = Field(description="The agreements supplying it.")
+
+
+class BusinessAgreementDetail(BusinessAgreementOut):
+    account_id: str
+    premises: list[PremiseOut] = Field(description="The premises supplied under the agreement.")
+
+
 class AccountSummary(AccountOut):
     addresses: list[Address] = Field(description="The postal address and the addresses of the premises.")
     business_agreements: list[BusinessAgreementOut]
@@ -128,6 +149,8 @@ class ContextOut(BaseModel):
     identification: IdentificationOut | None
     confirmation: ConfirmationOut | None
     history: list[ConfirmationOut] = Field(description="Every confirmation, oldest first.")
+    agent_ids: list[str] = Field(default_factory=list,
+                                 description="The agents the channel reported handling the contact.")
 
 
 def _money(text: Any) -> float:
@@ -182,4 +205,14 @@ def context_out(context: ContactContext) -> ContextOut:
         identification=IdentificationOut(**{**asdict(automatic), "candidates": list(automatic.candidates)})
         if automatic else None,
         confirmation=_confirmation_out(confirmed) if confirmed else None,
-        history=[_confirmation_out(c) for c in context.history])
+        history=[_confirmation_out(c) for c in context.history], agent_ids=list(context.agent_ids))
+
+
+def premise_detail(premise: Premise, accounts: list[AccountRecord], agreements: list[Agreement]) -> PremiseDetail:
+    return PremiseDetail(**premise_out(premise).model_dump(), accounts=[AccountOut(**account_out(a)) for a in accounts],
+                         business_agreements=[agreement_out(a) for a in agreements])
+
+
+def agreement_detail(agreement: Agreement, premises: list[Premise]) -> BusinessAgreementDetail:
+    return BusinessAgreementDetail(**agreement_out(agreement).model_dump(), account_id=agreement.account_id,
+                                   premises=[premise_out(p) for p in premises])

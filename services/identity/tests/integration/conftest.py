@@ -9,6 +9,7 @@ import httpx
 import pytest_asyncio
 from icsuite_chassis.testing import bearer, eventually, publish_envelopes, running_app, unique
 from icsuite_contracts.cloudevents import Envelope, new_envelope
+from icsuite_contracts.contacts_v1 import ContactSegmentRecorded
 from icsuite_contracts.masterdata_v1 import Address, AccountUpserted, BusinessAgreementUpserted, OpenBill, PremiseUpserted
 
 from icsuite_identity.bootstrap import build_app
@@ -40,6 +41,19 @@ class Identity:
 
     async def publish(self, *envelopes: Envelope) -> None:
         await publish_envelopes(self.bootstrap, *envelopes)
+
+    async def report_contact(self, contact_id: str, agent_id: str | None = "a-17") -> dict:
+        """The channel reports the contact with an agent segment (or an IVR segment without an agent); waits
+        until identity knows it."""
+        data = ContactSegmentRecorded(contact_id=contact_id, segment_id=f"{contact_id}-{agent_id}",
+                                      kind="agent" if agent_id else "ivr", agent_id=agent_id, started_at=now())
+        await self.publish(new_envelope(data, source="/test/cti", correlation_id=contact_id))
+
+        async def known() -> dict | None:
+            response = await self.client.get(f"/v1/contacts/{contact_id}/context", headers=self.agent)
+            body = response.json() if response.status_code == 200 else None
+            return body if body and (agent_id is None or agent_id in body["agent_ids"]) else None
+        return await eventually(known, timeout=REPLAY_TIMEOUT_S)
 
     async def account_version(self, account_id: str, version: int) -> dict:
         """Wait for a replicated account; the first wait of a module also covers the replay of the topic's

@@ -46,6 +46,7 @@ async def test_confirmations_must_belong_together_and_are_kept_in_history(identi
     contact_id = unique("ct")
     url = f"/v1/contacts/{contact_id}/context"
     agent = bearer("a-42", "agent")
+    await identity.report_contact(contact_id, "a-42")
     wrong_ba = await identity.client.put(url, headers=agent, json={"account_id": family["acc"],
                                                                    "business_agreement_id": family["other_ba"]})
     assert wrong_ba.status_code == 422 and wrong_ba.json()["field"] == "business_agreement_id"
@@ -54,7 +55,7 @@ async def test_confirmations_must_belong_together_and_are_kept_in_history(identi
     assert wrong_premise.status_code == 422 and wrong_premise.json()["field"] == "premise_id"
     unknown = await identity.client.put(url, headers=agent, json={"account_id": unique("nobody")})
     assert unknown.status_code == 422 and unknown.json()["field"] == "account_id"
-    assert (await identity.client.get(url, headers=agent)).status_code == 404  # nothing stored yet
+    assert (await identity.client.get(url, headers=agent)).json()["confirmed"] is False  # nothing confirmed yet
 
     first = await identity.client.put(url, headers=agent, json={"account_id": family["acc"]})
     second = await identity.client.put(url, headers=agent, json={
@@ -71,6 +72,28 @@ async def test_confirmations_must_belong_together_and_are_kept_in_history(identi
     assert all(header(r, "ce_type") == "ic.identity.contact-identified.v1" for r in records)
     assert [(e["confirmed"], e["agent_id"], e["method"], e["premise_id"]) for e in events] == [
         (True, "a-42", "agent_search", None), (True, "a-42", "agent_search", family["pr"])]
+
+
+async def test_a_context_is_set_only_for_a_reported_contact_by_its_agent_or_a_supervisor(identity, family):
+    phantom, contact_id = unique("ct"), unique("ct")
+    body = {"account_id": family["acc"]}
+    refused = await identity.client.put(f"/v1/contacts/{phantom}/context", headers=bearer("s-1", "supervisor"),
+                                        json=body)
+    assert refused.status_code == 404 and refused.headers["content-type"].startswith("application/problem+json")
+    assert (await identity.client.get(f"/v1/contacts/{phantom}/context", headers=identity.agent)).status_code == 404
+    url = f"/v1/contacts/{contact_id}/context"
+    await identity.report_contact(contact_id, None)  # the IVR reported it; no agent yet
+    assert (await identity.client.put(url, headers=bearer("a-7", "agent"), json=body)).status_code == 403
+    await identity.report_contact(contact_id, "a-7")
+    other_agent = await identity.client.put(url, headers=bearer("a-8", "agent"), json=body)
+    assert other_agent.status_code == 403 and other_agent.json()["type"].endswith("forbidden")
+    own_agent = await identity.client.put(url, headers=bearer("a-7", "agent"), json=body)
+    supervisor = await identity.client.put(url, headers=bearer("s-1", "supervisor"), json=body)
+    assert (own_agent.status_code, supervisor.status_code) == (200, 200)
+    records = await read_topic(identity.bootstrap, "ic.identity.v1", lambda r: r.key in (phantom.encode(),
+                                                                                         contact_id.encode()), expect=2)
+    assert [(r.key.decode(), json.loads(r.value)["agent_id"]) for r in records] == [(contact_id, "a-7"),
+                                                                                   (contact_id, "s-1")]
 
 
 async def test_creating_an_account_emits_and_refuses_probable_duplicates(identity, family):
@@ -200,3 +223,60 @@ async def test_simultaneous_creations_of_one_customer_create_one_account(identit
     refused = [a for a in answers if a.status_code == 409]
     assert len(created) == 1 and len(refused) == 7, [a.status_code for a in answers]
     assert {a.json()["account_id"] for a in refused} == {created[0].json()["account_id"]}
+
+
+async def test_premises_and_business_agreements_are_found_and_confirmed_on_their_own(identity, family):
+    shared, postcode = unique("pr"), unique("pc")[-8:]
+    await identity.publish(identity.premise_snapshot(shared, 1, account_ids=[family["acc"], family["other_acc"]],
+                                                     street="Lindenstraße 12", postcode=postcode))
+    await eventually(lambda: identity.db.premises.find_one({"_id": shared}))
+    found = await identity.client.get("/v1/premises/search", headers=identity.agent,
+                                      params={"street": "lindenstr. 12", "postcode": postcode, "city": "BERLIN"})
+    assert [p["premise_id"] for p in found.json()["items"]] == [shared] and found.json()["next_cursor"] is None
+    elsewhere = await identity.client.get("/v1/premises/search", headers=identity.agent,
+                                          params={"street": "Altweg", "postcode": postcode})
+    assert elsewhere.json()["items"] == []
+    assert (await identity.client.get("/v1/premises/search", headers=identity.agent)).status_code == 422
+    detail = (await identity.client.get(f"/v1/premises/{family['pr']}", headers=identity.agent)).json()
+    assert [a["account_id"] for a in detail["accounts"]] == [family["acc"]]
+    assert [b["business_agreement_id"] for b in detail["business_agreements"]] == [family["ba"]]
+    agreement = (await identity.client.get(f"/v1/business-agreements/{family['ba']}", headers=identity.agent)).json()
+    assert (agreement["account_id"], agreement["balance"], [p["premise_id"] for p in agreement["premises"]]) == (
+        family["acc"], -12.5, [family["pr"]])
+    for path in (f"/v1/premises/{unique('pr')}", f"/v1/business-agreements/{unique('ba')}"):
+        assert (await identity.client.get(path, headers=identity.agent)).status_code == 404
+
+    contact_id = unique("ct")
+    url = f"/v1/contacts/{contact_id}/context"
+    await identity.report_contact(contact_id)
+    by_agreement = await identity.client.put(url, headers=identity.agent, json={"business_agreement_id": family["ba"]})
+    by_premise = await identity.client.put(url, headers=identity.agent, json={"premise_id": family["pr"]})
+    assert [(r.status_code, r.json()["account_id"]) for r in (by_agreement, by_premise)] == [(200, family["acc"])] * 2
+    ambiguous = await identity.client.put(url, headers=identity.agent, json={"premise_id": shared})
+    assert ambiguous.status_code == 409
+    assert ambiguous.json()["candidates"] == sorted([family["acc"], family["other_acc"]])
+    assert (await identity.client.put(url, headers=identity.agent, json={"method": "agent_search"})).status_code == 422
+
+
+async def test_a_duplicate_is_named_created_when_allowed_and_linked_to_the_contact(identity, family):
+    contact_id = unique("ct")
+    await identity.report_contact(contact_id)
+    body = {"kind": "person", "name": "elodie fontaine", "phones": [family["phone"][1]]}
+    refused = await identity.client.post("/v1/accounts", headers=identity.agent, json=body)
+    assert refused.status_code == 409 and refused.json()["duplicates"] == [family["acc"]]
+    created = await identity.client.post("/v1/accounts", headers=identity.agent,
+                                         json={**body, "allow_duplicate": True, "contact_id": contact_id})
+    assert created.status_code == 201, created.text
+    account_id = created.json()["account_id"]
+    context = (await identity.client.get(f"/v1/contacts/{contact_id}/context", headers=identity.agent)).json()
+    assert (context["account_id"], context["confirmed"], context["confirmation"]["agent_id"]) == (
+        account_id, True, "a-17")
+    records = await read_topic(identity.bootstrap, "ic.identity.v1", lambda r: r.key == contact_id.encode(),
+                               expect=1)
+    assert [(json.loads(r.value)["account_id"], json.loads(r.value)["confirmed"]) for r in records] == [
+        (account_id, True)]
+    stranger = await identity.client.post("/v1/accounts", headers=bearer("a-99", "agent"), json={
+        "kind": "person", "name": "Nobody Here", "contact_id": contact_id})
+    phantom = await identity.client.post("/v1/accounts", headers=identity.agent, json={
+        "kind": "person", "name": "Nobody Here", "contact_id": unique("ct")})
+    assert (stranger.status_code, phantom.status_code) == (403, 404)

@@ -20,10 +20,16 @@ def contact_started(contact_id: str, from_address: str, **fields):
     return new_envelope(data, source="/test/cti", correlation_id=contact_id)
 
 
-async def identity_events(identity, key: str, expect: int, timeout: float = 20.0):
+async def identity_events(identity, key: str, expect: int, timeout: float = 120.0):
+    """The distinct events (by ``ce_id``) on the identity topic for ``key``.
+
+    Other identity instances on the shared stack replicate the same master data and consume the same
+    contacts, so they emit the same events under the same derived ids: consumers de-duplicate by
+    ``ce_id``, and so does this helper."""
     records = await read_topic(identity.bootstrap, IDENTITY_TOPIC, lambda r: r.key == key.encode(),
                                expect=expect, timeout=timeout)
-    return [(header(r, "ce_type"), json.loads(r.value), r) for r in records]
+    distinct = {header(r, "ce_id"): r for r in records}
+    return [(header(r, "ce_type"), json.loads(r.value), r) for r in distinct.values()]
 
 
 async def context(identity, contact_id: str):
@@ -114,6 +120,7 @@ async def test_a_callback_caller_is_identified_by_the_callback_number(identity, 
 async def test_an_agent_confirmation_is_not_overridden_by_a_late_automatic_identification(identity, phones,
                                                                                           accounts):
     contact_id = unique("ct")
+    await identity.report_contact(contact_id)  # the agent's segment reached identity before the contact's start
     confirmed = await identity.client.put(f"/v1/contacts/{contact_id}/context", headers=identity.agent,
                                           json={"account_id": accounts["twins"][0]})
     assert confirmed.status_code == 200
@@ -127,4 +134,8 @@ async def test_an_agent_confirmation_is_not_overridden_by_a_late_automatic_ident
     assert (ctx["account_id"], ctx["confirmed"]) == (accounts["twins"][0], True)  # the agent's choice stands
     await asyncio.sleep(1.0)
     events = await identity_events(identity, contact_id, expect=1)
-    assert [(d["confirmed"], d["account_id"]) for _, d, _ in events] == [(True, accounts["twins"][0])]
+    # this instance emitted only the confirmation (other instances on the shared stack, which never saw the
+    # confirmation, may emit the automatic result; the unit test counts this instance's events exactly)
+    assert (True, accounts["twins"][0]) in [(d["confirmed"], d["account_id"]) for _, d, _ in events]
+    stored = await identity.db.contexts.find_one({"_id": contact_id})
+    assert stored["_outbox"] == [] and stored["confirmed"]["account_id"] == accounts["twins"][0]

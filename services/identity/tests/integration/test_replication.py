@@ -62,4 +62,25 @@ async def test_premise_address_and_name_searches_follow_the_newest_snapshot(iden
     assert await search(street="Altweg 1", postcode=postcode) == []
     assert await search(name="JURGEN GROSS", postcode=postcode) == [(account_id, ["name_exact", "name"])]
     assert await search(name="groß", postcode=postcode) == [(account_id, ["name"])]
+    assert await search(name="Jürgen Gros", postcode=postcode) == [(account_id, ["name", "name_similar"])]
     assert await search(name="Old Name", postcode=postcode) == []
+
+
+async def test_a_name_with_typing_errors_is_found_ranked_below_exact_matches(identity) -> None:
+    typo, exact, other, postcode = unique("acc"), unique("acc"), unique("acc"), unique("pc")[-8:]
+    await identity.publish(identity.account_snapshot(typo, 1, name="Erika Mustermann", postcode=postcode),
+                           identity.account_snapshot(exact, 1, name="Erika Musterman", postcode=postcode),
+                           identity.account_snapshot(other, 1, name="Erika Schmidt", postcode=postcode))
+    for account_id in (typo, exact, other):
+        await identity.account_version(account_id, 1)
+
+    async def ranked() -> list:
+        response = await identity.client.get("/v1/accounts/search", headers=identity.agent,
+                                             params={"name": "Erika Musterman", "postcode": postcode})
+        assert response.status_code == 200, response.text
+        items = [(i["account_id"], i["matched_by"]) for i in response.json()["items"]]
+        assert len(items) == 3  # the lookups of all three are written
+        return items
+
+    assert await eventually(ranked) == [(exact, ["name_exact", "name"]), (typo, ["name", "name_similar"]),
+                                        (other, ["name"])]

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from icsuite_contracts.callback_requests_v1 import CallbackRequested
 from icsuite_contracts.cloudevents import new_envelope
-from icsuite_contracts.contacts_v1 import ContactStarted
+from icsuite_contracts.contacts_v1 import ContactSegmentRecorded, ContactStarted
 
 from icsuite_identity import handlers
-from icsuite_identity.domain.errors import DuplicateAccount, Mismatch, UnknownReference
+from icsuite_identity.domain.context import Actor
+from icsuite_identity.domain.errors import (
+    AmbiguousAccount,
+    ContactNotReported,
+    DuplicateAccount,
+    Mismatch,
+    NotTheContactsAgent,
+    UnknownReference,
+)
 from icsuite_identity.domain.keys import phone_key
 from icsuite_identity.domain.ranking import SearchCriteria
 
@@ -30,6 +39,24 @@ def started(contact_id: str, from_address: str, **fields):
 
 async def contact(harness, envelope):
     await handlers.on_contact_started(harness.svc, envelope.data, envelope)
+
+
+def segment(contact_id: str, agent_id: str | None, number: int = 1):
+    data = ContactSegmentRecorded(contact_id=contact_id, segment_id=f"{contact_id}-{number}",
+                                  kind="agent" if agent_id else "ivr", agent_id=agent_id,
+                                  started_at=datetime(2026, 12, 1, 8, 59, tzinfo=UTC))
+    return new_envelope(data, source="/test/cti", correlation_id=contact_id)
+
+
+async def report(harness, contact_id: str, agent_id: str | None = "a-1", number: int = 1):
+    envelope = segment(contact_id, agent_id, number)
+    await handlers.on_contact_segment(harness.svc, envelope.data, envelope)
+
+
+def confirming(contact_id: str, account_id: str, agent_id: str = "a-1", *, supervisor: bool = False, **fields):
+    return handlers.ConfirmContext(**{"contact_id": contact_id, "account_id": account_id, "business_agreement_id": None,
+                                      "premise_id": None, "method": "agent_search",
+                                      "actor": Actor(agent_id, supervisor), **fields})
 
 
 async def test_snapshots_in_any_order_end_at_the_newest_and_lookups_follow(harness):
@@ -114,8 +141,8 @@ async def test_an_account_hint_wins_when_the_account_exists(harness):
 
 async def test_a_confirmation_is_not_overridden_by_a_late_automatic_identification(harness):
     await harness.replicate(account("acc-1", phones=[PHONE]), account("acc-2"))
-    await handlers.confirm_context(harness.svc, handlers.ConfirmContext("ct-1", "acc-2", None, None, "agent_search",
-                                                                        "a-1"))
+    await report(harness, "ct-1")
+    await handlers.confirm_context(harness.svc, confirming("ct-1", "acc-2"))
     await contact(harness, started("ct-1", PHONE))
     [event] = harness.published()
     assert (event.data.account_id, event.data.confirmed, event.data.agent_id) == ("acc-2", True, "a-1")
@@ -126,11 +153,11 @@ async def test_a_confirmation_is_not_overridden_by_a_late_automatic_identificati
 async def test_a_confirmation_checks_that_the_objects_exist_and_belong_together(harness):
     await harness.replicate(account("acc-1"), account("acc-2"), agreement("ba-2", "acc-2"),
                             premise("pr-2", account_ids=["acc-2"]))
+    await report(harness, "ct-1")
 
     def confirm(**fields):
-        command = handlers.ConfirmContext(**{"contact_id": "ct-1", "account_id": "acc-1", "business_agreement_id": None,
-                                             "premise_id": None, "method": "agent_search", "agent_id": "a-1", **fields})
-        return handlers.confirm_context(harness.svc, command)
+        return handlers.confirm_context(harness.svc, confirming(**{"contact_id": "ct-1", "account_id": "acc-1",
+                                                                   **fields}))
 
     for fields, error, field in (({"account_id": "acc-x"}, UnknownReference, "account_id"),
                                  ({"business_agreement_id": "ba-x"}, UnknownReference, "business_agreement_id"),
@@ -139,9 +166,29 @@ async def test_a_confirmation_checks_that_the_objects_exist_and_belong_together(
         with pytest.raises(error) as refused:
             await confirm(**fields)
         assert refused.value.extensions["field"] == field
-    assert await harness.svc.stores.contexts.get("ct-1") is None and harness.published() == []
+    assert (await harness.svc.stores.contexts.get("ct-1")).state.confirmed is None and harness.published() == []
     stored = await confirm(account_id="acc-2", business_agreement_id="ba-2", premise_id="pr-2")
     assert [c.premise_id for c in stored.state.history] == ["pr-2"]
+
+
+async def test_a_context_is_set_only_for_a_reported_contact_by_its_agent_or_a_supervisor(harness):
+    await harness.replicate(account("acc-1"))
+    with pytest.raises(ContactNotReported):
+        await handlers.confirm_context(harness.svc, confirming("ct-phantom", "acc-1", supervisor=True))
+    assert await harness.svc.stores.contexts.get("ct-phantom") is None and harness.published() == []
+    await report(harness, "ct-1", agent_id=None)  # the IVR: reported, no agent yet
+    with pytest.raises(NotTheContactsAgent):
+        await handlers.confirm_context(harness.svc, confirming("ct-1", "acc-1", "a-1"))
+    transferred = segment("ct-1", "a-2", 2)
+    for envelope in (segment("ct-1", "a-1", 1), transferred, redelivered(transferred)):
+        await handlers.on_contact_segment(harness.svc, envelope.data, envelope)
+    assert (await harness.svc.stores.contexts.get("ct-1")).state.agent_ids == ("a-1", "a-2")
+    with pytest.raises(NotTheContactsAgent):
+        await handlers.confirm_context(harness.svc, confirming("ct-1", "acc-1", "a-3"))
+    assert harness.published() == []
+    for agent_id, supervisor in (("a-2", False), ("s-1", True)):
+        await handlers.confirm_context(harness.svc, confirming("ct-1", "acc-1", agent_id, supervisor=supervisor))
+    assert [e.data.agent_id for e in harness.published()] == ["a-2", "s-1"]
 
 
 async def test_a_callback_caller_is_looked_up_once(harness):
@@ -158,7 +205,7 @@ async def test_a_callback_caller_is_looked_up_once(harness):
 
 def create(name="Ana Núñez", phones=("030 333333",), emails=("ana@example.org",)):
     return handlers.CreateAccount(kind="person", name=name, phones=list(phones), emails=list(emails), address=None,
-                                  created_by="a-1")
+                                  actor=Actor("a-1"))
 
 
 async def test_creating_an_account_stores_it_indexes_it_and_emits_once(harness):
@@ -207,3 +254,60 @@ async def test_search_ranks_identifiers_then_names(harness):
                             account("acc-2", name="Erika Schmidt"))
     ranked, _ = await harness.svc.search.search(SearchCriteria(name="Erika Mustermann", postcode="10115"))
     assert [(c.account_id, c.matched_by) for c in ranked] == [("acc-1", ["name_exact", "name"]), ("acc-2", ["name"])]
+
+
+async def test_a_business_agreement_or_premise_confirmed_alone_derives_its_one_account(harness):
+    await harness.replicate(account("acc-1"), account("acc-2"), agreement("ba-1", "acc-1"),
+                            premise("pr-1", account_ids=["acc-1"], agreement_ids=["ba-1"]),
+                            premise("pr-shared", account_ids=["acc-1", "acc-2"]),
+                            premise("pr-by-agreement", agreement_ids=["ba-1"]))
+    await report(harness, "ct-1")
+    for fields, account_id in (({"business_agreement_id": "ba-1"}, "acc-1"), ({"premise_id": "pr-1"}, "acc-1"),
+                               ({"premise_id": "pr-by-agreement"}, "acc-1")):
+        stored = await handlers.confirm_context(harness.svc, confirming("ct-1", None, **fields))
+        assert stored.state.confirmed.account_id == account_id
+    with pytest.raises(AmbiguousAccount) as several:
+        await handlers.confirm_context(harness.svc, confirming("ct-1", None, premise_id="pr-shared"))
+    assert several.value.extensions["candidates"] == ["acc-1", "acc-2"]
+    assert [e.data.account_id for e in harness.published()] == ["acc-1"] * 3
+
+
+async def test_premises_are_found_by_postcode_and_by_business_agreement(harness):
+    await harness.replicate(premise("pr-1", agreement_ids=["ba-1"], street="Hauptstraße 5"),
+                            premise("pr-2", street="Lindenweg 1"), premise("pr-3", postcode="20095"))
+    assert [p.premise_id for p in await harness.svc.reads.premises_in("10115")] == ["pr-1", "pr-2"]
+    assert [p.premise_id for p in await harness.svc.reads.premises_under("ba-1")] == ["pr-1"]
+    await harness.replicate(premise("pr-1", 2, street="Hauptstraße 5"))  # no longer under ba-1
+    assert await harness.svc.reads.premises_under("ba-1") == []
+
+
+async def test_a_duplicate_is_created_when_allowed_and_linked_to_the_contact_as_confirmed(harness):
+    await harness.replicate(account("acc-1", name="Ana Nunez", phones=["030 333333"]))
+    await report(harness, "ct-1")
+    with pytest.raises(DuplicateAccount):
+        await handlers.create_account(harness.svc, create(emails=()))
+    insisted = replace(create(emails=()), allow_duplicate=True, contact_id="ct-1")
+    created = await handlers.create_account(harness.svc, insisted)
+    context = (await harness.svc.stores.contexts.get("ct-1")).state
+    assert (context.confirmed.account_id, context.confirmed.agent_id) == (created.account_id, "a-1")
+    assert [(e.type, e.data.account_id) for e in harness.published()] == [
+        ("ic.identity.account-created.v1", created.account_id), ("ic.identity.contact-identified.v1", created.account_id)]
+    with pytest.raises(NotTheContactsAgent):  # checked before anything is created
+        await handlers.create_account(harness.svc, replace(insisted, actor=Actor("a-9")))
+    with pytest.raises(ContactNotReported):
+        await handlers.create_account(harness.svc, replace(insisted, contact_id="ct-phantom"))
+    assert harness.published() == []
+
+
+async def test_a_name_with_typing_errors_is_found_below_exact_matches(harness):
+    await harness.replicate(account("acc-typo", name="Erika Mustermann"), account("acc-exact", name="Erika Musterman"),
+                            account("acc-other", name="Erika Schmidt"), account("acc-far", name="Erika Mustermann",
+                                                                                 postcode="20095"))
+    ranked, _ = await harness.svc.search.search(SearchCriteria(name="Erika Musterman", postcode="10115"))
+    assert [(c.account_id, c.matched_by) for c in ranked] == [
+        ("acc-exact", ["name_exact", "name"]), ("acc-typo", ["name", "name_similar"]), ("acc-other", ["name"])]
+    ranked, _ = await harness.svc.search.search(SearchCriteria(name="Mustremann", postcode="10115"))
+    assert [c.account_id for c in ranked][:1] == ["acc-typo"]
+    await harness.replicate(account("acc-typo", 2, name="Erika Mustermann", postcode="20095"))  # moved away
+    ranked, _ = await harness.svc.search.search(SearchCriteria(name="Erika Musterman", postcode="10115"))
+    assert "acc-typo" not in [c.account_id for c in ranked]

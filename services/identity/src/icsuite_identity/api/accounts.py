@@ -10,6 +10,7 @@ from icsuite_chassis.pagination import CursorParam, Limit, Page, decode_cursor, 
 from icsuite_chassis.problems import NotFound, Unprocessable
 
 from .. import handlers
+from ..domain.context import Actor
 from ..domain.ranking import Position, SearchCriteria, page_after
 from ..schemas import AccountOut, AccountSummary, CreateAccountRequest, SearchItem, account_out, search_item, summary_out
 from .deps import IdPath, Postcode, Service, Text
@@ -55,13 +56,17 @@ def _position(cursor: dict[str, Any] | None) -> Position | None:
 
 
 @router.post("/accounts", status_code=201, response_model=AccountOut, summary="Create an account",
-             responses={409: {"description": "a probable duplicate; `duplicates` names the existing accounts"}})
+             responses={409: {"description": "a probable duplicate; `duplicates` names the existing accounts "
+                                              "(send `allow_duplicate: true` to create it anyway)"},
+                        403: {"description": "`contact_id` names a contact the caller does not handle"},
+                        404: {"description": "`contact_id` names a contact no channel reported"}})
 async def create_account(body: CreateAccountRequest, principal: AnyStaff, svc: Service,
                          response: Response) -> AccountOut:
     command = handlers.CreateAccount(kind=body.kind, name=body.name, phones=list(body.phones),
                                      emails=list(body.emails),
                                      address=body.address.model_dump() if body.address else None,
-                                     created_by=principal.sub)
+                                     actor=Actor(principal.sub, supervisor=principal.has_any("supervisor", "admin")),
+                                     allow_duplicate=body.allow_duplicate, contact_id=body.contact_id)
     account = await handlers.create_account(svc, command)
     response.headers["Location"] = f"/v1/accounts/{account.account_id}"
     return AccountOut(**account_out(account))

@@ -7,6 +7,7 @@ from icsuite_chassis.auth import AnyStaff
 from icsuite_chassis.problems import NotFound
 
 from .. import handlers
+from ..domain.context import Actor
 from ..schemas import ConfirmContextRequest, ContextOut, context_out
 from .deps import IdPath, Service
 
@@ -24,10 +25,13 @@ async def get_context(contact_id: IdPath, _: AnyStaff, svc: Service) -> ContextO
 
 @router.put("/contacts/{contact_id}/context", response_model=ContextOut,
             summary="Confirm account, business agreement and premise for a contact",
-            responses={422: {"description": "unknown ids, or objects that do not belong together"}})
+            responses={403: {"description": "the caller is neither an agent of the contact nor a supervisor"},
+                       404: {"description": "no channel reported the contact"},
+                       422: {"description": "unknown ids, or objects that do not belong together"}})
 async def confirm_context(contact_id: IdPath, body: ConfirmContextRequest, principal: AnyStaff,
                           svc: Service) -> ContextOut:
+    actor = Actor(principal.sub, supervisor=principal.has_any("supervisor", "admin"))
     command = handlers.ConfirmContext(contact_id, body.account_id, body.business_agreement_id, body.premise_id,
-                                      body.method, principal.sub)
+                                      body.method, actor)
     stored = await handlers.confirm_context(svc, command)
     return context_out(stored.state)

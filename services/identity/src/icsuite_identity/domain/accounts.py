@@ -9,7 +9,7 @@ from datetime import datetime
 from icsuite_chassis.store import Change, Stored
 
 from .errors import DuplicateAccount, InvalidInput
-from .keys import account_keys
+from .keys import account_keys, names_in_key
 from .normalize import normalize_email, normalize_name, phone_to_e164, try_normalize_email, try_phone_to_e164
 
 CREATED_IN_SUITE_VERSION = -1
@@ -38,6 +38,13 @@ class AccountRecord:
     def keys(self) -> list[str]:
         postcode = self.address.get("postcode") if self.address else None
         return account_keys(phones_e164=self.phones_e164, emails=self.emails, name=self.name, postcode=postcode)
+
+    def key_labels(self) -> dict[str, str]:
+        """The labels some keys carry: the folded name under ``names-in:<postcode>``."""
+        postcode = self.address.get("postcode") if self.address else None
+        if not postcode or not normalize_name(self.name):
+            return {}
+        return {names_in_key(postcode): normalize_name(self.name)}
 
 
 def _unique(values: Iterable[str | None]) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from icsuite_chassis.store import Change, Stored
 from icsuite_contracts.cloudevents import Envelope
 from icsuite_contracts.identity_v1 import ContactIdentified
 
-from .errors import Mismatch
+from .errors import ContactNotReported, Mismatch, NotTheContactsAgent
 from .normalize import ContactAddress
 
 Outcome = Literal["identified", "ambiguous", "not_found", "not_attempted"]
@@ -60,6 +60,8 @@ class PremiseView:
     premise_id: str
     account_ids: tuple[str, ...]
     business_agreement_ids: tuple[str, ...]
+    agreement_owners: tuple[str, ...] = ()
+    """The holders of its agreements, for a premise that lists no accounts of its own."""
 
 
 def check_belongs_together(account_id: str, agreement: AgreementView | None,
@@ -70,7 +72,8 @@ def check_belongs_together(account_id: str, agreement: AgreementView | None,
     if premise is None:
         return
     supplied = agreement is not None and agreement.business_agreement_id in premise.business_agreement_ids
-    if account_id not in premise.account_ids and not supplied:
+    linked = account_id in premise.account_ids or account_id in premise.agreement_owners
+    if not linked and not supplied:
         raise Mismatch("premise_id", f"premise {premise.premise_id} is not linked to account {account_id}")
     if agreement is not None and premise.business_agreement_ids and not supplied:
         raise Mismatch("premise_id", f"premise {premise.premise_id} is not supplied under business agreement "
@@ -106,7 +109,10 @@ class ContactContext:
     created_at: datetime
     updated_at: datetime
     contact: ReportedContact | None = None
+    reported: bool = False
+    """A channel reported the contact (it started, or a segment of it was recorded)."""
     agent_ids: tuple[str, ...] = ()
+    """The agents the channel reported handling the contact (agent segments), in order."""
     automatic: AutomaticIdentification | None = None
     confirmed: Confirmation | None = None
     history: tuple[Confirmation, ...] = ()
@@ -126,7 +132,7 @@ def _current(current: Stored[ContactContext] | None, contact_id: str, now: datet
 def decide_automatic(current: Stored[ContactContext] | None, contact_id: str, found: AutomaticIdentification,
                      contact: ReportedContact, emit: Emit) -> Change[ContactContext]:
     """Store the automatic result; its event is emitted only while no agent has confirmed the contact."""
-    context = replace(_current(current, contact_id, found.at), automatic=found, contact=contact,
+    context = replace(_current(current, contact_id, found.at), automatic=found, contact=contact, reported=True,
                       updated_at=found.at)
     if found.account_id is None or context.confirmed is not None:
         return Change(context)
@@ -135,10 +141,38 @@ def decide_automatic(current: Stored[ContactContext] | None, contact_id: str, fo
     return Change(context, [emit(event)])
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who asks to change a context: the token's subject, and whether it may act for any agent."""
+
+    agent_id: str
+    supervisor: bool = False
+
+
+def decide_segment(current: Stored[ContactContext] | None, contact_id: str, agent_id: str | None,
+                   now: datetime) -> Change[ContactContext] | None:
+    """A segment reports the contact, and its agent (if any) as one handling it."""
+    context = _current(current, contact_id, now)
+    agents = context.agent_ids if agent_id is None or agent_id in context.agent_ids else (*context.agent_ids, agent_id)
+    if context.reported and agents == context.agent_ids:
+        return None
+    return Change(replace(context, reported=True, agent_ids=agents, updated_at=now))
+
+
+def check_may_set(context: ContactContext | None, contact_id: str, actor: Actor) -> ContactContext:
+    """Only a contact a channel reported has a context to set (404), and only its agent or a supervisor
+    sets it (403)."""
+    if context is None or not context.reported:
+        raise ContactNotReported(contact_id)
+    if not actor.supervisor and actor.agent_id not in context.agent_ids:
+        raise NotTheContactsAgent(contact_id, actor.agent_id)
+    return context
+
+
 def decide_confirm(current: Stored[ContactContext] | None, contact_id: str, confirmation: Confirmation,
-                   emit: Emit) -> Change[ContactContext]:
-    """Record the agent's confirmation (kept in the history) and emit it as confirmed."""
-    context = _current(current, contact_id, confirmation.confirmed_at)
+                   actor: Actor, emit: Emit) -> Change[ContactContext]:
+    """Record the confirmation (kept in the history) and emit it as confirmed."""
+    context = check_may_set(current.state if current is not None else None, contact_id, actor)
     context = replace(context, confirmed=confirmation, history=(*context.history, confirmation),
                       updated_at=confirmation.confirmed_at)
     event = ContactIdentified(contact_id=contact_id, account_id=confirmation.account_id,

@@ -56,7 +56,7 @@ class AmbiguousAccount(ConflictError):
     """A premise or business agreement confirmed without an account is held by several accounts."""
 
     def __init__(self, field: str, value: str, candidates: Sequence[str]):
-        super().__init__(f"{field} {value!r} belongs to several accounts; name one as account_id",
+        super().__init__(f"{field} {value!r} belongs to {len(candidates)} accounts, not one; name one as account_id",
                          field=field, candidates=list(candidates))
         self.candidates = list(candidates)
 

@@ -29,8 +29,21 @@ def full_name_key(postcode: str, name: str) -> str:
     return f"fullname:{normalize_postcode(postcode)}|{normalize_name(name)}"
 
 
+def names_in_key(postcode: str) -> str:
+    """Every account with an address in ``postcode``, labelled with its folded name (fuzzy name search)."""
+    return f"names-in:{normalize_postcode(postcode)}"
+
+
 def street_key(postcode: str, street: str) -> str:
     return f"street:{normalize_postcode(postcode)}|{normalize_street(street)}"
+
+
+def premises_in_key(postcode: str) -> str:
+    return f"premises-in:{normalize_postcode(postcode)}"
+
+
+def premises_under_key(business_agreement_id: str) -> str:
+    return f"premises-under:{business_agreement_id}"
 
 
 def agreements_of_key(account_id: str) -> str:
@@ -46,6 +59,7 @@ def account_keys(*, phones_e164: Iterable[str], emails: Iterable[str], name: str
     keys = [phone_key(p) for p in phones_e164] + [email_key(e) for e in emails]
     if postcode and normalize_name(name):
         keys.append(full_name_key(postcode, name))
+        keys.append(names_in_key(postcode))
         keys.extend(name_token_key(postcode, token) for token in name_tokens(name))
     return sorted(set(keys))
 
@@ -54,6 +68,8 @@ def agreement_keys(account_id: str) -> list[str]:
     return [agreements_of_key(account_id)]
 
 
-def premise_keys(*, postcode: str, street: str, account_ids: Iterable[str]) -> list[str]:
-    keys = [street_key(postcode, street)] + [premises_of_key(a) for a in account_ids]
+def premise_keys(*, postcode: str, street: str, account_ids: Iterable[str],
+                 business_agreement_ids: Iterable[str] = ()) -> list[str]:
+    keys = [street_key(postcode, street), premises_in_key(postcode)] + [premises_of_key(a) for a in account_ids]
+    keys += [premises_under_key(b) for b in business_agreement_ids]
     return sorted(set(keys))

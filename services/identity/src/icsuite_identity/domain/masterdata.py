@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
+from .errors import AmbiguousAccount
 from .keys import agreement_keys, premise_keys
+from .normalize import fold, normalize_street
 
 
 class Snapshot(Protocol):
@@ -69,4 +71,25 @@ class Premise:
 
     def keys(self) -> list[str]:
         return premise_keys(postcode=str(self.address["postcode"]), street=str(self.address["street"]),
-                            account_ids=self.account_ids)
+                            account_ids=self.account_ids, business_agreement_ids=self.business_agreement_ids)
+
+
+def premise_matches(premise: Premise, street: str | None, city: str | None) -> bool:
+    """A premise found by postcode matches the street (as a prefix: ``Hauptstr.`` finds ``Hauptstraße 5``)
+    and the city given, case- and accent-insensitively."""
+    if street and not normalize_street(str(premise.address["street"])).startswith(normalize_street(street)):
+        return False
+    return not city or fold(str(premise.address["city"])) == fold(city)
+
+
+def owning_account(premise: Premise | None, agreement: Agreement | None,
+                   agreement_owners: tuple[str, ...] = ()) -> str:
+    """The account a business agreement or premise confirmed without one belongs to: the agreement's
+    holder; else the one account linked to the premise (or holding its agreements). Several: 409."""
+    if agreement is not None:
+        return agreement.account_id
+    assert premise is not None
+    candidates = tuple(dict.fromkeys(premise.account_ids or agreement_owners))
+    if len(candidates) != 1:
+        raise AmbiguousAccount("premise_id", premise.premise_id, candidates)
+    return candidates[0]

@@ -18,7 +18,10 @@ WEIGHTS = {
     "name_exact": 300,
     "premise_address": 200,
     "name": 100,
+    "name_similar": 90,
 }
+"""``name_similar``: a name within a few typing errors of the query's (scaled by the similarity), so it
+ranks below an exact name and adds to the words of the name found exactly."""
 
 
 Position = tuple[int, float, int, str]

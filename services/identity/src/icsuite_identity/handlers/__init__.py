@@ -2,8 +2,14 @@
 
 from .accounts import CreateAccount, create_account
 from .context import ConfirmContext, confirm_context
-from .identification import on_callback_requested, on_contact_started, on_snapshot, on_snapshots
+from .identification import (
+    on_callback_requested,
+    on_contact_segment,
+    on_contact_started,
+    on_snapshot,
+    on_snapshots,
+)
 from .service import IdentityService
 
 __all__ = ["ConfirmContext", "CreateAccount", "IdentityService", "confirm_context", "create_account",
-           "on_callback_requested", "on_contact_started", "on_snapshot", "on_snapshots"]
+           "on_callback_requested", "on_contact_segment", "on_contact_started", "on_snapshot", "on_snapshots"]

@@ -21,9 +21,11 @@ from ..domain.accounts import (
     find_duplicates,
     new_account,
 )
+from ..domain.context import Actor, check_may_set
 from ..domain.errors import DuplicateAccount
 from ..projections.masterdata import index
 from ..repository.reads import Reads
+from .context import ConfirmContext, confirm_context
 from .service import IdentityService, commanded
 
 ABANDONED_AFTER = timedelta(seconds=30)
@@ -37,25 +39,41 @@ class CreateAccount:
     phones: list[str]
     emails: list[str]
     address: dict[str, str] | None
-    created_by: str
+    actor: Actor
+    allow_duplicate: bool = False
+    """Create it although it is probably a duplicate (the agent checked the candidates)."""
+    contact_id: str | None = None
+    """Link the new account to this contact's context as confirmed."""
 
 
 async def create_account(svc: IdentityService, cmd: CreateAccount) -> AccountRecord:
     now = svc.clock()
     record = new_account(account_id=svc.new_account_id(), kind=cmd.kind, name=cmd.name, phones=cmd.phones,
                          emails=cmd.emails, address=cmd.address, default_region=svc.default_region,
-                         created_by=cmd.created_by, created_at=now)
-    await refuse_duplicates(svc.reads, record)
-    event = AccountCreated(account_id=record.account_id, kind=cmd.kind, name=record.name,  # type: ignore[arg-type]
-                           phones=list(record.phones_e164), emails=list(record.emails),
-                           address=cmd.address, created_by=cmd.created_by)  # type: ignore[arg-type]
-    published = commanded(record.account_id, now)(event)
-    async with claimed(svc.stores.creation_claims, svc.reads, record, now):
-        await svc.stores.accounts.change(record.account_id, lambda current: decide_create(
-            current, record, [published]))
+                         created_by=cmd.actor.agent_id, created_at=now)
+    if cmd.contact_id is not None:
+        stored_context = await svc.stores.contexts.get(cmd.contact_id)
+        check_may_set(stored_context.state if stored_context else None, cmd.contact_id, cmd.actor)
+    if cmd.allow_duplicate:
+        await _store_account(svc, record, cmd, now)
+    else:
+        await refuse_duplicates(svc.reads, record)
+        async with claimed(svc.stores.creation_claims, svc.reads, record, now):
+            await _store_account(svc, record, cmd, now)
     stored = await svc.stores.accounts.get(record.account_id)
     await index(svc.stores.lookups, [stored] if stored is not None else [])
+    if cmd.contact_id is not None:
+        await confirm_context(svc, ConfirmContext(cmd.contact_id, record.account_id, None, None, "agent_search",
+                                                  cmd.actor))
     return record
+
+
+async def _store_account(svc: IdentityService, record: AccountRecord, cmd: CreateAccount, now: datetime) -> None:
+    event = AccountCreated(account_id=record.account_id, kind=cmd.kind, name=record.name,  # type: ignore[arg-type]
+                           phones=list(record.phones_e164), emails=list(record.emails),
+                           address=cmd.address, created_by=cmd.actor.agent_id)  # type: ignore[arg-type]
+    published = commanded(record.account_id, now)(event)
+    await svc.stores.accounts.change(record.account_id, lambda current: decide_create(current, record, [published]))
 
 
 async def refuse_duplicates(reads: Reads, record: AccountRecord) -> None:

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 
 from icsuite_contracts.callback_requests_v1 import CallbackRequested
 from icsuite_contracts.cloudevents import Envelope
-from icsuite_contracts.contacts_v1 import ContactStarted
+from icsuite_contracts.contacts_v1 import ContactSegmentRecorded, ContactStarted
 from icsuite_contracts.identity_v1 import CallerIdentified
 from icsuite_contracts.masterdata_v1 import AccountUpserted, BusinessAgreementUpserted, PremiseUpserted
 
 from ..domain.callers import caller_lookup, decide_caller
-from ..domain.context import ReportedContact, decide_automatic, identify_automatically
+from ..domain.context import ReportedContact, decide_automatic, decide_segment, identify_automatically
 from ..domain.normalize import ContactAddress, classify_contact_address, try_phone_to_e164
 from ..projections.masterdata import index
 from .service import IdentityService, caused_by
@@ -23,10 +23,12 @@ SNAPSHOT_KINDS = {AccountUpserted.ce_type: "accounts", BusinessAgreementUpserted
 
 async def on_snapshots(svc: IdentityService, envelopes: Sequence[Envelope]) -> None:
     """Project a batch of master-data snapshots, then bring the records' lookups in line with them."""
-    by_kind: dict[str, list[Envelope]] = {}
+    by_kind: dict[str, list[Envelope]] = {kind: [] for kind in SNAPSHOT_KINDS.values()}
     for envelope in envelopes:
-        by_kind.setdefault(SNAPSHOT_KINDS[envelope.type], []).append(envelope)
-    for kind, batch in by_kind.items():
+        by_kind[SNAPSHOT_KINDS[envelope.type]].append(envelope)
+    for kind, batch in by_kind.items():  # accounts, then agreements, then premises, whatever the batch's order
+        if not batch:
+            continue
         outcomes = await svc.replicas[kind].apply(batch)
         await index(svc.stores.lookups, [o.stored for o in outcomes if o.stored is not None])
 
@@ -46,6 +48,12 @@ async def on_contact_started(svc: IdentityService, event: ContactStarted, envelo
     emit = caused_by(envelope, "contact-identified")
     await svc.stores.contexts.change(event.contact_id, lambda current: decide_automatic(
         current, event.contact_id, found, contact, emit), event_id=envelope.id)
+
+
+async def on_contact_segment(svc: IdentityService, event: ContactSegmentRecorded, envelope: Envelope) -> None:
+    now = svc.clock()
+    await svc.stores.contexts.change(event.contact_id, lambda current: decide_segment(
+        current, event.contact_id, event.agent_id, now), event_id=envelope.id)
 
 
 async def on_callback_requested(svc: IdentityService, event: CallbackRequested, envelope: Envelope) -> None:

@@ -95,12 +95,14 @@ async def index(lookups: AggregateStore[Lookup], records: Sequence[Stored[Any]])
     items: list[Item[Lookup]] = []
     for record_id, state in final.items():
         keys = state.keys()
-        items += [Item(key, _index_decision(key, record_id, present=True)) for key in keys]
+        labels = state.key_labels() if hasattr(state, "key_labels") else {}
+        items += [Item(key, _index_decision(key, record_id, present=True, label=labels.get(key))) for key in keys]
         items += [Item(key, _index_decision(key, record_id, present=False))
                   for key in sorted(retired[record_id] - set(keys))]
     if items:
         await lookups.change_many(items)
 
 
-def _index_decision(key: str, record_id: str, *, present: bool) -> Callable[[Stored[Lookup] | None], Change[Lookup] | None]:
-    return lambda current: decide_index(current, key, record_id, present=present)
+def _index_decision(key: str, record_id: str, *, present: bool,
+                    label: str | None = None) -> Callable[[Stored[Lookup] | None], Change[Lookup] | None]:
+    return lambda current: decide_index(current, key, record_id, present=present, label=label)

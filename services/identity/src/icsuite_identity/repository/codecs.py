@@ -68,10 +68,13 @@ class PremiseCodec:
 
 class LookupCodec:
     def encode(self, state: Lookup) -> dict[str, Any]:
-        return {"key": state.key, "ids": list(state.ids)}
+        fields: dict[str, Any] = {"key": state.key, "ids": list(state.ids)}
+        if state.labels:
+            fields["labels"] = dict(state.labels)
+        return fields
 
     def decode(self, doc: Doc) -> Lookup:
-        return Lookup(doc["key"], tuple(doc.get("ids", ())))
+        return Lookup(doc["key"], tuple(doc.get("ids", ())), dict(doc.get("labels") or {}))
 
 
 def _automatic(doc: Doc | None) -> AutomaticIdentification | None:
@@ -93,7 +96,8 @@ class ContextCodec:
         automatic = asdict(state.automatic) if state.automatic else None
         if automatic is not None:
             automatic["candidates"] = list(state.automatic.candidates)  # type: ignore[union-attr]
-        return {"contact_id": state.contact_id, "contact": asdict(state.contact) if state.contact else None, "agent_ids": list(state.agent_ids),
+        return {"contact_id": state.contact_id, "contact": asdict(state.contact) if state.contact else None,
+                "reported": state.reported, "agent_ids": list(state.agent_ids),
                 "automatic": automatic, "confirmed": asdict(state.confirmed) if state.confirmed else None,
                 "history": [asdict(c) for c in state.history], "created_at": state.created_at,
                 "updated_at": state.updated_at}
@@ -102,7 +106,8 @@ class ContextCodec:
         contact = doc.get("contact")
         return ContactContext(
             contact_id=doc["contact_id"], created_at=doc["created_at"], updated_at=doc.get("updated_at", doc["created_at"]),
-            contact=ReportedContact(**contact) if contact else None, agent_ids=tuple(doc.get("agent_ids", ())),
+            contact=ReportedContact(**contact) if contact else None,
+            reported=bool(doc.get("reported", contact is not None)), agent_ids=tuple(doc.get("agent_ids", ())),
             automatic=_automatic(doc.get("automatic")), confirmed=_confirmation(doc.get("confirmed")),
             history=tuple(c for c in map(_confirmation, doc.get("history", ())) if c is not None))
 

@@ -10,7 +10,14 @@ from typing import Any, TypeVar
 from icsuite_chassis.store import AggregateStore
 
 from ..domain.accounts import AccountRecord
-from ..domain.keys import agreements_of_key, email_key, phone_key, premises_of_key
+from ..domain.keys import (
+    agreements_of_key,
+    email_key,
+    phone_key,
+    premises_in_key,
+    premises_of_key,
+    premises_under_key,
+)
 from ..domain.masterdata import Agreement, Premise
 from ..domain.normalize import ContactAddress
 from . import Stores
@@ -81,3 +88,11 @@ class Reads:
         premises = await self.find_by_key(self.stores.premises, premises_of_key(account_id))
         return AccountSummary(account, sorted(agreements, key=lambda a: a.business_agreement_id),
                               sorted(premises, key=lambda p: p.premise_id))
+
+    async def premises_in(self, postcode: str) -> list[Premise]:
+        return sorted(await self.find_by_key(self.stores.premises, premises_in_key(postcode)),
+                      key=lambda p: p.premise_id)
+
+    async def premises_under(self, business_agreement_id: str) -> list[Premise]:
+        return sorted(await self.find_by_key(self.stores.premises, premises_under_key(business_agreement_id)),
+                      key=lambda p: p.premise_id)

@@ -6,12 +6,28 @@ from collections.abc import Iterable
 
 from ..domain.accounts import AccountRecord
 from ..domain.errors import InvalidInput
-from ..domain.keys import full_name_key, name_token_key, street_key
-from ..domain.normalize import name_tokens, normalize_email, phone_to_e164
+from rapidfuzz import fuzz, process
+
+from ..domain.keys import full_name_key, name_token_key, names_in_key, street_key
+from ..domain.normalize import name_tokens, normalize_email, normalize_name, phone_to_e164
 from ..domain.ranking import Candidate, SearchCriteria, rank, token_fraction
 from .reads import Reads, get_many
 
 MAX_CANDIDATES = 1000
+SIMILARITY_CUTOFF = 85.0
+"""Least :func:`word_similarity` of a name within typing errors: ``erika musterman`` to ``erika mustermann``
+is 97.4, ``mustremann`` to it 90.0; ``erika musterman`` to ``erika schmidt`` 71.4, to ``max mustermann`` 67.4."""
+MAX_SIMILAR = 50
+
+
+def word_similarity(query: str, label: str, **_: object) -> float:
+    """0-100: for each word of the query the best edit-distance similarity (rapidfuzz's normalized
+    Indel ratio) to a word of the name, averaged; word order and extra words of the name do not count."""
+    words = label.split()
+    query_words = query.split()
+    if not words or not query_words:
+        return 0.0
+    return sum(max(fuzz.ratio(q, w) for w in words) for q in query_words) / len(query_words)
 
 
 class Found:
@@ -71,10 +87,29 @@ class AccountSearch:
         token_keys = [name_token_key(postcode, t) for t in tokens]
         ids_by_key = await self.reads.ids_of_each(token_keys)
         ids = list(dict.fromkeys(i for key in token_keys for i in ids_by_key[key]))[:MAX_CANDIDATES]
+        every_word: set[str] = set()
         for account in (await get_many(accounts, ids)).values():
             fraction = token_fraction(token_keys, account.keys())
             if fraction > 0:
                 found.hit(account, "name", fraction)
+            if fraction == 1:
+                every_word.add(account.account_id)
+        await self._by_similar_name(found, name, postcode, every_word)
+
+    async def _by_similar_name(self, found: Found, name: str, postcode: str, every_word: set[str]) -> None:
+        """Names within a few typing errors: every name at the postcode (one lookup document with the
+        folded names) scored against the query's; those above the cut-off are read and checked. Accounts
+        that matched every word of the query exactly are not counted twice."""
+        key = names_in_key(postcode)
+        stored = await self.reads.stores.lookups.get(key)
+        if stored is None or not stored.state.labels:
+            return
+        similar = process.extract(normalize_name(name), stored.state.labels, scorer=word_similarity,
+                                  score_cutoff=SIMILARITY_CUTOFF, limit=MAX_SIMILAR)
+        scores = {account_id: score / 100 for _, score, account_id in similar if account_id not in every_word}
+        for account in (await get_many(self.reads.stores.accounts, list(scores))).values():
+            if key in account.keys():  # still at that postcode (a stale entry is never answered)
+                found.hit(account, "name_similar", scores[account.account_id])
 
     async def _by_premise_address(self, found: Found, street: str, postcode: str) -> None:
         premises = await self.reads.find_by_key(self.reads.stores.premises, street_key(postcode, street))
