@@ -41,7 +41,7 @@ def register_consumers(runtime: ServiceRuntime, svc: IdentityService) -> None:
     runtime.add_consumer("contacts", [CONTACTS], dict([
         typed(ContactStarted, lambda event, env: handlers.on_contact_started(svc, event, env)),
         typed(ContactSegmentRecorded, lambda event, env: handlers.on_contact_segment(svc, event, env)),
-    ]))
+    ]), batch_handler=lambda envelopes: handlers.on_contact_events(svc, envelopes))
     runtime.add_consumer("callback-requests", [CALLBACK_REQUESTS], dict([
         typed(CallbackRequested, lambda event, env: handlers.on_callback_requested(svc, event, env)),
     ]))

@@ -10,6 +10,8 @@ from icsuite_contracts.callback_requests_v1 import CallbackRequested
 from icsuite_contracts.cloudevents import new_envelope
 from icsuite_contracts.contacts_v1 import ContactStarted
 
+from .conftest import REPLAY_TIMEOUT_S
+
 pytestmark = pytest.mark.integration
 IDENTITY_TOPIC = "ic.identity.v1"
 
@@ -36,7 +38,7 @@ async def context(identity, contact_id: str):
     async def check():
         response = await identity.client.get(f"/v1/contacts/{contact_id}/context", headers=identity.agent)
         return response.json() if response.status_code == 200 else None
-    return await eventually(check, timeout=60)
+    return await eventually(check, timeout=REPLAY_TIMEOUT_S)
 
 
 @pytest.fixture(scope="module")

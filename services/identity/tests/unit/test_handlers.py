@@ -311,3 +311,14 @@ async def test_a_name_with_typing_errors_is_found_below_exact_matches(harness):
     await harness.replicate(account("acc-typo", 2, name="Erika Mustermann", postcode="20095"))  # moved away
     ranked, _ = await harness.svc.search.search(SearchCriteria(name="Erika Musterman", postcode="10115"))
     assert "acc-typo" not in [c.account_id for c in ranked]
+
+
+async def test_a_batch_of_contact_events_is_one_write_per_contact_and_redelivery_changes_nothing(harness):
+    await harness.replicate(account("acc-1", phones=[PHONE]))
+    batch = [started("ct-1", PHONE), segment("ct-1", None, 1), segment("ct-1", "a-1", 2), started("ct-2", OTHER)]
+    await handlers.on_contact_events(harness.svc, batch)
+    first = await harness.svc.stores.contexts.get("ct-1")
+    assert (first.state.account_id, first.state.agent_ids, first.version) == ("acc-1", ("a-1",), 1)
+    await handlers.on_contact_events(harness.svc, [redelivered(e) for e in batch])
+    assert (await harness.svc.stores.contexts.get("ct-1")).version == 1
+    assert [(e.data.contact_id, e.data.account_id) for e in harness.published()] == [("ct-1", "acc-1")]

@@ -4,6 +4,7 @@ from .accounts import CreateAccount, create_account
 from .context import ConfirmContext, confirm_context
 from .identification import (
     on_callback_requested,
+    on_contact_events,
     on_contact_segment,
     on_contact_started,
     on_snapshot,
@@ -12,4 +13,4 @@ from .identification import (
 from .service import IdentityService
 
 __all__ = ["ConfirmContext", "CreateAccount", "IdentityService", "confirm_context", "create_account",
-           "on_callback_requested", "on_contact_segment", "on_contact_started", "on_snapshot", "on_snapshots"]
+           "on_callback_requested", "on_contact_events", "on_contact_segment", "on_contact_started", "on_snapshot", "on_snapshots"]

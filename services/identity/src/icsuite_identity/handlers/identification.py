@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from icsuite_chassis.store import Item
 from icsuite_contracts.callback_requests_v1 import CallbackRequested
 from icsuite_contracts.cloudevents import Envelope
 from icsuite_contracts.contacts_v1 import ContactSegmentRecorded, ContactStarted
@@ -11,7 +12,7 @@ from icsuite_contracts.identity_v1 import CallerIdentified
 from icsuite_contracts.masterdata_v1 import AccountUpserted, BusinessAgreementUpserted, PremiseUpserted
 
 from ..domain.callers import caller_lookup, decide_caller
-from ..domain.context import ReportedContact, decide_automatic, decide_segment, identify_automatically
+from ..domain.context import ContactContext, ReportedContact, decide_automatic, decide_segment, identify_automatically
 from ..domain.normalize import ContactAddress, classify_contact_address, try_phone_to_e164
 from ..projections.masterdata import index
 from .service import IdentityService, caused_by
@@ -23,14 +24,21 @@ SNAPSHOT_KINDS = {AccountUpserted.ce_type: "accounts", BusinessAgreementUpserted
 
 async def on_snapshots(svc: IdentityService, envelopes: Sequence[Envelope]) -> None:
     """Project a batch of master-data snapshots, then bring the records' lookups in line with them."""
-    by_kind: dict[str, list[Envelope]] = {kind: [] for kind in SNAPSHOT_KINDS.values()}
-    for envelope in envelopes:
-        by_kind[SNAPSHOT_KINDS[envelope.type]].append(envelope)
-    for kind, batch in by_kind.items():  # accounts, then agreements, then premises, whatever the batch's order
-        if not batch:
-            continue
-        outcomes = await svc.replicas[kind].apply(batch)
+    for kind, run in _runs_of_one_kind(envelopes):
+        outcomes = await svc.replicas[kind].apply(run)
         await index(svc.stores.lookups, [o.stored for o in outcomes if o.stored is not None])
+
+
+def _runs_of_one_kind(envelopes: Sequence[Envelope]) -> list[tuple[str, list[Envelope]]]:
+    """The batch cut where the kind changes, so snapshots are applied in the order they came."""
+    runs: list[tuple[str, list[Envelope]]] = []
+    for envelope in envelopes:
+        kind = SNAPSHOT_KINDS[envelope.type]
+        if runs and runs[-1][0] == kind:
+            runs[-1][1].append(envelope)
+        else:
+            runs.append((kind, [envelope]))
+    return runs
 
 
 async def on_snapshot(svc: IdentityService, envelope: Envelope) -> None:
@@ -38,22 +46,35 @@ async def on_snapshot(svc: IdentityService, envelope: Envelope) -> None:
 
 
 async def on_contact_started(svc: IdentityService, event: ContactStarted, envelope: Envelope) -> None:
+    await on_contact_events(svc, [envelope])
+
+
+async def on_contact_segment(svc: IdentityService, event: ContactSegmentRecorded, envelope: Envelope) -> None:
+    await on_contact_events(svc, [envelope])
+
+
+async def on_contact_events(svc: IdentityService, envelopes: Sequence[Envelope]) -> None:
+    """Contacts started and their segments, a consumer batch at once: one read and one write per contact."""
+    items = [await _contact_item(svc, envelope) for envelope in envelopes]
+    await svc.stores.contexts.change_many(items)
+
+
+async def _contact_item(svc: IdentityService, envelope: Envelope) -> Item[ContactContext]:
+    event, now = envelope.data, svc.clock()
+    if isinstance(event, ContactSegmentRecorded):
+        return Item(event.contact_id, lambda current: decide_segment(current, event.contact_id, event.agent_id, now),
+                    envelope.id)
+    assert isinstance(event, ContactStarted)
     customer = event.to_address if event.direction == "outbound" and event.to_address else event.from_address
     address = classify_contact_address(customer, svc.default_region)
     hinted = event.account_hint if event.account_hint and await svc.reads.account(event.account_hint) else None
     matches = await svc.reads.by_contact_address(address) if address and not hinted else []
-    found = identify_automatically(address, matches, svc.clock(), hinted_account=hinted)
+    found = identify_automatically(address, matches, now, hinted_account=hinted)
     contact = ReportedContact(event.channel, event.direction, customer, event.started_at,
                               envelope.correlation_id or event.contact_id)
     emit = caused_by(envelope, "contact-identified")
-    await svc.stores.contexts.change(event.contact_id, lambda current: decide_automatic(
-        current, event.contact_id, found, contact, emit), event_id=envelope.id)
-
-
-async def on_contact_segment(svc: IdentityService, event: ContactSegmentRecorded, envelope: Envelope) -> None:
-    now = svc.clock()
-    await svc.stores.contexts.change(event.contact_id, lambda current: decide_segment(
-        current, event.contact_id, event.agent_id, now), event_id=envelope.id)
+    return Item(event.contact_id, lambda current: decide_automatic(current, event.contact_id, found, contact, emit),
+                envelope.id)
 
 
 async def on_callback_requested(svc: IdentityService, event: CallbackRequested, envelope: Envelope) -> None:
