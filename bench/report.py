@@ -68,6 +68,10 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     else:
         assert claims is not None
         for lv in headline_levels(claims):
+            if "error" in lv:
+                rows.append((f"Claims, {lv['agents']} agents", f"failed: {lv['error'][:200]}", "≥ 500/s, 0 doubles",
+                             "**missed**"))
+                continue
             ok = lv["claims_per_s"] >= 500 and lv["double_assignments"] == 0 and lv["owner_mismatch"] == 0
             procs = f", {lv['client_processes']} client processes" if "client_processes" in lv else ""
             rows.append((f"Claims, {lv['agents']} agents{procs}: claims/s, p99, double assignments",
@@ -165,7 +169,9 @@ def markdown(results: dict[str, Any]) -> str:
         rows = [[_f(lv["agents"]), _client(lv), _f(lv["claims"]), _f(lv["claims_per_s"]), _f(lv["p50_ms"]),
                  _f(lv["p99_ms"]), _f(lv["double_assignments"]), _f(lv["owner_mismatch"]), str(lv["errors"] or "–"),
                  *_cpu(lv, "clients", "service", "database", "kafka"), _f(lv.get("machine_cpu_ms_per_claim"), 2),
-                 _f(lv.get("machine_busy_share"), 2)] for lv in claims["levels"]]
+                 _f(lv.get("machine_busy_share"), 2)] for lv in claims["levels"] if "error" not in lv]
+        rows += [[_f(lv["agents"]), _client(lv), f"failed: {lv['error'][:200]}"] + ["–"] * (len(rows[0]) - 3 if rows else 12)
+                 for lv in claims["levels"] if "error" in lv]
         drivers = claims.get("driver_levels") or ([claims["driver"]] if claims.get("driver") else [])
         for d in drivers:
             rows.append([f"{_f(d['agents'])} (driver level, no HTTP)", "–", _f(d["claims"]), _f(d["claims_per_s"]),
