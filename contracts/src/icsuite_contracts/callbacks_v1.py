@@ -9,11 +9,18 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import E164, INT64_MAX, Code, Count, Event, Id, PhoneText, Text, Timestamp
+from .base import E164, INT64_MAX, MAX_MAP_ENTRIES, Code, Count, Event, Id, PhoneText, Text, Timestamp
 
 TOPIC = "ic.callbacks.v1"
 
 AgentId = Annotated[Id, Field(description="The agent.", examples=["a-17"])]
+RequestAttributes = Annotated[
+    dict[Code, Text] | None,
+    Field(default=None, max_length=MAX_MAP_ENTRIES,
+          description="The request's attributes (the objects the channel passed along), for the agent's "
+                      "clipboard and the outbound interaction record.",
+          examples=[{"campaign": "spring-2025"}]),
+]
 
 
 class _CallbackEvent(Event):
@@ -56,6 +63,7 @@ class CallbackClaimed(_CallbackEvent):
     ce_type = "ic.callback.claimed.v1"
 
     agent_id: AgentId
+    attributes: RequestAttributes = None
 
 
 class CallbackStarted(_CallbackEvent):
@@ -75,6 +83,7 @@ class CallbackStarted(_CallbackEvent):
         ),
         examples=["requested"],
     )
+    attributes: RequestAttributes = None
 
 
 class CallbackAttemptFailed(_CallbackEvent):
@@ -103,6 +112,16 @@ class CallbackReleased(_CallbackEvent):
     agent_id: Id | None = Field(
         default=None, description="The agent who released it; null when released by the system.", examples=["a-17"]
     )
+
+
+class CallbackIdentified(_CallbackEvent):
+    """The caller was identified after the identification wait ended: the open work item (and its outbound
+    interaction record) now belongs to ``account_id``."""
+
+    ce_type = "ic.callback.identified.v1"
+
+    candidates: Annotated[list[Id], Field(max_length=100)] = Field(
+        default_factory=list, description="Accounts that matched, best first.", examples=[["acc-100200"]])
 
 
 class CallbackCompleted(_CallbackEvent):
@@ -135,6 +154,7 @@ EVENT_TYPES = (
     CallbackStarted,
     CallbackAttemptFailed,
     CallbackReleased,
+    CallbackIdentified,
     CallbackCompleted,
     CallbackExpired,
     CallbackCancelled,

@@ -125,6 +125,7 @@ FACTORIES: dict[type[Event], Callable[[], dict[str, Any]]] = {
         final=False,
     ),
     cb.CallbackReleased: lambda: _callback(agent_id=None),
+    cb.CallbackIdentified: lambda: _callback(candidates=["acc-100200"]),
     cb.CallbackCompleted: lambda: _callback(agent_id="a-17", outcome="reached"),
     cb.CallbackExpired: lambda: _callback(),
     cb.CallbackCancelled: lambda: _callback(by="a-17", reason="customer_called_in"),

@@ -6,10 +6,11 @@ from fastapi import FastAPI
 from icsuite_chassis.app import create_app
 from icsuite_chassis.clock import utc_now
 from icsuite_chassis.runtime import ServiceRuntime
-from icsuite_chassis.store import MongoAggregateStore
+from icsuite_chassis.store import MongoAggregateStore, store_indexes
 from icsuite_contracts.callback_requests_v1 import TOPIC as REQUESTS_TOPIC
 from icsuite_contracts.callbacks_v1 import TOPIC as CALLBACKS_TOPIC
 from icsuite_contracts.identity_v1 import TOPIC as IDENTITY_TOPIC
+from icsuite_contracts.masterdata_v1 import TOPIC as MASTERDATA_TOPIC
 
 from . import handlers
 from .api import ROUTERS
@@ -17,8 +18,9 @@ from .consumers import register_consumers
 from .domain import IntakePolicy
 from .handlers import CallbacksService
 from .jobs import scheduler_job
-from .projections import Identifications
-from .repository import COLLECTION, INDEXES, PROFILES, SLOTS, ProfileCodec, SlotsCodec, WorkItemCodec
+from .projections import ACCOUNT_PHONES, AccountNumbers, Identifications
+from .domain.rates import RateLimit
+from .repository import COLLECTION, INDEXES, PROFILES, RATES, SLOTS, ProfileCodec, RateCodec, SlotsCodec, WorkItemCodec
 from .settings import CallbacksSettings
 
 
@@ -29,17 +31,23 @@ def build_service(runtime: ServiceRuntime, settings: CallbacksSettings) -> Callb
         profiles=MongoAggregateStore(db, PROFILES, ProfileCodec()),
         slots=MongoAggregateStore(db, SLOTS, SlotsCodec()),
         identifications=Identifications.on_mongo(db),
+        accounts=AccountNumbers.on_mongo(db),
+        rates=MongoAggregateStore(db, RATES, RateCodec()),
         policy=IntakePolicy(max_window_days=settings.max_window_days,
                             default_window_hours=settings.default_window_hours,
-                            identification_wait_s=settings.identification_wait_s),
+                            identification_wait_s=settings.identification_wait_s,
+                            refused_number_types=tuple(settings.refused_number_types)),
         max_open_per_number=settings.max_open_requests_per_number,
+        caller_limit=RateLimit("caller", settings.rate_limit_per_caller, settings.rate_caller_window_s),
+        number_limit=RateLimit("number", settings.rate_limit_per_number, settings.rate_number_window_s),
         clock=utc_now,
     )
 
 
 def build_app(settings: CallbacksSettings) -> FastAPI:
-    runtime = ServiceRuntime(settings, outbox_collections=[COLLECTION], indexes=INDEXES,
-                             consumes=[REQUESTS_TOPIC, IDENTITY_TOPIC], produces=[CALLBACKS_TOPIC, REQUESTS_TOPIC])
+    runtime = ServiceRuntime(settings, outbox_collections=[COLLECTION],
+                             indexes=[*INDEXES, *store_indexes(ACCOUNT_PHONES)],
+                             consumes=[REQUESTS_TOPIC, IDENTITY_TOPIC, MASTERDATA_TOPIC], produces=[CALLBACKS_TOPIC, REQUESTS_TOPIC])
     svc = build_service(runtime, settings)
     register_consumers(runtime, svc)
     if settings.seed_reason_profiles:

@@ -14,6 +14,8 @@ from icsuite_contracts.callback_requests_v1 import CallbackRequested
 from icsuite_contracts.cloudevents import Envelope
 from icsuite_contracts.identity_v1 import TOPIC as IDENTITY_TOPIC
 from icsuite_contracts.identity_v1 import CallerIdentified
+from icsuite_contracts.masterdata_v1 import TOPIC as MASTERDATA_TOPIC
+from icsuite_contracts.masterdata_v1 import AccountUpserted
 
 from . import handlers
 from .domain import CallbackRequest
@@ -58,6 +60,14 @@ def register_consumers(runtime: ServiceRuntime, svc: CallbacksService) -> None:
     async def on_identified_batch(envelopes: Sequence[Envelope]) -> None:
         await handlers.callers_identified(svc, envelopes)
 
+    async def on_account(event: AccountUpserted, envelope: Envelope) -> None:
+        await handlers.masterdata_changed(svc, [envelope])
+
+    async def on_account_batch(envelopes: Sequence[Envelope]) -> None:
+        await handlers.masterdata_changed(svc, envelopes)
+
+    runtime.add_consumer("masterdata", [MASTERDATA_TOPIC], dict([typed(AccountUpserted, on_account)]),
+                         batch_handler=on_account_batch)
     runtime.add_consumer("requests", [REQUESTS_TOPIC], dict([typed(CallbackRequested, on_requested)]))
     runtime.add_consumer("identity", [IDENTITY_TOPIC], dict([typed(CallerIdentified, on_identified)]),
                          batch_handler=on_identified_batch)

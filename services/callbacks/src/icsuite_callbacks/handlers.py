@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from icsuite_chassis.clock import Clock, utc_now
-from icsuite_chassis.store import AggregateStore, Change, Item, Outcome, Stored
+from icsuite_chassis.store import AggregateStore, Change, InMemoryAggregateStore, Item, Outcome, Stored
 from icsuite_contracts.base import Event
 from icsuite_contracts.callback_requests_v1 import CallbackRequested
 from icsuite_contracts.cloudevents import Envelope, derive_event_id, new_envelope
@@ -21,9 +21,10 @@ from .domain import (
 )
 from .domain import lifecycle as lc
 from .domain.intake import decide_identified, decide_intake
+from .domain.rates import RateCount, RateLimit, decide_count
 from .domain.slots import decide_give_back, decide_take_slot
-from .projections import Identifications
-from .repository import INBOX_ORDER, InboxPosition, WorkItemQueries, find_states
+from .projections import AccountNumbers, Identifications
+from .repository import INBOX_ORDER, RATES, InboxPosition, RateCodec, WorkItemQueries, find_states
 
 SOURCE = "/callbacks"
 SLOT_GRACE = timedelta(seconds=60)
@@ -42,8 +43,12 @@ class CallbacksService:
     profiles: AggregateStore[ReasonProfile]
     slots: AggregateStore[NumberSlots]
     identifications: Identifications
+    accounts: AccountNumbers = field(default_factory=AccountNumbers.in_memory)
+    rates: AggregateStore[RateCount] = field(default_factory=lambda: InMemoryAggregateStore(RATES, RateCodec()))
     policy: IntakePolicy = field(default_factory=IntakePolicy)
     max_open_per_number: int = 3
+    caller_limit: RateLimit = RateLimit("caller", 20, 60)
+    number_limit: RateLimit = RateLimit("number", 6, 3600)
     clock: Clock = utc_now
     new_id: Callable[[], str] = random_id
     claims_in_flight: set[str] = field(default_factory=set)  # items a claim-next of this process is writing
@@ -55,16 +60,21 @@ class CallbacksService:
 
 # --- intake ------------------------------------------------------------------------------------------------
 
-async def submit_request(svc: CallbacksService, request: CallbackRequest, cause: Envelope | None = None) -> WorkItem:
+async def submit_request(svc: CallbacksService, request: CallbackRequest, cause: Envelope | None = None,
+                         caller: str | None = None) -> WorkItem:
     """Create the work item of a request once; a request seen before answers the item it made.
 
     A gateway request without account is published on the request topic too, so that identity looks the
-    caller up (``cause`` is the request event of the topic path).
+    caller up (``cause`` is the request event of the topic path). Requests are counted per ``caller`` (the
+    token's subject at the gateway) and per number: over a limit answers 429 with Retry-After.
     """
     if (existing := await svc.items.get(request.request_id)) is not None:
         return existing.state
     now = svc.clock()
     check_request(request, now, svc.policy)
+    await _count(svc, svc.number_limit, request.callback_number, now)
+    if caller is not None:
+        await _count(svc, svc.caller_limit, caller, now)
     profile = await _profile_for(svc, request.reason_code)
     identity = None if request.account_id else await svc.identifications.get(request.request_id)
     await _take_slot(svc, request.callback_number, request.request_id, now)
@@ -102,6 +112,15 @@ def _identified_step(event: CallerIdentified, envelope: Envelope,
         return _change(current, decide_identified(current.state, identity, now), envelope) if current else None
 
     return step
+
+
+async def masterdata_changed(svc: CallbacksService, envelopes: Sequence[Envelope]) -> None:
+    """Account snapshots from master data: their phone numbers, for ``dial: account``."""
+    await svc.accounts.apply(envelopes)
+
+
+async def _count(svc: CallbacksService, limit: RateLimit, key: str, now: datetime) -> None:
+    await svc.rates.change(limit.counter(key), lambda cur: Change(decide_count(cur.state if cur else None, limit, now)))
 
 
 async def _profile_for(svc: CallbacksService, reason_code: str | None) -> ReasonProfile:
@@ -165,6 +184,10 @@ async def claim(svc: CallbacksService, callback_id: str, cmd: lc.Claim) -> WorkI
 
 
 async def start(svc: CallbacksService, callback_id: str, cmd: lc.Start) -> WorkItem:
+    """Begin an attempt; ``dial: account`` dials one of the account's own numbers (replicated master data)."""
+    if cmd.dial == "account":
+        item = await get_callback(svc, callback_id)
+        cmd = replace(cmd, account_numbers=await svc.accounts.of(item.account_id))
     return await transition(svc, callback_id, lambda item: lc.decide_start(item, cmd, svc.clock()))
 
 

@@ -16,18 +16,22 @@ from pymongo import ASCENDING, DESCENDING
 
 from .domain import CallerIdentity, NumberSlots, ReasonProfile, Routing, Slot, WorkItem
 from .domain.model import EXPIRABLE_STATUSES
+from .domain.rates import RateCount
 
 COLLECTION = "callbacks"
 PROFILES = "reason_profiles"
 SLOTS = "open_requests_by_number"
 IDENTIFICATIONS = "caller_identifications"
+RATES = "intake_rates"
 INBOX_ORDER: list[tuple[str, int]] = [("priority", DESCENDING), ("due_at", ASCENDING), ("_id", ASCENDING)]
 SCAN_LIMIT = 500
 INDEXES = [
     IndexSpec(COLLECTION, [("status", ASCENDING), *INBOX_ORDER]),   # claim-next and the general inbox
     IndexSpec(COLLECTION, [("owner", ASCENDING), ("status", ASCENDING)]),
     IndexSpec(COLLECTION, [("status", ASCENDING), ("expires_at", ASCENDING)]),
+    IndexSpec(RATES, [("expires_at", ASCENDING)], options={"expireAfterSeconds": 0}),  # counters of past windows
     *store_indexes(COLLECTION), *store_indexes(PROFILES), *store_indexes(SLOTS), *store_indexes(IDENTIFICATIONS),
+    *store_indexes(RATES),
 ]
 S = TypeVar("S")
 _ROUTING = tuple(f.name for f in fields(Routing))
@@ -67,6 +71,14 @@ class SlotsCodec:
 
     def decode(self, doc: Mapping[str, Any]) -> NumberSlots:
         return NumberSlots(tuple(Slot(s["callback_id"], s["since"]) for s in doc.get("open") or ()))
+
+
+class RateCodec:
+    def encode(self, count: RateCount) -> dict[str, Any]:
+        return {"count": count.count, "expires_at": count.expires_at}
+
+    def decode(self, doc: Mapping[str, Any]) -> RateCount:
+        return RateCount(int(doc["count"]), doc["expires_at"])
 
 
 class IdentityCodec:

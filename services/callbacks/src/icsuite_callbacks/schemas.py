@@ -9,7 +9,6 @@ from icsuite_contracts.base import MAX_MAP_ENTRIES, Code, Id, LanguageTag, Text
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
 
 from .domain import CallbackRequest, ReasonProfile, WorkItem
-from .domain.lifecycle import dial_number
 
 PhoneField = Annotated[str, Field(min_length=1, max_length=32, examples=["+4930123456"])]
 
@@ -38,14 +37,22 @@ class CallbackRequestBody(_Body):
 
 
 class CallbackAccepted(BaseModel):
+    """What a channel sees of a request: its ids and status, nothing of the work item."""
+
     request_id: str
     callback_id: str
     status: str
 
+    @classmethod
+    def of(cls, item: WorkItem) -> "CallbackAccepted":
+        return cls(request_id=item.request_id, callback_id=item.callback_id, status=item.status)
+
 
 class StartBody(_Body):
     dial: Literal["requested", "account"] = Field(
-        default="requested", description="Dial the number the customer gave, or the account's stored number.")
+        default="requested", description="Dial the number the customer gave, or one of the account's stored numbers.")
+    number: PhoneField | None = Field(
+        default=None, description="With dial: account, which of the account's stored numbers to dial.")
 
 
 class FailBody(_Body):
@@ -128,6 +135,7 @@ class CallbackView(BaseModel):
     outcome: str | None
     created_at: datetime
     updated_at: datetime
+    number_to_dial: str | None = Field(default=None, description="The number of the attempt in progress.")
     dial: DialView | None = None
 
     @classmethod
@@ -143,11 +151,12 @@ class CallbackView(BaseModel):
             time_zone=item.time_zone, language=item.language, channel=item.channel,
             attributes=dict(item.attributes), visible_from=item.visible_from, due_at=item.due_at,
             expires_at=item.expires_at, last_failure=item.last_failure, outcome=item.outcome,
-            created_at=item.created_at, updated_at=item.updated_at)
+            created_at=item.created_at, updated_at=item.updated_at,
+            number_to_dial=item.dial_number if item.status == "in_progress" else None)
 
     @classmethod
     def started(cls, item: WorkItem, asked: Literal["requested", "account"]) -> "CallbackView":
-        number, source = dial_number(item, asked)
+        number, source = item.dial_number or item.callback_number, item.dial_source or "requested"
         note = None
         if asked == "account" and source == "requested":
             note = "the account's stored number is not known; dialling the requested number instead"

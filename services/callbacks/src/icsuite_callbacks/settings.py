@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from icsuite_chassis.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
+
+from .domain.numbers import KNOWN_TYPES
 
 
 class CallbacksSettings(ServiceSettings):
@@ -13,7 +15,10 @@ class CallbacksSettings(ServiceSettings):
     service_name: str = "callbacks"
     port: int = 8003
     identification_wait_s: float = Field(
-        default=5.0, ge=0, description="how long a request without account waits for identity's caller-identified")
+        default=60.0, ge=0,
+        description="how long a request without account waits for identity's caller-identified before it is "
+                    "worked unidentified; longer than a consumer-group rebalance (a later answer still links "
+                    "the open item to the account)")
     scheduler_interval_s: float = Field(
         default=1.0, gt=0, description="how often the scheduler moves items through time-based transitions")
     max_open_requests_per_number: int = Field(
@@ -21,4 +26,20 @@ class CallbacksSettings(ServiceSettings):
     max_window_days: int = Field(default=30, ge=1, description="how far ahead a preferred window may end")
     default_window_hours: float = Field(
         default=72.0, gt=0, description="how long an item without a preferred window stays workable")
+    refused_number_types: list[str] = Field(
+        default=["premium_rate", "shared_cost", "satellite"],
+        description="phone number types refused as callback numbers (phonenumbers' types in snake case, and "
+                    "'satellite')")
+    rate_limit_per_caller: int = Field(default=20, ge=1, description="requests one caller (token) may make per window")
+    rate_caller_window_s: int = Field(default=60, ge=1, description="the window of the per-caller limit")
+    rate_limit_per_number: int = Field(default=6, ge=1, description="requests for one callback number per window")
+    rate_number_window_s: int = Field(default=3600, ge=1, description="the window of the per-number limit")
     seed_reason_profiles: bool = Field(default=True, description="store the default reason profiles at start")
+
+    @field_validator("refused_number_types")
+    @classmethod
+    def _known_types(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - KNOWN_TYPES)
+        if unknown:
+            raise ValueError(f"unknown phone number types {unknown}; known: {sorted(KNOWN_TYPES)}")
+        return value

@@ -22,7 +22,7 @@ from icsuite_callbacks.bootstrap import build_app
 from icsuite_callbacks.settings import CallbacksSettings
 
 FAST = {"identification_wait_s": 1.0, "scheduler_interval_s": 0.2, "outbox_sweep_interval_s": 1.0,
-        "consumer_retry_backoff_s": 0.01}
+        "consumer_retry_backoff_s": 0.01, "rate_limit_per_caller": 100_000}
 
 
 def settings_for(stack: Any, name: str, **overrides: Any) -> CallbacksSettings:

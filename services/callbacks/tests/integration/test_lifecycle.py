@@ -174,3 +174,17 @@ async def test_cancellation_by_the_channel_by_the_owner_and_not_twice(kit) -> No
     cancelled = [e for e in events if e["type"] == "cancelled"]
     assert sorted((e["by"], e["reason"]) for e in cancelled) == [("a-10", "duplicate"),
                                                                  ("web-site", "customer_called_in")]
+
+
+async def test_a_channel_sees_only_ids_and_status_and_cancels_only_before_a_claim(kit) -> None:
+    callback_id = await kit.request(attributes={"campaign": "spring"})
+    seen = await kit.client.get(f"/v1/callbacks/{callback_id}", headers=kit.channel)
+    assert seen.status_code == 200 and seen.json() == {"request_id": callback_id, "callback_id": callback_id,
+                                                       "status": "queued"}
+    assert (await kit.act(callback_id, "claim", kit.agent("a-11"))).status_code == 200
+    refused = await kit.act(callback_id, "cancel", kit.channel, {"reason": "changed my mind"})
+    assert refused.status_code == 409 and refused.headers["content-type"].startswith("application/problem+json")
+    item = await kit.status_is(callback_id, "claimed")
+    assert item["agent_id"] == "a-11"
+    staff = await kit.client.get(f"/v1/callbacks/{callback_id}", headers=kit.agent("a-11"))
+    assert staff.json()["attributes"] == {"campaign": "spring"}

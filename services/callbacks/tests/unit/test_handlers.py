@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from icsuite_chassis.errors import RateLimitedError
 from icsuite_chassis.store import InMemoryAggregateStore
 from icsuite_contracts.cloudevents import new_envelope
 from icsuite_contracts.identity_v1 import CallerIdentified
@@ -162,7 +163,7 @@ async def test_concurrent_requests_for_one_number_never_exceed_three() -> None:
     results = await asyncio.gather(*(handlers.submit_request(svc, request(n, callback_number="+4930999777"))
                                      for n in range(8)), return_exceptions=True)
     assert sum(not isinstance(r, Exception) for r in results) == 3
-    assert all(isinstance(r, TooManyOpenRequests) for r in results if isinstance(r, Exception))
+    assert all(isinstance(r, RateLimitedError) for r in results if isinstance(r, Exception))  # slots or rate: 429
 
 
 def identified(request_id: str, account_id: str | None, *candidates: str):
@@ -212,3 +213,36 @@ async def test_profiles_are_seeded_once_and_an_admins_edit_is_kept() -> None:
     await handlers.seed_profiles(svc)
     assert await handlers.get_profile(svc, "outage") == edited
     assert len(await handlers.list_profiles(svc)) == len(SEED_PROFILES) + 1
+
+
+async def test_intake_is_limited_per_caller_and_per_number_and_nothing_is_stored_when_refused() -> None:
+    from icsuite_callbacks.domain.rates import IntakeRateLimited, RateLimit
+
+    svc = service()
+    svc.caller_limit, svc.number_limit = RateLimit("caller", 3, 60), RateLimit("number", 2, 3600)
+    for n in range(3):
+        await handlers.submit_request(svc, request(n), caller="web-site")
+    with pytest.raises(IntakeRateLimited):
+        await handlers.submit_request(svc, request(3), caller="web-site")
+    assert await svc.items.get("cbr-3") is None
+    await handlers.submit_request(svc, request(4, callback_number="+4930555111"), caller="other")
+    await handlers.submit_request(svc, request(5, callback_number="+4930555111"), caller="another")
+    with pytest.raises(IntakeRateLimited):
+        await handlers.submit_request(svc, request(6, callback_number="+4930555111"), caller="a-third")
+
+
+async def test_dial_account_uses_the_newest_master_data_snapshot_of_the_account() -> None:
+    from icsuite_contracts.masterdata_v1 import Address, AccountUpserted
+
+    svc = service()
+    def snapshot(version: int, *phones: str):
+        return new_envelope(AccountUpserted(account_id="acc-1", source_version=version, kind="person", name="Erika",
+                                            phones=list(phones), address=Address(street="Hauptstr. 5", postcode="10115",
+                                                                                 city="Berlin", country="DE")),
+                            source="/billing")
+    await handlers.masterdata_changed(svc, [snapshot(2, "030 1234567", "+4915112345678"), snapshot(1, "+4940999999")])
+    item = await handlers.submit_request(svc, request(1))
+    await handlers.claim(svc, item.callback_id, lc.Claim(Actor("anna")))
+    started = await handlers.start(svc, item.callback_id, lc.Start(Actor("anna"), "account", "+4915112345678"))
+    assert (started.dial_number, started.dial_source) == ("+4915112345678", "account")
+    assert await svc.accounts.of("acc-1") == ("+49301234567", "+4915112345678")   # national numbers as E.164

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -113,3 +114,15 @@ def test_no_match_or_no_answer_goes_on_unidentified() -> None:
     assert (ambiguous.identification, ambiguous.candidates, ambiguous.status) == ("unidentified",
                                                                                   ("acc-1", "acc-2"), "queued")
     assert (timed_out.identification, timed_out.account_id, queued.account_id) == ("unidentified", None, None)
+
+
+def test_an_answer_after_the_wait_still_links_an_open_item_once_as_one_more_event() -> None:
+    waiting = new_work_item(request(), DEFAULT, NOW, POLICY)
+    unidentified, _ = settle_identification(waiting, None, NOW + timedelta(seconds=5))   # the wait is over
+    late = CallerIdentity("acc-9", ("acc-9",), "+4930123456")
+    linked, [event] = settle_identification(unidentified, late, NOW + timedelta(seconds=9))
+    assert (linked.status, linked.identification, linked.account_id) == ("queued", "identified", "acc-9")
+    assert (event.ce_type, event.account_id, event.candidates) == ("ic.callback.identified.v1", "acc-9", ["acc-9"])
+    assert settle_identification(linked, CallerIdentity("acc-other"), NOW) == (linked, [])      # linked once
+    closed = replace(unidentified, status="completed")
+    assert settle_identification(closed, late, NOW) == (closed, [])                          # not after completion

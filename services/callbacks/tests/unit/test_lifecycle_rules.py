@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from icsuite_callbacks.domain import SEED_PROFILES, Actor, CallbackRequest, IntakePolicy, NotOwner, WrongState
+from icsuite_callbacks.domain import (
+    SEED_PROFILES, Actor, CallbackRequest, IntakePolicy, InvalidRequest, NotOwner, WrongState,
+)
 from icsuite_callbacks.domain import lifecycle as lc
 from icsuite_callbacks.domain.intake import decide_enter_inbox, new_work_item
 
@@ -65,8 +67,8 @@ def test_start_counts_the_attempt_and_dials_the_requested_or_the_accounts_number
     assert (started.status, started.attempts, event.attempt) == ("in_progress", 1, 1)
     assert (event.dial_number, event.dial_source) == ("+4930123456", "requested")  # account's number unknown
     known = replace(claimed, account_number="+4940999999")
-    assert lc.dial_number(known, "account") == ("+4940999999", "account")
-    assert lc.dial_number(known, "requested") == ("+4930123456", "requested")
+    assert lc.dial_number(known, lc.Start(ANNA, "account")) == ("+4940999999", "account")
+    assert lc.dial_number(known, lc.Start(ANNA, "requested")) == ("+4930123456", "requested")
     _, [by_supervisor] = lc.decide_start(claimed, lc.Start(SUPERVISOR, "requested"), NOW)
     assert by_supervisor.agent_id == "sue"
 
@@ -141,3 +143,35 @@ def test_claim_next_decides_by_the_same_claim_and_skips_what_is_not_workable() -
     assert lc.decide_claim_next(claimed, lc.Claim(BEN), NOW) is None                        # not queued
     assert lc.decide_claim_next(replace(item, visible_from=NOW + timedelta(minutes=1)), lc.Claim(BEN), NOW) is None
     assert lc.decide_claim_next(item, lc.Claim(BEN), item.expires_at) is None              # window passed
+
+
+def test_a_channel_cancels_only_before_an_agent_claimed_it() -> None:
+    assert lc.decide_cancel(queued(), lc.Cancel(CHANNEL, None), NOW)[0].status == "cancelled"
+    claimed, _ = lc.decide_claim(queued(), lc.Claim(ANNA), NOW)
+    with pytest.raises(WrongState, match="being worked"):
+        lc.decide_cancel(claimed, lc.Cancel(CHANNEL, "changed my mind"), NOW)
+    started, _ = lc.decide_start(claimed, lc.Start(ANNA), NOW)
+    with pytest.raises(WrongState):
+        lc.decide_cancel(started, lc.Cancel(CHANNEL, None), NOW)
+
+
+def test_dial_account_dials_one_of_the_accounts_own_numbers_and_number_picks_which() -> None:
+    claimed, _ = lc.decide_claim(queued(), lc.Claim(ANNA), NOW)
+    own = ("+4940111111", "+4915112345678")
+    started, [event] = lc.decide_start(claimed, lc.Start(ANNA, "account", account_numbers=own), NOW)
+    assert (started.dial_number, event.dial_number, event.dial_source) == ("+4940111111", "+4940111111", "account")
+    picked, [event] = lc.decide_start(claimed, lc.Start(ANNA, "account", "+4915112345678", own), NOW)
+    assert event.dial_number == "+4915112345678"
+    with pytest.raises(InvalidRequest, match="not one of the account's"):
+        lc.decide_start(claimed, lc.Start(ANNA, "account", "+4930999999", own), NOW)
+    with pytest.raises(InvalidRequest):
+        lc.decide_start(claimed, lc.Start(ANNA, "requested", "+4940111111", own), NOW)
+
+
+def test_the_requests_attributes_travel_on_the_claimed_and_started_events() -> None:
+    item = replace(queued(), attributes={"campaign": "spring"})
+    claimed, [claim_event] = lc.decide_claim(item, lc.Claim(ANNA), NOW)
+    _, [start_event] = lc.decide_start(claimed, lc.Start(ANNA), NOW)
+    assert claim_event.attributes == start_event.attributes == {"campaign": "spring"}
+    _, [bare] = lc.decide_claim(queued(), lc.Claim(ANNA), NOW)
+    assert bare.attributes is None

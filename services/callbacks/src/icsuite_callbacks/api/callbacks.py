@@ -6,10 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
 
+from icsuite_chassis.auth import Principal
+
 from .. import handlers
+from ..domain import WorkItem
 from ..domain import lifecycle as lc
 from ..schemas import CallbackAccepted, CallbackRequestBody, CallbackView, CancelBody, CompleteBody, FailBody, StartBody
-from .deps import AnyRole, CallbackId, ServiceDep, Worker, actor_of
+from .deps import AnyRole, CallbackId, ServiceDep, Worker, actor_of, is_channel_only
 
 router = APIRouter(prefix="/v1", tags=["callbacks"])
 
@@ -18,14 +21,20 @@ router = APIRouter(prefix="/v1", tags=["callbacks"])
              summary="A callback request from the web channel (or an agent for a customer)")
 async def request_callback(body: CallbackRequestBody, principal: AnyRole, svc: ServiceDep,
                            response: Response) -> CallbackAccepted:
-    item = await handlers.submit_request(svc, body.to_request(f"cbr-{svc.new_id()}"))
+    item = await handlers.submit_request(svc, body.to_request(f"cbr-{svc.new_id()}"), caller=principal.sub)
     response.headers["Location"] = f"/v1/callbacks/{item.callback_id}"
-    return CallbackAccepted(request_id=item.request_id, callback_id=item.callback_id, status=item.status)
+    return CallbackAccepted.of(item)
 
 
-@router.get("/callbacks/{callback_id}", response_model=CallbackView, summary="One callback work item")
-async def get_callback(callback_id: CallbackId, principal: AnyRole, svc: ServiceDep) -> CallbackView:
-    return CallbackView.of(await handlers.get_callback(svc, callback_id))
+def _view(item: WorkItem, principal: Principal) -> CallbackView | CallbackAccepted:
+    """A channel (acting for the customer) sees only the request's ids and status; staff see the work item."""
+    return CallbackAccepted.of(item) if is_channel_only(principal) else CallbackView.of(item)
+
+
+@router.get("/callbacks/{callback_id}", response_model=CallbackView | CallbackAccepted,
+            summary="One callback work item (a channel sees request_id, callback_id and status only)")
+async def get_callback(callback_id: CallbackId, principal: AnyRole, svc: ServiceDep) -> CallbackView | CallbackAccepted:
+    return _view(await handlers.get_callback(svc, callback_id), principal)
 
 
 @router.post("/callbacks/{callback_id}/claim", response_model=CallbackView, summary="Claim this item")
@@ -37,9 +46,9 @@ async def claim(callback_id: CallbackId, principal: Worker, svc: ServiceDep) -> 
              summary="Begin an attempt: emits ic.callback.started.v1 with the number to dial")
 async def start(callback_id: CallbackId, principal: Worker, svc: ServiceDep,
                 body: Annotated[StartBody | None, Body()] = None) -> CallbackView:
-    dial = (body or StartBody()).dial
-    item = await handlers.start(svc, callback_id, lc.Start(actor_of(principal), dial))
-    return CallbackView.started(item, dial)
+    body = body or StartBody()
+    item = await handlers.start(svc, callback_id, lc.Start(actor_of(principal), body.dial, body.number))
+    return CallbackView.started(item, body.dial)
 
 
 @router.post("/callbacks/{callback_id}/fail", response_model=CallbackView,
@@ -61,8 +70,9 @@ async def complete(callback_id: CallbackId, body: CompleteBody, principal: Worke
     return CallbackView.of(item)
 
 
-@router.post("/callbacks/{callback_id}/cancel", response_model=CallbackView, summary="Cancel the callback")
+@router.post("/callbacks/{callback_id}/cancel", response_model=CallbackView | CallbackAccepted,
+             summary="Cancel the callback (a channel only before an agent claimed it)")
 async def cancel(callback_id: CallbackId, principal: AnyRole, svc: ServiceDep,
-                 body: Annotated[CancelBody | None, Body()] = None) -> CallbackView:
+                 body: Annotated[CancelBody | None, Body()] = None) -> CallbackView | CallbackAccepted:
     cmd = lc.Cancel(actor_of(principal), body.reason if body else None)
-    return CallbackView.of(await handlers.cancel(svc, callback_id, cmd))
+    return _view(await handlers.cancel(svc, callback_id, cmd), principal)

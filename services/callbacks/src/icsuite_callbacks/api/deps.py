@@ -31,6 +31,10 @@ def actor_of(principal: Principal) -> Actor:
                  channel=principal.has_any("channel"))
 
 
+def is_channel_only(principal: Principal) -> bool:
+    return principal.has_any("channel") and not principal.has_any("agent", "supervisor", "admin")
+
+
 def next_cursor(items: list[WorkItem], limit: int) -> str | None:
     if len(items) < limit or not items:
         return None

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import re
+import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icsuite_contracts.callbacks_v1 import CallbackQueued
+from icsuite_contracts.callbacks_v1 import CallbackIdentified, CallbackQueued
 
 from .errors import InvalidRequest
 from .model import WorkItem
+from .numbers import DEFAULT_REFUSED, check_callback_number
 from .profiles import ReasonProfile
 
-E164_PATTERN = re.compile(r"\+[1-9]\d{6,14}")
+MAX_ATTRIBUTE_BYTES = 16_384
+"""The request's attributes travel on the claimed and started events and onto the outbound record: capped."""
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,16 @@ class IntakePolicy:
     max_window_days: int = 30
     default_window_hours: float = 72.0
     identification_wait_s: float = 5.0
+    refused_number_types: tuple[str, ...] = DEFAULT_REFUSED
 
 
 def check_request(request: CallbackRequest, now: datetime, policy: IntakePolicy) -> None:
     """Raise :class:`InvalidRequest` naming the first rule the request breaks."""
-    if not E164_PATTERN.fullmatch(request.callback_number):
-        raise InvalidRequest("callback_number must be a phone number in E.164 form, e.g. +4930123456")
+    check_callback_number(request.callback_number, policy.refused_number_types)
+    size = len(json.dumps(request.attributes, ensure_ascii=False).encode())
+    if size > MAX_ATTRIBUTE_BYTES:
+        raise InvalidRequest(f"attributes are {size} bytes; at most {MAX_ATTRIBUTE_BYTES} travel with a callback",
+                             reason="attributes-too-large")
     try:
         ZoneInfo(request.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -118,11 +124,22 @@ def decide_enter_inbox(item: WorkItem, now: datetime) -> tuple[WorkItem, list[Ca
 
 
 def decide_identified(item: WorkItem, identity: CallerIdentity | None,
-                          now: datetime) -> tuple[WorkItem, list[CallbackQueued]]:
-    """End the wait (identified, or unidentified when identity found none or the wait is over)."""
-    if not item.awaiting_identification:
+                      now: datetime) -> tuple[WorkItem, list[CallbackQueued | CallbackIdentified]]:
+    """End the wait (identified, or unidentified when identity found none or the wait is over).
+
+    An answer that comes after the wait ended (identity's event delayed past it, say by a consumer-group
+    rebalance) still links a work item that is open and has no account yet, as one more event.
+    """
+    if item.awaiting_identification:
+        return decide_enter_inbox(identify(item, identity, now), now)
+    if (identity is None or identity.account_id is None or item.account_id is not None or not item.is_open
+            or item.identification != "unidentified"):
         return item, []
-    return decide_enter_inbox(identify(item, identity, now), now)
+    linked = replace(item, identification="identified", account_id=identity.account_id,
+                     account_number=identity.looked_up_number or item.callback_number,
+                     candidates=identity.candidates, updated_at=now)
+    return linked, [CallbackIdentified(callback_id=item.callback_id, request_id=item.request_id,
+                                       account_id=identity.account_id, at=now, candidates=list(identity.candidates))]
 
 
 def decide_open_window(item: WorkItem, now: datetime) -> tuple[WorkItem, list[CallbackQueued]]:

@@ -14,7 +14,7 @@ from typing import Any
 from icsuite_contracts import callbacks_v1 as ev
 from icsuite_contracts.base import Event
 
-from .errors import NotOwner, WrongState
+from .errors import InvalidRequest, NotOwner, WrongState
 from .model import EXPIRABLE_STATUSES, Actor, DialChoice, WorkItem, holds, window_open, workable
 
 Decision = tuple[WorkItem, list[Event]]
@@ -29,6 +29,8 @@ class Claim:
 class Start:
     actor: Actor
     dial: DialChoice = "requested"
+    number: str | None = None                 # which of the account's numbers (dial: account)
+    account_numbers: tuple[str, ...] = ()     # the account's own numbers, from the replicated master data
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def decide_claim(item: WorkItem, cmd: Claim, now: datetime) -> Decision:
         _require(item, "queued", action="claim")
         _require_window_open(item, now, "claim")
     claimed = replace(item, status="claimed", owner=cmd.actor.id, updated_at=now)
-    return claimed, [ev.CallbackClaimed(**_ids(item, now), agent_id=cmd.actor.id)]
+    return claimed, [ev.CallbackClaimed(**_ids(item, now), agent_id=cmd.actor.id, attributes=item.attributes or None)]
 
 
 def decide_claim_next(item: WorkItem, cmd: Claim, now: datetime) -> Decision | None:
@@ -97,9 +99,24 @@ def decide_claim_next(item: WorkItem, cmd: Claim, now: datetime) -> Decision | N
     return decide_claim(item, cmd, now) if holds(item, workable(now)) else None
 
 
-def dial_number(item: WorkItem, dial: DialChoice) -> tuple[str, DialChoice]:
-    """The number to dial and where it came from: the account's stored number falls back to the requested one."""
-    if dial == "account" and item.account_number:
+def dial_number(item: WorkItem, cmd: Start) -> tuple[str, DialChoice]:
+    """The number to dial and where it came from.
+
+    ``account``: one of the account's own numbers (``cmd.number`` picks which, else the first); without any
+    known, the number identity looked up, else the requested one. ``requested``: the number the customer gave.
+    """
+    if cmd.dial == "requested":
+        if cmd.number is not None and cmd.number != item.callback_number:
+            raise InvalidRequest("number applies to dial: account; dial: requested dials the callback_number")
+        return item.callback_number, "requested"
+    if cmd.number is not None:
+        if cmd.number not in cmd.account_numbers:
+            raise InvalidRequest(f"{cmd.number} is not one of the account's stored numbers",
+                                 account_numbers=list(cmd.account_numbers))
+        return cmd.number, "account"
+    if cmd.account_numbers:
+        return cmd.account_numbers[0], "account"
+    if item.account_number:
         return item.account_number, "account"
     return item.callback_number, "requested"
 
@@ -108,11 +125,13 @@ def decide_start(item: WorkItem, cmd: Start, now: datetime) -> Decision:
     check_actor(item, cmd.actor)
     _require(item, "claimed", action="start")
     _require_window_open(item, now, "start")
-    number, source = dial_number(item, cmd.dial)
+    number, source = dial_number(item, cmd)
     attempt = item.attempts + 1
-    started = replace(item, status="in_progress", attempts=attempt, updated_at=now)
+    started = replace(item, status="in_progress", attempts=attempt, dial_number=number, dial_source=source,
+                      updated_at=now)
     return started, [ev.CallbackStarted(**_ids(item, now), agent_id=cmd.actor.id, dial_number=number,
-                                        attempt=attempt, reason_code=item.reason_code, dial_source=source)]
+                                        attempt=attempt, reason_code=item.reason_code, dial_source=source,
+                                        attributes=item.attributes or None)]
 
 
 def decide_fail(item: WorkItem, cmd: Fail, now: datetime) -> Decision:
@@ -158,8 +177,12 @@ def decide_complete(item: WorkItem, cmd: Complete, now: datetime) -> Decision:
 
 
 def decide_cancel(item: WorkItem, cmd: Cancel, now: datetime) -> Decision:
-    """Cancelled on request: by the channel, a supervisor, or the agent who owns it."""
-    if not cmd.actor.channel:
+    """Cancelled on request: by the channel before an agent claimed it, by a supervisor, or by its owner."""
+    if cmd.actor.channel and not cmd.actor.supervisor:
+        if item.status in ("claimed", "in_progress"):
+            raise WrongState(f"callback {item.callback_id} is being worked by an agent; only the agent or a "
+                             "supervisor can cancel it now")
+    else:
         check_actor(item, cmd.actor)
         if not cmd.actor.supervisor and item.owner is None:
             raise NotOwner(f"callback {item.callback_id} is not in your inbox; claim it or ask a supervisor")

@@ -69,6 +69,8 @@ class WorkItem:
     outcome: str | None = None
     closed_by: str | None = None
     close_reason: str | None = None
+    dial_number: str | None = None          # the number of the latest attempt
+    dial_source: DialChoice | None = None
 
     @property
     def is_open(self) -> bool:

@@ -1,5 +1,6 @@
 """Read models fed from topics."""
 
+from .accounts import ACCOUNT_PHONES, AccountNumbers
 from .identifications import Identifications
 
-__all__ = ["Identifications"]
+__all__ = ["ACCOUNT_PHONES", "AccountNumbers", "Identifications"]
