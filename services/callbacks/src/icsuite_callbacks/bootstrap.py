@@ -9,6 +9,7 @@ from icsuite_chassis.runtime import ServiceRuntime
 from icsuite_chassis.store import MongoAggregateStore, store_indexes
 from icsuite_contracts.callback_requests_v1 import TOPIC as REQUESTS_TOPIC
 from icsuite_contracts.callbacks_v1 import TOPIC as CALLBACKS_TOPIC
+from icsuite_contracts.followups_v1 import TOPIC as FOLLOWUPS_TOPIC
 from icsuite_contracts.identity_v1 import TOPIC as IDENTITY_TOPIC
 from icsuite_contracts.masterdata_v1 import TOPIC as MASTERDATA_TOPIC
 
@@ -24,6 +25,11 @@ from .repository import COLLECTION, INDEXES, PROFILES, RATES, SLOTS, ProfileCode
 from .settings import CallbacksSettings
 
 
+RATE_COUNTER_ATTEMPTS = 64
+"""A caller's counter is one document that a burst of its requests all write: each round of the store's
+guarded writes lets one of them count, so a burst of n needs n rounds (the store's 8 would refuse the rest)."""
+
+
 def build_service(runtime: ServiceRuntime, settings: CallbacksSettings) -> CallbacksService:
     db = runtime.db
     return CallbacksService(
@@ -32,7 +38,7 @@ def build_service(runtime: ServiceRuntime, settings: CallbacksSettings) -> Callb
         slots=MongoAggregateStore(db, SLOTS, SlotsCodec()),
         identifications=Identifications.on_mongo(db),
         accounts=AccountNumbers.on_mongo(db),
-        rates=MongoAggregateStore(db, RATES, RateCodec()),
+        rates=MongoAggregateStore(db, RATES, RateCodec(), attempts=RATE_COUNTER_ATTEMPTS),
         policy=IntakePolicy(max_window_days=settings.max_window_days,
                             default_window_hours=settings.default_window_hours,
                             identification_wait_s=settings.identification_wait_s,
@@ -47,7 +53,7 @@ def build_service(runtime: ServiceRuntime, settings: CallbacksSettings) -> Callb
 def build_app(settings: CallbacksSettings) -> FastAPI:
     runtime = ServiceRuntime(settings, outbox_collections=[COLLECTION],
                              indexes=[*INDEXES, *store_indexes(ACCOUNT_PHONES)],
-                             consumes=[REQUESTS_TOPIC, IDENTITY_TOPIC, MASTERDATA_TOPIC], produces=[CALLBACKS_TOPIC, REQUESTS_TOPIC])
+                             consumes=[REQUESTS_TOPIC, IDENTITY_TOPIC, MASTERDATA_TOPIC, FOLLOWUPS_TOPIC], produces=[CALLBACKS_TOPIC, REQUESTS_TOPIC])
     svc = build_service(runtime, settings)
     register_consumers(runtime, svc)
     if settings.seed_reason_profiles:

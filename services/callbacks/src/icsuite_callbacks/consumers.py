@@ -13,12 +13,15 @@ from icsuite_contracts.callback_requests_v1 import TOPIC as REQUESTS_TOPIC
 from icsuite_contracts.callback_requests_v1 import CallbackRequested
 from icsuite_contracts.cloudevents import Envelope
 from icsuite_contracts.identity_v1 import TOPIC as IDENTITY_TOPIC
+from icsuite_contracts.followups_v1 import TOPIC as FOLLOWUPS_TOPIC
+from icsuite_contracts.followups_v1 import FollowupDue
 from icsuite_contracts.identity_v1 import CallerIdentified
 from icsuite_contracts.masterdata_v1 import TOPIC as MASTERDATA_TOPIC
 from icsuite_contracts.masterdata_v1 import AccountUpserted
 
 from . import handlers
 from .domain import CallbackRequest
+from .domain.intake import DueFollowup
 from .handlers import CallbacksService
 
 E = TypeVar("E", bound=Event)
@@ -68,6 +71,12 @@ def register_consumers(runtime: ServiceRuntime, svc: CallbacksService) -> None:
 
     runtime.add_consumer("masterdata", [MASTERDATA_TOPIC], dict([typed(AccountUpserted, on_account)]),
                          batch_handler=on_account_batch)
+    async def on_followup_due(event: FollowupDue, envelope: Envelope) -> None:
+        due = DueFollowup(followup_id=event.followup_id, account_id=event.account_id, owner_id=event.owner_id,
+                          type=event.type, planned_start=event.planned_start)
+        await handlers.followup_due(svc, due, envelope)
+
+    runtime.add_consumer("followups", [FOLLOWUPS_TOPIC], dict([typed(FollowupDue, on_followup_due)]))
     runtime.add_consumer("requests", [REQUESTS_TOPIC], dict([typed(CallbackRequested, on_requested)]))
     runtime.add_consumer("identity", [IDENTITY_TOPIC], dict([typed(CallerIdentified, on_identified)]),
                          batch_handler=on_identified_batch)

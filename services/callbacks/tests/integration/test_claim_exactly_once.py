@@ -147,16 +147,20 @@ async def test_retry_delay_and_closed_window_are_invisible_to_claim_next(kit) ->
     code = await _profile(kit, 990)
     released = await kit.request(reason_code=code)
     assert await _claim_next(kit, "c-7") == released
-    assert (await kit.act(released, "fail", kit.agent("c-7"), {"retain": False})).json()["status"] == "queued"
+    failed = await kit.act(released, "fail", kit.agent("c-7"), {"retain": False})
+    assert failed.json()["status"] == "queued"
     now = datetime.now(UTC)
     scheduled = await kit.request(reason_code=code, preferred_from=(now + timedelta(seconds=2)).isoformat(),
                                   preferred_to=(now + timedelta(hours=2)).isoformat())
     assert (await kit.get(scheduled))["status"] == "scheduled"
-    assert not {released, scheduled} & set(await _drain(kit, "c-8"))
-    await asyncio.sleep(RETRY_S)
+    opens = {released: datetime.fromisoformat(failed.json()["visible_from"]), scheduled: now + timedelta(seconds=2)}
+    seen: dict[str, datetime] = {}
 
-    async def both_claimed(got: set[str] = set()) -> bool:  # noqa: B006 - accumulates across calls
-        got.update(await _drain(kit, "c-9"))
-        return {released, scheduled} <= got
+    async def both_claimed() -> bool:
+        while (callback_id := await _claim_next(kit, "c-9")) is not None:
+            seen[callback_id] = datetime.now(UTC)    # the answer came back by now
+        return set(opens) <= set(seen)
 
-    await eventually(both_claimed, timeout=10)
+    await eventually(both_claimed, timeout=30)
+    for callback_id, opened in opens.items():   # never handed out before its window (or retry delay) opened
+        assert seen[callback_id] >= opened, (callback_id, seen[callback_id], opened)

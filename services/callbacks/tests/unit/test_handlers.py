@@ -246,3 +246,29 @@ async def test_dial_account_uses_the_newest_master_data_snapshot_of_the_account(
     started = await handlers.start(svc, item.callback_id, lc.Start(Actor("anna"), "account", "+4915112345678"))
     assert (started.dial_number, started.dial_source) == ("+4915112345678", "account")
     assert await svc.accounts.of("acc-1") == ("+49301234567", "+4915112345678")   # national numbers as E.164
+
+
+async def test_a_due_follow_up_becomes_one_item_in_its_owners_inbox_dialling_the_accounts_number() -> None:
+    from icsuite_contracts.followups_v1 import FollowupDue
+    from icsuite_contracts.masterdata_v1 import AccountUpserted
+
+    from icsuite_callbacks.domain import InvalidRequest
+    from icsuite_callbacks.domain.intake import DueFollowup
+
+    svc = service()
+    await handlers.masterdata_changed(svc, [new_envelope(AccountUpserted(
+        account_id="acc-7", source_version=1, kind="person", name="Erika", phones=["+4940111111"]), source="/billing")])
+    event = FollowupDue(followup_id="fu-1", account_id="acc-7", owner_id="anna", type="phone_call",
+                        planned_start=NOW)
+    envelope = new_envelope(event, source="/followups")
+    due = DueFollowup("fu-1", "acc-7", "anna", "phone_call", NOW)
+    for _ in range(2):   # delivered twice
+        await handlers.followup_due(svc, due, envelope)
+    [item] = await handlers.agent_inbox(svc, "anna", Actor("anna"), 10, None)
+    assert (item.channel, item.status, item.owner, item.callback_number) == ("followup", "claimed", "anna",
+                                                                             "+4940111111")
+    assert [e.type for e in svc.items.published()] == ["ic.callback.queued.v1", "ic.callback.claimed.v1"]
+    started = await handlers.start(svc, item.callback_id, lc.Start(Actor("anna"), "account"))
+    assert started.dial_number == "+4940111111"
+    with pytest.raises(InvalidRequest):
+        await handlers.followup_due(svc, DueFollowup("fu-2", "acc-unknown", "anna", "phone_call", NOW), envelope)

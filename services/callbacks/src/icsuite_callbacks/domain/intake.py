@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icsuite_contracts.callbacks_v1 import CallbackIdentified, CallbackQueued
+from icsuite_contracts.callbacks_v1 import CallbackClaimed, CallbackIdentified, CallbackQueued
 
 from .errors import InvalidRequest
 from .model import WorkItem
@@ -158,3 +158,39 @@ def queued_event(item: WorkItem, now: datetime) -> CallbackQueued:
         priority=r.priority, due_at=item.due_at, queue=r.queue, task_type=r.task_type,
         scheduled_for=item.visible_from if item.status == "scheduled" else None,
     )
+
+
+@dataclass(frozen=True)
+class DueFollowup:
+    """A call-type follow-up whose planned start arrived (``ic.followup.due.v1``)."""
+
+    followup_id: str
+    account_id: str | None
+    owner_id: str | None
+    type: str
+    planned_start: datetime
+
+    @property
+    def callback_id(self) -> str:
+        """One work item per follow-up and planned start, however often the event is delivered."""
+        return f"fu-{self.followup_id}-{int(self.planned_start.timestamp())}"
+
+
+def decide_followup_due(due: DueFollowup, account_numbers: tuple[str, ...], profile: ReasonProfile, now: datetime,
+                        policy: IntakePolicy) -> tuple[WorkItem, list[CallbackQueued | CallbackClaimed]]:
+    """The work item of a due follow-up: in its owner's inbox (the general inbox without owner), dialling the
+    account's stored number, as ``channel: followup``."""
+    if due.account_id is None or not account_numbers:
+        raise InvalidRequest(f"follow-up {due.followup_id} has no account with a stored phone number to call",
+                             reason="no-number-to-dial")
+    request = CallbackRequest(request_id=due.callback_id, callback_number=account_numbers[0], channel="followup",
+                              account_id=due.account_id, reason_code=profile.reason_code,
+                              attributes={"followup_id": due.followup_id, "followup_type": due.type})
+    item, events = decide_enter_inbox(new_work_item(request, profile, now, policy), now)
+    item = replace(item, account_number=account_numbers[0])
+    if due.owner_id is None:
+        return item, list(events)
+    owned = replace(item, status="claimed", owner=due.owner_id)
+    claimed = CallbackClaimed(callback_id=item.callback_id, request_id=item.request_id, account_id=item.account_id,
+                              at=now, agent_id=due.owner_id, attributes=dict(item.attributes))
+    return owned, [*events, claimed]
