@@ -16,7 +16,7 @@ async def sign_in(page, agent_id: str, role: str = "agent", skills: str = "", la
     await page.get_by_label("Languages").fill(languages)
     await screenshot(page, "desktop-signin")
     await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_url("**/")
+    await page.wait_for_url(lambda url: "/signin" not in url)
     assert agent_id in await page.get_by_test_id("signed-in-as").inner_text()
 
 
@@ -41,5 +41,6 @@ async def screenshot(page, name: str) -> None:
     folder = os.environ.get("IC_DESKTOP_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
+        await page.evaluate("window.scrollTo(0, 0)")
         await page.wait_for_timeout(300)  # let the last swap settle
         await page.screenshot(path=str(Path(folder) / f"{name}.png"))

@@ -9,6 +9,7 @@ consumer groups), and stop when the last browser test has run.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sys
@@ -24,6 +25,8 @@ import pytest_asyncio
 from icsuite_devstack.processes import ServiceProcess, free_port
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # browser_steps, as tests/deploy does
+
+from backlog import consumer_groups, start_at_the_end  # noqa: E402
 
 SERVICES = ("identity", "interactions", "callbacks", "followups", "alerts")
 JWT_SECRET = "browser-secret-" + "x" * 32
@@ -85,6 +88,9 @@ def browser_suite(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[B
     processes["desktop"] = ServiceProcess.python_module("desktop", "icsuite_desktop.main", env=_desktop_env(ports),
                                                         log_path=logs / "desktop.log")
     running = BrowserSuite(ports, stack.kafka_bootstrap)
+    groups = {g: t for s in SERVICES for g, t in consumer_groups(s, f"{prefix}.").items()}
+    with ThreadPoolExecutor(1) as pool:  # its own event loop, away from the session's
+        assert pool.submit(asyncio.run, start_at_the_end(stack.kafka_bootstrap, groups)).result() > 0
     try:
         for process in processes.values():
             process.start()
@@ -114,16 +120,20 @@ async def chromium(browser_suite: BrowserSuite) -> AsyncIterator[object]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def new_page(chromium, browser_suite: BrowserSuite, tmp_path: Path):
     """A factory of pages, each in its own browser context (its own cookies), at 1366x768."""
-    contexts = []
+    contexts, traffic = [], []
 
     async def make():
         context = await chromium.new_context(viewport={"width": 1366, "height": 768},
                                              base_url=browser_suite.desktop)
         context.set_default_timeout(20_000)
         contexts.append(context)
-        return await context.new_page()
+        page = await context.new_page()
+        page.on("response", lambda r: traffic.append(f"{r.status} {r.request.method} {r.url}"))
+        page.on("console", lambda m: traffic.append(f"console {m.type}: {m.text}"))
+        return page
 
     yield make
+    (tmp_path / "traffic.txt").write_text("\n".join(traffic), encoding="utf-8")
     for n, context in enumerate(contexts):
         for m, page in enumerate(context.pages):  # what the page showed last, for a failure's diagnosis
             await page.screenshot(path=str(tmp_path / f"page-{n}-{m}.png"), full_page=True)

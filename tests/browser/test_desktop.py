@@ -36,7 +36,7 @@ async def _facts_known(suite, account_id: str, dunning_level: int) -> None:
     async with httpx.AsyncClient(timeout=10) as client:
         await poll_json(client, suite.url("alerts", f"/v1/accounts/{account_id}/facts"),
                         headers(suite, "setup", "supervisor"),
-                        lambda b: b["facts"].get("dunning_level") == dunning_level, timeout=180)
+                        lambda b: b["facts"].get("dunning_level") == dunning_level, timeout=60)
 
 
 async def test_a_call_shows_the_identified_caller_and_the_dunning_alert_live(browser_suite, new_page) -> None:
@@ -71,6 +71,35 @@ async def test_a_call_shows_the_identified_caller_and_the_dunning_alert_live(bro
     await alert.get_by_role("button", name="Acknowledge").click()
     await alert.get_by_text("acknowledged").wait_for()
     await assert_accessible(page)
+    await _work_the_record(page, customer.account_id)
+
+
+async def _work_the_record(page, account_id: str) -> None:
+    """Seed 002's end: a note, a follow-up with the scratch pad imported, completion, the history."""
+    await page.get_by_test_id("current-contact").get_by_role("link").click()
+    record = page.get_by_test_id("record")
+    await record.wait_for()
+    await page.get_by_label("Note", exact=True).fill("Ratenzahlung besprochen")
+    await page.get_by_role("button", name="Add note").click()
+    await page.get_by_test_id("notes").get_by_text("Ratenzahlung besprochen").wait_for()
+    await page.get_by_label("Scratch pad").fill("Kunde zahlt ab Januar 50 EUR")
+    await page.get_by_role("button", name="Create follow-up").click()
+    await page.get_by_test_id("record-message").filter(has_text="Follow-up").wait_for()
+    assert await page.get_by_test_id("followups").locator("li").count() == 1
+    await assert_accessible(page)
+    await screenshot(page, "desktop-record")
+    await page.get_by_label("Outcome").fill("resolved")
+    await page.get_by_role("button", name="Complete the record").click()
+    await page.locator("[data-testid=record][data-status=closed]").wait_for()
+    assert await page.get_by_role("button", name="Add note").count() == 0, "a closed record is read-only"
+    await page.goto(f"/accounts/{account_id}/history")
+    row = page.get_by_test_id("history").locator("tbody tr").first
+    assert "closed" in await row.inner_text() and "resolved" in await row.inner_text()
+    await page.get_by_label("Status").select_option("open")
+    await page.get_by_role("button", name="Filter").click()
+    await page.get_by_test_id("history").get_by_text("No interaction matches").wait_for()
+    await assert_accessible(page)
+    await screenshot(page, "desktop-history")
 
 
 async def _queued_callback(suite, phone: str, reason: str, priority: int, attributes: dict[str, str]) -> str:

@@ -16,7 +16,8 @@ from icsuite_chassis.auth import TokenVerifier
 from icsuite_chassis.logging import get_logger
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from . import assets, routes_auth, routes_callbacks, routes_contact, routes_stream
+from . import (assets, routes_admin, routes_auth, routes_callbacks, routes_contact, routes_history, routes_record,
+               routes_stream, routes_supervisor)
 from .gateways import Gateways
 from .oidc import OidcClient
 from .settings import DesktopSettings
@@ -52,7 +53,8 @@ def build_app(settings: DesktopSettings) -> FastAPI:
     app.middleware("http")(_same_origin_writes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_probes(app)
-    for module in (routes_auth, routes_contact, routes_callbacks, routes_stream):
+    for module in (routes_auth, routes_contact, routes_callbacks, routes_stream, routes_record, routes_history,
+                   routes_admin, routes_supervisor):
         app.include_router(module.router)
     return app
 

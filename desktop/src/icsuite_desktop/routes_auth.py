@@ -58,7 +58,7 @@ def _codes(text: str) -> list[str] | None:
 
 
 def _home(role: str) -> str:
-    return "/"
+    return {"supervisor": "/supervisor", "admin": "/admin/rules"}.get(role, "/")
 
 
 @router.post("/signout")

@@ -41,7 +41,8 @@ class DesktopSettings(ServiceSettings):
     oidc_redirect_url: str | None = Field(default=None, description=(
         "the callback URL registered with the issuer; default: <the desktop's address>/oidc/callback"))
     current_contact_poll_s: float = Field(default=1.0, gt=0, le=60)
-    max_request_bytes: int = Field(default=262_144, ge=1024)
+    max_request_bytes: int = Field(default=6 * 1024 * 1024, ge=1024, description=(
+        "largest request body: an attachment upload (the interactions gateway takes 5 MiB by default)"))
 
     @model_validator(mode="after")
     def _choose_sign_in(self) -> "DesktopSettings":

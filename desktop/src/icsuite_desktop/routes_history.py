@@ -1,0 +1,73 @@
+"""Follow-ups from the interaction record, and the interaction history of an account with filters and paging."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from .gateways import Gateways, GatewayProblem
+from .routes_record import Code, OptionalCode, _record_section
+from .session import CurrentUser
+from .web import render
+
+router = APIRouter(include_in_schema=False)
+Filter = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.:@-]*$")]
+DateText = Annotated[str | None, Query(max_length=32)]
+CHANNELS = ("phone", "email", "fax", "chat", "web", "sms", "letter", "walk_in")
+
+
+def gateways(request: Request) -> Gateways:
+    return request.app.state.gateways  # type: ignore[no-any-return]
+
+
+def utc_moment(text: str | None) -> str | None:
+    """A ``datetime-local`` or date input (taken as UTC) as RFC 3339; None when empty."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise GatewayProblem(422, "Invalid date", f"'{text[:32]}' is not a date and time", "desktop") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def followup_body(record: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
+    body: dict[str, Any] = {"source": {"type": "interaction", "id": record["interaction_id"]},
+                            "type": form["type"], "channel": record.get("channel") or "phone",
+                            "due_at": utc_moment(form.get("due_at")), "reason_code": form.get("reason_code") or None}
+    if form.get("note", "").strip():
+        body["notes"] = [{"type": "note", "language": form.get("language") or "de", "text": form["note"].strip()}]
+    if form.get("scratch_pad", "").strip():
+        body["scratch_pad"] = {"text": form["scratch_pad"].strip(), "note_type": "note"}
+    return {k: v for k, v in body.items() if v is not None}
+
+
+@router.post("/interactions/{interaction_id}/followups", response_class=HTMLResponse)
+async def create_followup(request: Request, interaction_id: str, user: CurrentUser, type: Code,
+                          due_at: Annotated[str, Form(max_length=32)] = "", reason_code: OptionalCode = "",
+                          note: Annotated[str, Form(max_length=4000)] = "",
+                          scratch_pad: Annotated[str, Form(max_length=10_000)] = "") -> Response:
+    gw = gateways(request)
+    record = await gw.call("interactions", "GET", f"/v1/interactions/{interaction_id[:128]}", user.token)
+    form = {"type": type, "due_at": due_at, "reason_code": reason_code, "note": note, "scratch_pad": scratch_pad}
+    created = await gw.call("followups", "POST", "/v1/followups", user.token, json=followup_body(record, form))
+    return await _record_section(request, user, interaction_id, f"Follow-up {created['followup_id']} created.")
+
+
+@router.get("/accounts/{account_id}/history", response_class=HTMLResponse)
+async def history(request: Request, account_id: str, user: CurrentUser, channel: Filter = None,
+                  agent_id: Filter = None, outcome: Filter = None, status: Filter = None,
+                  start: DateText = None, end: DateText = None,
+                  cursor: Annotated[str | None, Query(max_length=2000)] = None) -> Response:
+    filters = {"channel": channel, "agent_id": agent_id, "outcome": outcome, "status": status}
+    params: dict[str, Any] = {**filters, "from": utc_moment(start), "to": utc_moment(end), "cursor": cursor,
+                              "limit": 20}
+    page = await gateways(request).call("interactions", "GET", f"/v1/accounts/{account_id[:128]}/interactions",
+                                        user.token, params=params)
+    query = {k: v for k, v in {**filters, "start": start, "end": end}.items() if v}
+    template = "partials/history.html" if request.headers.get("hx-request") == "true" else "history.html"
+    return render(request, template, active="contact", account_id=account_id, items=page.get("items") or [],
+                  next_cursor=page.get("next_cursor"), filters=query, channels=CHANNELS)

@@ -1,0 +1,84 @@
+"""The supervisor sees a breached callback; an administrator is refused a broken rule, then backtests and
+enables a good one (Chromium against the real suite)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from icsuite_chassis.testing import unique
+
+from browser_steps import assert_accessible, screenshot, sign_in
+from e2e_steps import headers, new_phone, now, poll_json
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def breaching_callback(browser_suite) -> dict:
+    """A callback whose one-minute service level runs out while the other tests of this module run."""
+    admin = headers(browser_suite, "admin-1", "admin")
+    reason = unique("urgent")[:60]
+    async with httpx.AsyncClient(timeout=15) as client:
+        r = await client.put(browser_suite.url("callbacks", f"/v1/reason-profiles/{reason}"), headers=admin,
+                             json={"task_type": "callback", "priority": 5, "sla_minutes": 1, "queue": "urgent"})
+        assert r.status_code in (200, 201), r.text
+        channel = headers(browser_suite, "web", "channel")
+        request = {"callback_number": new_phone(), "reason_code": reason, "channel": "web",
+                   "preferred_to": (now() + timedelta(hours=2)).isoformat()}
+        r = await client.post(browser_suite.url("callbacks", "/v1/callbacks"), headers=channel, json=request)
+        assert r.status_code == 202, r.text
+        callback_id = r.json()["callback_id"]
+        item = await poll_json(client, browser_suite.url("callbacks", f"/v1/callbacks/{callback_id}"), admin,
+                               lambda b: b["status"] == "queued")
+    return item
+
+
+async def test_an_administrator_is_refused_a_broken_rule_then_backtests_and_enables_a_good_one(
+        browser_suite, new_page, breaching_callback) -> None:
+    page = await new_page()
+    await sign_in(page, unique("admin"), role="admin")
+    await page.get_by_test_id("rules").wait_for()
+    await assert_accessible(page)
+    await page.get_by_role("link", name="New rule").click()
+    name = unique("Dunning level 3")
+    await page.get_by_label("Name").fill(name)
+    await page.get_by_label("Condition").fill("fact.dunning_level >= 3")
+    await page.get_by_role("button", name="Create rule").click()
+    error = page.get_by_test_id("error-condition")
+    await error.wait_for()
+    assert "fact" in await error.inner_text()
+    assert await page.get_by_label("Condition").get_attribute("aria-invalid") == "true"
+    await assert_accessible(page)
+    await screenshot(page, "desktop-rule-refused")
+    await page.get_by_label("Condition").fill("facts.dunning_level >= 3")
+    await page.get_by_role("button", name="Run backtest").click()
+    await page.get_by_test_id("backtest-count").wait_for()
+    await page.get_by_role("button", name="Create rule").click()
+    await page.get_by_test_id("rule-state").filter(has_text="disabled").wait_for()
+    await page.get_by_role("button", name="Enable").click()
+    await page.get_by_test_id("rule-state").filter(has_text="enabled").wait_for()
+    assert "version 2" in await page.get_by_test_id("rule-message").inner_text()
+    await screenshot(page, "desktop-rule")
+    async with httpx.AsyncClient(timeout=10) as client:
+        rules = (await client.get(browser_suite.url("alerts", "/v1/rules?limit=200"),
+                                  headers=headers(browser_suite, "a", "admin"))).json()["items"]
+    (rule,) = [r for r in rules if r["name"] == name]
+    assert rule["enabled"] is True and rule["condition"] == "facts.dunning_level >= 3" and rule["version"] == 2
+
+
+async def test_a_supervisor_sees_a_breached_callback(browser_suite, new_page, breaching_callback) -> None:
+    due = datetime.fromisoformat(breaching_callback["due_at"])
+    await asyncio.sleep(max(0.0, (due - now()).total_seconds()) + 0.5)
+    page = await new_page()
+    await sign_in(page, unique("supervisor"), role="supervisor")
+    row = page.locator(f"[data-testid=supervisor-inbox] tr[data-callback-id='{breaching_callback['callback_id']}']")
+    await row.wait_for()
+    assert await row.get_attribute("data-sla") == "breached"
+    assert "breached" in await row.inner_text()
+    await assert_accessible(page)
+    await screenshot(page, "desktop-supervisor")
