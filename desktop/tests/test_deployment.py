@@ -3,7 +3,6 @@ deployment gives it, the way the process reads them (the suite's own deploy chec
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from pathlib import Path
@@ -23,8 +22,15 @@ GATEWAYS = {"identity": 8001, "interactions": 8002, "callbacks": 8003, "followup
 PLACEHOLDER_SECRET = "a-production-secret-of-more-than-32-characters"
 
 
+OPERATOR_SET = {"IC_JWT_SECRET": "an-operator-set-secret-of-enough-length-0123456789"}
+
+
 def _interpolate(value: object) -> str:
-    return re.sub(r"\$\{([A-Z_]+):-([^}]*)\}", lambda m: os.environ.get(m.group(1), m.group(2)), str(value))
+    """Compose's ``${NAME:-default}`` with the default, ``${NAME:?error}`` with what the operator sets."""
+    def substitute(match: re.Match[str]) -> str:
+        name, separator, rest = match.group(1), match.group(2), match.group(3)
+        return OPERATOR_SET[name] if separator == ":?" else rest
+    return re.sub(r"\$\{([A-Z_]+)(:-|:\?)([^}]*)\}", substitute, str(value))
 
 
 def test_the_image_has_a_desktop_target_with_its_assets() -> None:

@@ -56,6 +56,12 @@ class FakeGateways:
             return httpx.Response(200, json=TYPES)
         if path == "/v1/followups":
             return httpx.Response(201, json={"followup_id": "fu-1"})
+        if path == "/v1/interactions/complete":
+            blocking = [{"interaction_id": i, "reason": "closed"} for i in body["interaction_ids"] if i != "int-1"]
+            if blocking:
+                return httpx.Response(409, json={"title": "Conflict", "status": 409, "detail": "blocked",
+                                                 "blocking": blocking})
+            return httpx.Response(200, json={"account_id": "acc-1", "completed": ["int-1"], "items": []})
         if path == "/v1/accounts/acc-1/interactions":
             return httpx.Response(200, json={"items": [self.record], "next_cursor": "c-2"})
         return httpx.Response(404, json={"title": "Not found", "status": 404, "detail": path})
@@ -137,3 +143,16 @@ def test_dates_without_offset_are_utc() -> None:
     assert utc_moment("2026-12-01T08:00+01:00") == "2026-12-01T08:00:00+01:00"
     body = followup_body({"interaction_id": "int-9", "channel": None}, {"type": "task", "note": " n "})
     assert body["channel"] == "phone" and body["notes"][0]["text"] == "n"
+
+
+def test_several_records_are_completed_at_once_or_each_blocker_is_named(client: TestClient, fake) -> None:
+    r = client.post("/accounts/acc-1/complete", headers={"HX-Request": "true"},
+                    data={"interaction_ids": ["int-1"], "outcome": "resolved"})
+    assert r.status_code == 200 and "Completed 1 record(s)." in r.text
+    sent = [body for method, url, body in fake.calls if url.endswith("/v1/interactions/complete")][0]
+    assert sent == {"account_id": "acc-1", "interaction_ids": ["int-1"], "outcome": "resolved", "result": None,
+                    "reason_code": None}
+    r = client.post("/accounts/acc-1/complete", headers={"HX-Request": "true"},
+                    data={"interaction_ids": ["int-1", "int-7"], "outcome": "resolved"})
+    assert r.status_code == 409 and 'data-testid="blockers"' in r.text
+    assert "<code>int-7</code> is already closed" in r.text

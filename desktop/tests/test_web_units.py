@@ -110,8 +110,26 @@ def test_no_open_contact_is_shown_then_answered_204_while_unchanged() -> None:
 
 def test_development_sign_in_is_refused_in_production() -> None:
     with pytest.raises(ValueError, match="OIDC"):
-        DesktopSettings(jwt_secret=SECRET, environment="production", jwt_issuer="https://login.example/",
+        DesktopSettings(jwt_secret=SECRET, environment="production", jwt_issuer="https://id.example.org",
                         jwt_audience="icsuite")
+    with pytest.raises(ValueError, match="development sign-in"):
+        DesktopSettings(jwt_secret=SECRET, environment="production", jwt_issuer="https://id.example.org",
+                        jwt_audience="icsuite", sign_in="development")
+
+
+def test_development_tokens_carry_issuer_and_audience_when_the_suite_requires_them() -> None:
+    app = build_app(DesktopSettings(jwt_secret=SECRET, jwt_issuer="https://id.example.org", jwt_audience="icsuite"))
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        _sign_in(client)
+        claims = jwt.decode(client.cookies["icsuite_session"], SECRET, algorithms=["HS256"], audience="icsuite",
+                            issuer="https://id.example.org")
+        assert claims["sub"] == "a-1"
+        assert client.get("/", follow_redirects=False).status_code == 200
+
+
+def test_a_session_longer_than_the_token_lifetime_is_refused() -> None:
+    with pytest.raises(ValueError, match="SESSION_TTL_S"):
+        DesktopSettings(jwt_secret=SECRET, session_ttl_s=13 * 3600)
 
 
 async def _lines(*lines: str):

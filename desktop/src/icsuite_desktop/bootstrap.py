@@ -17,7 +17,7 @@ from icsuite_chassis.logging import get_logger
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from . import (assets, routes_admin, routes_auth, routes_callbacks, routes_contact, routes_history, routes_record,
-               routes_stream, routes_supervisor)
+               routes_customizing, routes_stream, routes_supervisor)
 from .gateways import Gateways
 from .oidc import OidcClient
 from .settings import DesktopSettings
@@ -45,7 +45,7 @@ def build_app(settings: DesktopSettings) -> FastAPI:
                   openapi_url=None)
     app.state.settings = settings
     app.state.gateways = gateways
-    app.state.token_verifier = TokenVerifier(settings.jwt_secret, settings.jwt_jwks_url, settings.jwt_audience)
+    app.state.token_verifier = TokenVerifier.from_settings(settings)
     app.state.oidc = _oidc_client(settings)
     install_error_pages(app)
     app.add_middleware(RequestSizeLimit, limit=settings.max_request_bytes)
@@ -54,7 +54,7 @@ def build_app(settings: DesktopSettings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_probes(app)
     for module in (routes_auth, routes_contact, routes_callbacks, routes_stream, routes_record, routes_history,
-                   routes_admin, routes_supervisor):
+                   routes_admin, routes_customizing, routes_supervisor):
         app.include_router(module.router)
     return app
 

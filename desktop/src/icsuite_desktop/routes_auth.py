@@ -46,7 +46,7 @@ async def sign_in_development(request: Request, agent_id: Short, role: Short,
         return render(request, "signin.html", status=422, roles=ROLE_CHOICES, agent_id=agent_id,
                       error="Skills and languages are short codes separated by commas, such as billing, de.")
     token = mint_development_token(settings.jwt_secret, agent_id, role, skill_list, language_list,
-                                   settings.session_ttl_s)
+                                   settings.session_ttl_s, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
     response = RedirectResponse(_home(role), status_code=303)
     set_session(response, request, settings, token)
     return response

@@ -51,10 +51,13 @@ class SignInRequired(Problem):
 
 
 def mint_development_token(secret: str, sub: str, role: str, skills: list[str], languages: list[str],
-                           ttl_s: int, now: float | None = None) -> str:
-    """A local HS256 token with the claims the gateways read: sub, roles, skills, languages, exp."""
+                           ttl_s: int, now: float | None = None, *, issuer: str | None = None,
+                           audience: str | None = None) -> str:
+    """A local HS256 token with the claims the gateways read: sub, roles, skills, languages, iat, exp (and
+    iss and aud when the suite is configured to require them)."""
     issued = int(now if now is not None else time.time())
     claims: dict[str, Any] = {"sub": sub, "roles": [role], "iat": issued, "exp": issued + ttl_s}
+    claims.update({k: v for k, v in (("iss", issuer), ("aud", audience)) if v})
     if skills:
         claims["skills"] = skills
     if languages:

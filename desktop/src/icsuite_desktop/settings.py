@@ -50,6 +50,9 @@ class DesktopSettings(ServiceSettings):
             self.sign_in = "oidc" if self.environment == "production" else "development"
         if self.sign_in == "oidc" and not (self.oidc_issuer and self.oidc_client_id):
             raise ValueError("IC_DESKTOP_OIDC_ISSUER and IC_DESKTOP_OIDC_CLIENT_ID are needed for OIDC sign-in")
+        if self.jwt_max_lifetime_s and self.session_ttl_s > self.jwt_max_lifetime_s:
+            raise ValueError("IC_DESKTOP_SESSION_TTL_S exceeds IC_JWT_MAX_LIFETIME_S: the gateways would refuse "
+                             "the development tokens")
         if self.environment == "production" and self.sign_in == "development":
             raise ValueError("development sign-in mints tokens and is refused when IC_ENV=production")
         return self

@@ -26,6 +26,18 @@
     }
   });
 
+  // The open alerts, read every few seconds besides the live stream: an alert the stream could not deliver
+  // (or raised before the page opened) still appears; one already shown is not added twice.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var holder = event.detail.target;
+    var into = holder && holder.getAttribute && document.getElementById(holder.getAttribute("data-merge-into") || "");
+    if (!into) { return; }
+    var incoming = holder.querySelectorAll("li[id]");
+    for (var i = incoming.length - 1; i >= 0; i--) {
+      if (!document.getElementById(incoming[i].id)) { into.insertBefore(incoming[i], into.firstChild); }
+    }
+  });
+
   document.addEventListener("htmx:afterSwap", function () {
     var current = document.getElementById("current-contact");
     var field = document.getElementById("search-contact-id");

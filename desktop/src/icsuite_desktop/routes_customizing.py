@@ -1,0 +1,87 @@
+"""Administration of the customizing: reason profiles (callbacks) and permitted follow-up types (followups)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from .gateways import Gateways, GatewayProblem
+from .session import AdminUser
+from .web import render
+
+router = APIRouter(include_in_schema=False)
+CodeForm = Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+OptionalCodeForm = Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$")]
+FOLLOWUP_TYPES = ("phone_call", "email", "visit", "task", "service_order", "sales_order", "complaint")
+MAX_FIELDS = 200
+
+
+def gateways(request: Request) -> Gateways:
+    return request.app.state.gateways  # type: ignore[no-any-return]
+
+
+async def _profiles_page(request: Request, user: AdminUser, edit: str | None, *, status: int = 200,
+                         message: str = "", problem: GatewayProblem | None = None,
+                         form: dict[str, Any] | None = None) -> Response:
+    profiles = await gateways(request).call("callbacks", "GET", "/v1/reason-profiles", user.token)
+    chosen = form or next((p for p in profiles if p["reason_code"] == edit), None) or {}
+    return render(request, "reason_profiles.html", status=status, active="admin", profiles=profiles, form=chosen,
+                  message=message, problem=problem)
+
+
+@router.get("/admin/reason-profiles", response_class=HTMLResponse)
+async def reason_profiles(request: Request, user: AdminUser,
+                          edit: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+    return await _profiles_page(request, user, edit)
+
+
+@router.post("/admin/reason-profiles", response_class=HTMLResponse)
+async def save_reason_profile(request: Request, user: AdminUser, reason_code: CodeForm, task_type: CodeForm,
+                              queue: CodeForm, priority: Annotated[int, Form(ge=0, le=1000)],
+                              sla_minutes: Annotated[int, Form(ge=1, le=43_200)],
+                              max_attempts: Annotated[int, Form(ge=1, le=50)],
+                              retry_delay_seconds: Annotated[float, Form(ge=0, le=604_800)],
+                              skill: OptionalCodeForm = "",
+                              description: Annotated[str, Form(max_length=500)] = "") -> Response:
+    body = {"task_type": task_type, "priority": priority, "sla_minutes": sla_minutes, "queue": queue,
+            "skill": skill or None, "max_attempts": max_attempts, "retry_delay_seconds": retry_delay_seconds,
+            "description": description.strip() or None}
+    try:
+        await gateways(request).call("callbacks", "PUT", f"/v1/reason-profiles/{reason_code}", user.token, json=body)
+    except GatewayProblem as exc:
+        if exc.status != 422:
+            raise
+        return await _profiles_page(request, user, None, status=422, problem=exc,
+                                    form={**body, "reason_code": reason_code})
+    return await _profiles_page(request, user, reason_code, message=f"Reason profile {reason_code} saved.")
+
+
+def types_from_form(form: dict[str, list[str]], prefix: str, keys: list[str]) -> dict[str, list[str]]:
+    """``prefix:key`` checkbox groups as ``{key: [types]}``, only known types, in the catalogue's order."""
+    return {key: [t for t in FOLLOWUP_TYPES if t in form.get(f"{prefix}:{key}", [])] for key in keys}
+
+
+@router.get("/admin/followup-types", response_class=HTMLResponse)
+async def followup_types(request: Request, user: AdminUser) -> Response:
+    config = await gateways(request).call("followups", "GET", "/v1/config/followup-types", user.token)
+    return render(request, "followup_types.html", active="admin", config=config, types=FOLLOWUP_TYPES)
+
+
+@router.post("/admin/followup-types", response_class=HTMLResponse)
+async def save_followup_types(request: Request, user: AdminUser) -> Response:
+    raw = await request.form()
+    if len(raw) > MAX_FIELDS:
+        raise GatewayProblem(422, "Invalid input", "too many fields", "desktop")
+    form: dict[str, list[str]] = {}
+    for key, value in raw.multi_items():
+        form.setdefault(key, []).append(str(value))
+    gw = gateways(request)
+    current = await gw.call("followups", "GET", "/v1/config/followup-types", user.token)
+    body = {"channels": types_from_form(form, "channel", list(current["channels"])),
+            "source_types": types_from_form(form, "source", list(current["source_types"])),
+            "version": int((form.get("version") or ["0"])[0] or 0)}
+    config = await gw.call("followups", "PUT", "/v1/config/followup-types", user.token, json=body)
+    return render(request, "followup_types.html", active="admin", config=config, types=FOLLOWUP_TYPES,
+                  message=f"Saved as version {config['version']}.")
