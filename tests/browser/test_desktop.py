@@ -53,7 +53,7 @@ async def test_a_call_shows_the_identified_caller_and_the_dunning_alert_live(bro
     await identification.filter(has_text=customer.account_id).wait_for(timeout=30_000)
     assert customer.phone in await page.get_by_test_id("from-address").inner_text()
     await page.get_by_test_id("account-name").filter(has_text="Erika Muster").wait_for()
-    alert = page.locator("[data-testid=alert][data-rule=std-dunning-level]")
+    alert = page.get_by_test_id("alerts").locator("[data-testid=alert][data-rule=std-dunning-level]")
     await alert.wait_for(timeout=90_000)  # as tests/integration waits for the stream under load
     assert customer.account_id in await alert.inner_text()
     assert await page.get_by_test_id("dunning-level").first.inner_text() == "2"

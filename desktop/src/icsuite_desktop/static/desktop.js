@@ -34,8 +34,10 @@
     if (!into) { return; }
     var incoming = holder.querySelectorAll("li[id]");
     for (var i = incoming.length - 1; i >= 0; i--) {
-      if (!document.getElementById(incoming[i].id)) { into.insertBefore(incoming[i], into.firstChild); }
+      var shown = into.querySelector("#" + CSS.escape(incoming[i].id));
+      if (!shown) { into.insertBefore(incoming[i], into.firstChild); }
     }
+    holder.innerHTML = "";  // what was not moved is shown already
   });
 
   document.addEventListener("htmx:afterSwap", function () {
