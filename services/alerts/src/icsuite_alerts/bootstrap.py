@@ -38,6 +38,7 @@ def build_service(runtime: ServiceRuntime, settings: AlertsSettings) -> AlertsSe
     return AlertsService(
         rules=store("rules", repository.RuleCodec()), meta=meta, alerts=alerts,
         dedupe=store("alert_dedupe", repository.DedupeCodec()), waiting=store("alert_waiting", repository.WaitingCodec()),
+        absences=store("alert_absences", repository.AbsenceCodec()), absence_queries=repository.AbsenceQueries(db),
         contacts=contacts, accounts=account_writer(db), event_log=EventLog(db), rule_queries=rule_queries,
         alert_queries=queries, cache=RuleCache(rule_queries, meta), settings=settings, clock=utc_now,
         stream=AlertStream(queries, store("alert_stream", repository.StreamEntryCodec()), alerts,

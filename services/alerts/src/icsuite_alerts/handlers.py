@@ -18,6 +18,8 @@ from icsuite_chassis.store import AggregateStore, Item
 from icsuite_contracts.alerts_v1 import AlertAcknowledged, AlertRaised
 from icsuite_contracts.cloudevents import Envelope, derive_event_id, new_envelope
 
+from .domain.absences import FIRING, PendingAbsence, absence_of, aggregate_of, decide_cancel, decide_fire, \
+    decide_pend, decide_raised, match_of
 from .domain.alerts import Alert, Claim, DedupeClaim, alert_of, claim_of, decide_acknowledge, decide_assign, \
     decide_claim, decide_note_waiting, decide_raise
 from .domain.backtest import BacktestResult, run_backtest
@@ -29,7 +31,7 @@ from .domain.rule_records import Marker, RuleRecord, decide_bump, decide_create,
     decide_seed
 from .domain.rules import STANDARD_RULES, Rule, RuleSpec, compile_rule
 from .projections import AccountFacts, EventLog, observation_of
-from .repository import AlertQueries, RuleQueries
+from .repository import AbsenceQueries, AlertQueries, RuleQueries
 from .rulecache import RuleCache
 from .settings import AlertsSettings
 from .stream import AlertStream
@@ -44,6 +46,8 @@ class AlertsService:
     alerts: AggregateStore[Alert]
     dedupe: AggregateStore[DedupeClaim]
     waiting: AggregateStore[tuple[str, ...]]
+    absences: AggregateStore[PendingAbsence]
+    absence_queries: AbsenceQueries
     contacts: Any  # ProjectionWriter[ContactState] (or its in-memory twin)
     accounts: AccountFacts
     event_log: EventLog
@@ -71,8 +75,13 @@ class AlertsService:
             matches = evaluate(self.cache.book.rules_for(obs.type), event=obs.activation_event(), facts=facts,
                                event_id=obs.event_id, event_type=obs.type, time=obs.time, account_id=account_id,
                                contact_id=obs.contact_id, agent_id=agent_id)
-            if matches:
-                await self.raise_alerts(matches, envelope)
+            now_matches = [m for m in matches if m.rule.spec.after is None]
+            if now_matches:
+                await self.raise_alerts(now_matches, envelope)
+            if len(now_matches) < len(matches):
+                await self.wait_for_absences([m for m in matches if m.rule.spec.after is not None], envelope)
+            if obs.type in self.cache.book.unless:
+                await self.cancel_absences(envelope)
             if obs.contact_id is not None and contact.agent_id is not None and agent_claimed(obs) and (
                     again or contact.agent_named_by(obs.event_id)):  # a redelivery may have stopped short
                 await self.assign_waiting_alerts(obs.contact_id, contact.agent_id)
@@ -90,7 +99,7 @@ class AlertsService:
             after.append((outcome.stored.state if outcome.stored is not None else ContactState(), outcome.duplicate))
         return after
 
-    async def raise_alerts(self, matches: list[Match], cause: Envelope) -> list[Alert]:
+    async def raise_alerts(self, matches: list[Match], cause: Envelope | tuple[str, str]) -> list[Alert]:
         """Claim the windows (one batch), store the alerts with their events, put them on the stream."""
         claims = await self.dedupe.change_many(
             [Item(m.dedupe_key, decide_claim(m, keep_s=self.settings.dedupe_keep_s)) for m in matches])
@@ -114,6 +123,35 @@ class AlertsService:
             contact = await self.contacts.store.get(contact_id)
             if contact is not None and contact.state.agent_id is not None:
                 await self.assign_waiting_alerts(contact_id, contact.state.agent_id)
+        return raised
+
+    async def wait_for_absences(self, matches: list[Match], trigger: Envelope) -> None:
+        """Absence rules: store each match as pending until its due time (once per trigger and rule)."""
+        aggregate = aggregate_of(trigger.data.key(), trigger.correlation_id) or trigger.id
+        await self.absences.change_many([Item(m.alert_id, decide_pend(absence_of(m, aggregate))) for m in matches])
+
+    async def cancel_absences(self, envelope: Envelope) -> int:
+        """An ``unless`` event cancels the pending absences of its aggregate that wait for it."""
+        aggregate = aggregate_of(envelope.data.key(), envelope.correlation_id)
+        pending = await self.absence_queries.pending_for(aggregate) if aggregate else []
+        if not pending:
+            return 0
+        decide = decide_cancel(envelope.type, envelope.id, envelope.time)
+        return sum(o.changed for o in await self.absences.change_many([Item(i, decide) for i in pending]))
+
+    async def raise_due_absences(self) -> int:
+        """The job: raise the absences that are due, each exactly once however many replicas run it."""
+        now, raised = self.clock(), 0
+        for absence_id in await self.absence_queries.due(now):
+            fired = (await self.absences.change(absence_id, decide_fire(now))).stored
+            if fired is None or fired.state.status != FIRING:
+                continue  # cancelled or raised meanwhile
+            rule = self.cache.book.by_id.get(fired.state.rule_id)
+            if rule is not None:  # a rule deleted or disabled meanwhile raises nothing
+                absence = fired.state
+                cause = (absence.aggregate, absence.trigger_event_id)
+                raised += len(await self.raise_alerts([match_of(absence, rule)], cause))
+            await self.absences.change(absence_id, decide_raised)
         return raised
 
     async def assign_waiting_alerts(self, contact_id: str, agent_id: str) -> int:
@@ -210,11 +248,12 @@ def alert_fields(match: Match) -> dict[str, Any]:
     return {k: v for k, v in alert.public().items() if k in AlertRaised.model_fields}
 
 
-def raised_envelope(match: Match, cause: Envelope) -> Envelope:
+def raised_envelope(match: Match, cause: Envelope | tuple[str, str]) -> Envelope:
+    """The alert's event, caused by its trigger event (or, for an absence, by the time: ``(aggregate, trigger id)``)."""
     event = AlertRaised(**alert_fields(match))
+    correlation, causation = (cause.correlation_id, cause.id) if isinstance(cause, Envelope) else cause
     return new_envelope(event, source=SOURCE, id=derive_event_id(match.alert_id, "raised"),
-                        correlation_id=cause.correlation_id or match.contact_id or cause.id,
-                        causation_id=cause.id)
+                        correlation_id=correlation or match.contact_id or causation, causation_id=causation)
 
 
 def acknowledged_envelope(alert: Alert) -> Envelope:

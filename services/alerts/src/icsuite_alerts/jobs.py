@@ -1,4 +1,5 @@
-"""Periodic work of every replica: rules reload, the stream horizon, the kept events' retention."""
+"""Periodic work of every replica: rules reload, the stream horizon, the kept events' retention, and the
+absence rules' due checks (each raised once whichever replica finds it)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,4 @@ def register_jobs(runtime: ServiceRuntime, service: AlertsService) -> None:
     runtime.add_job("rules-refresh", service.cache.refresh, settings.rules_refresh_interval_s)
     runtime.add_job("stream-horizon", service.stream.tick, 0)
     runtime.add_job("event-log-retention", prune_event_log, 3600)
+    runtime.add_job("absences-due", service.raise_due_absences, settings.absence_check_interval_s)

@@ -10,16 +10,19 @@ from icsuite_chassis.mongo import IndexSpec
 from icsuite_chassis.store import store_indexes
 from pymongo.asynchronous.database import AsyncDatabase
 
+from .domain.absences import PendingAbsence
 from .domain.alerts import Alert, DedupeClaim, StreamEntry
 from .domain.rule_records import Marker, RuleRecord
-from .domain.rules import MAX_DEDUPE_WINDOW_S, Rule, RuleSpec
+from .domain.rules import MAX_DEDUPE_WINDOW_S, Absence, Rule, RuleSpec
 
 ORIGINAL_STANDARD_RULES = ("std-dunning-level", "std-third-contact-7d", "std-open-callback",
                            "std-overdue-followup", "std-high-balance")
 STREAM_LOOKUP_MAX = 512  # a stream range up to this many positions is read by `_id`, a longer one by a query
 INDEXES = [
     *store_indexes("rules"), *store_indexes("meta"), *store_indexes("alerts"), *store_indexes("alert_stream"),
-    *store_indexes("alert_dedupe"), *store_indexes("alert_waiting"),
+    *store_indexes("alert_dedupe"), *store_indexes("alert_waiting"), *store_indexes("alert_absences"),
+    IndexSpec("alert_absences", [("aggregate", 1), ("status", 1)]),
+    IndexSpec("alert_absences", [("status", 1), ("due_at", 1)]),
     IndexSpec("alerts", [("position", -1)], name="position_newest_first"),
     IndexSpec("alerts", [("contact_id", 1)]),
     IndexSpec("alert_stream", [("agent_id", 1), ("_id", 1)]),
@@ -40,16 +43,49 @@ class RuleCodec:
         return {"rule_id": record.rule.rule_id, "version": record.rule.version, "name": spec.name, "triggers": list(spec.triggers),
                 "condition": spec.condition, "severity": spec.severity, "message": spec.message,
                 "target": spec.target, "dedupe_window_s": spec.dedupe_window_s, "enabled": spec.enabled,
-                "standard": record.rule.standard, "created_at": record.created_at, "updated_at": record.updated_at,
+                "after": after_fields(spec.after), "standard": record.rule.standard, "created_at": record.created_at, "updated_at": record.updated_at,
                 "updated_by": record.updated_by, "history": list(record.history), "deleted": record.deleted}
 
     def decode(self, doc: Mapping[str, Any]) -> RuleRecord:
         spec = RuleSpec(name=doc["name"], triggers=tuple(doc["triggers"]), condition=doc["condition"],
                         severity=doc["severity"], message=doc["message"], target=doc["target"],
-                        dedupe_window_s=int(doc["dedupe_window_s"]), enabled=bool(doc["enabled"]))
+                        dedupe_window_s=int(doc["dedupe_window_s"]), enabled=bool(doc["enabled"]),
+                        after=absence_from(doc.get("after")))
         rule = Rule(doc.get("rule_id") or doc.get("_id") or "", int(doc["version"]), spec, bool(doc.get("standard")))
         return RuleRecord(rule, aware(doc.get("created_at")), aware(doc.get("updated_at")),
                           doc.get("updated_by") or "", tuple(doc.get("history") or ()), bool(doc.get("deleted")))
+
+
+def after_fields(after: Absence | None) -> dict[str, Any] | None:
+    return None if after is None else {"within_s": after.within_s, "unless": list(after.unless)}
+
+
+def absence_from(doc: Mapping[str, Any] | None) -> Absence | None:
+    return None if not doc else Absence(int(doc["within_s"]), tuple(doc.get("unless") or ()))
+
+
+class AbsenceCodec:
+    def encode(self, absence: PendingAbsence) -> dict[str, Any]:
+        return {**absence.__dict__, "unless": list(absence.unless)}
+
+    def decode(self, doc: Mapping[str, Any]) -> PendingAbsence:
+        fields = {k: aware(v) for k, v in doc.items() if k in PendingAbsence.__dataclass_fields__}
+        return PendingAbsence(**{**fields, "unless": tuple(doc.get("unless") or ())})
+
+
+class AbsenceQueries:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]):
+        self._absences = db["alert_absences"]
+
+    async def pending_for(self, aggregate: str) -> list[str]:
+        """The ids of the aggregate's pending absences."""
+        cursor = self._absences.find({"aggregate": aggregate, "status": "pending"}, {"_id": 1})
+        return [doc["_id"] async for doc in cursor]
+
+    async def due(self, now: datetime, limit: int = 100) -> list[str]:
+        """The ids of the absences due by ``now`` that are pending or were left firing, oldest first."""
+        query = {"status": {"$in": ["pending", "firing"]}, "due_at": {"$lte": now}}
+        return [doc["_id"] async for doc in self._absences.find(query, {"_id": 1}).sort("due_at", 1).limit(limit)]
 
 
 class MarkerCodec:

@@ -8,9 +8,19 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from .domain.rule_records import RuleRecord, spec_fields
-from .domain.rules import MAX_DEDUPE_WINDOW_S, MAX_TRIGGERS, RuleSpec
+from .domain.rules import MAX_ABSENCE_S, MAX_DEDUPE_WINDOW_S, MAX_TRIGGERS, Absence, RuleSpec
 
 TriggerType = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class AfterBody(BaseModel):
+    """Wait for an absence: raise ``within_s`` after the trigger unless an ``unless`` event of the same
+    aggregate (the Kafka key, or ``ce_correlationid``) came first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    within_s: int = Field(ge=1, le=MAX_ABSENCE_S, examples=[1800])
+    unless: list[TriggerType] = Field(min_length=1, max_length=MAX_TRIGGERS, examples=[["ic.callback.claimed.v1"]])
 
 
 class RuleBody(BaseModel):
@@ -28,11 +38,13 @@ class RuleBody(BaseModel):
     target: Literal["agent", "supervisors"] = Field(default="agent", examples=["agent"])
     dedupe_window_s: int = Field(default=3600, ge=0, le=MAX_DEDUPE_WINDOW_S, examples=[3600])
     enabled: bool = True
+    after: AfterBody | None = None
 
     def to_spec(self) -> RuleSpec:
+        after = None if self.after is None else Absence(self.after.within_s, tuple(dict.fromkeys(self.after.unless)))
         return RuleSpec(name=self.name, triggers=tuple(self.triggers), condition=self.condition,
                         severity=self.severity, message=self.message, target=self.target,
-                        dedupe_window_s=self.dedupe_window_s, enabled=self.enabled)
+                        dedupe_window_s=self.dedupe_window_s, enabled=self.enabled, after=after)
 
 
 class RuleOut(BaseModel):
@@ -46,6 +58,7 @@ class RuleOut(BaseModel):
     target: str
     dedupe_window_s: int
     enabled: bool
+    after: AfterBody | None = None
     standard: bool = False
     created_at: datetime | None = None
     updated_at: datetime | None = None

@@ -25,5 +25,7 @@ class AlertsSettings(ServiceSettings):
     dedupe_keep_s: float = Field(default=3600.0, ge=0, description=(
         "a de-duplication document is kept this long after its window ends, for trigger events that arrive "
         "late (then the TTL index removes it)"))
+    absence_check_interval_s: float = Field(default=1.0, gt=0, description=(
+        "how often each replica raises the absence rules' alerts that came due"))
     backtest_max_events: int = Field(default=200_000, ge=1)
     backtest_max_period_days: int = Field(default=366, ge=1)

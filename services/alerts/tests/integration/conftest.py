@@ -90,8 +90,8 @@ def parse_sse(text: str) -> list[dict[str, Any]]:
 
 
 async def read_stream(client, agent: str, *, last_event_id: int | None = None, max_events: int = 1,
-                      timeout_s: float = 20) -> list[dict[str, Any]]:
-    headers = {**bearer(agent, "agent"), **({"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {})}
+                      timeout_s: float = 20, roles: tuple[str, ...] = ("agent",)) -> list[dict[str, Any]]:
+    headers = {**bearer(agent, *roles), **({"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {})}
     params = {"max_events": max_events, "timeout_s": timeout_s}
     async with client.stream("GET", f"/v1/agents/{agent}/alerts/stream", params=params, headers=headers) as response:
         assert response.status_code == 200

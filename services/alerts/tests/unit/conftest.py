@@ -20,7 +20,7 @@ from icsuite_alerts.handlers import AlertsService
 from icsuite_alerts.projections.accounts import AccountFacts
 from icsuite_alerts.projections.contacts import CONTACTS
 from icsuite_alerts.projections.event_log import observation_of
-from icsuite_alerts.repository import (AlertCodec, DedupeCodec, MarkerCodec, RuleCodec, StreamEntryCodec,
+from icsuite_alerts.repository import (AbsenceCodec, AlertCodec, DedupeCodec, MarkerCodec, RuleCodec, StreamEntryCodec,
                                        WaitingCodec)
 from icsuite_alerts.rulecache import RuleCache
 from icsuite_alerts.settings import AlertsSettings
@@ -66,6 +66,18 @@ def _docs(store: InMemoryAggregateStore[Any], query: dict[str, Any] | None = Non
     return [doc for doc in store.documents.values() if matches(doc, query or {})]
 
 
+class MemoryAbsenceQueries:
+    def __init__(self, absences: InMemoryAggregateStore[Any]):
+        self._absences = absences
+
+    async def pending_for(self, aggregate: str) -> list[str]:
+        return [d["_id"] for d in _docs(self._absences, {"aggregate": aggregate, "status": "pending"})]
+
+    async def due(self, now: datetime, limit: int = 100) -> list[str]:
+        due = [d for d in _docs(self._absences) if d["status"] in ("pending", "firing") and d["due_at"] <= now]
+        return [d["_id"] for d in sorted(due, key=lambda d: d["due_at"])][:limit]
+
+
 class MemoryRuleQueries:
     def __init__(self, rules: InMemoryAggregateStore[Any]):
         self._rules = rules
@@ -109,7 +121,8 @@ class MemoryAlertQueries:
 def memory_service(clock: Any, *, twin_of: AlertsService | None = None, **settings: Any) -> AlertsService:
     """A service on in-memory stores; ``twin_of``: a second replica on the same documents."""
     if twin_of is not None:
-        stores = {name: getattr(twin_of, name).shared_with() for name in ("rules", "meta", "alerts", "dedupe", "waiting")}
+        names = ("rules", "meta", "alerts", "dedupe", "waiting", "absences")
+        stores = {name: getattr(twin_of, name).shared_with() for name in names}
         entries = twin_of.stream._entries.shared_with()
         contacts, accounts, event_log = twin_of.contacts, twin_of.accounts, twin_of.event_log
     else:
@@ -117,14 +130,16 @@ def memory_service(clock: Any, *, twin_of: AlertsService | None = None, **settin
                   "meta": InMemoryAggregateStore("meta", MarkerCodec()),
                   "alerts": InMemoryAggregateStore("alerts", AlertCodec()),
                   "dedupe": InMemoryAggregateStore("alert_dedupe", DedupeCodec()),
-                  "waiting": InMemoryAggregateStore("alert_waiting", WaitingCodec())}
+                  "waiting": InMemoryAggregateStore("alert_waiting", WaitingCodec()),
+                  "absences": InMemoryAggregateStore("alert_absences", AbsenceCodec())}
         entries = InMemoryAggregateStore("alert_stream", StreamEntryCodec())
         contacts = MemoryProjection(*CONTACTS)
         accounts = AccountFacts(MemoryProjection)
         event_log = MemoryEventLog()
     queries = MemoryAlertQueries(stores["alerts"], entries)
     rule_queries = MemoryRuleQueries(stores["rules"])
-    return AlertsService(**stores, contacts=contacts, accounts=accounts, event_log=event_log,  # type: ignore[arg-type]
+    return AlertsService(**stores, absence_queries=MemoryAbsenceQueries(stores["absences"]),  # type: ignore[arg-type]
+                         contacts=contacts, accounts=accounts, event_log=event_log,  # type: ignore[arg-type]
                          rule_queries=rule_queries, alert_queries=queries,  # type: ignore[arg-type]
                          stream=AlertStream(queries, entries, stores["alerts"], poll_interval_s=0.01),  # type: ignore[arg-type]
                          cache=RuleCache(rule_queries, stores["meta"]),  # type: ignore[arg-type]

@@ -108,13 +108,14 @@ def test_invalid_rules_name_the_field(overrides: dict, field: str) -> None:
 
 def test_standard_rules_compile_and_fire_on_their_facts() -> None:
     book = RuleBook(STANDARD_RULES)
-    assert book.count == 5 and not book.broken
+    assert book.count == 6 and not book.broken
     facts = {"balance": 900.0, "dunning_level": 2, "flags": [], "open_callbacks": 1, "overdue_followups": 1,
              "contacts_last_7d": 3, "contacts_last_30d": 3, "last_interaction_outcome": None}
     o = identified("c-1")
     fired = evaluate(book.rules_for(o.type), event=o.activation_event(), facts=facts, event_id=o.event_id,
                      event_type=o.type, time=o.time, account_id="acc-1", contact_id="c-1", agent_id="a-1")
-    assert {m.rule.rule_id for m in fired} == {r.rule_id for r in STANDARD_RULES}
+    assert {m.rule.rule_id for m in fired} == {r.rule_id for r in STANDARD_RULES if r.spec.after is None}
+    assert [r.rule_id for r in book.unless["ic.callback.claimed.v1"]] == ["std-callback-unclaimed"]
     quiet = {**facts, "balance": 500.0, "dunning_level": 1, "open_callbacks": 0, "overdue_followups": 0,
              "contacts_last_7d": 2}
     assert evaluate(book.rules_for(o.type), event=o.activation_event(), facts=quiet, event_id=o.event_id,

@@ -27,10 +27,12 @@ class Match:
     raised_at: datetime
     trigger_event_id: str
     trigger_type: str
+    aggregate: str | None = None  # an absence rule's aggregate: its alerts are de-duplicated per aggregate
 
     @property
     def dedupe_key(self) -> str:
-        return dedupe_key(self.rule.rule_id, self.account_id, self.contact_id)
+        key = dedupe_key(self.rule.rule_id, self.account_id, self.contact_id)
+        return key if self.aggregate is None else f"{key}\x1f{self.aggregate}"
 
 
 def dedupe_key(rule_id: str, account_id: str | None, contact_id: str | None) -> str:
@@ -50,6 +52,8 @@ class RuleBook:
         self.by_trigger: dict[str, list[CompiledRule]] = {}
         self.broken: dict[str, str] = {}
         self.count = 0
+        self.unless: dict[str, list[Rule]] = {}  # event type -> the absence rules it cancels
+        self.by_id: dict[str, Rule] = {}
         for rule in rules:
             if not rule.spec.enabled:
                 continue
@@ -59,6 +63,9 @@ class RuleBook:
                 self.broken[rule.rule_id] = str(exc)
                 continue
             self.count += 1
+            self.by_id[rule.rule_id] = rule
+            for cancelling in (rule.spec.after.unless if rule.spec.after is not None else ()):
+                self.unless.setdefault(cancelling, []).append(rule)
             for trigger in dict.fromkeys(rule.spec.triggers):
                 self.by_trigger.setdefault(trigger, []).append(compiled)
 

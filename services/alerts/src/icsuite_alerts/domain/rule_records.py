@@ -37,7 +37,8 @@ def history_entry(rule: Rule, *, by: str, now: datetime) -> dict[str, Any]:
 def spec_fields(spec: RuleSpec) -> dict[str, Any]:
     return {"name": spec.name, "triggers": list(spec.triggers), "condition": spec.condition,
             "severity": spec.severity, "message": spec.message, "target": spec.target,
-            "dedupe_window_s": spec.dedupe_window_s, "enabled": spec.enabled}
+            "dedupe_window_s": spec.dedupe_window_s, "enabled": spec.enabled,
+            "after": None if spec.after is None else {"within_s": spec.after.within_s, "unless": list(spec.after.unless)}}
 
 
 def decide_create(rule: Rule, *, by: str, now: datetime):  # type: ignore[no-untyped-def]

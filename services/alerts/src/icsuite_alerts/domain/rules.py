@@ -21,6 +21,7 @@ CONSUMED_TOPICS = ("ic.contacts.v1", "ic.masterdata.v1", "ic.identity.v1", "ic.i
                    "ic.callbacks.v1", "ic.followups.v1")
 MAX_TRIGGERS = 20
 MAX_DEDUPE_WINDOW_S = 30 * 24 * 3600
+MAX_ABSENCE_S = 30 * 24 * 3600
 
 
 @lru_cache(maxsize=1)
@@ -37,6 +38,14 @@ def event_fields(triggers: tuple[str, ...]) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
+class Absence:
+    """``after``: raise ``within_s`` after the trigger unless an ``unless`` event of the same aggregate came first."""
+
+    within_s: int
+    unless: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class RuleSpec:
     name: str
     triggers: tuple[str, ...]
@@ -46,6 +55,7 @@ class RuleSpec:
     target: Target
     dedupe_window_s: int
     enabled: bool = True
+    after: Absence | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,16 @@ def check_triggers(triggers: tuple[str, ...]) -> None:
                           f"consumes the types of {', '.join(CONSUMED_TOPICS)}", kind="unknown_trigger")
 
 
+def check_absence(after: Absence) -> None:
+    if not 1 <= after.within_s <= MAX_ABSENCE_S:
+        raise RuleInvalid("after.within_s", f"must be between 1 and {MAX_ABSENCE_S}", kind="out_of_range")
+    if not 1 <= len(after.unless) <= MAX_TRIGGERS:
+        raise RuleInvalid("after.unless", f"name 1 to {MAX_TRIGGERS} event types", kind="too_many")
+    unknown = [t for t in after.unless if t not in consumed_models()]
+    if unknown:
+        raise RuleInvalid("after.unless", f"unknown event type(s): {', '.join(unknown)}", kind="unknown_trigger")
+
+
 def compile_rule(rule: Rule) -> CompiledRule:
     """Validate and compile ``rule``; :class:`RuleInvalid` names the field, the error and its position."""
     spec = rule.spec
@@ -96,6 +116,8 @@ def compile_rule(rule: Rule) -> CompiledRule:
     check_triggers(triggers)
     if not 0 <= spec.dedupe_window_s <= MAX_DEDUPE_WINDOW_S:
         raise RuleInvalid("dedupe_window_s", f"must be between 0 and {MAX_DEDUPE_WINDOW_S}", kind="out_of_range")
+    if spec.after is not None:
+        check_absence(spec.after)
     fields = event_fields(triggers)
     try:
         condition = compile_expression(spec.condition, Symbols(event_fields=fields, fact_types=FACT_TYPES))
@@ -126,4 +148,10 @@ STANDARD_RULES: tuple[Rule, ...] = tuple(
          "Open balance of {facts.balance}: offer a payment plan."),
     )
 )
-"""Seeded at the first start of the service; administrators may change or delete them like any rule."""
+"""Seeded once per database; administrators may change or delete them like any rule."""
+
+STANDARD_RULES = (*STANDARD_RULES, Rule("std-callback-unclaimed", 1, RuleSpec(
+    "Callback unclaimed for 30 minutes", ("ic.callback.queued.v1",), "true", "warning",
+    "Callback {event.callback_id} has waited 30 minutes without an agent.", "supervisors", 0,
+    after=Absence(1800, ("ic.callback.claimed.v1",))), True))
+"""The service-level rule: a queued callback that nobody claimed within 30 minutes alerts the supervisors."""

@@ -1,0 +1,115 @@
+"""Absence rules on the in-memory store: pending until due, cancelled by an `unless` event of the same
+aggregate, raised exactly once by the due job however many replicas run it."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from icsuite_contracts.callbacks_v1 import CallbackClaimed, CallbackQueued
+from icsuite_contracts.cloudevents import new_envelope
+from icsuite_contracts.testing import sample_event
+
+from icsuite_alerts.domain.rules import STANDARD_RULES, Absence, RuleInvalid, RuleSpec
+
+pytestmark = [pytest.mark.unit]
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def spec(**overrides) -> RuleSpec:
+    fields = {"name": "unclaimed", "triggers": ("ic.callback.queued.v1",), "condition": "true", "severity": "warning",
+              "message": "callback {event.callback_id} unclaimed", "target": "supervisors", "dedupe_window_s": 0,
+              "after": Absence(60, ("ic.callback.claimed.v1",))}
+    return RuleSpec(**{**fields, **overrides})
+
+
+def callback_event(model, callback_id: str, at: datetime):
+    data = sample_event(model).model_copy(update={"callback_id": callback_id, "account_id": None})
+    return new_envelope(data, source="/test", time=at, correlation_id=f"req-{callback_id}")
+
+
+async def service(make_service, clock, *, twin=None):
+    svc = make_service(clock, twin_of=twin)
+    if twin is None:
+        await svc.create_rule(spec(), by="admin-1")
+    await svc.cache.refresh(force=True)
+    return svc
+
+
+async def test_an_unclaimed_callback_alerts_the_supervisors_once_when_due(make_service) -> None:
+    clock = Clock()
+    svc = await service(make_service, clock)
+    await svc.on_event(callback_event(CallbackQueued, "cb-1", T0))
+    assert svc.alerts.documents == {} and await svc.raise_due_absences() == 0  # not due yet
+    clock.now = T0 + timedelta(seconds=61)
+    assert await svc.raise_due_absences() == 1
+    [alert] = svc.alerts.documents.values()
+    assert (alert["target"], alert["message"], alert["raised_at"]) == ("supervisors", "callback cb-1 unclaimed",
+                                                                      T0 + timedelta(seconds=60))
+    assert await svc.raise_due_absences() == 0 and len(svc.alerts.documents) == 1
+    assert [e.type for e in svc.alerts.published()] == ["ic.alert.raised.v1"]
+
+
+async def test_a_claim_in_time_cancels_and_a_late_one_does_not(make_service) -> None:
+    clock = Clock()
+    svc = await service(make_service, clock)
+    await svc.on_event(callback_event(CallbackQueued, "cb-1", T0))
+    await svc.on_event(callback_event(CallbackQueued, "cb-2", T0))
+    await svc.on_event(callback_event(CallbackClaimed, "cb-1", T0 + timedelta(seconds=30)))  # in time
+    await svc.on_event(callback_event(CallbackClaimed, "cb-2", T0 + timedelta(seconds=90)))  # too late
+    await svc.on_event(callback_event(CallbackClaimed, "cb-9", T0 + timedelta(seconds=10)))  # another aggregate
+    clock.now = T0 + timedelta(minutes=5)
+    assert await svc.raise_due_absences() == 1
+    [alert] = svc.alerts.documents.values()
+    assert "cb-2" in alert["message"]
+    statuses = sorted(d["status"] for d in svc.absences.documents.values())
+    assert statuses == ["cancelled", "raised"]
+
+
+async def test_replicas_running_the_due_job_at_once_raise_once(make_service) -> None:
+    clock = Clock()
+    first = await service(make_service, clock)
+    second = await service(make_service, clock, twin=first)
+    for svc in (first, second):
+        for store in (svc.absences, svc.alerts, svc.dedupe):
+            store.before_write = lambda: asyncio.sleep(0)
+    events = [callback_event(CallbackQueued, f"cb-{i}", T0) for i in range(5)]
+    await asyncio.gather(*(svc.on_event(e) for e in events for svc in (first, second)))  # and a redelivery
+    assert len(first.absences.documents) == 5
+    clock.now = T0 + timedelta(minutes=2)
+    await asyncio.gather(first.raise_due_absences(), second.raise_due_absences(), first.raise_due_absences())
+    assert len(first.alerts.documents) == 5
+    assert len([e for e in first.alerts.published() if e.type == "ic.alert.raised.v1"]) == 5
+    assert sorted(first.stream._entries.documents) == list(range(1, 6))
+
+
+async def test_an_absence_of_a_rule_deleted_meanwhile_raises_nothing(make_service) -> None:
+    clock = Clock()
+    svc = await service(make_service, clock)
+    await svc.on_event(callback_event(CallbackQueued, "cb-1", T0))
+    [rule] = await svc.rule_queries.all()
+    await svc.delete_rule(rule.rule.rule_id)
+    clock.now = T0 + timedelta(minutes=2)
+    assert await svc.raise_due_absences() == 0 and svc.alerts.documents == {}
+
+
+def test_the_standard_rules_include_the_unclaimed_callback_sla() -> None:
+    [sla] = [r for r in STANDARD_RULES if r.rule_id == "std-callback-unclaimed"]
+    assert sla.spec.after == Absence(1800, ("ic.callback.claimed.v1",)) and sla.spec.target == "supervisors"
+
+
+@pytest.mark.parametrize(("after", "field"), [(Absence(0, ("ic.callback.claimed.v1",)), "after.within_s"),
+                                              (Absence(60, ()), "after.unless"),
+                                              (Absence(60, ("ic.nothing.v1",)), "after.unless")])
+async def test_invalid_absences_are_refused(make_service, after, field) -> None:
+    svc = make_service(Clock())
+    with pytest.raises(RuleInvalid) as refused:
+        await svc.create_rule(spec(after=after), by="admin-1")
+    assert refused.value.field == field
