@@ -89,6 +89,23 @@ class ActivityRecorded(_InteractionEvent):
     )
 
 
+MediaKind = Literal["phone", "email", "fax", "chat", "web", "sms", "letter", "walk_in"]
+
+
+class MediaItemAdded(_InteractionEvent):
+    """Another medium joined the interaction (a fax sent, an e-mail received during the same contact)."""
+
+    ce_type = "ic.interaction.media-item-added.v1"
+
+    account_id: Id | None = Field(default=None, description="The account concerned, if known.", examples=["acc-100200"])
+    media_item_id: Id = Field(description="The media item, unique within the interaction.", examples=["mi-2"])
+    media: MediaKind = Field(description="The medium.", examples=["fax"])
+    direction: Direction = Field(description="Who initiated it.", examples=["outbound"])
+    started_at: Timestamp = Field(description="When it began.", examples=["2025-03-01T09:20:00+01:00"])
+    ended_at: Timestamp | None = Field(default=None, description="When it ended, if it has.",
+                                       examples=["2025-03-01T09:21:00+01:00"])
+
+
 class NoteAdded(_InteractionEvent):
     """A note was added to an interaction."""
 
@@ -140,4 +157,5 @@ EVENT_TYPES = (
     ActivityRecorded,
     NoteAdded,
     InteractionClosed,
+    MediaItemAdded,
 )

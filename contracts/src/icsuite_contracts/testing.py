@@ -114,6 +114,10 @@ FACTORIES: dict[type[Event], Callable[[], dict[str, Any]]] = {
         outcome="resolved", result="payment_plan_agreed", reason_code="billing_question",
         duration_s=389.5, closed_at=T0, agent_id="a-17",
     ),
+    ia.MediaItemAdded: lambda: dict(
+        interaction_id=unique_id("int"), account_id=unique_id("acc"), media_item_id=unique_id("mi"), media="fax",
+        direction="outbound", started_at=T0, ended_at=T0 + timedelta(minutes=1),
+    ),
     cb.CallbackQueued: lambda: _callback(
         callback_number=unique_phone(), reason_code="billing_question", profile="billing_question",
         priority=5, due_at=T0 + timedelta(hours=4), queue="general", scheduled_for=T0 + timedelta(hours=1),

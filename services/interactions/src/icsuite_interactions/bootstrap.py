@@ -31,7 +31,7 @@ def build_service(runtime: ServiceRuntime, settings: InteractionsSettings, clock
     return InteractionsService(
         settings=settings, store=store, records=records,
         commands=RecordCommands(store, records, attachments, clock=clock),
-        intake=EventIntake(store, clock=clock, self_service_grace_s=settings.self_service_grace_s),
+        intake=EventIntake(store, records, clock=clock, self_service_grace_s=settings.self_service_grace_s),
         timeline=timeline_writer(runtime.db, settings.timeline_collection),
         timeline_queries=TimelineQueries(runtime.db, settings.timeline_collection),
         attachments=attachments, clock=clock)

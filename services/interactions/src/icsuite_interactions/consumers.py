@@ -18,7 +18,9 @@ CONSUMED = {
     "contacts": (contacts_v1.TOPIC, (contacts_v1.ContactStarted, contacts_v1.ContactSegmentRecorded,
                                      contacts_v1.ContactEnded)),
     "identity": (identity_v1.TOPIC, (identity_v1.ContactIdentified,)),
-    "callbacks": (callbacks_v1.TOPIC, (callbacks_v1.CallbackStarted,)),
+    "callbacks": (callbacks_v1.TOPIC, (callbacks_v1.CallbackStarted, callbacks_v1.CallbackCompleted,
+                                       callbacks_v1.CallbackAttemptFailed, callbacks_v1.CallbackExpired,
+                                       callbacks_v1.CallbackCancelled)),
     "followups": (followups_v1.TOPIC, (followups_v1.FollowupCreated,)),
 }
 

@@ -162,3 +162,8 @@ class InteractionsRepository:
         """The ids of records due for the self-service check at ``now``, the longest due first."""
         cursor = self.collection.find({"self_service_due_at": {"$lte": now}}, {"_id": 1})
         return [doc["_id"] async for doc in cursor.sort(SELF_SERVICE_DUE).limit(limit)]
+
+    async def open_for_callback(self, callback_id: str) -> list[str]:
+        """The ids of a callback's outbound records that are still open."""
+        cursor = self.collection.find({"callback_id": callback_id, "status": "open"}, {"_id": 1})
+        return [doc["_id"] async for doc in cursor]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from icsuite_chassis.pagination import decode_cursor, encode_cursor
 from icsuite_chassis.problems import Unprocessable
@@ -30,6 +30,20 @@ class ActivityIn(_Body):
         default_factory=dict, examples=[{"order_id": "ord-77"}])
     at: AwareDatetime | None = Field(default=None, description="When it happened; now if absent.")
     media_item_id: Id | None = Field(default=None, description="The media item it belongs to, if any.")
+
+
+MediaKind = Literal["phone", "email", "fax", "chat", "web", "sms", "letter", "walk_in"]
+
+
+class MediaItemIn(_Body):
+    media: MediaKind = Field(examples=["fax"])
+    direction: Direction = Field(examples=["outbound"])
+    started_at: AwareDatetime | None = Field(default=None, description="When it began; now if absent.")
+    ended_at: AwareDatetime | None = Field(default=None, description="When it ended, if it has.")
+
+
+class ScratchPadIn(_Body):
+    text: NoteText = Field(examples=["Customer moves on 1 April; asks for the final bill."])
 
 
 class CompleteIn(_Body):

@@ -166,7 +166,7 @@ async def test_an_event_decided_on_an_open_record_that_closes_meanwhile_becomes_
     write lose its race; decided again on a fresh read, the event is a late event, and only once."""
     running = service.app.state.service
     store = MongoAggregateStore(service.db, INTERACTIONS, RecordCodec())  # this consumer's own, to race on
-    intake = EventIntake(store, clock=running.clock, self_service_grace_s=60)
+    intake = EventIntake(store, running.records, clock=running.clock, self_service_grace_s=60)
     contact_id = unique_id("ct")
     interaction_id = interaction_id_for_contact(contact_id)
     started = _contact_events(contact_id, with_agent=False)[0]

@@ -44,6 +44,10 @@ class MemoryRecords:
         found = {i: await self.get(i) for i in interaction_ids}
         return {i: r for i, r in found.items() if r is not None}
 
+    async def open_for_callback(self, callback_id: str) -> list[str]:
+        return [doc["_id"] for doc in self.store.documents.values()
+                if doc.get("callback_id") == callback_id and doc.get("status") == "open"]
+
     async def due_for_self_service(self, now: datetime, limit: int) -> list[str]:
         due = sorted((doc["self_service_due_at"], doc["_id"]) for doc in self.store.documents.values()
                      if doc.get("self_service_due_at") is not None and doc["self_service_due_at"] <= now)
@@ -86,5 +90,5 @@ def kit() -> Kit:
     ids = count(1)
     commands = RecordCommands(store, records, content, clock=clock,  # type: ignore[arg-type]
                               new_id=lambda prefix: f"{prefix}-{next(ids)}")
-    intake = EventIntake(store, clock=clock, self_service_grace_s=3.0)
+    intake = EventIntake(store, records, clock=clock, self_service_grace_s=3.0)
     return Kit(store, records, content, commands, intake, SelfServiceCloser(store, records, clock=clock, grace_s=3.0), clock)

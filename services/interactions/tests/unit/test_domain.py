@@ -102,10 +102,12 @@ def test_self_service(record: Record, expected: str) -> None:
 def test_bulk_blockers_name_every_blocking_record_in_order() -> None:
     records = {"a": _ended(interaction_id="a", account_id="acc"), "b": _ended(status="closed", account_id="acc"),
                "c": _ended(account_id="other")}
-    assert rules.bulk_blockers("acc", ["a", "b", "c", "e"], records) == [
+    records["d"] = _ended(interaction_id="d", account_id="acc", agent_ids=("a-2",))
+    agent = rules.Actor("a-1")
+    assert rules.bulk_blockers("acc", ["a", "b", "c", "d", "e"], records, agent) == [
         {"interaction_id": "b", "reason": "closed"}, {"interaction_id": "c", "reason": "other_account"},
-        {"interaction_id": "e", "reason": "not_found"}]
-    assert rules.bulk_blockers("acc", ["a"], records) == []
+        {"interaction_id": "d", "reason": "not_an_agent"}, {"interaction_id": "e", "reason": "not_found"}]
+    assert rules.bulk_blockers("acc", ["a", "d"], records, rules.Actor("s-1", supervisor=True)) == []
 
 
 def test_duration_is_bounded_to_what_the_contract_carries() -> None:

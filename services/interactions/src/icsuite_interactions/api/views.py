@@ -49,7 +49,13 @@ def record_view(record: Record) -> dict[str, Any]:
         "linked_objects": [asdict(o) for o in record.linked_objects],
         "late_events": [asdict(e) for e in record.late_events],
         "attributes": dict(record.attributes),
+        "scratch_pad": scratch_pad_view(record),
     }
+
+
+def scratch_pad_view(record: Record) -> dict[str, Any]:
+    pad = record.scratch_pad
+    return asdict(pad) if pad is not None else {"text": "", "updated_at": None, "updated_by": None}
 
 
 def attachment_view(fields: dict[str, Any]) -> dict[str, Any]:
@@ -59,4 +65,5 @@ def attachment_view(fields: dict[str, Any]) -> dict[str, Any]:
 def entry_view(entry: TimelineEntry) -> dict[str, Any]:
     view = {k: v for k, v in asdict(entry).items() if k != "link_sequence"}
     view["agent_ids"] = list(entry.agent_ids)
+    view["media"] = list(entry.media)
     return view

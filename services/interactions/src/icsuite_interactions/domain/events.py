@@ -7,10 +7,11 @@ from icsuite_contracts.interactions_v1 import (
     InteractionAccountLinked,
     InteractionClosed,
     InteractionOpened,
+    MediaItemAdded,
     NoteAdded,
 )
 
-from .record import Activity, Note, Record
+from .record import Activity, MediaItem, Note, Record
 
 SOURCE = "/interactions"
 
@@ -53,3 +54,11 @@ def closed(record: Record) -> InteractionClosed:
         business_agreement_id=record.business_agreement_id, premise_id=record.premise_id, outcome=record.outcome,
         result=record.result, reason_code=record.reason_code, duration_s=record.duration_s, closed_at=record.closed_at,
         agent_id=record.closed_by, agent_ids=list(record.agent_ids))
+
+
+def media_item_added(record: Record, item: MediaItem) -> MediaItemAdded:
+    assert item.media is not None and item.direction is not None and item.started_at is not None
+    return MediaItemAdded(interaction_id=record.interaction_id, account_id=record.account_id,
+                          media_item_id=item.media_item_id, media=item.media,  # type: ignore[arg-type]
+                          direction=item.direction, started_at=item.started_at,  # type: ignore[arg-type]
+                          ended_at=item.ended_at)

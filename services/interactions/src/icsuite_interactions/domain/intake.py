@@ -14,7 +14,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from icsuite_contracts.base import Event
-from icsuite_contracts.callbacks_v1 import CallbackStarted
+from icsuite_contracts.callbacks_v1 import (
+    CallbackAttemptFailed,
+    CallbackCancelled,
+    CallbackCompleted,
+    CallbackExpired,
+    CallbackStarted,
+)
 from icsuite_contracts.cloudevents import Envelope
 from icsuite_contracts.contacts_v1 import ContactEnded, ContactSegmentRecorded, ContactStarted
 from icsuite_contracts.followups_v1 import FollowupCreated
@@ -131,8 +137,23 @@ def callback_started(record: Record, event: CallbackStarted, cause_id: str) -> D
                      account_id=event.account_id or record.account_id, agent_ids=record.with_agents(event.agent_id),
                      media=_with_item(record, item), activities=(*record.activities, activity),
                      linked_objects=_linked(record, LinkedObject("callback", event.callback_id)),
-                     attributes=dict(getattr(event, "attributes", None) or {}))
+                     attributes=dict(getattr(event, "attributes", None) or {}))  # once callbacks_v1 carries them
     return opened, [events.opened(opened, event.agent_id), events.activity_recorded(opened, activity)]
+
+
+CallbackEnd = CallbackCompleted | CallbackAttemptFailed | CallbackExpired | CallbackCancelled
+
+
+def callback_ending(event: CallbackEnd) -> tuple[str, str | None] | None:
+    """The outcome and the closing agent a callback's outbound records are closed with, when the callback
+    completed, failed for good, expired or was cancelled; ``None`` while it goes on (a retry)."""
+    if isinstance(event, CallbackCompleted):
+        return event.outcome, event.agent_id
+    if isinstance(event, CallbackAttemptFailed):
+        return ("callback_failed", event.agent_id) if event.final else None
+    if isinstance(event, CallbackExpired):
+        return "callback_expired", None
+    return "callback_cancelled", event.by
 
 
 def followup_created(record: Record, event: FollowupCreated, cause_id: str) -> Decision | None:

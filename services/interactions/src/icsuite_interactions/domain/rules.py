@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from . import caps, events
-from .errors import CapReached, InteractionClosed, InteractionNotFound
+from .errors import CapReached, InteractionClosed, InteractionNotFound, NotAnAgentOfTheRecord, UnknownMediaItem
 from .intake import Decision
-from .record import OPEN, SELF_SERVICE, Activity, Attachment, MediaItem, Note, Record, duration_s
+from .record import OPEN, SELF_SERVICE, Activity, Attachment, MediaItem, Note, Record, ScratchPad, duration_s
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,24 @@ class Completion:
 
 
 def changeable(record: Record | None, interaction_id: str, actor: Actor) -> Record:
-    """The record a gateway change may be made to, with the actor among its agents."""
+    """The record a gateway change may be made to, with the actor among its agents.
+
+    Only an agent of the record or a supervisor may change it; an agent may take a record that has no
+    agent yet and becomes its agent. A closed record is read-only for everyone.
+    """
     if record is None:
         raise InteractionNotFound(interaction_id)
     if record.read_only:
         raise InteractionClosed(interaction_id)
+    if not may_change(record, actor):
+        raise NotAnAgentOfTheRecord(interaction_id, actor.agent_id)
+    if len(record.agent_ids) >= caps.AGENTS and actor.agent_id not in record.agent_ids:
+        return record
     return replace(record, agent_ids=record.with_agents(actor.agent_id))
+
+
+def may_change(record: Record, actor: Actor) -> bool:
+    return actor.supervisor or actor.agent_id in record.agent_ids or not record.agent_ids
 
 
 def _check_cap(held: int, limit: int, what: str) -> None:
@@ -81,6 +93,8 @@ def add_note(record: Record | None, interaction_id: str, actor: Actor, note: Not
 def add_activity(record: Record | None, interaction_id: str, actor: Actor, activity: Activity) -> Decision:
     current = changeable(record, interaction_id, actor)
     _check_cap(len(current.activities), caps.ACTIVITIES, "activities")
+    if activity.media_item_id is not None and activity.media_item_id not in current.media:
+        raise UnknownMediaItem(activity.media_item_id)
     changed = replace(current, activities=(*current.activities, activity))
     return changed, [events.activity_recorded(changed, activity)]
 
@@ -101,6 +115,19 @@ def add_attachment(record: Record | None, interaction_id: str, actor: Actor, att
     return changed, [events.activity_recorded(changed, listed)]
 
 
+def add_media_item(record: Record | None, interaction_id: str, actor: Actor, item: MediaItem) -> Decision:
+    """Another medium of the same interaction (a fax sent, an e-mail received)."""
+    current = changeable(record, interaction_id, actor)
+    _check_cap(len(current.media), caps.MEDIA_ITEMS, "media items")
+    changed = replace(current, media={**current.media, item.media_item_id: item})
+    return changed, [events.media_item_added(changed, item)]
+
+
+def write_scratch_pad(record: Record | None, interaction_id: str, actor: Actor, pad: ScratchPad) -> Decision:
+    """The scratch pad is written while the record is open; it stays, read-only, with the closed record."""
+    return replace(changeable(record, interaction_id, actor), scratch_pad=pad), []
+
+
 def closed(record: Record, completion: Completion, closed_at: datetime, closed_by: str | None,
            until: datetime | None = None) -> Record:
     """The record closed with ``completion``; it lasted until ``until`` (the close by default)."""
@@ -116,14 +143,15 @@ def complete(record: Record | None, interaction_id: str, actor: Actor, completio
     return done, [events.closed(done)]
 
 
-def bulk_blockers(account_id: str, interaction_ids: Sequence[str],
-                  records: Mapping[str, Record]) -> list[dict[str, str]]:
+def bulk_blockers(account_id: str, interaction_ids: Sequence[str], records: Mapping[str, Record],
+                  actor: Actor) -> list[dict[str, str]]:
     """Every record of ``interaction_ids`` that cannot be completed now, and why, in the order asked for."""
     blockers = []
     for interaction_id in interaction_ids:
         record = records.get(interaction_id)
         reason = ("not_found" if record is None else "closed" if record.read_only
-                  else "other_account" if record.account_id != account_id else None)
+                  else "other_account" if record.account_id != account_id
+                  else "not_an_agent" if not may_change(record, actor) else None)
         if reason is not None:
             blockers.append({"interaction_id": interaction_id, "reason": reason})
     return blockers
@@ -132,9 +160,17 @@ def bulk_blockers(account_id: str, interaction_ids: Sequence[str],
 def complete_in_bulk(record: Record | None, account_id: str, actor: Actor, completion: Completion,
                      now: datetime) -> Decision | None:
     """One record of a bulk completion; ``None`` if it stopped qualifying since it was checked."""
-    if record is None or bulk_blockers(account_id, [record.interaction_id], {record.interaction_id: record}):
+    if record is None or bulk_blockers(account_id, [record.interaction_id], {record.interaction_id: record}, actor):
         return None
     return complete(record, record.interaction_id, actor, completion, now)
+
+
+def close_for_callback(record: Record, outcome: str, closed_by: str | None, at: datetime) -> Decision | None:
+    """The outbound record of a callback that ended (completed, failed for good, expired, cancelled)."""
+    if record.read_only or record.opened_at is None:
+        return None
+    done = closed(record, Completion(outcome), at, closed_by)
+    return done, [events.closed(done)]
 
 
 def self_service(record: Record, now: datetime, grace: timedelta) -> Decision:

@@ -13,7 +13,7 @@ from ..attachments import AttachmentStore
 from ..domain import rules
 from ..domain.errors import CompletionBlocked
 from ..domain.intake import Decision
-from ..domain.record import Activity, Attachment, Note, Record
+from ..domain.record import Activity, Attachment, MediaItem, Note, Record, ScratchPad
 from ..domain.rules import Actor, Completion, ManualRecord
 from ..repository import InteractionsRepository, state_of
 from .emit import commanded
@@ -59,6 +59,17 @@ class RecordCommands:
         await self._change(interaction_id, lambda r: rules.add_activity(r, interaction_id, actor, activity))
         return activity
 
+    async def add_media_item(self, interaction_id: str, actor: Actor, *, media: str, direction: str,
+                             started_at: datetime | None, ended_at: datetime | None) -> MediaItem:
+        item = MediaItem(self.new_id("mi"), media, direction, started_at or self.clock(), ended_at)
+        await self._change(interaction_id, lambda r: rules.add_media_item(r, interaction_id, actor, item))
+        return item
+
+    async def write_scratch_pad(self, interaction_id: str, actor: Actor, text: str) -> ScratchPad:
+        pad = ScratchPad(text, self.clock(), actor.agent_id)
+        await self._change(interaction_id, lambda r: rules.write_scratch_pad(r, interaction_id, actor, pad))
+        return pad
+
     async def add_attachment(self, interaction_id: str, actor: Actor, *, name: str, media_type: str,
                              content: bytes) -> Attachment:
         """Check that the record takes it, store the content, record it; a record that refuses it meanwhile
@@ -86,7 +97,7 @@ class RecordCommands:
         (one read, one bulk write). A record that changed between the check and the write is decided again
         and, if it no longer qualifies, named as ``changed_concurrently`` beside the records completed."""
         ids = list(dict.fromkeys(interaction_ids))
-        blocking = rules.bulk_blockers(account_id, ids, await self.records.get_many(ids))
+        blocking = rules.bulk_blockers(account_id, ids, await self.records.get_many(ids), actor)
         if blocking:
             raise CompletionBlocked(blocking)
         now = self.clock()

@@ -23,12 +23,14 @@ from icsuite_contracts.interactions_v1 import (
     InteractionAccountLinked,
     InteractionClosed,
     InteractionOpened,
+    MediaItemAdded,
     NoteAdded,
 )
 from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-TIMELINE_EVENTS = (InteractionOpened, InteractionAccountLinked, ActivityRecorded, NoteAdded, InteractionClosed)
+TIMELINE_EVENTS = (InteractionOpened, InteractionAccountLinked, ActivityRecorded, NoteAdded, InteractionClosed,
+                   MediaItemAdded)
 TIMELINE_TYPES = tuple(event.ce_type for event in TIMELINE_EVENTS)
 FINAL_LINK = 2**62  # the closed event's account is final: no link event outranks it
 NEWEST_FIRST = [("opened_at", DESCENDING), ("_id", DESCENDING)]
@@ -56,21 +58,28 @@ class TimelineEntry:
     agent_ids: tuple[str, ...] = ()
     activity_count: int = 0
     note_count: int = 0
+    media: tuple[str, ...] = ()  # the media of the record's media items (phone, fax, email...)
 
 
 class EntryCodec:
     def encode(self, entry: TimelineEntry) -> dict[str, Any]:
         doc = {k: v for k, v in vars(entry).items() if v is not None}
         doc["agent_ids"] = list(entry.agent_ids)
+        doc["media"] = list(entry.media)
         return doc
 
     def decode(self, doc: Mapping[str, Any]) -> TimelineEntry:
         fields = {k: v for k, v in doc.items() if k in _FIELDS}
         interaction_id = doc.get("interaction_id") or doc.get("_id") or ""
-        return TimelineEntry(interaction_id=interaction_id, **{**fields, "agent_ids": tuple(doc.get("agent_ids") or ())})
+        return TimelineEntry(interaction_id=interaction_id, **{**fields, "agent_ids": tuple(doc.get("agent_ids") or ()),
+                                                               "media": tuple(doc.get("media") or ())})
 
 
 _FIELDS = frozenset(TimelineEntry.__dataclass_fields__) - {"interaction_id"}
+
+
+def _media(entry: TimelineEntry, media: str) -> tuple[str, ...]:
+    return tuple(sorted(set(entry.media) | {media}))
 
 
 def _agents(entry: TimelineEntry, *agent_ids: str | None) -> tuple[str, ...]:
@@ -88,7 +97,7 @@ def project(entry: TimelineEntry | None, envelope: Envelope) -> TimelineEntry | 
         account = {} if current.account_id is not None else {"account_id": event.account_id}
         return replace(current, origin=event.origin, channel=event.channel, direction=event.direction,
                        opened_at=event.opened_at, contact_id=event.contact_id, callback_id=event.callback_id,
-                       agent_ids=_agents(current, event.agent_id), **account)
+                       agent_ids=_agents(current, event.agent_id), media=_media(current, event.channel), **account)
     if isinstance(event, InteractionAccountLinked):
         sequence = event.link_sequence if event.link_sequence is not None else current.link_sequence + 1
         if sequence <= current.link_sequence:
@@ -97,6 +106,8 @@ def project(entry: TimelineEntry | None, envelope: Envelope) -> TimelineEntry | 
                        premise_id=event.premise_id, link_sequence=sequence)
     if isinstance(event, ActivityRecorded):
         return replace(current, activity_count=current.activity_count + 1, agent_ids=_agents(current, event.agent_id))
+    if isinstance(event, MediaItemAdded):
+        return replace(current, media=_media(current, event.media))
     if isinstance(event, NoteAdded):
         return replace(current, note_count=current.note_count + 1, agent_ids=_agents(current, event.author))
     return _closed(current, event)
