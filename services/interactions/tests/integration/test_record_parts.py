@@ -105,7 +105,7 @@ async def test_only_an_agent_of_the_record_or_a_supervisor_may_change_it(service
 
 
 async def test_a_completed_callback_closes_its_outbound_record_with_its_outcome(service) -> None:
-    started = sample_event(CallbackStarted, attempt=1, agent_id="a-17")
+    started = sample_event(CallbackStarted, attempt=1, agent_id="a-17", attributes={"campaign": "spring-2025"})
     completed = CallbackCompleted(callback_id=started.callback_id, request_id=started.request_id,
                                   account_id=started.account_id, at=started.at + timedelta(minutes=5),
                                   agent_id="a-17", outcome="reached")
@@ -119,6 +119,7 @@ async def test_a_completed_callback_closes_its_outbound_record_with_its_outcome(
 
     record = await eventually(closed, timeout=120)
     assert record["outcome"] == "reached" and record["duration_s"] == 300.0 and record["closed_by"] == "a-17"
+    assert record["attributes"] == {"campaign": "spring-2025"}
 
 
 async def test_caps_answer_409_and_any_attachment_name_downloads(service, monkeypatch) -> None:

@@ -119,7 +119,7 @@ async def test_a_unique_automatic_match_links_and_a_confirmation_outranks_it_in_
 
 
 async def test_a_started_callback_opens_its_outbound_record_and_a_followup_links_to_it(kit) -> None:
-    started = _env(sample_event(CallbackStarted, callback_id="cb-1", attempt=2))
+    started = _env(sample_event(CallbackStarted, callback_id="cb-1", attempt=2, attributes={"campaign": "spring"}))
     await kit.intake.on_events([started])
     await kit.intake.on_events([started])
     interaction_id = interaction_id_for_callback("cb-1", 2)
@@ -134,3 +134,4 @@ async def test_a_started_callback_opens_its_outbound_record_and_a_followup_links
     assert [(o.type, o.id) for o in record.linked_objects] == [("callback", "cb-1"),
                                                                ("followup", followup.data.followup_id)]
     assert record.direction == "outbound" and record.agent_ids == (started.data.agent_id,)
+    assert record.attributes == {"campaign": "spring"}

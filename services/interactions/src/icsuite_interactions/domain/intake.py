@@ -137,7 +137,7 @@ def callback_started(record: Record, event: CallbackStarted, cause_id: str) -> D
                      account_id=event.account_id or record.account_id, agent_ids=record.with_agents(event.agent_id),
                      media=_with_item(record, item), activities=(*record.activities, activity),
                      linked_objects=_linked(record, LinkedObject("callback", event.callback_id)),
-                     attributes=dict(getattr(event, "attributes", None) or {}))  # once callbacks_v1 carries them
+                     attributes=dict(event.attributes or {}))
     return opened, [events.opened(opened, event.agent_id), events.activity_recorded(opened, activity)]
 
 
