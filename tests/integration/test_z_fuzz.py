@@ -131,9 +131,6 @@ def test_fuzz_bearer_tokens(suite, service: str) -> None:
     print(f"\nbearer tokens {service}: {dict(answers)}")
 
 
-@pytest.mark.xfail(strict=True, reason="alerts/api.py reads Last-Event-ID with str.isdigit() and int(), so '²' "
-                   "answers 500; the one-line fix (issue 19, alerts item) is after=parse_last_event_id(raw) from "
-                   "icsuite_chassis.pagination - then remove this marker")
 def test_fuzz_stream_positions(suite) -> None:
     """Hostile Last-Event-ID values (header or query) on the alert stream answer 200 or 422, never 5xx."""
     token = mint_token(suite.jwt_secret, "fuzz-agent", ["agent"])

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from icsuite_contracts.base import Timestamp
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from .domain.rule_records import RuleRecord, spec_fields
 from .domain.rules import MAX_ABSENCE_S, MAX_DEDUPE_WINDOW_S, MAX_TRIGGERS, Absence, RuleSpec
@@ -94,8 +95,8 @@ class BacktestBody(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     rule: RuleBody
-    start: AwareDatetime = Field(alias="from", description="Start of the period (RFC 3339 with offset).")
-    end: AwareDatetime = Field(alias="to", description="End of the period, inclusive.")
+    start: Timestamp = Field(alias="from", description="Start of the period (RFC 3339 with offset).")
+    end: Timestamp = Field(alias="to", description="End of the period, inclusive.")
 
 
 class BacktestOut(BaseModel):

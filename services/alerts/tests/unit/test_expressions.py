@@ -107,9 +107,8 @@ def test_a_long_flat_chain_inside_the_limits_compiles_and_evaluates_without_recu
     assert compile_expression(" + ".join(["1"] * 400) + " == 400", SYMBOLS).matches(ENV)
 
 
-def test_evaluation_is_fast_enough_for_thousands_of_rules() -> None:
+def test_a_compiled_condition_gives_the_same_answers_as_the_expression_many_times_over() -> None:
+    """Evaluation speed is measured in bench/alerts_eval.py beside a hand-written baseline, never asserted here."""
     condition = compile_expression('facts.balance > 500.0 && "vip" in facts.flags', SYMBOLS)
-    started = time.perf_counter()
-    for _ in range(20_000):
-        condition.matches(ENV)
-    assert 20_000 / (time.perf_counter() - started) > 100_000
+    answers = {condition.matches(ENV) for _ in range(20_000)}
+    assert answers == {bool(ENV["facts"]["balance"] > 500.0 and "vip" in ENV["facts"]["flags"])}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from icsuite_contracts.base import MAX_MAP_ENTRIES, Code, Id, LanguageTag, Text
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
+from icsuite_contracts.base import MAX_MAP_ENTRIES, Code, Id, LanguageTag, Text, Timestamp
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from .domain import CallbackRequest, ReasonProfile, WorkItem
 
@@ -24,8 +24,8 @@ class CallbackRequestBody(_Body):
     account_id: Id | None = Field(default=None, description="The account, if the customer is known.")
     reason_code: Code | None = Field(default=None, description="Why the customer wants a callback.",
                                      examples=["billing_question"])
-    preferred_from: AwareDatetime | None = Field(default=None, description="Start of the preferred window.")
-    preferred_to: AwareDatetime | None = Field(default=None, description="End of the preferred window.")
+    preferred_from: Timestamp | None = Field(default=None, description="Start of the preferred window.")
+    preferred_to: Timestamp | None = Field(default=None, description="End of the preferred window.")
     time_zone: Code = Field(default="UTC", description="The customer's IANA time zone.", examples=["Europe/Berlin"])
     language: LanguageTag = Field(default="en", description="The customer's language (BCP 47).")
     channel: Literal["web", "ivr", "agent"] = Field(default="web", description="Where the request was made.")

@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 
 from icsuite_chassis.pagination import decode_cursor, encode_cursor
 from icsuite_chassis.problems import Unprocessable
-from icsuite_contracts.base import MAX_MAP_ENTRIES, Code, Direction, Id, InteractionChannel, LanguageTag, NoteText, Text
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from icsuite_contracts.base import (MAX_MAP_ENTRIES, Code, Direction, Id, InteractionChannel, LanguageTag, NoteText, Text,
+                                   Timestamp)
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 MAX_BULK = 100
 NonEmptyNote = Annotated[NoteText, StringConstraints(min_length=1)]
@@ -28,7 +29,7 @@ class ActivityIn(_Body):
     kind: Code = Field(description="The kind of business act.", examples=["order_placed"])
     details: Annotated[dict[Code, Text], Field(max_length=MAX_MAP_ENTRIES)] = Field(
         default_factory=dict, examples=[{"order_id": "ord-77"}])
-    at: AwareDatetime | None = Field(default=None, description="When it happened; now if absent.")
+    at: Timestamp | None = Field(default=None, description="When it happened; now if absent.")
     media_item_id: Id | None = Field(default=None, description="The media item it belongs to, if any.")
 
 
@@ -38,8 +39,8 @@ MediaKind = Literal["phone", "email", "fax", "chat", "web", "sms", "letter", "wa
 class MediaItemIn(_Body):
     media: MediaKind = Field(examples=["fax"])
     direction: Direction = Field(examples=["outbound"])
-    started_at: AwareDatetime | None = Field(default=None, description="When it began; now if absent.")
-    ended_at: AwareDatetime | None = Field(default=None, description="When it ended, if it has.")
+    started_at: Timestamp | None = Field(default=None, description="When it began; now if absent.")
+    ended_at: Timestamp | None = Field(default=None, description="When it ended, if it has.")
 
 
 class ScratchPadIn(_Body):
@@ -63,7 +64,7 @@ class ManualInteractionIn(_Body):
     account_id: Id | None = None
     business_agreement_id: Id | None = None
     premise_id: Id | None = None
-    opened_at: AwareDatetime | None = Field(default=None, description="When the contact took place; now if absent.")
+    opened_at: Timestamp | None = Field(default=None, description="When the contact took place; now if absent.")
     agent_id: Id | None = Field(default=None, description="The handling agent; a staff caller is the agent itself.")
 
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from icsuite_chassis.auth import AnyStaff
 from icsuite_chassis.pagination import CursorParam, Limit
-from icsuite_contracts.base import Code, Id, InteractionChannel
-from pydantic import AwareDatetime
+from icsuite_contracts.base import Code, Id, InteractionChannel, Timestamp
+
 
 from ..projections.timeline import TimelineFilter
 from ..schemas import page_cursor, read_cursor
@@ -23,8 +23,8 @@ StatusParam = Annotated[str | None, Query(pattern="^(open|closed)$")]
 async def account_timeline(account_id: Id, service: Service, _: AnyStaff, limit: Limit = 50,
                            cursor: CursorParam = None, channel: InteractionChannel | None = None,
                            agent_id: Id | None = None, outcome: Code | None = None, status: StatusParam = None,
-                           opened_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-                           opened_to: Annotated[AwareDatetime | None, Query(alias="to")] = None) -> dict[str, Any]:
+                           opened_from: Annotated[Timestamp | None, Query(alias="from")] = None,
+                           opened_to: Annotated[Timestamp | None, Query(alias="to")] = None) -> dict[str, Any]:
     where = TimelineFilter(account_id, channel, agent_id, outcome, status, opened_from, opened_to)
     entries = await service.timeline_queries.page(where, read_cursor(cursor), limit + 1)
     last = entries[limit - 1] if len(entries) > limit else None
