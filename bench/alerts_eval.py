@@ -232,26 +232,10 @@ async def latency(rule_count: int, events: int) -> dict:
 async def start_at_end(bootstrap: str, group: str) -> None:
     """Commit the end of the consumed topics for ``group``: on a shared broker the service would first
     read every event earlier runs left there (tens of thousands) before the bench's own."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-    from aiokafka.admin import AIOKafkaAdminClient
+    from icsuite_chassis.testing import commit_group_at_end
 
-    topics = ["ic.contacts.v1", "ic.masterdata.v1", "ic.identity.v1", "ic.interactions.v1", "ic.callbacks.v1",
-              "ic.followups.v1"]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(topics)
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        ends = await consumer.end_offsets(partitions)
-        consumer.assign(partitions)
-        await consumer.commit(dict(ends.items()))
-    finally:
-        await consumer.stop()
+    await commit_group_at_end(bootstrap, group, ["ic.contacts.v1", "ic.masterdata.v1", "ic.identity.v1",
+                                                 "ic.interactions.v1", "ic.callbacks.v1", "ic.followups.v1"])
 
 
 async def bare_latency(stack, producer, events: int) -> dict:  # type: ignore[no-untyped-def]

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import importlib
 
-from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import TopicPartition
 from icsuite_chassis.settings import ServiceSettings
+from icsuite_chassis.testing import commit_group_at_end
 
 
 def consumer_groups(service: str, prefix: str) -> dict[str, tuple[str, ...]]:
@@ -29,18 +28,4 @@ def consumer_groups(service: str, prefix: str) -> dict[str, tuple[str, ...]]:
 
 async def start_at_the_end(bootstrap: str, groups: dict[str, tuple[str, ...]]) -> int:
     """Commit every group's offsets at the current end of its topics; returns the partitions set."""
-    committed = 0
-    for group, topics in groups.items():
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-        await consumer.start()
-        try:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 - partitions without subscribing
-            cluster = consumer._client.cluster  # noqa: SLF001
-            partitions = [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
-            consumer.assign(partitions)
-            ends = await consumer.end_offsets(partitions)
-            await consumer.commit({tp: offset for tp, offset in ends.items()})
-            committed += len(partitions)
-        finally:
-            await consumer.stop()
-    return committed
+    return sum([await commit_group_at_end(bootstrap, group, topics) for group, topics in groups.items()])

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections import deque
 from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any, Protocol
 
@@ -27,6 +26,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from .limits import check_event_size
+from .doc_lock import DocLock
 from .logging import get_logger
 from .metrics import OUTBOX_PENDING
 from .outbox_parking import ParkingLot
@@ -57,51 +57,6 @@ def outbox_push(envelopes: Iterable[Envelope]) -> dict[str, Any]:
     return {"$push": {OUTBOX_FIELD: {"$each": entries}}} if entries else {}
 
 
-class _DocLock:
-    """A FIFO mutex for one document that hands ownership straight to the next waiter.
-
-    Unlike ``asyncio.Lock`` it is never "free with a waiter about to take it", so ``try_acquire``
-    tells exactly whether taking it now would wait. ``seq`` orders the locks for blocking acquisition
-    of several at once (always in increasing ``seq``, so two batches never wait on each other).
-    """
-
-    __slots__ = ("seq", "users", "_held", "_waiters")
-
-    def __init__(self, seq: int):
-        self.seq = seq
-        self.users = 0
-        self._held = False
-        self._waiters: deque[asyncio.Future[None]] = deque()
-
-    def try_acquire(self) -> bool:
-        if self._held or self._waiters:
-            return False
-        self._held = True
-        return True
-
-    async def acquire(self) -> None:
-        if self.try_acquire():
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.release()  # ownership was handed over just before the cancellation
-            elif waiter in self._waiters:
-                self._waiters.remove(waiter)
-            raise
-
-    def release(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)  # ownership passes on; _held stays True
-                return
-        self._held = False
-
-
 class OutboxRelay:
     """Publishes the outbox entries of the registered collections; safe to run in every replica."""
 
@@ -119,7 +74,7 @@ class OutboxRelay:
         self._batch_slots = asyncio.Semaphore(batches_in_flight)
         self._tasks: list[asyncio.Task[None]] = []
         self._batch_tasks: set[asyncio.Task[None]] = set()
-        self._doc_locks: dict[tuple[str, Any], _DocLock] = {}
+        self._doc_locks: dict[tuple[str, Any], DocLock] = {}
         self._lock_seq = itertools.count()
 
     def kick(self, collection: str, doc_id: Any) -> None:
@@ -144,14 +99,14 @@ class OutboxRelay:
         ids = list(dict.fromkeys(doc_ids))
         locks = [self._lock_for(collection, doc_id) for doc_id in ids]
         try:
-            free: list[tuple[Any, _DocLock]] = []
-            busy: list[tuple[Any, _DocLock]] = []
+            free: list[tuple[Any, DocLock]] = []
+            busy: list[tuple[Any, DocLock]] = []
             for doc_id, lock in zip(ids, locks):
                 (free if lock.try_acquire() else busy).append((doc_id, lock))
             busy.sort(key=lambda item: item[1].seq)
             published = await self._locked_batch(collection, free) if free else 0
             if busy:
-                held: list[tuple[Any, _DocLock]] = []
+                held: list[tuple[Any, DocLock]] = []
                 try:
                     for doc_id, lock in busy:  # increasing seq: no two flushes wait on each other
                         await lock.acquire()
@@ -168,14 +123,14 @@ class OutboxRelay:
                 if lock.users == 0:
                     del self._doc_locks[(collection, doc_id)]
 
-    def _lock_for(self, collection: str, doc_id: Any) -> _DocLock:
+    def _lock_for(self, collection: str, doc_id: Any) -> DocLock:
         lock = self._doc_locks.get((collection, doc_id))
         if lock is None:
-            lock = self._doc_locks[(collection, doc_id)] = _DocLock(next(self._lock_seq))
+            lock = self._doc_locks[(collection, doc_id)] = DocLock(next(self._lock_seq))
         lock.users += 1
         return lock
 
-    async def _locked_batch(self, collection: str, held: Sequence[tuple[Any, _DocLock]]) -> int:
+    async def _locked_batch(self, collection: str, held: Sequence[tuple[Any, DocLock]]) -> int:
         try:
             return await self._publish_batch(collection, [doc_id for doc_id, _ in held])
         finally:

@@ -9,9 +9,7 @@ from typing import Any
 
 import httpx
 import pytest_asyncio
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-from icsuite_chassis.testing import bearer, eventually, publish_envelopes, running_app, unique
+from icsuite_chassis.testing import bearer, commit_group_at_end, eventually, publish_envelopes, running_app, unique
 from icsuite_contracts.cloudevents import Envelope, new_envelope
 from icsuite_contracts.identity_v1 import ContactIdentified
 from icsuite_contracts.masterdata_v1 import BusinessAgreementUpserted, OpenBill
@@ -100,24 +98,9 @@ async def read_stream(client, agent: str, *, last_event_id: int | None = None, m
 
 
 async def start_at_end(bootstrap: str, settings: AlertsSettings) -> None:
-    """Commit the end of every consumed topic for the service's consumer group, so that a test app reads
-    only what its tests publish, not what every session before it left on a shared broker."""
+    """The test app reads only what its tests publish, not what every session before it left on a shared broker."""
     group = f"{settings.consumer_group_prefix}{settings.service_name}.{CONSUMER}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(list(CONSUMED_TOPICS))
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(topic["topic"], p["partition"]) for topic in described for p in topic["partitions"]]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        ends = await consumer.end_offsets(partitions)
-        consumer.assign(partitions)
-        await consumer.commit(dict(ends.items()))
-    finally:
-        await consumer.stop()
+    await commit_group_at_end(bootstrap, group, list(CONSUMED_TOPICS))
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
