@@ -14,10 +14,11 @@ PARTITIONS = {
     "ic.callbacks.v1": 3,
     "ic.followups.v1": 3,
     "ic.alerts.v1": 3,
+    "ic.privacy.v1": 6,
 }
 
 
-def test_the_eight_v1_topics_with_their_partitions():
+def test_the_nine_v1_topics_with_their_partitions():
     assert {t.name: t.partitions for t in TOPICS} == PARTITIONS
 
 

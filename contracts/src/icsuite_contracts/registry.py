@@ -14,6 +14,7 @@ from . import (
     identity_v1,
     interactions_v1,
     masterdata_v1,
+    privacy_v1,
 )
 from .base import Event
 
@@ -56,6 +57,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic(callbacks_v1.TOPIC, "callback_id", 3, callbacks_v1.EVENT_TYPES),
     Topic(followups_v1.TOPIC, "followup_id", 3, followups_v1.EVENT_TYPES),
     Topic(alerts_v1.TOPIC, "account_id", 3, alerts_v1.EVENT_TYPES),
+    Topic(privacy_v1.TOPIC, "account_id", 6, privacy_v1.EVENT_TYPES),
 )
 
 _TOPICS_BY_NAME = MappingProxyType({t.name: t for t in TOPICS})

@@ -20,6 +20,7 @@ from . import followups_v1 as fu
 from . import identity_v1 as idn
 from . import interactions_v1 as ia
 from . import masterdata_v1 as md
+from . import privacy_v1 as pv
 from .base import Event
 
 __all__ = ["FACTORIES", "sample_event", "unique_id", "unique_phone"]
@@ -151,6 +152,13 @@ FACTORIES: dict[type[Event], Callable[[], dict[str, Any]]] = {
     al.AlertAcknowledged: lambda: dict(
         alert_id=unique_id("al"), rule_id="rule-high-balance", account_id=unique_id("acc"), agent_id="a-17",
         acknowledged_at=T0,
+    ),
+    pv.ErasureRequested: lambda: dict(
+        erasure_id=unique_id("er"), account_id=unique_id("acc"), requested_by="admin-1", requested_at=T0,
+    ),
+    pv.Erased: lambda: dict(
+        erasure_id=unique_id("er"), account_id=unique_id("acc"), service="interactions",
+        erased={"notes": 2, "attachments": 1}, erased_at=T0,
     ),
 }
 
