@@ -70,6 +70,14 @@ def test_claim_next_uses_the_agent_of_the_token_then_finds_nothing(
     assert code == 1 and "403 Forbidden" in err and "required_roles" in err
 
 
+def test_a_minted_token_carries_the_agents_skills(capsys: pytest.CaptureFixture[str], gateways: Any) -> None:
+    run(capsys, gateways, "callbacks", "claim-next", "--sub", "a-7", "--token-skill", "billing",
+        "--token-language", "de")
+    claims = jwt.decode(gateways.requests[0].headers["authorization"].split()[1], DEVELOPMENT_JWT_SECRET,
+                        algorithms=["HS256"])
+    assert claims["skills"] == ["billing"] and claims["languages"] == ["de"]
+
+
 def test_complete_sends_the_outcome(capsys: pytest.CaptureFixture[str], gateways: Any) -> None:
     code, out, _ = run(capsys, gateways, "callbacks", "complete", "cb-1", "--outcome", "reached", "--json")
     assert code == 0 and json.loads(out)["status"] == "completed"
@@ -112,6 +120,15 @@ def test_token_command_mints_what_the_services_verify(capsys: pytest.CaptureFixt
     assert main(["token", "--json"]) == 0
     token = json.loads(capsys.readouterr().out)["token"]
     assert jwt.decode(token, "another-secret-of-at-least-32-characters!", algorithms=["HS256"])["roles"] == ["agent"]
+
+
+def test_token_command_carries_skills_and_languages(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token", "--sub", "a-7", "--skill", "billing", "--skill", "moves", "--language", "de"]) == 0
+    claims = jwt.decode(capsys.readouterr().out.strip(), DEVELOPMENT_JWT_SECRET, algorithms=["HS256"])
+    assert claims["skills"] == ["billing", "moves"] and claims["languages"] == ["de"]
+    assert main(["token", "--sub", "a-8"]) == 0
+    claims = jwt.decode(capsys.readouterr().out.strip(), DEVELOPMENT_JWT_SECRET, algorithms=["HS256"])
+    assert "skills" not in claims and "languages" not in claims  # no claim: the agent has none
 
 
 @pytest.mark.parametrize("argv", [[], ["accounts"], ["callbacks", "claim-next"], ["simulate"], ["demo", "load"],

@@ -4,6 +4,9 @@ A token needs ``sub`` and ``exp``; ``iss`` and ``aud`` are checked when configur
 both), times are compared with a small leeway, and with a maximum lifetime a token needs ``iat`` and may
 live at most that long (so a stolen long-lived token is refused). :attr:`Principal.expires_at` tells
 long-lived streams when to end.
+
+The optional claims ``skills`` and ``languages`` (lists of short strings) say what work an agent can serve;
+a token without them carries none (see :attr:`Principal.skills`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ if TYPE_CHECKING:
 Role = Literal["agent", "supervisor", "admin", "channel"]
 ROLES: tuple[Role, ...] = ("agent", "supervisor", "admin", "channel")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="icsuite"'}
+MAX_CODES = 100
+"""At most this many skills (and as many languages) in a token, each at most ``MAX_CODE_LENGTH`` characters."""
+MAX_CODE_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,11 @@ class Principal:
     roles: frozenset[str]
     expires_at: datetime | None = None
     """When the token expires (UTC); a stream opened with it ends then."""
+    skills: frozenset[str] = frozenset()
+    """The ``skills`` claim. A token without it has no skills: it is not unrestricted (a service that routes
+    by skill offers such an agent only work that needs no skill)."""
+    languages: frozenset[str] = frozenset()
+    """The ``languages`` claim (BCP 47 tags as the identity provider sends them); none without it."""
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -92,7 +103,8 @@ class TokenVerifier:
             raise Unauthorized("the token's roles claim must be a list of strings", headers=_CHALLENGE)
         if not isinstance(claims["sub"], str) or not claims["sub"]:
             raise Unauthorized("the token's sub claim must be a non-empty string", headers=_CHALLENGE)
-        return Principal(sub=claims["sub"], roles=frozenset(r for r in roles if r in ROLES), expires_at=expires)
+        return Principal(sub=claims["sub"], roles=frozenset(r for r in roles if r in ROLES), expires_at=expires,
+                         skills=_codes(claims, "skills"), languages=_codes(claims, "languages"))
 
     def _check_lifetime(self, claims: dict[str, Any]) -> datetime:
         """The expiry; refuses a token that lives longer than the maximum or was issued in the future."""
@@ -107,12 +119,25 @@ class TokenVerifier:
         return datetime.fromtimestamp(exp, UTC)
 
 
+def _codes(claims: dict[str, Any], name: str) -> frozenset[str]:
+    """A claim that lists short strings (``skills``, ``languages``); absent is empty, anything else is refused."""
+    value = claims.get(name, [])
+    if (not isinstance(value, list) or len(value) > MAX_CODES
+            or not all(isinstance(v, str) and 0 < len(v) <= MAX_CODE_LENGTH for v in value)):
+        raise Unauthorized(f"the token's {name} claim must be a list of at most {MAX_CODES} non-empty strings "
+                           f"of at most {MAX_CODE_LENGTH} characters", headers=_CHALLENGE)
+    return frozenset(value)
+
+
 def mint_token(secret: str, sub: str, roles: list[str], ttl_s: int = 8 * 3600,
-               now: float | None = None, *, issuer: str | None = None, audience: str | None = None) -> str:
-    """A development token signed with HS256 (``make token ROLE=agent SUB=a-1``)."""
+               now: float | None = None, *, issuer: str | None = None, audience: str | None = None,
+               skills: list[str] | None = None, languages: list[str] | None = None) -> str:
+    """A development token signed with HS256 (``make token ROLE=agent SUB=a-1``); ``skills`` and
+    ``languages`` become those claims when given (an empty list is sent as an empty claim)."""
     issued = int(now if now is not None else time.time())
     claims: dict[str, Any] = {"sub": sub, "roles": roles, "iat": issued, "exp": issued + ttl_s}
     claims.update({k: v for k, v in (("iss", issuer), ("aud", audience)) if v})
+    claims.update({k: v for k, v in (("skills", skills), ("languages", languages)) if v is not None})
     return jwt.encode(claims, secret, algorithm="HS256")
 
 

@@ -25,8 +25,10 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-def bearer(sub: str, *roles: str, secret: str = DEVELOPMENT_JWT_SECRET) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(secret, sub, list(roles))}"}
+def bearer(sub: str, *roles: str, secret: str = DEVELOPMENT_JWT_SECRET, skills: list[str] | None = None,
+           languages: list[str] | None = None) -> dict[str, str]:
+    token = mint_token(secret, sub, list(roles), skills=skills, languages=languages)
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def publish_envelopes(bootstrap: str, *envelopes: Envelope) -> None:

@@ -16,6 +16,29 @@ def test_valid_token_gives_principal_with_known_roles_only() -> None:
     assert principal.sub == "a-1" and principal.roles == frozenset({"agent"})
 
 
+def test_skills_and_languages_come_from_their_claims() -> None:
+    token = mint_token(SECRET, "a-1", ["agent"], skills=["billing", "moves"], languages=["de", "en"])
+    principal = TokenVerifier(SECRET).verify(token)
+    assert principal.skills == {"billing", "moves"} and principal.languages == {"de", "en"}
+
+
+def test_a_token_without_skills_or_languages_claims_has_none() -> None:
+    """No claim means no skills (not "every skill"): routing offers such an agent only unrestricted work."""
+    principal = TokenVerifier(SECRET).verify(mint_token(SECRET, "a-1", ["agent"]))
+    assert principal.skills == frozenset() and principal.languages == frozenset()
+
+
+@pytest.mark.parametrize("claim", [
+    {"skills": "billing"}, {"skills": [1]}, {"skills": [""]}, {"languages": {"de": True}},
+    {"skills": ["x" * 65]}, {"skills": [f"s{i}" for i in range(101)]},
+])
+def test_malformed_skills_or_languages_claims_are_refused(claim) -> None:
+    token = jwt.encode({"sub": "a-1", "roles": ["agent"], "exp": time.time() + 60, **claim}, SECRET,
+                       algorithm="HS256")
+    with pytest.raises(Unauthorized):
+        TokenVerifier(SECRET).verify(token)
+
+
 @pytest.mark.parametrize("make", [
     lambda: mint_token(SECRET, "a-1", ["agent"], ttl_s=10, now=time.time() - 100),          # expired
     lambda: jwt.encode({"sub": "a", "roles": ["admin"], "exp": time.time() + 60}, None, algorithm="none"),

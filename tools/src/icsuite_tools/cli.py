@@ -44,8 +44,17 @@ def _common(json_only: bool = False) -> argparse.ArgumentParser:
     common.add_argument("--role", action="append", choices=ROLES,
                         help="role of the minted token; repeat for several (default: agent)")
     common.add_argument("--sub", default="a-1", help="subject of the minted token: the agent (default a-1)")
+    _agent_claims(common, prefix="--token-")
     common.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
     return common
+
+
+def _agent_claims(parser: argparse.ArgumentParser, prefix: str = "--") -> None:
+    parser.add_argument(f"{prefix}skill", dest="skill", action="append",
+                        help="a skill of the minted token's agent (claim skills); repeat for several. Without any "
+                             "the agent has none and is offered only callbacks that need no skill")
+    parser.add_argument(f"{prefix}language", dest="language", action="append",
+                        help="a language of the minted token's agent (claim languages); repeat for several")
 
 
 def _paging(parser: argparse.ArgumentParser) -> None:
@@ -165,6 +174,7 @@ def _kafka_commands(root: Any) -> None:
     token.add_argument("--role", action="append", choices=ROLES, help="repeat for several (default agent)")
     token.add_argument("--sub", default="a-1", help="the agent's or system's id (default a-1)")
     token.add_argument("--ttl", type=int, default=8 * 3600, help="seconds until it expires")
+    _agent_claims(token)
     token.set_defaults(handler=_token)
     demo = root.add_parser("demo", help="the demo data set", description="The demo data set.")
     demo_commands = demo.add_subparsers(dest="demo_command", required=True, metavar="COMMAND")
@@ -213,8 +223,9 @@ def parser() -> argparse.ArgumentParser:
 
 def _token(args: argparse.Namespace) -> int:
     roles = args.role or ["agent"]
-    token = development_token(args.sub, roles, args.ttl)
-    print(output.to_json({"token": token, "sub": args.sub, "roles": roles}) if args.json else token)
+    token = development_token(args.sub, roles, args.ttl, skills=args.skill, languages=args.language)
+    claims = {"sub": args.sub, "roles": roles, "skills": args.skill or [], "languages": args.language or []}
+    print(output.to_json({"token": token, **claims}) if args.json else token)
     return 0
 
 

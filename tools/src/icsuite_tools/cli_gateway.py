@@ -40,7 +40,7 @@ class Context:
 
     def gateway(self, service: str, args: argparse.Namespace, default_roles: list[str]) -> Gateway:
         token = args.token or os.environ.get("IC_TOKEN") or development_token(
-            args.sub, args.role or default_roles)
+            args.sub, args.role or default_roles, skills=args.skill, languages=args.language)
         return Gateway(service, args.base_url or default_base_url(service), token,
                        transport=self.transport, timeout=args.timeout)
 

@@ -18,10 +18,12 @@ def default_base_url(service: str) -> str:
     return os.environ.get(f"IC_{service.upper()}_URL") or f"http://127.0.0.1:{PORTS[service]}"
 
 
-def development_token(sub: str, roles: list[str], ttl_s: int = 8 * 3600) -> str:
-    """A HS256 token signed with ``IC_JWT_SECRET`` or the development secret (as the services verify)."""
+def development_token(sub: str, roles: list[str], ttl_s: int = 8 * 3600, *, skills: list[str] | None = None,
+                      languages: list[str] | None = None) -> str:
+    """A HS256 token signed with ``IC_JWT_SECRET`` or the development secret (as the services verify), with
+    the agent's ``skills`` and ``languages`` claims when given."""
     secret = os.environ.get("IC_JWT_SECRET") or DEVELOPMENT_JWT_SECRET
-    return mint_token(secret, sub, roles, ttl_s)
+    return mint_token(secret, sub, roles, ttl_s, skills=skills, languages=languages)
 
 
 class GatewayError(Exception):
