@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from icsuite_contracts.callbacks_v1 import CallbackClaimed, CallbackQueued
 from icsuite_contracts.cloudevents import new_envelope
+from icsuite_contracts.contacts_v1 import ContactEnded
+from icsuite_contracts.identity_v1 import ContactIdentified
 from icsuite_contracts.testing import sample_event
 
 from icsuite_alerts.domain.rules import STANDARD_RULES, Absence, RuleInvalid, RuleSpec
@@ -113,3 +115,36 @@ async def test_invalid_absences_are_refused(make_service, after, field) -> None:
     with pytest.raises(RuleInvalid) as refused:
         await svc.create_rule(spec(after=after), by="admin-1")
     assert refused.value.field == field
+
+
+def identified(contact_id: str, *, confirmed: bool, at: datetime, account_id: str | None = "acc-1"):
+    data = ContactIdentified(contact_id=contact_id, account_id=account_id, method="agent_search",
+                             confirmed=confirmed, agent_id="a-7")
+    return new_envelope(data, source="/test", time=at, correlation_id=contact_id)
+
+
+def ended(contact_id: str, at: datetime):
+    data = sample_event(ContactEnded).model_copy(update={"contact_id": contact_id, "ended_at": at})
+    return new_envelope(data, source="/test", time=at, correlation_id=contact_id)
+
+
+async def test_seed_002_reminder_reaches_the_agent_30_s_after_a_confirmation_unless_the_contact_ended(
+        make_service) -> None:
+    clock = Clock()
+    svc = make_service(clock)
+    await svc.seed_standard_rules()
+    [reminder] = [r for r in STANDARD_RULES if r.rule_id == "std-account-confirmed-reminder"]
+    assert reminder.spec.after == Absence(30, ("ic.contact.ended.v1",)) and reminder.spec.target == "agent"
+    await svc.on_event(identified("ct-1", confirmed=True, at=T0))  # confirmed: reminded
+    await svc.on_event(identified("ct-2", confirmed=False, at=T0))  # automatic only: no reminder
+    await svc.on_event(identified("ct-3", confirmed=True, at=T0, account_id=None))  # nothing confirmed
+    await svc.on_event(identified("ct-4", confirmed=True, at=T0))
+    await svc.on_event(ended("ct-4", T0 + timedelta(seconds=20)))  # ended first: no reminder
+    clock.now = T0 + timedelta(seconds=29)
+    assert await svc.raise_due_absences() == 0
+    clock.now = T0 + timedelta(seconds=31)
+    assert await svc.raise_due_absences() == 1
+    [alert] = [a for a in svc.alerts.documents.values() if a["rule_id"] == reminder.rule_id]
+    assert (alert["contact_id"], alert["agent_id"], alert["account_id"]) == ("ct-1", "a-7", "acc-1")
+    assert alert["message"].startswith("Account acc-1 confirmed: review its alerts")
+    assert alert["raised_at"] == T0 + timedelta(seconds=30)

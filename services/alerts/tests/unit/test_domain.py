@@ -108,7 +108,7 @@ def test_invalid_rules_name_the_field(overrides: dict, field: str) -> None:
 
 def test_standard_rules_compile_and_fire_on_their_facts() -> None:
     book = RuleBook(STANDARD_RULES)
-    assert book.count == 6 and not book.broken
+    assert book.count == len(STANDARD_RULES) == 7 and not book.broken
     facts = {"balance": 900.0, "dunning_level": 2, "flags": [], "open_callbacks": 1, "overdue_followups": 1,
              "contacts_last_7d": 3, "contacts_last_30d": 3, "last_interaction_outcome": None}
     o = identified("c-1")

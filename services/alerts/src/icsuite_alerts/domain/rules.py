@@ -155,3 +155,10 @@ STANDARD_RULES = (*STANDARD_RULES, Rule("std-callback-unclaimed", 1, RuleSpec(
     "Callback {event.callback_id} has waited 30 minutes without an agent.", "supervisors", 0,
     after=Absence(1800, ("ic.callback.claimed.v1",))), True))
 """The service-level rule: a queued callback that nobody claimed within 30 minutes alerts the supervisors."""
+
+STANDARD_RULES = (*STANDARD_RULES, Rule("std-account-confirmed-reminder", 1, RuleSpec(
+    "Reminder after the account was confirmed", ("ic.identity.contact-identified.v1",),
+    "event.confirmed == true && has(event.account_id)", "info",
+    "Account {event.account_id} confirmed: review its alerts, take scratch-pad notes and look at the "
+    "interaction history.", "agent", _HOUR, after=Absence(30, ("ic.contact.ended.v1",))), True))
+"""Seed 002, steps 11 to 13: 30 s after an agent confirmed the account, unless the contact ended meanwhile."""
