@@ -63,6 +63,11 @@ class AggregateStore(abc.ABC, Generic[S]):
         raw = (await self._read([doc_id])).get(doc_id)
         return self._stored(_Doc.of(doc_id, raw)) if raw is not None else None
 
+    async def find(self, filter: Mapping[str, Any], *, limit: int = 1000) -> list[Stored[S]]:
+        """The documents matching ``filter`` (fields of the encoded state), by ``_id``, at most ``limit``:
+        to select what a change then goes through :meth:`change_many` for (an erasure, a purge)."""
+        return [self._stored(_Doc.of(raw["_id"], raw)) for raw in await self._find(filter, [("_id", 1)], limit)]
+
     async def change(self, doc_id: Any, decide: Decide[S], *, event_id: str | None = None) -> Outcome[S]:
         """Apply one decision to one document (created when ``decide`` answers a change for ``None``)."""
         return (await self.change_many([Item(doc_id, decide, event_id)]))[0]

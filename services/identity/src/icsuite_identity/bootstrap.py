@@ -9,6 +9,7 @@ from icsuite_chassis.app import create_app
 from icsuite_chassis.clock import utc_now
 from icsuite_chassis.runtime import ServiceRuntime
 from icsuite_contracts.identity_v1 import TOPIC as IDENTITY
+from icsuite_contracts.privacy_v1 import TOPIC as PRIVACY
 
 from . import api
 from .consumers import CONSUMED_TOPICS, register_consumers
@@ -39,7 +40,7 @@ def build_service(runtime: ServiceRuntime, settings: IdentitySettings) -> Identi
 
 def build_app(settings: IdentitySettings) -> FastAPI:
     runtime = ServiceRuntime(settings, outbox_collections=OUTBOX_COLLECTIONS, indexes=INDEXES,
-                             consumes=CONSUMED_TOPICS, produces=(IDENTITY,))
+                             consumes=CONSUMED_TOPICS, produces=(IDENTITY, PRIVACY))
     service = build_service(runtime, settings)
     register_consumers(runtime, service)
     return create_app(runtime, title="identity",

@@ -15,11 +15,13 @@ from icsuite_contracts.contacts_v1 import TOPIC as CONTACTS
 from icsuite_contracts.contacts_v1 import ContactSegmentRecorded, ContactStarted
 from icsuite_contracts.masterdata_v1 import TOPIC as MASTERDATA
 from icsuite_contracts.masterdata_v1 import AccountUpserted, BusinessAgreementUpserted, PremiseUpserted
+from icsuite_contracts.privacy_v1 import TOPIC as PRIVACY
+from icsuite_contracts.privacy_v1 import Erased, ErasureRequested
 
 from . import handlers
-from .handlers import IdentityService
+from .handlers import IdentityService, erasures
 
-CONSUMED_TOPICS = (MASTERDATA, CONTACTS, CALLBACK_REQUESTS)
+CONSUMED_TOPICS = (MASTERDATA, CONTACTS, CALLBACK_REQUESTS, PRIVACY)
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Envelope], Awaitable[None]]
 
@@ -44,4 +46,8 @@ def register_consumers(runtime: ServiceRuntime, svc: IdentityService) -> None:
     ]), batch_handler=lambda envelopes: handlers.on_contact_events(svc, envelopes))
     runtime.add_consumer("callback-requests", [CALLBACK_REQUESTS], dict([
         typed(CallbackRequested, lambda event, env: handlers.on_callback_requested(svc, event, env)),
+    ]))
+    runtime.add_consumer("privacy", [PRIVACY], dict([
+        typed(ErasureRequested, lambda event, env: erasures.on_erasure_requested(svc, event, env)),
+        typed(Erased, lambda event, env: erasures.on_erased(svc, event, env)),
     ]))

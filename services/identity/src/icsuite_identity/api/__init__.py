@@ -1,5 +1,5 @@
 """The HTTP gateway: one module per resource; routes parse, call a use case and shape the answer."""
 
-from . import accounts, business_agreements, contacts, premises
+from . import accounts, business_agreements, contacts, erasures, premises
 
-ROUTERS = (accounts.router, contacts.router, premises.router, business_agreements.router)
+ROUTERS = (accounts.router, contacts.router, premises.router, business_agreements.router, erasures.router)

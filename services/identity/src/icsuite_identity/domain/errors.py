@@ -74,3 +74,10 @@ class NotTheContactsAgent(ForbiddenError):
     def __init__(self, contact_id: str, agent_id: str):
         super().__init__(f"agent {agent_id} does not handle contact {contact_id}; only its agent or a "
                          f"supervisor may set its context")
+
+
+class AccountNotFound(NotFoundError):
+    """The account does not exist."""
+
+    def __init__(self, account_id: str):
+        super().__init__(f"account {account_id} does not exist")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from icsuite_chassis.erasure import ERASURES, ErasureRun, ErasureRunCodec
 from icsuite_chassis.mongo import IndexSpec
 from icsuite_chassis.store import AggregateStore, InMemoryAggregateStore, MongoAggregateStore, store_indexes
 from pymongo.asynchronous.database import AsyncDatabase
@@ -14,6 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from ..domain.accounts import AccountRecord, CreationClaim
 from ..domain.callers import CallerLookup
 from ..domain.context import ContactContext
+from ..domain.erasures import Erasure, ErasureClaim
 from ..domain.lookups import Lookup
 from ..domain.masterdata import Agreement, Premise
 from .codecs import (
@@ -25,11 +27,14 @@ from .codecs import (
     LookupCodec,
     PremiseCodec,
 )
+from .erasure_codecs import ErasureClaimCodec, ErasureCodec
 
 ACCOUNTS, AGREEMENTS, PREMISES, LOOKUPS = "accounts", "business_agreements", "premises", "lookups"
 CONTEXTS, CALLER_LOOKUPS, CREATION_CLAIMS = "contexts", "caller_lookups", "creation_claims"
-OUTBOX_COLLECTIONS = (ACCOUNTS, CONTEXTS, CALLER_LOOKUPS)
-COLLECTIONS = (ACCOUNTS, AGREEMENTS, PREMISES, LOOKUPS, CONTEXTS, CALLER_LOOKUPS, CREATION_CLAIMS)
+ERASURE_REQUESTS, ERASURE_CLAIMS = "erasure_requests", "erasure_claims"
+OUTBOX_COLLECTIONS = (ACCOUNTS, CONTEXTS, CALLER_LOOKUPS, ERASURE_REQUESTS, ERASURES)
+COLLECTIONS = (ACCOUNTS, AGREEMENTS, PREMISES, LOOKUPS, CONTEXTS, CALLER_LOOKUPS, CREATION_CLAIMS, ERASURE_REQUESTS,
+               ERASURE_CLAIMS, ERASURES)
 INDEXES: tuple[IndexSpec, ...] = tuple(spec for name in COLLECTIONS for spec in store_indexes(name))
 """Every read is by ``_id``; the store's own index on each collection is all there is."""
 
@@ -47,13 +52,18 @@ class Stores:
     contexts: AggregateStore[ContactContext]
     caller_lookups: AggregateStore[CallerLookup]
     creation_claims: AggregateStore[CreationClaim]
+    erasure_requests: AggregateStore[Erasure]
+    erasure_claims: AggregateStore[ErasureClaim]
+    erasure_runs: AggregateStore[ErasureRun]
 
 
 _CODECS: dict[str, Any] = {ACCOUNTS: AccountCodec(), AGREEMENTS: AgreementCodec(), PREMISES: PremiseCodec(),
                            LOOKUPS: LookupCodec(), CONTEXTS: ContextCodec(), CALLER_LOOKUPS: CallerLookupCodec(),
-                           CREATION_CLAIMS: CreationClaimCodec()}
+                           CREATION_CLAIMS: CreationClaimCodec(), ERASURE_REQUESTS: ErasureCodec(),
+                           ERASURE_CLAIMS: ErasureClaimCodec(), ERASURES: ErasureRunCodec()}
 _FIELDS = dict(zip(COLLECTIONS, ("accounts", "agreements", "premises", "lookups", "contexts", "caller_lookups",
-                                 "creation_claims"), strict=True))
+                                 "creation_claims", "erasure_requests", "erasure_claims", "erasure_runs"),
+                     strict=True))
 
 
 def codec(collection: str) -> Any:

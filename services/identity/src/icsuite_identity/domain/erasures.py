@@ -1,0 +1,111 @@
+"""Erasure requests: an administrator's request to erase an account, and each service's confirmation.
+
+An erasure is open until all five services confirmed (``ic.privacy.erased.v1``), then ``completed``. One
+open erasure per account: a second request while one is open answers that one (the account's claim
+document names it); after completion a new request starts a new erasure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import MappingProxyType
+
+from icsuite_chassis.store import Change, Stored
+from icsuite_contracts.cloudevents import Envelope
+from icsuite_contracts.privacy_v1 import Erased
+
+from .accounts import AccountRecord
+from .callers import CallerLookup
+from .context import ContactContext
+
+SERVICES = ("identity", "interactions", "callbacks", "followups", "alerts")
+"""The services that hold data about an account and confirm its erasure."""
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    erased: Mapping[str, int]
+    erased_at: datetime
+
+
+@dataclass(frozen=True)
+class Erasure:
+    erasure_id: str
+    account_id: str
+    requested_by: str
+    requested_at: datetime
+    confirmations: Mapping[str, Confirmation] = field(default_factory=lambda: MappingProxyType({}))
+    completed_at: datetime | None = None
+
+    @property
+    def status(self) -> str:
+        return "completed" if self.completed_at is not None else "open"
+
+
+@dataclass(frozen=True)
+class ErasureClaim:
+    """The erasure an account has (``_id`` = ``account_id``): the open one, or the last completed one."""
+
+    account_id: str
+    erasure_id: str
+
+
+def decide_claim(current: Stored[ErasureClaim] | None, account_id: str, new_erasure_id: str,
+                 finished_erasure_id: str | None) -> Change[ErasureClaim] | None:
+    """Claim the account for ``new_erasure_id`` unless it has an erasure that is not ``finished_erasure_id``
+    (the completed one the caller saw): then that one stays and answers."""
+    if current is not None and current.state.erasure_id != finished_erasure_id:
+        return None
+    return Change(ErasureClaim(account_id, new_erasure_id))
+
+
+def decide_request(current: Stored[Erasure] | None, erasure: Erasure,
+                   event: Envelope) -> Change[Erasure] | None:
+    """Store a new erasure with its request event; an existing one stays as it is."""
+    if current is not None:
+        return None
+    return Change(erasure, [event])
+
+
+def decide_confirmation(current: Stored[Erasure] | None, event: Erased) -> Change[Erasure] | None:
+    """Record one service's confirmation (the first one counts); complete when all five confirmed."""
+    if current is None or event.service not in SERVICES or event.service in current.state.confirmations:
+        return None
+    confirmations = {**current.state.confirmations,
+                     event.service: Confirmation(dict(event.erased), event.erased_at)}
+    erasure = replace(current.state, confirmations=MappingProxyType(confirmations))
+    if set(confirmations) == set(SERVICES):
+        erasure = replace(erasure, completed_at=max(c.erased_at for c in confirmations.values()))
+    return Change(erasure)
+
+
+# --- identity's own part: what it holds about the account ------------------------------------------------
+ERASED = "[erased]"
+TOMBSTONE_VERSION = 2**63 - 1
+"""``source_version`` of an erased account: every replicated snapshot is older, so none re-creates it."""
+
+
+def erased_account(current: Stored[AccountRecord] | None) -> Change[AccountRecord] | None:
+    """The account as an anonymised tombstone keeping its id; its lookup keys are retired."""
+    if current is None or current.state.status == "erased":
+        return None
+    record = current.state
+    return Change(AccountRecord(account_id=record.account_id, kind=record.kind, name=ERASED, status="erased",
+                                source_version=TOMBSTONE_VERSION, created_at=record.created_at,
+                                retired_keys=tuple(sorted(set(record.keys()) | set(record.retired_keys)))))
+
+
+def erased_context(current: Stored[ContactContext] | None) -> Change[ContactContext] | None:
+    """The contact's reported address (the caller's number or e-mail address) erased."""
+    if current is None or current.state.contact is None or current.state.contact.address == ERASED:
+        return None
+    return Change(replace(current.state, contact=replace(current.state.contact, address=ERASED)))
+
+
+def erased_caller(current: Stored[CallerLookup] | None) -> Change[CallerLookup] | None:
+    """A callback requester's number erased."""
+    if current is None or current.state.callback_number == ERASED:
+        return None
+    return Change(replace(current.state, callback_number=ERASED))
