@@ -27,3 +27,5 @@ OUTBOX_PARKED = Counter("ic_outbox_parked_total", "Outbox entries parked after t
 OUTBOX_PARKED_NOW = Gauge("ic_outbox_parked_entries", "Outbox entries in the parked collection at the last sweep")
 HANDLE_LATENCY = Histogram("ic_event_handle_duration_seconds", "Time to store the effect of a batch",
                            ["consumer"], buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+RETENTION_PURGED = Counter("ic_retention_purged_total", "Records purged because their retention period passed",
+                           ["kind"])

@@ -85,6 +85,9 @@ class ServiceSettings(BaseSettings):
         default=5, ge=0, description="failed dead-letter publishes retried before the record is parked in the "
                                      "dead_letters_parked collection")
     outbox_sweep_interval_s: float = Field(default=10.0, gt=0)
+    retention_interval_s: float = Field(default=3600.0, gt=0, description="how often the retention purge runs")
+    retention_batch_size: int = Field(default=500, ge=1, description="records the retention purge deletes per batch")
+    retention_max_batches: int = Field(default=20, ge=1, description="batches per kind and run of the retention purge")
     outbox_max_attempts: int = Field(
         default=5, ge=1, description="failed sends after which an outbox entry is parked (collection outbox_parked) "
                                      "so that its record's later events go on")

@@ -266,3 +266,17 @@ async def test_change_first_takes_the_first_candidate_left(backend: Backend) -> 
     left = await backend.a.change_first({"status": "open", "count": {"$gte": 1}}, [("count", 1)], claim)
     assert left is not None and left.stored is not None and left.stored.id == "p1"
     assert await backend.a.change_first({"status": "open"}, [("count", 1)], claim) is None
+
+
+async def test_purge_deletes_only_matching_documents_with_nothing_waiting(backend: Backend) -> None:
+    closed = lambda events: lambda _: Change(Counter(count=1, status="closed"), events())  # noqa: E731
+    for doc_id in ("d1", "d2", "d3"):
+        await backend.a.change(doc_id, closed(list))
+    await backend.a.change("waiting", closed(lambda: [ack("al-w")]))   # its event is not published yet
+    await backend.a.change("open", add(1))
+    first = await backend.a.purge({"status": "closed"}, limit=2)
+    assert len(first) == 2 and set(first) <= {"d1", "d2", "d3"}
+    assert await backend.b.purge({"status": "closed"}, limit=10) == sorted({"d1", "d2", "d3"} - set(first))
+    assert await backend.a.purge({"status": "closed"}, limit=10) == []
+    assert await backend.a.get("waiting") is not None and await backend.a.get("open") is not None
+    assert all([await backend.a.get(doc_id) is None for doc_id in ("d1", "d2", "d3")])

@@ -27,6 +27,8 @@ from .core import (
 )
 
 DEFAULT_ATTEMPTS = 8
+NOTHING_WAITING = {"$or": [{OUTBOX_FIELD: {"$exists": False}}, {OUTBOX_FIELD: {"$size": 0}}]}
+"""A document whose outbox is empty: every event of its changes was published."""
 
 
 class AggregateStore(abc.ABC, Generic[S]):
@@ -57,6 +59,10 @@ class AggregateStore(abc.ABC, Generic[S]):
     async def _find(self, filter: Mapping[str, Any], sort: Sequence[tuple[str, int]],
                     limit: int) -> list[dict[str, Any]]:
         """The raw documents matching ``filter`` (fields of the encoded state), in ``sort`` order."""
+
+    @abc.abstractmethod
+    async def _delete(self, ids: Sequence[Any], guard: Mapping[str, Any]) -> set[Any]:
+        """Delete the documents of ``ids`` that still match ``guard``; answer the ids deleted."""
 
     # --- the one way to change a document --------------------------------------------------------------
     async def get(self, doc_id: Any) -> Stored[S] | None:
@@ -118,6 +124,17 @@ class AggregateStore(abc.ABC, Generic[S]):
                     self._kick_written([write], set())
                     return outcome
         raise StoreConflict(f"no candidate of {self.name} could be changed after {self._attempts} attempts")
+
+    async def purge(self, filter: Mapping[str, Any], *, limit: int) -> list[Any]:
+        """Delete up to ``limit`` documents matching ``filter`` that have no event waiting to be published
+        (retention: only whole records that are done go). The filter is checked again by the delete
+        itself, so a document changed meanwhile so that it no longer matches stays. Answers the ids deleted.
+        """
+        found = [raw["_id"] for raw in await self._find(filter, [("_id", 1)], limit)]
+        if not found:
+            return []
+        deleted = await self._delete(found, {"$and": [dict(filter), NOTHING_WAITING]})
+        return [doc_id for doc_id in found if doc_id in deleted]
 
     # --- internals ------------------------------------------------------------------------------------
     async def _guarded_write(self, writes: Sequence[Write]) -> set[Any]:

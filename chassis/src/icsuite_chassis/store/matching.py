@@ -34,6 +34,8 @@ def _compare(value: Any, operator: str, operand: Any) -> bool:
         return value is not _MISSING and any(_equal(value, item) for item in operand)
     if operator == "$nin":
         return value is _MISSING or not any(_equal(value, item) for item in operand)
+    if operator == "$size":
+        return isinstance(value, list) and len(value) == operand
     if value is _MISSING or value is None:
         return False
     try:

@@ -45,6 +45,12 @@ class InMemoryAggregateStore(AggregateStore[S]):
         found.sort(key=functools.cmp_to_key(lambda a, b: sort_key(a, b, sort)))
         return found[:limit]
 
+    async def _delete(self, ids: Sequence[Any], guard: Mapping[str, Any]) -> set[Any]:
+        deleted = {doc_id for doc_id in ids if doc_id in self.documents and matches(self.documents[doc_id], guard)}
+        for doc_id in deleted:
+            del self.documents[doc_id]
+        return deleted
+
     def shared_with(self) -> InMemoryAggregateStore[S]:
         """Another store on the same documents, as a second replica sees them."""
         twin: InMemoryAggregateStore[S] = InMemoryAggregateStore(self.name, self.codec)

@@ -72,6 +72,11 @@ class MongoAggregateStore(AggregateStore[S]):
             return {writes[error["index"]].doc_id for error in errors}
         return set()
 
+    async def _delete(self, ids: Sequence[Any], guard: Mapping[str, Any]) -> set[Any]:
+        await self.collection.delete_many({"$and": [{"_id": {"$in": list(ids)}}, dict(guard)]})
+        left = {doc["_id"] async for doc in self.collection.find({"_id": {"$in": list(ids)}}, {"_id": 1})}
+        return {doc_id for doc_id in ids if doc_id not in left}
+
     async def _find(self, filter: Mapping[str, Any], sort: Sequence[tuple[str, int]],
                     limit: int) -> list[dict[str, Any]]:
         cursor = self.collection.find(dict(filter), _WITHOUT_OUTBOX)

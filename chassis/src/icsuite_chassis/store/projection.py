@@ -85,6 +85,16 @@ class ProjectionWriter(Generic[S]):
             await MongoAggregateStore(self._db, shadow, self._codec).change_many(items)
         return outcomes
 
+    async def forget(self, doc_ids: Sequence[Any]) -> int:
+        """Delete the read model's documents of ``doc_ids`` (their source was purged), live and in a shadow."""
+        if not doc_ids:
+            return 0
+        by_id = {"_id": {"$in": list(doc_ids)}}
+        shadow = await self._shadow()
+        if shadow is not None:
+            await MongoAggregateStore(self._db, shadow, self._codec).purge(by_id, limit=len(doc_ids))
+        return len(await self.store.purge(by_id, limit=len(doc_ids)))
+
     async def rebuild(self, replay: Replay, *, shadow: str | None = None) -> RebuildReport:
         """Replay into a shadow collection and swap it in, losing no event applied meanwhile (see above)."""
         target = shadow or f"{self.name}__rebuild_{datetime.now(UTC):%Y%m%d%H%M%S%f}"

@@ -1,22 +1,37 @@
-"""Periodic work of every replica: rules reload, the stream horizon, the kept events' retention, and the
-absence rules' due checks (each raised once whichever replica finds it)."""
+"""Periodic work of every replica: rules reload, the stream horizon, the retention purge (the kept events and
+acknowledged alerts, :func:`retention_rules`), and the absence rules' due checks (each raised once whichever
+replica finds it)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
+from typing import Any
 
+from icsuite_chassis.retention import RetentionRule, retention_job
 from icsuite_chassis.runtime import ServiceRuntime
 
 from .handlers import AlertsService
 
 
-def register_jobs(runtime: ServiceRuntime, service: AlertsService) -> None:
+def retention_rules(service: AlertsService) -> list[RetentionRule]:
     settings = service.settings
 
-    async def prune_event_log() -> None:
-        await service.event_log.prune(service.clock() - timedelta(days=settings.event_log_retention_days))
+    def kept_before(cutoff: datetime) -> dict[str, Any]:
+        return {"time": {"$lt": cutoff}}
 
+    def acknowledged_before(cutoff: datetime) -> dict[str, Any]:
+        return {"status": "acknowledged", "acknowledged_at": {"$lt": cutoff}}
+
+    return [RetentionRule("alerts_event_log", service.event_log.writer.store, kept_before,
+                          settings.event_log_retention_days),
+            RetentionRule("acknowledged_alerts", service.alerts, acknowledged_before,
+                          settings.acknowledged_alert_retention_days)]
+
+
+def register_jobs(runtime: ServiceRuntime, service: AlertsService) -> None:
+    settings = service.settings
     runtime.add_job("rules-refresh", service.cache.refresh, settings.rules_refresh_interval_s)
     runtime.add_job("stream-horizon", service.stream.tick, 0)
-    runtime.add_job("event-log-retention", prune_event_log, 3600)
+    runtime.add_job("retention", retention_job(retention_rules(service), settings, service.clock),
+                    settings.retention_interval_s)
     runtime.add_job("absences-due", service.raise_due_absences, settings.absence_check_interval_s)

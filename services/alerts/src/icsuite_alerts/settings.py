@@ -21,7 +21,10 @@ class AlertsSettings(ServiceSettings):
     stream_keepalive_s: float = Field(default=15.0, gt=0)
     stream_open_window_s: float = Field(default=900.0, ge=0, description=(
         "a first connection (no Last-Event-ID) also gets the open alerts raised this many seconds back"))
-    event_log_retention_days: int = Field(default=90, ge=1)
+    event_log_retention_days: float = Field(default=90.0, gt=0, description=(
+        "events kept for backtests and facts are purged this long after their time"))
+    acknowledged_alert_retention_days: float = Field(default=365.0, gt=0, description=(
+        "an acknowledged alert is purged this long after its acknowledgement (open alerts are never purged)"))
     dedupe_keep_s: float = Field(default=3600.0, ge=0, description=(
         "a de-duplication document is kept this long after its window ends, for trigger events that arrive "
         "late (then the TTL index removes it)"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from icsuite_chassis.app import create_app
 from icsuite_chassis.clock import utc_now
+from icsuite_chassis.retention import retention_job
 from icsuite_chassis.runtime import ServiceRuntime
 from icsuite_chassis.store import MongoAggregateStore, store_indexes
 from icsuite_contracts.callback_requests_v1 import TOPIC as REQUESTS_TOPIC
@@ -18,7 +19,7 @@ from .api import ROUTERS
 from .consumers import register_consumers
 from .domain import IntakePolicy
 from .handlers import CallbacksService
-from .jobs import scheduler_job
+from .jobs import retention_rules, scheduler_job
 from .projections import ACCOUNT_PHONES, AccountNumbers, Identifications
 from .domain.rates import RateLimit
 from .repository import COLLECTION, INDEXES, PROFILES, RATES, SLOTS, ProfileCodec, RateCodec, SlotsCodec, WorkItemCodec
@@ -59,6 +60,8 @@ def build_app(settings: CallbacksSettings) -> FastAPI:
     if settings.seed_reason_profiles:
         runtime.on_startup(lambda: handlers.seed_profiles(svc))
     runtime.add_job("callbacks.scheduler", scheduler_job(svc), settings.scheduler_interval_s)
+    rules = retention_rules(svc, settings.closed_callback_retention_days)
+    runtime.add_job("retention", retention_job(rules, settings, svc.clock), settings.retention_interval_s)
     return create_app(runtime, title="callbacks",
                       description="Callback requests from web and IVR, routed by reason, claimed exactly once.",
                       routers=ROUTERS, state={"service": svc})

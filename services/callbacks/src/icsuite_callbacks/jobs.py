@@ -1,4 +1,5 @@
-"""Periodic work, run in every replica: the time-based transitions of the work items.
+"""Periodic work, run in every replica: the time-based transitions of the work items, and the retention
+purge of closed items (:func:`retention_rules`).
 
 Each step is a change through the store: when two replicas pick the same item, one write succeeds and the
 other finds nothing left to do (or loses its race and leaves the item to the next run).
@@ -7,13 +8,17 @@ other finds nothing left to do (or loses its race and leaves the item to the nex
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from icsuite_chassis.errors import StoreConflict
 from icsuite_chassis.logging import get_logger
+from icsuite_chassis.retention import RetentionRule
 
 from .domain import WorkItem
 from .domain.intake import decide_identified, decide_open_window
+from .domain.model import CLOSED_STATUSES
 from .domain.lifecycle import Decision, decide_expire
 from .handlers import CallbacksService, tick
 
@@ -49,3 +54,16 @@ def scheduler_job(svc: CallbacksService) -> Callable[[], Awaitable[dict[str, int
         return await run_due_transitions(svc)
 
     return run
+
+
+def retention_rules(svc: CallbacksService, retention_days: float) -> list[RetentionRule]:
+    """Closed items (completed, failed, expired, cancelled) whose last change is older than the retention go,
+    with the caller identification kept for their request."""
+
+    def closed_before(cutoff: datetime) -> dict[str, Any]:
+        return {"status": {"$in": list(CLOSED_STATUSES)}, "updated_at": {"$lt": cutoff}}
+
+    async def purge_references(callback_ids: Sequence[str]) -> None:
+        await svc.identifications.forget(callback_ids)  # the callback id is its request id
+
+    return [RetentionRule("closed_callbacks", svc.items, closed_before, retention_days, also=purge_references)]

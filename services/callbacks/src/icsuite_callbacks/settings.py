@@ -34,6 +34,9 @@ class CallbacksSettings(ServiceSettings):
     rate_caller_window_s: int = Field(default=60, ge=1, description="the window of the per-caller limit")
     rate_limit_per_number: int = Field(default=6, ge=1, description="requests for one callback number per window")
     rate_number_window_s: int = Field(default=3600, ge=1, description="the window of the per-number limit")
+    closed_callback_retention_days: float = Field(
+        default=365.0, gt=0, description="a completed, failed, expired or cancelled callback is purged this long "
+                                         "after its last change (open items are never purged)")
     seed_reason_profiles: bool = Field(default=True, description="store the default reason profiles at start")
 
     @field_validator("refused_number_types")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from icsuite_chassis.app import create_app
 from icsuite_chassis.clock import Clock, utc_now
+from icsuite_chassis.retention import retention_job
 from icsuite_chassis.runtime import ServiceRuntime
 from icsuite_chassis.store import MongoAggregateStore
 from icsuite_contracts.followups_v1 import TOPIC as FOLLOWUPS_TOPIC
@@ -46,6 +47,8 @@ def build_app(settings: FollowupsSettings, clock: Clock = utc_now) -> FastAPI:
                          batch_handler=interaction_batch_handler(svc))
     runtime.add_job("overdue", lambda: jobs.report_overdue(svc), settings.overdue_check_interval_s)
     runtime.add_job("due", lambda: jobs.report_due(svc), settings.due_check_interval_s)
+    runtime.add_job("retention", retention_job(jobs.retention_rules(svc), settings, clock),
+                    settings.retention_interval_s)
     runtime.on_startup(lambda: seed_customizing(svc))
     return create_app(runtime, title="followups", description=DESCRIPTION, routers=[api.router],
                       state={"service": svc})

@@ -1,5 +1,6 @@
 """Periodic work, run by every replica: reporting follow-ups whose due date passed (overdue), and call
-follow-ups whose planned start arrived (due: the call becomes work in the owner's inbox).
+follow-ups whose planned start arrived (due: the call becomes work in the owner's inbox), and the retention
+purge of finished follow-ups (:func:`retention_rules`).
 
 Each report is a change of the follow-up through the store (``change_first`` on the candidates, oldest
 first) that records it and puts the event in the follow-up's outbox in one guarded write: of replicas
@@ -13,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from .domain import Followup, FollowupEvent, decide_due, decide_overdue
+from icsuite_chassis.retention import RetentionRule
+
+from .domain import FINAL_STATUSES, Followup, FollowupEvent, decide_due, decide_overdue
 from .handlers import Service, decision
 from .repository import DUE_ORDER, OVERDUE_ORDER, due_filter, overdue_filter
 
@@ -46,3 +49,13 @@ async def report_due(svc: Service) -> int:
         return decide_due(f, now)
 
     return await _report(svc, due_filter(now), DUE_ORDER, decide, svc.settings.due_batch_size)
+
+
+def retention_rules(svc: Service) -> list[RetentionRule]:
+    """Completed and cancelled follow-ups whose last change is older than the retention go (notes with them)."""
+
+    def finished_before(cutoff: datetime) -> dict[str, Any]:
+        return {"status": {"$in": sorted(FINAL_STATUSES)}, "updated_at": {"$lt": cutoff}}
+
+    return [RetentionRule("finished_followups", svc.followups, finished_before,
+                          svc.settings.finished_followup_retention_days)]

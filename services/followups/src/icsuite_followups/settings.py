@@ -18,6 +18,9 @@ class FollowupsSettings(ServiceSettings):
     overdue_batch_size: int = Field(default=500, ge=1, description="follow-ups the overdue job handles per run")
     due_check_interval_s: float = Field(default=15.0, gt=0, description="how often the due job runs")
     due_batch_size: int = Field(default=500, ge=1, description="follow-ups the due job handles per run")
+    finished_followup_retention_days: float = Field(
+        default=1095.0, gt=0, description="a completed or cancelled follow-up is purged this long after its last "
+                                          "change (open and in-process ones are never purged)")
     default_note_language: str = Field(default="en", min_length=2, max_length=35,
                                        description="language of scratch-pad text imported without one")
 

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from icsuite_chassis.app import create_app
 from icsuite_chassis.clock import utc_now
+from icsuite_chassis.retention import retention_job
 from icsuite_chassis.runtime import ServiceRuntime
 from icsuite_contracts.identity_v1 import TOPIC as IDENTITY
 from icsuite_contracts.privacy_v1 import TOPIC as PRIVACY
@@ -14,6 +15,7 @@ from icsuite_contracts.privacy_v1 import TOPIC as PRIVACY
 from . import api
 from .consumers import CONSUMED_TOPICS, register_consumers
 from .handlers import IdentityService
+from .jobs import retention_rules
 from .projections.masterdata import Replica, account_of, agreement_of, premise_of
 from .repository import ACCOUNTS, AGREEMENTS, INDEXES, OUTBOX_COLLECTIONS, PREMISES, codec, mongo_stores
 from .settings import IdentitySettings
@@ -43,6 +45,8 @@ def build_app(settings: IdentitySettings) -> FastAPI:
                              consumes=CONSUMED_TOPICS, produces=(IDENTITY, PRIVACY))
     service = build_service(runtime, settings)
     register_consumers(runtime, service)
+    rules = retention_rules(service, settings.contact_context_retention_days)
+    runtime.add_job("retention", retention_job(rules, settings, service.clock), settings.retention_interval_s)
     return create_app(runtime, title="identity",
                       description="Finds, confirms and creates the customer during a contact.",
                       routers=list(api.ROUTERS), state={"service": service})

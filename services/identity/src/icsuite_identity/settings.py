@@ -15,6 +15,9 @@ class IdentitySettings(ServiceSettings):
     port: int = 8001
     default_region: str = Field(
         default="DE", description="ISO 3166-1 region for phone numbers written without a country code.")
+    contact_context_retention_days: float = Field(
+        default=365.0, gt=0, description="a contact's context (identification result, confirmation) is purged this "
+                                         "long after its last change")
 
     @field_validator("default_region")
     @classmethod

@@ -10,7 +10,7 @@ list. So the list holds the uploads of the last grace period and nothing that is
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,6 +65,14 @@ class AttachmentStore:
         except NoFile:
             return None
         return await stream.read()
+
+    async def delete_of_interactions(self, interaction_ids: Sequence[str]) -> int:
+        """Delete every file of the interactions ``interaction_ids`` (their records were purged)."""
+        named = {"metadata.interaction_id": {"$in": list(interaction_ids)}}
+        found = [doc["_id"] async for doc in self.files.find(named, {"_id": 1})]
+        for file_id in found:
+            await self.delete(file_id)
+        return len(found)
 
     async def delete(self, file_id: Any) -> None:
         """Delete the content (chunks too, even of an unfinished upload), then its pending listing."""

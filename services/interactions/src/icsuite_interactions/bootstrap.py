@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from icsuite_chassis.app import create_app
 from icsuite_chassis.clock import Clock, utc_now
+from icsuite_chassis.retention import retention_job
 from icsuite_chassis.runtime import ServiceRuntime
 from icsuite_chassis.store import MongoAggregateStore
 from icsuite_contracts import callbacks_v1, contacts_v1, followups_v1, identity_v1, interactions_v1
@@ -14,7 +15,7 @@ from .attachment_cleanup import OrphanedUploadCleaner
 from .attachments import UPLOAD_INDEXES, AttachmentStore
 from .consumers import register_consumers
 from .handlers import EventIntake, RecordCommands
-from .jobs import SelfServiceCloser
+from .jobs import SelfServiceCloser, retention_rules
 from .projections.timeline import TimelineQueries, timeline_writer
 from .repository import INDEXES, INTERACTIONS, InteractionsRepository, RecordCodec
 from .service import InteractionsService
@@ -48,6 +49,7 @@ def build_app(settings: InteractionsSettings, *, clock: Clock = utc_now) -> Fast
     orphans = OrphanedUploadCleaner(service.attachments, service.records, clock=clock,
                                     grace_s=settings.attachment_orphan_grace_s)
     runtime.add_job("attachment-orphan-cleanup", orphans.delete_orphans, settings.attachment_orphan_sweep_interval_s)
+    runtime.add_job("retention", retention_job(retention_rules(service), settings, clock), settings.retention_interval_s)
     return create_app(runtime, title="interactions",
                       description="Interaction records from contact events, notes, activities, attachments, "
                                   "completion and the per-account timeline.",

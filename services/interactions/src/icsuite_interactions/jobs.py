@@ -1,4 +1,5 @@
-"""Periodic work: contacts that served themselves are closed once their grace has passed.
+"""Periodic work: contacts that served themselves are closed once their grace has passed; closed records
+past their retention are purged (:func:`retention_rules`).
 
 ``contact ended`` sets the record's ``self_service_due_at`` in the same write as the end, so no crash can
 lose the check. Each round reads the ids of the records due now (on the ``self_service_due_at`` index) and
@@ -10,15 +11,18 @@ loses its race and is decided again on what that replica left (due no more: noth
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from icsuite_chassis.clock import Clock
+from icsuite_chassis.retention import RetentionRule
 from icsuite_chassis.store import AggregateStore, Change, Item, Stored
 
 from .domain import rules
 from .domain.record import Record
 from .handlers.emit import commanded
 from .repository import state_of
+from .service import InteractionsService
 
 ROUND_LIMIT = 500
 
@@ -51,3 +55,17 @@ class SelfServiceCloser:
         due = await self.records.due_for_self_service(now, self.limit)
         outcomes = await self.store.change_many([Item(interaction_id, decide) for interaction_id in due])
         return sum(1 for outcome in outcomes if outcome.events)
+
+
+def retention_rules(service: InteractionsService) -> list[RetentionRule]:
+    """Closed records past ``closed_interaction_retention_days`` go, with their timeline entries and files."""
+
+    async def purge_references(interaction_ids: Sequence[str]) -> None:
+        await service.timeline.forget(interaction_ids)
+        await service.attachments.delete_of_interactions(interaction_ids)
+
+    def closed_before(cutoff: datetime) -> dict[str, Any]:
+        return {"status": "closed", "closed_at": {"$lt": cutoff}}
+
+    return [RetentionRule("closed_interactions", service.store, closed_before,
+                          service.settings.closed_interaction_retention_days, also=purge_references)]

@@ -40,6 +40,9 @@ class InteractionsSettings(ServiceSettings):
         description="The timeline projection's fetches wait (at most the consumer fetch wait, 100 ms) until this "
                     "many bytes are there: under load 4-5 times fewer, larger batches (measured in the ingest "
                     "benchmark); 1 for no wait.")
+    closed_interaction_retention_days: float = Field(
+        default=3650.0, gt=0, description="A closed interaction record is purged this long after it closed, with "
+                                          "its timeline entry and attachments (open records are never purged).")
     contacts_batch: bool = Field(default=True, description="Apply contact events batch-wise (one bulk write).")
 
     @model_validator(mode="after")

@@ -82,8 +82,3 @@ class EventLog:
         cursor = self._collection.find({"time": {"$lte": until}}).sort([("time", 1), ("_id", 1)]).limit(limit)
         async for doc in cursor:
             yield self._codec.decode(doc).observation
-
-    async def prune(self, before: datetime) -> int:
-        """Retention: the copies older than ``before`` go (whole documents, no aggregate is changed)."""
-        result = await self._collection.delete_many({"time": {"$lt": before}})
-        return result.deleted_count

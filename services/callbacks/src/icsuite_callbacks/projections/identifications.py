@@ -62,6 +62,13 @@ class Identifications:
             return
         await self.store.change_many([Item(key(e), _decision(e), e.id) for e in envelopes if key(e) is not None])
 
+    async def forget(self, request_ids: Sequence[str]) -> None:
+        """Drop the identifications of purged requests."""
+        if self._writer is not None:
+            await self._writer.forget(request_ids)
+        elif request_ids:
+            await self.store.purge({"_id": {"$in": list(request_ids)}}, limit=len(request_ids))
+
     async def get(self, request_id: str) -> CallerIdentity | None:
         stored = await self.store.get(request_id)
         return stored.state if stored is not None else None
