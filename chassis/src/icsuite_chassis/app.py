@@ -12,7 +12,9 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import audit_api
 from .asyncapi import build_asyncapi
+from .audit import AUDIT_INDEXES, AuditLog, AuditTrail
 from .auth import TokenVerifier
 from .metrics import HTTP_LATENCY, HTTP_REQUESTS
 from .openapi_docs import document_security_and_problems
@@ -110,19 +112,27 @@ def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_tracing(settings.service_name)
         await runtime.start()
+        await audit_log.start()
         try:
             yield
         finally:
+            await audit_log.stop()
             await runtime.stop()
             flush_traces()
 
+    audit_log = AuditLog(runtime.db, queue_size=settings.audit_queue_size,
+                         retention_days=settings.audit_retention_days)
+    runtime.indexes.extend(AUDIT_INDEXES)
+    runtime.add_job("audit-retention", audit_log.purge, settings.audit_purge_interval_s)
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan,
                   telemetry={"exclude": _is_probe})  # FastAPI's own server spans, when a tracer is installed
     app.state.runtime = runtime
+    app.state.audit_log = audit_log
     app.state.token_verifier = TokenVerifier.from_settings(settings)
     for key, value in (state or {}).items():
         setattr(app.state, key, value)
     install_problem_handlers(app)
+    app.add_middleware(AuditTrail, log=audit_log)
     app.add_middleware(RequestSizeLimit, limit=settings.max_request_bytes)
     app.add_middleware(HttpMetrics)
     app.add_middleware(TraceRequests)
@@ -150,7 +160,7 @@ def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers
     async def asyncapi_document() -> dict[str, Any]:
         return asyncapi
 
-    for router in routers:
+    for router in [*routers, audit_api.router]:
         app.include_router(router)
     document_security_and_problems(app, unauthenticated=PROBES | {"/asyncapi.json"})
     return app

@@ -147,7 +147,9 @@ async def current_principal(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("a bearer token is required", headers=_CHALLENGE)
     verifier: TokenVerifier = request.app.state.token_verifier
-    return await verifier.verify_async(token.strip())
+    principal = await verifier.verify_async(token.strip())
+    request.state.principal = principal  # the audit trail names who asked
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -29,3 +29,8 @@ HANDLE_LATENCY = Histogram("ic_event_handle_duration_seconds", "Time to store th
                            ["consumer"], buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 RETENTION_PURGED = Counter("ic_retention_purged_total", "Records purged because their retention period passed",
                            ["kind"])
+AUDIT_WRITTEN = Counter("ic_audit_entries_written_total", "Audit entries stored")
+AUDIT_DROPPED = Counter("ic_audit_entries_dropped_total",
+                        "Audit entries lost: the queue was full or the database refused them", ["reason"])
+AUDIT_QUEUED = Gauge("ic_audit_queue_entries", "Audit entries waiting to be written")
+AUDIT_PURGED = Counter("ic_audit_entries_purged_total", "Audit entries deleted after their retention period")

@@ -92,6 +92,12 @@ class ServiceSettings(BaseSettings):
         default=5, ge=1, description="failed sends after which an outbox entry is parked (collection outbox_parked) "
                                      "so that its record's later events go on")
     consumer_group_prefix: str = ""
+    audit_retention_days: float = Field(
+        default=400.0, gt=0, description="audit entries older than this are deleted by the audit retention job")
+    audit_queue_size: int = Field(
+        default=10_000, ge=1, description="audit entries waiting to be written; beyond, entries are dropped and "
+                                          "counted in ic_audit_entries_dropped_total")
+    audit_purge_interval_s: float = Field(default=3600.0, gt=0)
     gc_tuning: bool = Field(default=True, description="after start-up, freeze the process's objects and set "
                                                       "gc_thresholds; false keeps CPython's own collector settings")
     gc_thresholds: tuple[int, int, int] = (20_000, 20, 50)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from icsuite_chassis.audit import audited
 from icsuite_chassis.auth import AnyStaff
 from icsuite_chassis.pagination import CursorParam, Limit, Page, cursor_int, decode_cursor, encode_cursor
 
@@ -12,7 +13,7 @@ from ..domain.errors import AlertNotFound
 from ..schemas import AlertOut
 from .deps import Service, is_supervisor, require_own
 
-router = APIRouter(tags=["alerts"])
+router = APIRouter(tags=["alerts"], dependencies=[audited("agent_id", "contact_id", "account_id")])
 
 
 @router.get("/alerts", response_model=Page[AlertOut], summary="Raised alerts, newest first")

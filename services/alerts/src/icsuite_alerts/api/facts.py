@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from icsuite_chassis.audit import audited
 from icsuite_chassis.auth import AnyStaff
 
 from .deps import Service
 
-router = APIRouter(tags=["facts"])
+router = APIRouter(tags=["facts"], dependencies=[audited()])
 
 
 @router.get("/accounts/{account_id}/facts", summary="The facts of an account as rules see them now")

@@ -8,13 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
+from icsuite_chassis.audit import audited
 from icsuite_chassis.auth import AnyStaff, Principal
 from icsuite_chassis.pagination import parse_last_event_id
 
 from ..stream import alert_events, audience
 from .deps import Service, is_supervisor, require_own
 
-router = APIRouter(tags=["alerts"])
+router = APIRouter(tags=["alerts"], dependencies=[audited()])
 
 
 def stream_deadline(principal: Principal, timeout_s: float | None) -> float | None:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
 
+from icsuite_chassis.audit import audited
 from icsuite_chassis.auth import Principal
 
 from .. import handlers
@@ -14,7 +15,7 @@ from ..domain import lifecycle as lc
 from ..schemas import CallbackAccepted, CallbackRequestBody, CallbackView, CancelBody, CompleteBody, FailBody, StartBody
 from .deps import AnyRole, CallbackId, ServiceDep, Worker, actor_of, is_channel_only
 
-router = APIRouter(prefix="/v1", tags=["callbacks"])
+router = APIRouter(prefix="/v1", tags=["callbacks"], dependencies=[audited()])
 
 
 @router.post("/callbacks", status_code=202, response_model=CallbackAccepted,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
+from icsuite_chassis.audit import audited
 from icsuite_chassis.auth import AnyStaff
 from icsuite_chassis.pagination import CursorParam, Limit
 
@@ -12,7 +13,7 @@ from .. import handlers
 from ..schemas import CallbackPage, CallbackView
 from .deps import ServiceDep, Worker, actor_of, next_cursor, position_of
 
-router = APIRouter(prefix="/v1", tags=["inboxes"])
+router = APIRouter(prefix="/v1", tags=["inboxes"], dependencies=[audited()])
 
 
 @router.post("/callbacks/claim-next", response_model=CallbackView,

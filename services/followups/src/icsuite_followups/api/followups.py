@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from icsuite_chassis.audit import audited
 from icsuite_chassis.auth import AnyStaff
 
 from .. import handlers
@@ -11,7 +12,7 @@ from ..schemas import FollowupIn, FollowupOut, FollowupPatch
 from . import representations as rep
 from .deps import CorrelationId, ServiceDep, Staff
 
-router = APIRouter(prefix="/followups", tags=["followups"])
+router = APIRouter(prefix="/followups", tags=["followups"], dependencies=[audited()])
 
 
 @router.post("", status_code=201, response_model=FollowupOut,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter
+from icsuite_chassis.audit import audited
 from icsuite_chassis.auth import AnyStaff
 from icsuite_chassis.pagination import CursorParam, Limit
 from icsuite_contracts.followups_v1 import SourceType
@@ -15,7 +16,7 @@ from ..schemas import FollowupPage, SourceFollowupPage
 from . import representations as rep
 from .deps import ServiceDep
 
-router = APIRouter(tags=["lists"])
+router = APIRouter(tags=["lists"], dependencies=[audited()])
 AccountListStatus = Literal["planned", "open", "in_process", "completed", "cancelled"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from icsuite_chassis.audit import audited
 from icsuite_chassis.auth import AnyStaff
 from icsuite_chassis.pagination import CursorParam, Limit, decode_cursor, encode_cursor
 from icsuite_chassis.problems import Unprocessable
@@ -16,7 +17,7 @@ from ..schemas import NoteIn, NoteOut, NotePage
 from . import representations as rep
 from .deps import ServiceDep, Staff
 
-router = APIRouter(prefix="/followups/{followup_id}/notes", tags=["notes"])
+router = APIRouter(prefix="/followups/{followup_id}/notes", tags=["notes"], dependencies=[audited()])
 
 
 @router.post("", status_code=201, response_model=NoteOut)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
+from icsuite_chassis.audit import audited, note_audit
 from icsuite_chassis.auth import AnyStaff
 from icsuite_chassis.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
 from icsuite_chassis.problems import NotFound, Unprocessable
@@ -15,12 +16,13 @@ from ..domain.ranking import Position, SearchCriteria, page_after
 from ..schemas import AccountOut, AccountSummary, CreateAccountRequest, SearchItem, account_out, search_item, summary_out
 from .deps import IdPath, Postcode, Service, Text
 
-router = APIRouter(prefix="/v1", tags=["accounts"])
+router = APIRouter(prefix="/v1", tags=["accounts"],
+                   dependencies=[audited("account_id", "business_agreement_id")])
 
 
 @router.get("/accounts/search", response_model=Page[SearchItem], summary="Search accounts, best match first",
             responses={422: {"description": "no criterion, or a malformed phone number or e-mail address"}})
-async def search_accounts(_: AnyStaff, svc: Service, phone: Text = None, email: Text = None,
+async def search_accounts(request: Request, _: AnyStaff, svc: Service, phone: Text = None, email: Text = None,
                           account_id: Text = None, business_agreement_id: Text = None, name: Text = None,
                           postcode: Postcode = None, street: Text = None, limit: Limit = 20,
                           cursor: CursorParam = None) -> Page[SearchItem]:
@@ -31,6 +33,7 @@ async def search_accounts(_: AnyStaff, svc: Service, phone: Text = None, email: 
     ranked, accounts = await svc.search.search(criteria)
     items, last = page_after(ranked, position, limit)
     next_cursor = encode_cursor(dict(zip(("t", "s", "a", "id"), last, strict=True))) if last else None
+    note_audit(request, account_ids=[c.account_id for c in items])
     return Page(items=[search_item(c, accounts[c.account_id]) for c in items], next_cursor=next_cursor)
 
 
@@ -60,7 +63,7 @@ def _position(cursor: dict[str, Any] | None) -> Position | None:
                                               "(send `allow_duplicate: true` to create it anyway)"},
                         403: {"description": "`contact_id` names a contact the caller does not handle"},
                         404: {"description": "`contact_id` names a contact no channel reported"}})
-async def create_account(body: CreateAccountRequest, principal: AnyStaff, svc: Service,
+async def create_account(request: Request, body: CreateAccountRequest, principal: AnyStaff, svc: Service,
                          response: Response) -> AccountOut:
     command = handlers.CreateAccount(kind=body.kind, name=body.name, phones=list(body.phones),
                                      emails=list(body.emails),
@@ -69,6 +72,7 @@ async def create_account(body: CreateAccountRequest, principal: AnyStaff, svc: S
                                      allow_duplicate=body.allow_duplicate, contact_id=body.contact_id)
     account = await handlers.create_account(svc, command)
     response.headers["Location"] = f"/v1/accounts/{account.account_id}"
+    note_audit(request, account_id=account.account_id, contact_id=body.contact_id)
     return AccountOut(**account_out(account))
 
 

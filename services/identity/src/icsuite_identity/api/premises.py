@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from icsuite_chassis.audit import audited, note_audit
 from icsuite_chassis.auth import AnyStaff
 from icsuite_chassis.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
 from icsuite_chassis.problems import NotFound
@@ -14,7 +15,7 @@ from ..repository.reads import get_many
 from ..schemas import PremiseDetail, PremiseOut, premise_detail, premise_out
 from .deps import IdPath, Service, Text
 
-router = APIRouter(prefix="/v1", tags=["premises"])
+router = APIRouter(prefix="/v1", tags=["premises"], dependencies=[audited()])
 RequiredPostcode = Annotated[str, Query(min_length=1, max_length=16)]
 
 
@@ -32,10 +33,11 @@ async def search_premises(_: AnyStaff, svc: Service, postcode: RequiredPostcode,
 
 @router.get("/premises/{premise_id}", response_model=PremiseDetail,
             summary="A premise with its accounts and business agreements")
-async def get_premise(premise_id: IdPath, _: AnyStaff, svc: Service) -> PremiseDetail:
+async def get_premise(request: Request, premise_id: IdPath, _: AnyStaff, svc: Service) -> PremiseDetail:
     premise = await svc.reads.premise(premise_id)
     if premise is None:
         raise NotFound(f"premise {premise_id} does not exist")
+    note_audit(request, account_ids=list(premise.account_ids))
     accounts = await get_many(svc.stores.accounts, premise.account_ids)
     agreements = await get_many(svc.stores.agreements, premise.business_agreement_ids)
     return premise_detail(premise, [accounts[i] for i in premise.account_ids if i in accounts],

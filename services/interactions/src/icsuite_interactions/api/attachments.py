@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
+from icsuite_chassis.audit import audited
 from icsuite_chassis.problems import NotFound, PayloadTooLarge, Problem
 from icsuite_contracts.base import Id, ShortText
 
@@ -15,7 +16,8 @@ from ..domain.record import Attachment, Record
 from .deps import ExistingRecord, Service, StaffActor
 from .views import attachment_view
 
-router = APIRouter(prefix="/v1/interactions/{interaction_id}/attachments", tags=["attachments"])
+router = APIRouter(prefix="/v1/interactions/{interaction_id}/attachments", tags=["attachments"],
+                   dependencies=[audited()])
 
 
 @router.post("", status_code=201, summary="Attach a file (multipart/form-data, part `file`)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from icsuite_chassis.audit import note_audit
 from icsuite_chassis.auth import AnyStaff, Principal, require_roles
 from icsuite_contracts.base import Id
 
@@ -27,10 +28,11 @@ StaffActor = Annotated[Actor, Depends(_actor)]
 StaffOrChannel = Annotated[Principal, Depends(require_roles("agent", "supervisor", "admin", "channel"))]
 
 
-async def _existing(interaction_id: Id, service: Service, _: AnyStaff) -> Record:
+async def _existing(request: Request, interaction_id: Id, service: Service, _: AnyStaff) -> Record:
     record = await service.records.get(interaction_id)
     if record is None:
         raise InteractionNotFound(interaction_id)
+    note_audit(request, account_id=record.account_id)
     return record
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Response
+from icsuite_chassis.audit import audited
 from icsuite_contracts.base import Id
 
 from ..schemas import MediaItemIn
 from .deps import ExistingRecord, Service, StaffActor
 from .views import media_item_view, record_view
 
-router = APIRouter(prefix="/v1/interactions/{interaction_id}/media-items", tags=["media items"])
+router = APIRouter(prefix="/v1/interactions/{interaction_id}/media-items", tags=["media items"],
+                   dependencies=[audited()])
 
 
 @router.post("", status_code=201, summary="Add a media item {media, direction, started_at?, ended_at?}")

@@ -6,13 +6,14 @@ from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Response
+from icsuite_chassis.audit import audited
 from icsuite_contracts.base import Id
 
 from ..domain.errors import PartNotFound
 from ..schemas import NoteIn
 from .deps import ExistingRecord, Service, StaffActor
 
-router = APIRouter(prefix="/v1/interactions/{interaction_id}/notes", tags=["notes"])
+router = APIRouter(prefix="/v1/interactions/{interaction_id}/notes", tags=["notes"], dependencies=[audited()])
 
 
 @router.post("", status_code=201, summary="Add a note {type, language, text}")

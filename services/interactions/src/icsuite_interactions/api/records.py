@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from icsuite_chassis.audit import audited
 from icsuite_chassis.auth import AnyStaff
 from icsuite_chassis.pagination import CursorParam, Limit
 from icsuite_contracts.base import Id
@@ -15,7 +16,7 @@ from ..schemas import BulkCompleteIn, CompleteIn, ManualInteractionIn, page_curs
 from .deps import ExistingRecord, Service, StaffActor, StaffOrChannel
 from .views import record_view, summary_view
 
-router = APIRouter(prefix="/v1/interactions", tags=["interactions"])
+router = APIRouter(prefix="/v1/interactions", tags=["interactions"], dependencies=[audited("agent_id", "contact_id")])
 StatusParam = Annotated[str | None, Query(pattern="^(open|closed)$")]
 
 

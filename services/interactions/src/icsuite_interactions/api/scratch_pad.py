@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from icsuite_chassis.audit import audited
 from icsuite_contracts.base import Id
 
 from ..schemas import ScratchPadIn
 from .deps import ExistingRecord, Service, StaffActor
 from .views import scratch_pad_view
 
-router = APIRouter(prefix="/v1/interactions/{interaction_id}/scratch-pad", tags=["scratch pad"])
+router = APIRouter(prefix="/v1/interactions/{interaction_id}/scratch-pad", tags=["scratch pad"],
+                   dependencies=[audited()])
 
 
 @router.get("", summary="The scratch pad {text, updated_at, updated_by}")

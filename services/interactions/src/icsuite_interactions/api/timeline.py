@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from icsuite_chassis.audit import audited
 from icsuite_chassis.auth import AnyStaff
 from icsuite_chassis.pagination import CursorParam, Limit
 from icsuite_contracts.base import Code, Id, InteractionChannel, Timestamp
@@ -15,7 +16,8 @@ from ..schemas import page_cursor, read_cursor
 from .deps import Service
 from .views import entry_view
 
-router = APIRouter(prefix="/v1/accounts/{account_id}/interactions", tags=["timeline"])
+router = APIRouter(prefix="/v1/accounts/{account_id}/interactions", tags=["timeline"],
+                   dependencies=[audited("agent_id")])
 StatusParam = Annotated[str | None, Query(pattern="^(open|closed)$")]
 
 
