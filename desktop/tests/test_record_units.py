@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 
 from icsuite_desktop.bootstrap import build_app
 from icsuite_desktop.gateways import Gateways
-from icsuite_desktop.routes_history import followup_body, utc_moment
+from icsuite_desktop.routes_followups import followup_body
+from icsuite_desktop.routes_history import utc_moment
 from icsuite_desktop.routes_record import parse_details, permitted_types
 from icsuite_desktop.settings import DesktopSettings
 
@@ -56,6 +57,9 @@ class FakeGateways:
             return httpx.Response(200, json=TYPES)
         if path == "/v1/followups":
             return httpx.Response(201, json={"followup_id": "fu-1"})
+        if path == "/v1/interactions/int-1/scratch-pad":
+            self.record["scratch_pad"] = {"text": body["text"], "updated_at": None, "updated_by": "a-1"}
+            return httpx.Response(200, json=self.record["scratch_pad"])
         if path == "/v1/interactions/complete":
             blocking = [{"interaction_id": i, "reason": "closed"} for i in body["interaction_ids"] if i != "int-1"]
             if blocking:
@@ -88,7 +92,7 @@ def test_permitted_types_are_those_of_both_the_channel_and_the_source() -> None:
 
 def test_the_record_page_offers_only_permitted_follow_up_types(client: TestClient) -> None:
     page = client.get("/interactions/int-1").text
-    assert '<option>phone_call</option>' in page and '<option>email</option>' in page
+    assert '<option value="phone_call">' in page and '<option value="email">' in page
     assert "complaint" not in page and "visit" not in page
     assert "Add note" in page and "Complete the record" in page
 
@@ -105,14 +109,29 @@ def test_a_note_is_added_and_a_completed_record_is_read_only(client: TestClient,
     assert r.status_code == 409 and "closed and read-only" in r.text
 
 
-def test_a_follow_up_carries_the_scratch_pad_and_a_utc_due_date(client: TestClient, fake: FakeGateways) -> None:
+def test_a_follow_up_imports_the_records_scratch_pad_with_utc_dates(client: TestClient, fake: FakeGateways) -> None:
+    fake.record["scratch_pad"] = {"text": " ab Januar 50 EUR ", "updated_at": None, "updated_by": "a-1"}
+    fake.record.update(business_agreement_id="ba-1", premise_id="pr-1")
     r = client.post("/interactions/int-1/followups", headers={"HX-Request": "true"},
-                    data={"type": "phone_call", "due_at": "2026-12-20T09:30", "scratch_pad": "ab Januar 50 EUR"})
+                    data={"type": "phone_call", "due_at": "2026-12-20T09:30", "planned_start": "2026-12-19T08:00",
+                          "import_scratch_pad": "yes"})
     assert r.status_code == 200 and "fu-1 created" in r.text
     (sent,) = [body for method, url, body in fake.calls if url.endswith("/v1/followups")]
     assert sent["source"] == {"type": "interaction", "id": "int-1"} and sent["channel"] == "phone"
-    assert sent["due_at"] == "2026-12-20T09:30:00+00:00"
+    assert sent["due_at"] == "2026-12-20T09:30:00+00:00" and sent["planned_start"] == "2026-12-19T08:00:00+00:00"
+    assert sent["account_id"] == "acc-1" and sent["business_agreement_id"] == "ba-1" and sent["premise_id"] == "pr-1"
     assert sent["scratch_pad"] == {"text": "ab Januar 50 EUR", "note_type": "note"} and "notes" not in sent
+    fake.calls.clear()
+    client.post("/interactions/int-1/followups", headers={"HX-Request": "true"}, data={"type": "email"})
+    (sent,) = [body for method, url, body in fake.calls if url.endswith("/v1/followups")]
+    assert "scratch_pad" not in sent, "the scratch pad is imported only when the agent chose so"
+
+
+def test_the_scratch_pad_is_written_to_the_record(client: TestClient, fake: FakeGateways) -> None:
+    r = client.post("/interactions/int-1/scratch-pad", headers={"HX-Request": "true"}, data={"text": "Umzug 1.4."})
+    assert r.status_code == 200 and "Scratch pad saved." in r.text
+    assert fake.calls[0][0] == "PUT" and fake.calls[0][2] == {"text": "Umzug 1.4."}
+    assert client.post("/interactions/int-1/scratch-pad", data={"text": "x" * 10_001}).status_code == 422
 
 
 def test_history_passes_the_filters_and_offers_the_next_page(client: TestClient, fake: FakeGateways) -> None:

@@ -69,9 +69,9 @@ def _service_env(stack, service: str, port: int, prefix: str) -> dict[str, str]:
     }
 
 
-def _desktop_env(ports: dict[str, int]) -> dict[str, str]:
+def _desktop_env(ports: dict[str, int], kafka_bootstrap: str) -> dict[str, str]:
     env = {"IC_JWT_SECRET": JWT_SECRET, "IC_ENV": "test", "IC_DESKTOP_PORT": str(ports["desktop"]),
-           "IC_DESKTOP_LOG_JSON": "true"}
+           "IC_DESKTOP_LOG_JSON": "true", "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
     env.update({f"IC_DESKTOP_{s.upper()}_URL": f"http://127.0.0.1:{ports[s]}" for s in SERVICES})
     return env
 
@@ -85,7 +85,7 @@ def browser_suite(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[B
         ports[name] = free_port(avoid=ports.values())
     processes = {s: ServiceProcess.python_module(s, f"icsuite_{s}.main", env=_service_env(stack, s, ports[s], prefix),
                                                  log_path=logs / f"{s}.log") for s in SERVICES}
-    processes["desktop"] = ServiceProcess.python_module("desktop", "icsuite_desktop.main", env=_desktop_env(ports),
+    processes["desktop"] = ServiceProcess.python_module("desktop", "icsuite_desktop.main", env=_desktop_env(ports, stack.kafka_bootstrap),
                                                         log_path=logs / "desktop.log")
     running = BrowserSuite(ports, stack.kafka_bootstrap)
     groups = {g: t for s in SERVICES for g, t in consumer_groups(s, f"{prefix}.").items()}

@@ -13,7 +13,7 @@ from icsuite_contracts.cloudevents import new_envelope
 from icsuite_contracts.contacts_v1 import ContactSegmentRecorded, ContactStarted
 
 from browser_steps import assert_accessible, screenshot, sign_in
-from e2e_steps import headers, now, poll_json, replicate_customer
+from e2e_steps import headers, new_phone, now, poll_json, replicate_customer
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -82,12 +82,19 @@ async def _work_the_record(page, account_id: str) -> None:
     await page.get_by_label("Note", exact=True).fill("Ratenzahlung besprochen")
     await page.get_by_role("button", name="Add note").click()
     await page.get_by_test_id("notes").get_by_text("Ratenzahlung besprochen").wait_for()
-    await page.get_by_label("Scratch pad").fill("Kunde zahlt ab Januar 50 EUR")
+    await page.get_by_label("Scratch pad text").fill("Kunde zahlt ab Januar 50 EUR")
+    await page.get_by_role("button", name="Save the scratch pad").click()
+    await page.get_by_test_id("record-message").filter(has_text="Scratch pad saved").wait_for()
+    await page.get_by_label("Import the scratch pad as a note").check()
+    await page.get_by_label("Follow-up due").fill("2026-12-20T09:30")
+    await page.get_by_label("Follow-up reason").fill("payment_plan")
     await page.get_by_role("button", name="Create follow-up").click()
     await page.get_by_test_id("record-message").filter(has_text="Follow-up").wait_for()
-    assert await page.get_by_test_id("followups").locator("li").count() == 1
+    assert await page.get_by_test_id("followup-item").count() == 1
+    assert await page.get_by_test_id("display-area").count() == 1, "listed under the display area the service names"
     await assert_accessible(page)
     await screenshot(page, "desktop-record")
+    await _edit_the_followup(page)
     await page.get_by_label("Outcome").fill("resolved")
     await page.get_by_role("button", name="Complete the record").click()
     await page.locator("[data-testid=record][data-status=closed]").wait_for()
@@ -100,6 +107,56 @@ async def _work_the_record(page, account_id: str) -> None:
     await page.get_by_test_id("history").get_by_text("No interaction matches").wait_for()
     await assert_accessible(page)
     await screenshot(page, "desktop-history")
+
+
+async def _edit_the_followup(page) -> None:
+    """The follow-up's page: the scratch pad imported into its notes history, a change, a note added."""
+    record_url = page.url
+    await page.get_by_test_id("followup-item").get_by_role("link").click()
+    notes = page.get_by_test_id("followup-notes")
+    await notes.get_by_text("Kunde zahlt ab Januar 50 EUR").wait_for()
+    await page.get_by_label("Status").select_option("in_process")
+    await page.get_by_role("button", name="Save the follow-up").click()
+    await page.locator("[data-testid=followup][data-status=in_process]").wait_for()
+    await page.get_by_label("Note text").fill("Rückruf am 20. vereinbart")
+    await page.get_by_role("button", name="Add to the history").click()
+    await notes.get_by_text("Rückruf am 20. vereinbart").wait_for()
+    assert "Rückruf am 20." in await notes.locator("li").last.inner_text(), "appended to the history"
+    assert await notes.get_by_text("Kunde zahlt ab Januar 50 EUR").count() == 1, "the imported note stays"
+    await assert_accessible(page)
+    await screenshot(page, "desktop-followup")
+    await page.goto(record_url)
+    await page.get_by_test_id("record").wait_for()
+
+
+async def test_an_account_created_for_an_unknown_caller_warns_of_a_duplicate(browser_suite, new_page) -> None:
+    existing = await replicate_customer(browser_suite, dunning_level=0)
+    agent, caller = unique("agent"), new_phone()
+    page = await new_page()
+    await sign_in(page, agent)
+    await page.get_by_test_id("no-contact").wait_for()
+    contact = await _call_routed_to(browser_suite, agent, caller)
+    await page.get_by_test_id("identification").filter(has_text="not identified").wait_for(timeout=30_000)
+    await page.get_by_text("Create an account").click()
+    await page.get_by_label("Account name").fill("Erika Neu")
+    await page.get_by_label("Phone number").fill(caller)
+    await page.get_by_label("E-mail address").fill(existing.email)
+    await page.get_by_role("button", name="Create the account").click()
+    warning = page.get_by_test_id("duplicate-warning")
+    await warning.wait_for()
+    assert existing.account_id in await warning.inner_text()
+    await assert_accessible(page)
+    await screenshot(page, "desktop-duplicate")
+    await warning.get_by_role("button", name="Create anyway").click()
+    created = page.get_by_test_id("account-created")
+    await created.wait_for()
+    assert contact in await created.inner_text()
+    await page.get_by_test_id("account-name").filter(has_text="Erika Neu").wait_for()
+    await page.get_by_test_id("confirmed").wait_for()
+    async with httpx.AsyncClient(timeout=10) as client:
+        r = await client.get(browser_suite.url("identity", f"/v1/contacts/{contact}/context"),
+                             headers=headers(browser_suite, agent, "agent"))
+    assert r.json()["confirmed"] is True and r.json()["account_id"] not in (None, existing.account_id)
 
 
 async def _queued_callback(suite, phone: str, reason: str, priority: int, attributes: dict[str, str]) -> str:

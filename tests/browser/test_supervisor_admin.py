@@ -82,3 +82,32 @@ async def test_a_supervisor_sees_a_breached_callback(browser_suite, new_page, br
     assert "breached" in await row.inner_text()
     await assert_accessible(page)
     await screenshot(page, "desktop-supervisor")
+
+
+async def test_an_administrator_customizes_follow_ups_and_every_admin_page_is_accessible(
+        browser_suite, new_page) -> None:
+    page = await new_page()
+    await page.goto("/signin")
+    await assert_accessible(page)
+    await sign_in(page, unique("admin"), role="admin")
+    await page.get_by_role("link", name="Reason profiles").click()
+    await page.get_by_role("heading", name="Reason profiles").first.wait_for()
+    await assert_accessible(page)
+    await page.get_by_role("link", name="Follow-up types").click()
+    await page.get_by_role("button", name="Save the permitted types").click()
+    await page.get_by_test_id("types-message").wait_for()
+    await assert_accessible(page)
+    await page.get_by_role("link", name="Copy rules").click()
+    box = page.get_by_label("copy premise id from complaint")
+    await box.set_checked(not await box.is_checked())
+    wanted = await box.is_checked()
+    await page.get_by_label("note types copied from complaint (comma-separated)").fill("note, report")
+    await page.get_by_role("button", name="Save the copy rules").click()
+    await page.get_by_test_id("copy-rules-message").wait_for()
+    await assert_accessible(page)
+    await screenshot(page, "desktop-copy-rules")
+    async with httpx.AsyncClient(timeout=10) as client:
+        rules = (await client.get(browser_suite.url("followups", "/v1/config/copy-rules"),
+                                  headers=headers(browser_suite, "a", "admin"))).json()
+    complaint = rules["source_types"]["complaint"]
+    assert ("premise_id" in complaint["fields"]) is wanted and complaint["note_types"] == ["note", "report"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,9 +18,10 @@ from icsuite_chassis.auth import TokenVerifier
 from icsuite_chassis.logging import get_logger
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from . import (assets, routes_admin, routes_auth, routes_callbacks, routes_contact, routes_history, routes_record,
-               routes_customizing, routes_stream, routes_supervisor)
+from . import (assets, routes_accounts, routes_admin, routes_auth, routes_callbacks, routes_contact, routes_history,
+               routes_live, routes_record, routes_customizing, routes_followups, routes_stream, routes_supervisor)
 from .gateways import Gateways
+from .live import ContactFeed, run_feed
 from .oidc import OidcClient
 from .settings import DesktopSettings
 from .web import install_error_pages
@@ -29,6 +32,7 @@ _log = get_logger(__name__)
 
 def build_app(settings: DesktopSettings) -> FastAPI:
     gateways = Gateways(settings)
+    feed = ContactFeed()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per gateway call drowns the log
 
     @asynccontextmanager
@@ -36,15 +40,21 @@ def build_app(settings: DesktopSettings) -> FastAPI:
         missing = assets.missing()
         if missing:
             _log.error("browser assets missing; run `python -m icsuite_desktop.assets`", missing=missing)
+        reader = asyncio.create_task(run_feed(settings, feed)) if settings.live_contacts else None
         try:
             yield
         finally:
+            if reader is not None:
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
             await gateways.close()
 
     app = FastAPI(title="icsuite desktop", version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   openapi_url=None)
     app.state.settings = settings
     app.state.gateways = gateways
+    app.state.contact_feed = feed
     app.state.token_verifier = TokenVerifier.from_settings(settings)
     app.state.oidc = _oidc_client(settings)
     install_error_pages(app)
@@ -53,8 +63,8 @@ def build_app(settings: DesktopSettings) -> FastAPI:
     app.middleware("http")(_same_origin_writes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_probes(app)
-    for module in (routes_auth, routes_contact, routes_callbacks, routes_stream, routes_record, routes_history,
-                   routes_admin, routes_customizing, routes_supervisor):
+    for module in (routes_auth, routes_accounts, routes_contact, routes_callbacks, routes_stream, routes_live, routes_record, routes_history,
+                   routes_admin, routes_customizing, routes_followups, routes_supervisor):
         app.include_router(module.router)
     return app
 

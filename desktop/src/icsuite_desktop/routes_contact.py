@@ -26,8 +26,7 @@ def gateways(request: Request) -> Gateways:
 
 @router.get("/", response_class=HTMLResponse)
 async def contact_page(request: Request, user: CurrentUser) -> Response:
-    return render(request, "contact.html", active="contact",
-                  poll_s=request.app.state.settings.current_contact_poll_s)
+    return render(request, "contact.html", active="contact")
 
 
 async def current_contact(gw: Gateways, user: User) -> dict[str, Any] | None:
@@ -63,8 +62,7 @@ async def current_contact_fragment(request: Request, user: CurrentUser, seen: Te
     version = version_of(current)
     if seen == version:
         return Response(status_code=204)
-    return render(request, "partials/current_contact.html", current=current, version=version,
-                  poll_s=request.app.state.settings.current_contact_poll_s)
+    return render(request, "partials/current_contact.html", current=current, version=version)
 
 
 @router.get("/fragments/search", response_class=HTMLResponse)

@@ -71,12 +71,7 @@ async def followup_types(request: Request, user: AdminUser) -> Response:
 
 @router.post("/admin/followup-types", response_class=HTMLResponse)
 async def save_followup_types(request: Request, user: AdminUser) -> Response:
-    raw = await request.form()
-    if len(raw) > MAX_FIELDS:
-        raise GatewayProblem(422, "Invalid input", "too many fields", "desktop")
-    form: dict[str, list[str]] = {}
-    for key, value in raw.multi_items():
-        form.setdefault(key, []).append(str(value))
+    form = await _form_lists(request)
     gw = gateways(request)
     current = await gw.call("followups", "GET", "/v1/config/followup-types", user.token)
     body = {"channels": types_from_form(form, "channel", list(current["channels"])),
@@ -85,3 +80,45 @@ async def save_followup_types(request: Request, user: AdminUser) -> Response:
     config = await gw.call("followups", "PUT", "/v1/config/followup-types", user.token, json=body)
     return render(request, "followup_types.html", active="admin", config=config, types=FOLLOWUP_TYPES,
                   message=f"Saved as version {config['version']}.")
+
+
+COPYABLE_FIELDS = ("account_id", "business_agreement_id", "premise_id", "reason_code")
+SOURCE_TYPES = ("interaction", "service_ticket", "service_order", "complaint", "case")
+
+
+def copy_rules_from_form(form: dict[str, list[str]]) -> dict[str, dict[str, list[str]]]:
+    """Per source type: the checked fields and the note types typed as a comma-separated list."""
+    rules: dict[str, dict[str, list[str]]] = {}
+    for source in SOURCE_TYPES:
+        fields = [f for f in COPYABLE_FIELDS if f in form.get(f"fields:{source}", [])]
+        typed = (form.get(f"notes:{source}") or [""])[0]
+        note_types = [t.strip() for t in typed.split(",") if t.strip()][:20]
+        rules[source] = {"fields": fields, "note_types": note_types}
+    return rules
+
+
+async def _form_lists(request: Request) -> dict[str, list[str]]:
+    raw = await request.form()
+    if len(raw) > MAX_FIELDS:
+        raise GatewayProblem(422, "Invalid input", "too many fields", "desktop")
+    form: dict[str, list[str]] = {}
+    for key, value in raw.multi_items():
+        form.setdefault(key, []).append(str(value)[:500])
+    return form
+
+
+@router.get("/admin/copy-rules", response_class=HTMLResponse)
+async def copy_rules(request: Request, user: AdminUser) -> Response:
+    config = await gateways(request).call("followups", "GET", "/v1/config/copy-rules", user.token)
+    return render(request, "copy_rules.html", active="admin", config=config, fields=COPYABLE_FIELDS,
+                  sources=SOURCE_TYPES)
+
+
+@router.post("/admin/copy-rules", response_class=HTMLResponse)
+async def save_copy_rules(request: Request, user: AdminUser) -> Response:
+    form = await _form_lists(request)
+    version = (form.get("version") or ["0"])[0]
+    body = {"source_types": copy_rules_from_form(form), "version": int(version) if version.isdigit() else 0}
+    config = await gateways(request).call("followups", "PUT", "/v1/config/copy-rules", user.token, json=body)
+    return render(request, "copy_rules.html", active="admin", config=config, fields=COPYABLE_FIELDS,
+                  sources=SOURCE_TYPES, message=f"Saved as version {config['version']}.")

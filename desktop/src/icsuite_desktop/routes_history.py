@@ -1,4 +1,4 @@
-"""Follow-ups from the interaction record, and the interaction history of an account with filters and paging."""
+"""The interaction history of an account with filters and paging."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from .gateways import Gateways, GatewayProblem
-from .routes_record import Code, OptionalCode, _record_section
+from .routes_record import Code, OptionalCode
 from .session import CurrentUser
 from .web import render
 
@@ -32,29 +32,6 @@ def utc_moment(text: str | None) -> str | None:
     except ValueError:
         raise GatewayProblem(422, "Invalid date", f"'{text[:32]}' is not a date and time", "desktop") from None
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
-
-
-def followup_body(record: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
-    body: dict[str, Any] = {"source": {"type": "interaction", "id": record["interaction_id"]},
-                            "type": form["type"], "channel": record.get("channel") or "phone",
-                            "due_at": utc_moment(form.get("due_at")), "reason_code": form.get("reason_code") or None}
-    if form.get("note", "").strip():
-        body["notes"] = [{"type": "note", "language": form.get("language") or "de", "text": form["note"].strip()}]
-    if form.get("scratch_pad", "").strip():
-        body["scratch_pad"] = {"text": form["scratch_pad"].strip(), "note_type": "note"}
-    return {k: v for k, v in body.items() if v is not None}
-
-
-@router.post("/interactions/{interaction_id}/followups", response_class=HTMLResponse)
-async def create_followup(request: Request, interaction_id: str, user: CurrentUser, type: Code,
-                          due_at: Annotated[str, Form(max_length=32)] = "", reason_code: OptionalCode = "",
-                          note: Annotated[str, Form(max_length=4000)] = "",
-                          scratch_pad: Annotated[str, Form(max_length=10_000)] = "") -> Response:
-    gw = gateways(request)
-    record = await gw.call("interactions", "GET", f"/v1/interactions/{interaction_id[:128]}", user.token)
-    form = {"type": type, "due_at": due_at, "reason_code": reason_code, "note": note, "scratch_pad": scratch_pad}
-    created = await gw.call("followups", "POST", "/v1/followups", user.token, json=followup_body(record, form))
-    return await _record_section(request, user, interaction_id, f"Follow-up {created['followup_id']} created.")
 
 
 @router.get("/accounts/{account_id}/history", response_class=HTMLResponse)

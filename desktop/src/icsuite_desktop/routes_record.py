@@ -16,6 +16,7 @@ Code = Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:
 OptionalCode = Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$")]
 Language = Annotated[str, Form(min_length=2, max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
 NOTE_TYPES = ("note", "internal", "customer_statement", "resolution")
+MEDIA = ("phone", "email", "fax", "chat", "web", "sms", "letter", "walk_in")
 MAX_DETAILS = 20
 
 
@@ -40,7 +41,7 @@ async def record_context(gw: Gateways, user: User, interaction_id: str) -> dict[
     except GatewayProblem as exc:  # the record stays usable when the followups service is away
         problem = exc
     return {"record": record, "followups": followups, "permitted_types": permitted,
-            "followups_problem": problem, "note_types": NOTE_TYPES}
+            "followups_problem": problem, "note_types": NOTE_TYPES, "media_kinds": MEDIA}
 
 
 def permitted_types(config: dict[str, Any], channel: str | None, source_type: str) -> list[str]:
@@ -67,6 +68,22 @@ async def add_note(request: Request, interaction_id: str, user: CurrentUser, typ
     await gateways(request).call("interactions", "POST", _path(interaction_id, "/notes"), user.token,
                                  json={"type": type, "language": language, "text": text})
     return await _record_section(request, user, interaction_id, "Note added.")
+
+
+@router.post("/interactions/{interaction_id}/scratch-pad", response_class=HTMLResponse)
+async def write_scratch_pad(request: Request, interaction_id: str, user: CurrentUser,
+                            text: Annotated[str, Form(min_length=1, max_length=10_000)]) -> Response:
+    await gateways(request).call("interactions", "PUT", _path(interaction_id, "/scratch-pad"), user.token,
+                                 json={"text": text})
+    return await _record_section(request, user, interaction_id, "Scratch pad saved.")
+
+
+@router.post("/interactions/{interaction_id}/media-items", response_class=HTMLResponse)
+async def add_media_item(request: Request, interaction_id: str, user: CurrentUser, media: Code,
+                         direction: Annotated[str, Form(pattern=r"^(inbound|outbound)$")]) -> Response:
+    await gateways(request).call("interactions", "POST", _path(interaction_id, "/media-items"), user.token,
+                                 json={"media": media, "direction": direction})
+    return await _record_section(request, user, interaction_id, f"Media item {media} added.")
 
 
 def parse_details(text: str) -> dict[str, str]:

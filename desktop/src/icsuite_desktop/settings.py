@@ -1,7 +1,8 @@
 """Settings of the desktop (environment prefix `IC_DESKTOP_`).
 
-The desktop owns no database and consumes no topic: it calls the five gateways with the signed-in user's
-token. ``mongodb_uri`` and ``kafka_bootstrap_servers`` of the chassis settings are read but unused.
+The desktop owns no database: it calls the five gateways with the signed-in user's token. It reads
+``ic.contacts.v1`` and ``ic.identity.v1`` from their end without a consumer group, only to push the current
+contact to the agent's page (``kafka_*`` of the chassis settings); ``mongodb_uri`` is read but unused.
 """
 
 from __future__ import annotations
@@ -40,7 +41,11 @@ class DesktopSettings(ServiceSettings):
     oidc_scopes: str = "openid profile"
     oidc_redirect_url: str | None = Field(default=None, description=(
         "the callback URL registered with the issuer; default: <the desktop's address>/oidc/callback"))
-    current_contact_poll_s: float = Field(default=1.0, gt=0, le=60)
+    live_contacts: bool = Field(default=True, description=(
+        "push the current contact to the agent's page from ic.contacts.v1 and ic.identity.v1 (else the page "
+        "shows it when it opens and on reload)"))
+    live_fetch_max_wait_ms: int = Field(default=50, ge=1, le=1000, description=(
+        "longest a fetch of the live contact feed waits for records"))
     max_request_bytes: int = Field(default=6 * 1024 * 1024, ge=1024, description=(
         "largest request body: an attachment upload (the interactions gateway takes 5 MiB by default)"))
 

@@ -99,22 +99,25 @@ def wait_for_services(
     return failures
 
 
-def desktop_env(services: Mapping[str, int], port: int) -> dict[str, str]:
-    """The desktop calls the five gateways of this suite; development sign-in on plain http://127.0.0.1."""
+def desktop_env(services: Mapping[str, int], port: int, kafka_bootstrap: str | None = None) -> dict[str, str]:
+    """The desktop calls the five gateways of this suite and reads its Kafka (the live current contact);
+    development sign-in on plain http://127.0.0.1."""
     env = {
         "IC_JWT_SECRET": os.environ.get("IC_JWT_SECRET", config.DEVELOPMENT_JWT_SECRET),
         "IC_ENV": "development",
         "IC_DESKTOP_PORT": str(port),
     }
     env.update({f"IC_DESKTOP_{service.upper()}_URL": f"http://127.0.0.1:{p}" for service, p in services.items()})
+    if kafka_bootstrap:
+        env["KAFKA_BOOTSTRAP_SERVERS"] = kafka_bootstrap
     return env
 
 
 def start_desktop(processes: dict[str, ServiceProcess], services: Mapping[str, int], log_dir: Path,
-                  port: int) -> None:
+                  port: int, kafka_bootstrap: str | None = None) -> None:
     """The agent desktop (``icsuite_desktop``) in front of the running gateways; raises if it cannot start
     (it is in ``processes`` from the start, so that it is stopped with the services)."""
-    process = ServiceProcess.python_module("desktop", DESKTOP_MODULE, env=desktop_env(services, port),
+    process = ServiceProcess.python_module("desktop", DESKTOP_MODULE, env=desktop_env(services, port, kafka_bootstrap),
                                            log_path=log_dir / "desktop.log", echo=True)
     processes["desktop"] = process
     process.start()
@@ -189,7 +192,7 @@ def run(
             return 1
         desktop = module_template == MODULE_TEMPLATE
         if desktop:
-            start_desktop(processes, services, directory / "logs", config.DESKTOP_PORT)
+            start_desktop(processes, services, directory / "logs", config.DESKTOP_PORT, stack.kafka_bootstrap)
         if demo_wanted(module_template):
             load_demo(stack, services)
         print("\nThe suite is up:")

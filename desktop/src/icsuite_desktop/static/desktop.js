@@ -1,5 +1,6 @@
 // The desktop's few lines of script: clear a shown problem when the user acts again, drop an alert the
-// list already shows, and hand the current contact to the search form (so that a result can be confirmed).
+// list already shows, and hand the current contact to the search and create forms (so that a result can be
+// confirmed, a new account linked).
 (function () {
   "use strict";
   function problemArea() { return document.getElementById("problem"); }
@@ -18,6 +19,7 @@
   });
 
   document.addEventListener("htmx:sseBeforeMessage", function (event) {
+    if (event.detail.type !== "alert") { return; }
     var holder = document.createElement("template");
     holder.innerHTML = event.detail.data || "";
     var incoming = holder.content.firstElementChild;
@@ -40,13 +42,20 @@
     holder.innerHTML = "";  // what was not moved is shown already
   });
 
-  document.addEventListener("htmx:afterSwap", function () {
+  function shareCurrentContact() {
     var current = document.getElementById("current-contact");
     var field = document.getElementById("search-contact-id");
     if (current && field) {
       field.value = current.getAttribute("data-contact-id") || "";
     }
-  });
+    var fields = document.querySelectorAll("[data-current-contact-field]");
+    for (var i = 0; i < fields.length; i++) {
+      fields[i].value = current ? (current.getAttribute("data-contact-id") || "") : "";
+    }
+  }
+  // after a swap, and after a current contact pushed over the live stream
+  document.addEventListener("htmx:afterSwap", shareCurrentContact);
+  document.addEventListener("htmx:sseMessage", shareCurrentContact);
 
   document.addEventListener("htmx:sendError", function () {
     var area = problemArea();
