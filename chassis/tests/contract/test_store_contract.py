@@ -280,3 +280,107 @@ async def test_purge_deletes_only_matching_documents_with_nothing_waiting(backen
     assert await backend.a.purge({"status": "closed"}, limit=10) == []
     assert await backend.a.get("waiting") is not None and await backend.a.get("open") is not None
     assert all([await backend.a.get(doc_id) is None for doc_id in ("d1", "d2", "d3")])
+
+
+def _claim_for(agent: str, refuse_label: str | None = None) -> Callable[[Stored[Counter] | None], Change[Counter] | None]:
+    def claim(current: Stored[Counter] | None) -> Change[Counter] | None:
+        if current is None or current.state.status != "open" or (refuse_label and current.state.label == refuse_label):
+            return None
+        return Change(replace(current.state, status="claimed:" + agent))
+
+    return claim
+
+
+async def test_shared_reads_give_concurrent_callers_the_first_candidates_each_once(backend: Backend) -> None:
+    for rank in range(12):
+        await backend.a.change(f"q{rank:02d}", add(rank))
+    reads = 0
+    find = backend.a._find
+
+    async def counting_find(*args: Any) -> list[dict[str, Any]]:
+        nonlocal reads
+        reads += 1
+        return await find(*args)
+
+    backend.a._find = counting_find  # type: ignore[method-assign]
+    outcomes = await asyncio.gather(*(backend.a.change_first({"status": "open"}, [("count", 1)], _claim_for(f"ag{i}"),
+                                                             share="next") for i in range(8)))
+    taken = sorted(o.stored.id for o in outcomes if o is not None and o.stored is not None)
+    assert taken == [f"q{rank:02d}" for rank in range(8)]  # the first eight in order, each once
+    assert reads < 8  # the callers waiting together were served by shared reads
+    owners = {(await backend.a.get(doc_id)).state.status for doc_id in taken}  # type: ignore[union-attr]
+    assert owners == {f"claimed:ag{i}" for i in range(8)}
+
+
+async def test_a_candidate_one_caller_refuses_stays_for_another_of_the_same_read(backend: Backend) -> None:
+    await backend.a.change("skilled", lambda _: Change(Counter(count=0, label="needs-x")))
+    await backend.a.change("plain", add(1))
+    without_x, with_x = await asyncio.gather(
+        backend.a.change_first({"status": "open"}, [("count", 1)], _claim_for("no-x", refuse_label="needs-x"),
+                               share="next"),
+        backend.a.change_first({"status": "open"}, [("count", 1)], _claim_for("has-x"), share="next"))
+    assert without_x is not None and without_x.stored is not None and without_x.stored.id == "plain"
+    assert with_x is not None and with_x.stored is not None and with_x.stored.id == "skilled"
+
+
+async def test_a_caller_refusing_every_first_candidate_reads_further(backend: Backend) -> None:
+    for rank in range(40):
+        await backend.a.change(f"s{rank:02d}", lambda _, r=rank: Change(Counter(count=r, label="needs-x")))
+    await backend.a.change("last", add(99))
+    got = await backend.a.change_first({"status": "open"}, [("count", 1)], _claim_for("no-x", refuse_label="needs-x"),
+                                       share="next")
+    assert got is not None and got.stored is not None and got.stored.id == "last"
+    assert await backend.a.change_first({"status": "open"}, [("count", 1)],
+                                        _claim_for("no-x", refuse_label="needs-x"), share="next") is None
+
+
+async def test_a_caller_is_never_served_by_a_read_that_began_before_it_asked(backend: Backend) -> None:
+    await backend.a.change("old", add(5))
+    find, release = backend.a._find, asyncio.Event()
+
+    async def slow_find(*args: Any) -> list[dict[str, Any]]:
+        found = await find(*args)
+        await release.wait()
+        return found
+
+    backend.a._find = slow_find  # type: ignore[method-assign]
+    first = asyncio.create_task(backend.a.change_first({"status": "open"}, [("count", 1)], _claim_for("one"),
+                                                       share="next"))
+    await asyncio.sleep(0.05)  # the first read is under way (and has already seen its documents)
+    await backend.b.change("urgent", add(0))  # queued meanwhile, ahead of "old" in the order
+    second = asyncio.create_task(backend.a.change_first({"status": "open"}, [("count", 1)], _claim_for("two"),
+                                                        share="next"))
+    await asyncio.sleep(0.05)
+    release.set()
+    one, two = await first, await second
+    assert one is not None and one.stored is not None and one.stored.id == "old"
+    assert two is not None and two.stored is not None and two.stored.id == "urgent"
+
+
+async def test_callers_changing_one_hot_document_together_each_count_once(backend: Backend) -> None:
+    writes = 0
+    write = backend.a._write
+
+    async def counting_write(*args: Any) -> set[Any]:
+        nonlocal writes
+        writes += 1
+        return await write(*args)
+
+    backend.a._write = counting_write  # type: ignore[method-assign]
+
+    def bump_up_to(limit: int) -> Callable[[Stored[Counter] | None], Change[Counter]]:
+        def decide(current: Stored[Counter] | None) -> Change[Counter]:
+            state = current.state if current else Counter()
+            if state.count >= limit:
+                raise ValueError("over the limit")
+            return Change(replace(state, count=state.count + 1))
+        return decide
+
+    results = await asyncio.gather(*(backend.a.change_together("hot", bump_up_to(30)) for _ in range(40)),
+                                   return_exceptions=True)
+    refused = [r for r in results if isinstance(r, ValueError)]
+    assert len(refused) == 10 and all(str(r) == "over the limit" for r in refused)
+    assert [r.stored.state.count for r in results if not isinstance(r, BaseException)] == list(range(1, 31))
+    stored = await backend.a.get("hot")
+    assert stored is not None and stored.state.count == 30
+    assert writes < 40  # the callers waiting together were saved in shared writes

@@ -5,9 +5,11 @@ from __future__ import annotations
 import abc
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, Generic
 
+from . import first as _first
+from .together import Together
 from .core import (
     APPLIED_FIELD,
     APPLIED_KEEP,
@@ -45,6 +47,8 @@ class AggregateStore(abc.ABC, Generic[S]):
         self._kick = kick
         self._attempts = attempts
         self.before_write: Callable[[], Awaitable[None]] | None = None  # a test seam: runs before each write
+        self._first_queues: dict[Hashable, _first.Queue] = {}
+        self._together: Together[S] = Together()
 
     # --- what a backend provides ---------------------------------------------------------------------
     @abc.abstractmethod
@@ -78,6 +82,12 @@ class AggregateStore(abc.ABC, Generic[S]):
         """Apply one decision to one document (created when ``decide`` answers a change for ``None``)."""
         return (await self.change_many([Item(doc_id, decide, event_id)]))[0]
 
+    async def change_together(self, doc_id: Hashable, decide: Decide[S]) -> Outcome[S]:
+        """:meth:`change` for a hot document: callers of this process waiting for the same document are
+        served by one read and one write, their decisions applied in arrival order (see :mod:`.together`).
+        An exception ``decide`` raises reaches its own caller only."""
+        return await self._together.change(self.change_many, doc_id, decide)
+
     async def change_many(self, items: Sequence[Item[S]]) -> list[Outcome[S]]:
         """Apply a batch: one read, the decisions in order (chained per document), one write per document."""
         outcomes: list[Outcome[S] | None] = [None] * len(items)
@@ -101,29 +111,61 @@ class AggregateStore(abc.ABC, Generic[S]):
                             f"after {self._attempts} attempts")
 
     async def change_first(self, filter: Mapping[str, Any], sort: Sequence[tuple[str, int]],
-                           decide: Decide[S], *, candidates: int = 16) -> Outcome[S] | None:
+                           decide: Decide[S], *, candidates: int = 16,
+                           share: Hashable | None = None) -> Outcome[S] | None:
         """Change the first document matching ``filter`` (in ``sort`` order) that ``decide`` accepts.
 
-        For "claim the next": the candidates are read once; one that another writer took meanwhile loses
-        its race and the next candidate is tried, so contention costs a write, not a new read.
-        ``None`` when no candidate is left.
+        For "claim the next": candidates are read in a round; one that another writer took meanwhile loses
+        its race and the next candidate is tried, so contention costs a write, not a new read. Callers that
+        pass the same ``share`` key (and filters that select the same documents up to bounds in time) share
+        their reads: see :mod:`.first`. ``None`` when no candidate is left that ``decide`` accepts.
         """
+        want, raced = candidates, False
         for attempt in range(self._attempts):
-            if attempt:
+            if attempt and raced:
                 await _back_off(attempt)
-            found = await self._find(filter, sort, candidates)
-            if not found:
+            if share is None:
+                queue = _first.Queue()
+                found = _first.own_round(await self._find(filter, sort, want), want)
+            else:
+                queue = self._first_queues.setdefault(share, _first.Queue())
+                found = await queue.read(self._find, filter, sort, want)
+            outcome, raced, refused = await self._take_first(found, queue, decide)
+            if outcome is not None:
+                return outcome
+            if found.complete and not raced:
                 return None
-            for raw in found:
-                doc = _Doc.of(raw["_id"], raw)
-                outcome = self._plan(doc, Item(raw["_id"], decide))
-                if not doc.touched:
-                    continue
-                write = doc.write()
-                if not await self._guarded_write([write]):
-                    self._kick_written([write], set())
-                    return outcome
-        raise StoreConflict(f"no candidate of {self.name} could be changed after {self._attempts} attempts")
+            if refused and not raced:  # every candidate read was refused: read further next time
+                want *= 4
+        if raced:
+            raise StoreConflict(f"no candidate of {self.name} could be changed after {self._attempts} attempts")
+        return None
+
+    async def _take_first(self, found: _first.Round, queue: _first.Queue,
+                          decide: Decide[S]) -> tuple[Outcome[S] | None, bool, bool]:
+        """Try the round's candidates in order; (outcome, whether a race was lost, whether all were refused)."""
+        raced = False
+        for raw in found.docs:
+            doc_id = raw["_id"]
+            if doc_id in found.gone or doc_id in queue.writing:
+                raced = raced or doc_id in queue.writing
+                continue
+            doc = _Doc.of(doc_id, raw)
+            outcome = self._plan(doc, Item(doc_id, decide))
+            if not doc.touched:
+                continue
+            write = doc.write()
+            queue.writing.add(doc_id)
+            try:
+                lost = await self._guarded_write([write])
+            finally:
+                queue.writing.discard(doc_id)
+            found.gone.add(doc_id)
+            if not lost:
+                self._kick_written([write], set())
+                return outcome, raced, False
+            raced = True
+        return None, raced, not raced
 
     async def purge(self, filter: Mapping[str, Any], *, limit: int) -> list[Any]:
         """Delete up to ``limit`` documents matching ``filter`` that have no event waiting to be published

@@ -21,7 +21,7 @@ are one atomic write) and nothing is doubled (a redelivered event finds its id).
 The loop lives here, once; a backend only reads documents by id and performs a batch of guarded writes.
 :class:`~icsuite_chassis.store.mongo.MongoAggregateStore` writes to MongoDB,
 :class:`~icsuite_chassis.store.memory.InMemoryAggregateStore` to a dict for unit tests, and one shared
-contract test (``chassis/tests/store_contract.py``) runs against both.
+contract test (``chassis/tests/contract/test_store_contract.py``) runs against both.
 """
 
 from __future__ import annotations

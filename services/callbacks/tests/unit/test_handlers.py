@@ -92,7 +92,6 @@ async def test_fifty_agents_claim_two_hundred_items_each_exactly_once() -> None:
     assert sorted(every) == sorted(created)                    # every item once, none twice
     assert sum(1 for mine in results if mine) > 1              # the agents really competed
     assert claimed_events(svc) == Counter(created)              # one claimed event per item
-    assert not svc.claims_in_flight
 
 
 async def test_two_replicas_racing_for_the_same_items_give_each_item_one_owner() -> None:

@@ -52,7 +52,6 @@ class CallbacksService:
     number_limit: RateLimit = RateLimit("number", 6, 3600)
     clock: Clock = utc_now
     new_id: Callable[[], str] = random_id
-    claims_in_flight: set[str] = field(default_factory=set)  # items a claim-next of this process is writing
 
     @property
     def queries(self) -> WorkItemQueries:

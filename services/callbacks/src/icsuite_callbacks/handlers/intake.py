@@ -108,7 +108,8 @@ async def masterdata_changed(svc: CallbacksService, envelopes: Sequence[Envelope
 
 
 async def _count(svc: CallbacksService, limit: RateLimit, key: str, now: datetime) -> None:
-    await svc.rates.change(limit.counter(key), lambda cur: Change(decide_count(cur.state if cur else None, limit, now)))
+    await svc.rates.change_together(limit.counter(key),
+                                    lambda cur: Change(decide_count(cur.state if cur else None, limit, now)))
 
 
 async def _profile_for(svc: CallbacksService, reason_code: str | None) -> ReasonProfile:

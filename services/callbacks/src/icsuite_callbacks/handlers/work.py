@@ -29,30 +29,27 @@ from ..repository import INBOX_ORDER, RATES, InboxPosition, RateCodec, WorkItemQ
 from .core import CallbacksService, _change, transition
 
 
+CLAIM_NEXT = "claim-next"
+"""The share key of claim-next's reads: every caller selects the queued items whose window is open."""
+
+
 # --- commands ----------------------------------------------------------------------------------------------
 
 async def claim_next(svc: CallbacksService, actor: Actor) -> WorkItem | None:
     """The most urgent workable item, claimed for ``actor`` by the domain's claim; None when there is none.
 
     The store reads the first candidates of the inbox order and writes the first the domain accepts, guarded
-    by its version. Claims in flight in this process skip each other's candidates instead of racing for them.
+    by its version. Concurrent claim-next calls of this process share their reads (``share``) and take
+    distinct candidates, so they neither query once per claim nor race each other.
     """
-    now, cmd, trying = svc.clock(), lc.Claim(actor), set[str]()
+    now, cmd = svc.clock(), lc.Claim(actor)
 
     def claim(current: Stored[WorkItem] | None) -> Change[WorkItem] | None:
-        svc.claims_in_flight.difference_update(trying)
-        if current is None or current.id in svc.claims_in_flight:
+        if current is None:
             return None
-        decision = lc.decide_claim_next(current.state, cmd, now)
-        if decision is not None:
-            trying.add(current.id)
-            svc.claims_in_flight.add(current.id)
-        return _change(current, decision, None)
+        return _change(current, lc.decide_claim_next(current.state, cmd, now), None)
 
-    try:
-        outcome = await svc.items.change_first(_not_in_flight(svc, workable(now)), INBOX_ORDER, claim)
-    finally:
-        svc.claims_in_flight.difference_update(trying)
+    outcome = await svc.items.change_first(workable(now), INBOX_ORDER, claim, share=CLAIM_NEXT)
     return outcome.stored.state if outcome is not None and outcome.stored is not None else None
 
 
@@ -133,8 +130,4 @@ async def seed_profiles(svc: CallbacksService) -> None:
     for profile in SEED_PROFILES:
         await svc.profiles.change(profile.reason_code, lambda current, p=profile: None if current else Change(p))
 
-
-def _not_in_flight(svc: CallbacksService, condition: dict) -> dict:
-    busy = sorted(svc.claims_in_flight)
-    return {**condition, "_id": {"$nin": busy}} if busy else condition
 

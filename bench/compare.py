@@ -1,0 +1,164 @@
+"""Two commits in one run: ``python -m bench.compare BEFORE AFTER [--rounds N] -- <bench arguments>``.
+
+Each commit is checked out in a temporary worktree with its own environment (``scripts/uv.sh sync``), and
+its own ``python -m bench`` (its services, its harness) runs against ONE stack started here, in rounds that
+alternate the order (before, after; after, before; ...), so that both see the same machine and the same
+load. The figures of each commit are reported as median and range over the rounds, side by side, and
+written to ``bench/results/<date>-compare-<before>-<after>.md`` and ``.json``.
+
+    uv run python -m bench.compare 3cb7973 HEAD --rounds 2 -- --only claims --claim-processes 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .common import RESULTS, ROOT, load_average, log
+
+Figure = Callable[[dict[str, Any]], dict[str, float]]
+
+
+def _ingest(results: dict[str, Any]) -> dict[str, float]:
+    pairs = (results.get("ingest") or {}).get("pairs") or []
+    ratios = [pair["ratio"] for pair in pairs if isinstance(pair, dict) and "ratio" in pair]
+    return {"ingest suite/bare (median of pairs)": statistics.median(ratios)} if ratios else {}
+
+
+def _claims(results: dict[str, Any]) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    for level in (results.get("claims") or {}).get("levels") or []:
+        if level.get("shared_pool") or "claims_per_s" not in level:
+            continue
+        name = f"claims/s at {level['agents']} agents ({level['client_processes']} client processes)"
+        figures.setdefault(name, level["claims_per_s"])
+        doubles = f"double assignments at {level['agents']} agents"
+        figures[doubles] = figures.get(doubles, 0) + level.get("double_assignments", 0)
+    return figures
+
+
+def _alerts(results: dict[str, Any]) -> dict[str, float]:
+    alerts = results.get("alerts") or {}
+    figures = {}
+    if (p99 := (alerts.get("event_to_stream") or {}).get("p99_ms")) is not None:
+        figures["alerts event->stream p99 ms"] = p99
+    if (rate := (alerts.get("evaluation") or {}).get("evaluations_per_s_with_messages")) is not None:
+        figures["alerts evaluations/s"] = rate
+    return figures
+
+
+FIGURES: tuple[Figure, ...] = (_ingest, _claims, _alerts)
+
+
+def figures_of(results: dict[str, Any]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for figure in FIGURES:
+        out.update(figure(results))
+    return out
+
+
+def checkout(commit: str, into: Path) -> Path:
+    tree = into / commit
+    subprocess.run(["git", "worktree", "add", "--detach", str(tree), commit], cwd=ROOT, check=True,
+                   capture_output=True)
+    subprocess.run(["./scripts/uv.sh", "sync", "--frozen", "--all-packages", "--group", "dev"], cwd=tree,
+                   check=True, capture_output=True)
+    return tree
+
+
+def run_bench(tree: Path, env: dict[str, str], bench_args: list[str], out: Path) -> dict[str, Any]:
+    out.mkdir(parents=True, exist_ok=True)
+    command = [str(tree / ".venv" / "bin" / "python"), "-m", "bench", *bench_args, "--out", str(out)]
+    completed = subprocess.run(command, cwd=tree, env=env, check=False)
+    written = sorted(out.glob("*.json"))
+    if completed.returncode != 0 or not written:
+        return {"error": f"exit {completed.returncode}, no results"}
+    return json.loads(written[-1].read_text())
+
+
+def summary(rounds: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    names = sorted({name for figures in rounds for name in figures})
+    table = {}
+    for name in names:
+        values = [figures[name] for figures in rounds if name in figures]
+        table[name] = {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+    return table
+
+
+def markdown(before: str, after: str, report: dict[str, Any]) -> str:
+    lines = [f"# {before} against {after}, {report['rounds']} alternating rounds on one stack",
+             "", f"Started {report['started_at']}, load average {report['load_before']} before and "
+             f"{report['load_after']} after. Bench arguments: `{' '.join(report['bench_args'])}`.", "",
+             f"| figure | {before} median (range) | {after} median (range) | after / before |",
+             "| --- | --- | --- | --- |"]
+    b, a = report["summary"]["before"], report["summary"]["after"]
+    for name in sorted(set(b) | set(a)):
+        cells = []
+        for side in (b, a):
+            f = side.get(name)
+            cells.append(f"{f['median']:g} ({f['min']:g}–{f['max']:g})" if f else "n/a")
+        ratio = (f"{a[name]['median'] / b[name]['median']:.2f}" if name in a and name in b and b[name]["median"]
+                 else "")
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} | {ratio} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.compare", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("before")
+    parser.add_argument("after")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("bench_args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    bench_args = [a for a in args.bench_args if a != "--"]
+    from icsuite_devstack.stack import start_stack
+
+    commits = {side: subprocess.run(["git", "rev-parse", "--short", ref], cwd=ROOT, check=True, capture_output=True,
+                                    text=True).stdout.strip() for side, ref in (("before", args.before),
+                                                                                  ("after", args.after))}
+    report: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"), "commits": commits,
+                              "rounds": args.rounds, "bench_args": bench_args, "load_before": load_average(),
+                              "runs": {"before": [], "after": []}}
+    work = Path(tempfile.mkdtemp(prefix="icsuite-compare-"))
+    trees: dict[str, Path] = {}
+    os.environ.setdefault("IC_MONGO_OPLOG", "0")
+    stack = start_stack(work / "stack", mongo_memory=True)
+    try:
+        stack.create_topics()
+        for side, commit in commits.items():
+            log(f"compare: checking out {side} {commit}")
+            trees[side] = checkout(commit, work)
+        env = {**os.environ, **stack.env()}
+        for round_no in range(args.rounds):
+            order = ("before", "after") if round_no % 2 == 0 else ("after", "before")
+            for side in order:
+                log(f"compare: round {round_no + 1}, {side} ({commits[side]})")
+                results = run_bench(trees[side], env, bench_args, work / f"out-{side}-{round_no}")
+                report["runs"][side].append(results)
+    finally:
+        stack.stop()
+        for tree in trees.values():
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
+        shutil.rmtree(work, ignore_errors=True)
+    report["load_after"] = load_average()
+    report["summary"] = {side: summary([figures_of(r) for r in runs]) for side, runs in report["runs"].items()}
+    text = markdown(commits["before"], commits["after"], report)
+    print(text, flush=True)
+    stem = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-compare-{commits['before']}-{commits['after']}"
+    stem.with_suffix(".json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    stem.with_suffix(".md").write_text(text)
+    log(f"wrote {stem.with_suffix('.md')}")
+
+
+if __name__ == "__main__":
+    main()
