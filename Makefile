@@ -20,7 +20,7 @@ help:
 	@echo "make demo       load the demo data into a running suite (make up does it unless DEMO=0)"
 	@echo "make simulate RATE=10 DURATION=60   publish simulated contact traffic to a running suite"
 	@echo "make schemas    regenerate the JSON Schema snapshots of the event contracts"
-	@echo "make bench     run the benchmarks on a local stack (BENCH_FULL=1: identification at 1M accounts); see bench/README.md"
+	@echo "make bench     run the benchmarks on a local stack, about 15 min; medians with spread, ratios to baselines of the same run, bench/results/<date>-<commit>.md (BENCH_FULL=1: 1M accounts); see bench/README.md"
 	@echo "make down       stop a stack left running by 'python -m icsuite_devstack up'"
 
 install:

@@ -9,6 +9,12 @@ answers 204. Figures: successful claims per second, p50/p99 of a claim's respons
 assignments counted from the responses (a callback id returned to more than one claim) and checked
 against the stored owners.
 
+Every level runs ``repeats`` interleaved pairs against the baseline route of the same service
+(``POST /bench/claim-baseline``, mounted by ``IC_CALLBACKS_BENCH_CLAIM_BASELINE``: one ``find_one_and_update``
+on the inbox index behind the same gateway stack), baseline first in odd pairs, claim-next first in even
+ones; reported per level: the median and spread of both rates and of the pair ratios. Then the largest level
+once more with one httpx pool shared by all agents in one process: the gateway must not reset a connection.
+
 The clones and their resets are written straight to the ``callbacks`` collection; a reset raises each
 clone's ``_version``, as every write of the service's store does.
 """
@@ -16,8 +22,6 @@ clone's ``_version``, as every write of the service's store does.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing as mp
-import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -32,9 +36,9 @@ from icsuite_callbacks.repository import COLLECTION, PROFILES, SLOTS, ProfileCod
 from icsuite_chassis.store import MongoAggregateStore
 from pymongo import AsyncMongoClient
 
-from icsuite_devstack.processes import free_port
-
-from .common import cpu_seconds, log, running_service, summary_ms
+from .claims_clients import BASELINE_PATH, CLAIM_PATH, GRACE_S, drive
+from .common import log, running_service, summary_ms
+from .stats import ratios, spread
 
 PREFIX = "bench-cb-"
 
@@ -69,122 +73,11 @@ async def reset(db: Any) -> None:
                                     "$inc": {"_version": 1}})  # a new state is a new version, as the store writes it
 
 
-def _client_process(url: str, agents: list[tuple[str, dict[str, str]]], shared_pool: bool, ready: Any, go: Any,
-                    stop_at: Any, empty: Any, out: Any) -> None:
-    """One client process: its own event loop and httpx client, running ``agents`` (sub, headers) in a loop
-    until ``stop_at`` (time.monotonic, the same clock in every process) or until any process saw a 204."""
-
-    async def main() -> dict[str, Any]:
-        latencies: list[float] = []
-        claimed: list[tuple[str, str]] = []
-        errors: Counter[int | str] = Counter()
-        # One client (one keep-alive connection) per agent, as each agent's desktop has: httpx's connection
-        # pool costs CPU per request that grows with the connections in it (14 ms per request with 200 in one
-        # client against a trivial stub, 0.65 ms with 10), which made one shared client the limit.
-        # ``shared_pool`` is the earlier design (one client, one pool for every agent), kept to measure it.
-        if shared_pool:
-            shared = httpx.AsyncClient(base_url=url, timeout=60, limits=httpx.Limits(
-                max_connections=len(agents) + 10, max_keepalive_connections=len(agents) + 10))
-            clients = [shared] * len(agents)
-        else:
-            clients = [httpx.AsyncClient(base_url=url, timeout=60, limits=httpx.Limits(max_connections=1))
-                       for _ in agents]
-        try:
-            ready.put(os.getpid())
-            await asyncio.to_thread(go.wait)
-            deadline = stop_at.value
-            cpu_before = time.process_time()
-
-            async def agent(client: httpx.AsyncClient, sub: str, headers: dict[str, str]) -> None:
-                while time.monotonic() < deadline and not empty.is_set():
-                    started = time.perf_counter()
-                    try:
-                        response = await client.post("/v1/callbacks/claim-next", headers=headers)
-                    except httpx.TransportError as exc:  # a reset connection is counted, the agent goes on
-                        errors[type(exc).__name__] += 1
-                        continue
-                    latencies.append(time.perf_counter() - started)
-                    if response.status_code == 200:
-                        claimed.append((response.json()["callback_id"], sub))
-                    elif response.status_code == 204:
-                        empty.set()
-                    else:
-                        errors[response.status_code] += 1
-
-            await asyncio.gather(*(agent(c, sub, headers)
-                                   for c, (sub, headers) in zip(clients, agents, strict=True)))
-            ended = time.monotonic()
-            cpu = time.process_time() - cpu_before
-        finally:
-            for c in set(clients):
-                await c.aclose()
-        return {"latencies": latencies, "claimed": claimed, "errors": dict(errors), "cpu_s": cpu, "ended": ended}
-
-    out.put(asyncio.run(main()))
-
-
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat (all cores)."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    tick = os.sysconf("SC_CLK_TCK")
-    idle = fields[3] + fields[4]
-    return (sum(fields) - idle) / tick, sum(fields) / tick
-
-
-async def drive(url: str, agents: int, seconds: float, processes: int, pids: dict[str, int | None],
-                shared_pool: bool = False) -> dict[str, Any]:
-    """``agents`` agents spread over ``processes`` client processes (round robin), each its own event loop, one
-    httpx client per agent (or one shared by all, ``shared_pool``); every (callback id, agent) of every process
-    is collected. CPU of each process in ``pids``, of the clients themselves and of the machine, per claim."""
-    ctx = mp.get_context("spawn")
-    ready, out, go, empty = ctx.Queue(), ctx.Queue(), ctx.Event(), ctx.Event()
-    stop_at = ctx.Value("d", 0.0)
-    subs = [f"bench-agent-{n:03d}" for n in range(agents)]
-    groups = [[(sub, bearer(sub, "agent")) for sub in subs[i::processes]] for i in range(processes)]
-    workers = [ctx.Process(target=_client_process, args=(url, g, shared_pool, ready, go, stop_at, empty, out),
-                           daemon=True) for g in groups if g]
-    for w in workers:
-        w.start()
-    try:
-        for _ in workers:
-            await asyncio.to_thread(ready.get, True, 120)
-        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        busy_before = machine_busy()
-        started = time.monotonic()
-        stop_at.value = started + seconds
-        go.set()
-        parts = [await asyncio.to_thread(out.get, True, seconds + 60) for _ in workers]
-        elapsed = max(p["ended"] for p in parts) - started
-        busy_after = machine_busy()
-        cpu_used = {name: (cpu_seconds(pid) or 0) - (cpu_before[name] or 0)
-                    for name, pid in pids.items() if pid is not None}
-    finally:
-        for w in workers:
-            w.join(timeout=30)
-            if w.is_alive():
-                w.kill()
-    latencies = [x for p in parts for x in p["latencies"]]
-    claimed = [tuple(c) for p in parts for c in p["claimed"]]
-    errors: Counter[int | str] = Counter()
-    for p in parts:
-        errors.update({(int(k) if str(k).isdigit() else str(k)): v for k, v in p["errors"].items()})
-    n = max(len(claimed), 1)
-    cpu_used["clients"] = sum(p["cpu_s"] for p in parts)
-    busy = busy_after[0] - busy_before[0]
-    return {"agents": agents, "client_processes": len(workers), "shared_pool": shared_pool, "claims": len(claimed),
-            "elapsed_s": round(elapsed, 2),
-            "claims_per_s": round(len(claimed) / elapsed, 1), "inbox_emptied": empty.is_set(),
-            **summary_ms(latencies), "claimed": claimed, "errors": dict(errors),
-            "cpu_share": {k: round(v / elapsed, 2) for k, v in cpu_used.items()},
-            "cpu_ms_per_claim": {k: round(v * 1000 / n, 2) for k, v in cpu_used.items()},
-            "machine_busy_share": round(busy / (busy_after[1] - busy_before[1]), 2),
-            "machine_cpu_ms_per_claim": round(busy * 1000 / n, 2)}
-
-
 async def level(url: str, db: Any, agents: int, seconds: float, processes: int,
-                pids: dict[str, int | None], shared_pool: bool = False) -> dict[str, Any]:
+                pids: dict[str, int | None], shared_pool: bool = False, path: str = CLAIM_PATH,
+                grace_s: float = GRACE_S) -> dict[str, Any]:
     await reset(db)
-    figures = await drive(url, agents, seconds, processes, pids, shared_pool)
+    figures = await drive(url, agents, seconds, processes, pids, shared_pool, path, grace_s)
     claimed = figures.pop("claimed")
     per_item = Counter(callback_id for callback_id, _ in claimed)
     doubles = sum(1 for count in per_item.values() if count > 1)
@@ -225,73 +118,41 @@ async def driver_level(db: Any, agents: int, seconds: float) -> dict[str, Any]:
             **summary_ms(latencies), "double_assignments": sum(1 for c in Counter(claimed).values() if c > 1)}
 
 
-def _stub_process(port: int, template: bytes, ready: Any) -> None:
-    """A trivial HTTP/1.1 keep-alive server (asyncio protocol, uvloop when present) that answers every request
-    with 200 and ``template`` (a real claim answer) with a fresh ``callback_id``: what the client costs alone."""
+def _summarise(n: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One level: the rates of claim-next and the baseline and the pair ratios, each as median and spread."""
+    suite = [r["suite"] for r in runs]
+    base = [r["baseline"] for r in runs]
+    rate = lambda rs: [r.get("claims_per_s") for r in rs]  # noqa: E731
+    return {"agents": n, "suite": spread(rate(suite), 1), "baseline": spread(rate(base), 1),
+            "ratio": spread(ratios(rate(suite), rate(base))),
+            "suite_p99_ms": spread([r.get("p99_ms") for r in suite], 1),
+            "baseline_p99_ms": spread([r.get("p99_ms") for r in base], 1),
+            "double_assignments": sum(r.get("double_assignments", 0) for r in suite + base),
+            "owner_mismatch": sum(r.get("owner_mismatch", 0) for r in suite + base),
+            "errors": [r.get("errors") for r in suite + base if r.get("errors")],
+            "failures": [f for r in suite + base for f in (r.get("client_failures") or [])
+                         + ([r["error"]] if "error" in r else [])],
+            "runs": runs}
+
+
+async def _one(url: str, db: Any, n: int, seconds: float, processes: int, pids: dict[str, int | None],
+               path: str, shared: bool = False) -> dict[str, Any]:
     try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
-    counter = iter(range(1, 1 << 62))
-    head, _, tail = template.partition(b"@ID@")
-
-    class Stub(asyncio.Protocol):
-        def connection_made(self, transport: Any) -> None:
-            self.transport, self.buf = transport, b""
-
-        def data_received(self, data: bytes) -> None:
-            self.buf += data
-            while (end := self.buf.find(b"\r\n\r\n")) >= 0:
-                length = 0
-                for line in self.buf[:end].split(b"\r\n")[1:]:
-                    name, _, value = line.partition(b":")
-                    if name.strip().lower() == b"content-length":
-                        length = int(value)
-                if len(self.buf) < end + 4 + length:
-                    return
-                self.buf = self.buf[end + 4 + length:]
-                body = b"%sstub-%d%s" % (head, next(counter), tail)
-                self.transport.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-                                     b"content-length: %d\r\n\r\n%s" % (len(body), body))
-
-    async def main() -> None:
-        server = await asyncio.get_running_loop().create_server(Stub, "127.0.0.1", port, backlog=1024)
-        ready.put(port)
-        async with server:
-            await server.serve_forever()
-
-    asyncio.run(main())
-
-
-async def stub_level(template: bytes, agents: int, seconds: float, processes: int,
-                     shared_pool: bool = False) -> dict[str, Any]:
-    """The same clients against the trivial stub: the client's own ceiling on this machine."""
-    ctx = mp.get_context("spawn")
-    ready = ctx.Queue()
-    port = free_port()
-    stub = ctx.Process(target=_stub_process, args=(port, template, ready), daemon=True)
-    stub.start()
-    try:
-        await asyncio.to_thread(ready.get, True, 60)
-        figures = await drive(f"http://127.0.0.1:{port}", agents, seconds, processes, {"stub": stub.pid}, shared_pool)
-    finally:
-        stub.kill()
-        stub.join(timeout=10)
-    figures.pop("claimed")
-    return figures
+        return await level(url, db, n, seconds, processes, pids, shared, path)
+    except Exception as exc:  # a run that fails is reported, the run goes on
+        return {"agents": n, "path": path, "shared_pool": shared, "error": repr(exc)}
 
 
 async def run_claims(stack_env: dict[str, str], logs: Path, *, agents: list[int], seconds: float,
-                     processes: list[int], inbox: int = 1000, stack_pids: dict[str, int | None] | None = None,
-                     stub_seconds: float = 5.0, compare_shared: bool = True) -> dict[str, Any]:
+                     processes: int = 2, repeats: int = 3, inbox: int = 1000,
+                     stack_pids: dict[str, int | None] | None = None, shared_check: bool = True,
+                     driver: bool = False, stub_seconds: float = 0.0) -> dict[str, Any]:
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack_env["MONGODB_URI"], tz_aware=True)
-    results: dict[str, Any] = {"inbox": inbox, "levels": [], "driver_levels": [], "stub_levels": []}
-    # The earlier client (one process, one httpx pool shared by every agent) first, as the reference.
-    configs = [(1, True)] + [(p, False) for p in processes] if compare_shared else [(p, False) for p in processes]
+    results: dict[str, Any] = {"inbox": inbox, "repeats": repeats, "client_processes": processes, "levels": [],
+                               "driver_levels": [], "stub_levels": []}
+    extra = {"IC_CALLBACKS_BENCH_CLAIM_BASELINE": "true"}
     try:
-        with running_service("callbacks", stack_env, logs) as service:
+        with running_service("callbacks", stack_env, logs, extra=extra) as service:
             db = mongo[service.database]
             pids = {"service": service.process.pid, **(stack_pids or {})}
             async with httpx.AsyncClient(base_url=service.url, timeout=60) as client:
@@ -301,26 +162,32 @@ async def run_claims(stack_env: dict[str, str], logs: Path, *, agents: list[int]
                 sample.raise_for_status()
                 template = sample.content.replace(f"{PREFIX}000000".encode(), b"@ID@", 1)
             for n in agents:
-                for p, shared in configs:
-                    log(f"claims: {n} concurrent agents in {p} client processes{' (one shared pool)' if shared else ''}"
-                        f" for up to {seconds:.0f} s")
-                    try:
-                        figures = await level(service.url, db, n, seconds, p, pids, shared)
-                    except Exception as exc:  # a level that fails is reported, the run goes on
-                        figures = {"agents": n, "client_processes": p, "shared_pool": shared, "error": repr(exc)}
-                    log(f"claims: {figures}")
-                    results["levels"].append(figures)
-            for n in agents:
+                runs = []
+                for rep in range(repeats):
+                    order = ("baseline", "suite") if rep % 2 == 0 else ("suite", "baseline")
+                    run: dict[str, Any] = {}
+                    for side in order:
+                        path = BASELINE_PATH if side == "baseline" else CLAIM_PATH
+                        log(f"claims: {n} agents, pair {rep + 1}/{repeats}, {side} ({path}), up to {seconds:.0f} s")
+                        run[side] = await _one(service.url, db, n, seconds, processes, pids, path)
+                        log(f"claims: {side} {run[side].get('claims_per_s')}/s, errors {run[side].get('errors')}"
+                            f"{', ' + run[side]['error'] if 'error' in run[side] else ''}")
+                    runs.append(run)
+                results["levels"].append(_summarise(n, runs))
+            if shared_check and agents:
+                n = max(agents)
+                log(f"claims: {n} agents on one shared httpx pool in one process (gateway resets?)")
+                results["shared_pool_check"] = await _one(service.url, db, n, seconds, 1, pids, CLAIM_PATH, True)
+                results["shared_pool_check"].pop("claimed", None)
+                log(f"claims: shared pool errors {results['shared_pool_check'].get('errors')}")
+            for n in agents if driver else []:
                 log(f"claims: driver level (the service's claim handler without HTTP), {n} coroutines")
                 results["driver_levels"].append(await driver_level(db, n, seconds))
-                log(f"claims: {results['driver_levels'][-1]}")
-            results["driver"] = results["driver_levels"][-1]
-        for n in agents:
-            for p, shared in configs:
-                log(f"claims: stub endpoint (client ceiling), {n} agents in {p} client processes"
-                    f"{' (one shared pool)' if shared else ''}, {stub_seconds:.0f} s")
-                results["stub_levels"].append(await stub_level(template, n, stub_seconds, p, shared))
-                log(f"claims: {results['stub_levels'][-1]}")
+        if stub_seconds > 0:
+            from .claims_stub import stub_level
+
+            for n in agents:
+                results["stub_levels"].append(await stub_level(template, n, stub_seconds, processes))
     finally:
         await mongo.close()
     return results

@@ -1,8 +1,8 @@
 """``make bench``: start a local stack (or use KAFKA_BOOTSTRAP_SERVERS + MONGODB_URI), run the benchmarks,
-write ``bench/results/<date>.json`` and ``.md`` and print the table.
+write ``bench/results/<date>-<commit>.json`` and ``.md`` and print the table.
 
-    uv run python -m bench                       # the default run (100,000 accounts), about 10 minutes
-    uv run python -m bench --full                # identification at 1,000,000 accounts too (BENCH_FULL=1)
+    uv run python -m bench                       # the default run (100,000 accounts), about 15 minutes
+    uv run python -m bench --full                # bigger sizes: identification at 1,000,000 accounts (BENCH_FULL=1)
     uv run python -m bench --only ingest claims  # some sections only
     uv run python -m bench --quick               # tiny sizes: checks the harness, the figures mean little
 """
@@ -26,7 +26,7 @@ from typing import Any
 from .common import RESULTS, ROOT, load_average, log
 from .report import markdown
 
-SECTIONS = ("ingest", "identity", "claims", "alerts")
+SECTIONS = ("ingest", "claims", "identity", "alerts", "scaling", "desktop")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -52,8 +52,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--claim-inbox", type=int, default=None,
                         help="claims: queued items per level (default 1,000: a level then lasts 1.5-3 s; "
                              "more items make it longer and its figure steadier)")
-    parser.add_argument("--claim-processes", type=int, nargs="+", default=None,
-                        help="claims: client processes the agents are spread over (each level runs with each)")
+    parser.add_argument("--claim-processes", type=int, default=None,
+                        help="claims: client processes the agents are spread over (default 2)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="claims, identification, alerts stream, scaling: repetitions in the run (default 3)")
+    parser.add_argument("--claim-driver", action="store_true", help="claims: the handler without HTTP as well")
+    parser.add_argument("--claim-stub", type=float, default=0.0,
+                        help="claims: seconds per level against a trivial stub endpoint (the client's ceiling)")
+    parser.add_argument("--replicas", type=int, nargs="+", default=None, help="scaling: replica counts")
     parser.add_argument("--rules", type=int, default=None, help="alerts: enabled rules")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the results go")
     parser.add_argument("--no-write", action="store_true", help="print only")
@@ -61,36 +67,56 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def settings(args: argparse.Namespace) -> dict[str, Any]:
-    quick = args.quick
+    quick, full = args.quick, args.full and not args.quick
+    repeats = args.repeats or (1 if quick else 3)
     return {
         "backlog": args.backlog or (600 if quick else 15_000),
-        "rates": args.rates if args.rates is not None else ([100.0] if quick else [100.0, 300.0]),
-        "duration": args.duration if args.duration is not None else (3.0 if quick else 12.0),
-        "pairs": args.pairs or (1 if quick else 3),
-        "accounts": args.accounts or ([2_000] if quick else [100_000, 1_000_000] if args.full else [100_000]),
-        "lookups": args.lookups or (100 if quick else 2000),
-        "agents": args.agents or ([10] if quick else [10, 50, 200]),
-        "claim_seconds": args.claim_seconds or (2.0 if quick else 10.0),
-        "claim_processes": args.claim_processes or ([2] if quick else [1, 2]),
-        "claim_inbox": args.claim_inbox or 1000,
+        "rates": args.rates if args.rates is not None else [],
+        "duration": args.duration if args.duration is not None else (3.0 if quick else 10.0),
+        "pairs": args.pairs or (1 if quick else 5),
+        "repeats": repeats,
+        "accounts": args.accounts or ([2_000] if quick else [100_000, 1_000_000] if full else [100_000]),
+        "lookups": args.lookups or (100 if quick else 1000),
+        "agents": args.agents or ([10, 200] if quick else [10, 50, 200]),
+        "claim_seconds": args.claim_seconds or (1.0 if quick else 5.0),
+        "claim_processes": args.claim_processes or 2,
+        "claim_inbox": args.claim_inbox or (300 if quick else 2000),
         "rules": args.rules or (50 if quick else 1000),
+        "replicas": args.replicas or [1, 2, 3],
+        "scaling_backlog": 1_500 if quick else (30_000 if full else 12_000),
     }
 
 
 def machine() -> dict[str, Any]:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "commit": commit.stdout.strip() or None, "load_average_at_start": load_average()}
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                           text=True)
+    model = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
+                  if line.startswith("model name")), None)
+    mem = next((int(line.split()[1]) for line in _read("/proc/meminfo").splitlines()
+                if line.startswith("MemTotal:")), 0)
+    return {"cpus": os.cpu_count(), "cpu_model": model, "memory_gb": round(mem / 1024 / 1024, 1),
+            "python": platform.python_version(), "platform": platform.platform(),
+            "commit": commit.stdout.strip() or None, "uncommitted_changes": bool(dirty.stdout.strip()),
+            "load_average_at_start": load_average()}
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
 
 
 def run_section(name: str, results: dict[str, Any], fn: Callable[[], Any]) -> None:
     log(f"=== {name} ===")
+    results.setdefault("load_average_before", {})[name] = load_average()
     started = time.perf_counter()
     try:
         results[name] = fn()
     except Exception as exc:  # one failing section must not lose the others' figures
         traceback.print_exc()
-        results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        results[name] = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
     results.setdefault("durations_s", {})[name] = round(time.perf_counter() - started, 1)
     results.setdefault("load_average_after", {})[name] = load_average()
 
@@ -100,37 +126,73 @@ def run_all(args: argparse.Namespace, stack_env: dict[str, str], workdir: Path,
     conf = settings(args)
     logs = workdir / "logs"
     results: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                               "machine": machine(), "settings": conf, "quick": args.quick}
-    if "ingest" in args.only:
-        from .ingest import run_ingest
-
-        run_section("ingest", results, lambda: asyncio.run(run_ingest(
-            stack_env, logs, backlog=conf["backlog"], rates=conf["rates"], duration=conf["duration"],
-            pairs=conf["pairs"], warmup=0 if args.quick else 3000, stack_pids=stack_pids, profile=args.profile_suite)))
-    if "claims" in args.only:
-        from .claims import run_claims
-
-        run_section("claims", results, lambda: asyncio.run(run_claims(
-            stack_env, logs, agents=conf["agents"], seconds=conf["claim_seconds"],
-            processes=conf["claim_processes"], inbox=conf["claim_inbox"], stack_pids=stack_pids)))
-    if "alerts" in args.only:
-        from .alerts import run_alerts
-
-        run_section("alerts", results, lambda: asyncio.run(run_alerts(stack_env, logs, rules=conf["rules"],
-                                                                      quick=args.quick)))
-    if "identity" in args.only:
-        from .identity import run_identity
-
-        run_section("identity", results, lambda: asyncio.run(run_identity(
-            stack_env, accounts=conf["accounts"], lookups=conf["lookups"])))
+                               "machine": machine(), "settings": conf, "quick": args.quick, "full": args.full}
+    sections = sections_of(args, conf, stack_env, logs, stack_pids)
+    for name in SECTIONS:
+        if name in args.only:
+            run_section(name, results, sections[name])
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     return results
+
+
+def sections_of(args: argparse.Namespace, conf: dict[str, Any], env: dict[str, str], logs: Path,
+                pids: dict[str, int | None] | None) -> dict[str, Callable[[], Any]]:
+    """Each section as a call; imported when it runs."""
+
+    def ingest() -> Any:
+        from .ingest import run_ingest
+
+        return asyncio.run(run_ingest(env, logs, backlog=conf["backlog"], rates=conf["rates"],
+                                      duration=conf["duration"], pairs=conf["pairs"],
+                                      warmup=0 if args.quick else 3000, stack_pids=pids, profile=args.profile_suite,
+                                      latency_repeats=conf["repeats"]))
+
+    def claims() -> Any:
+        from .claims import run_claims
+
+        return asyncio.run(run_claims(env, logs, agents=conf["agents"], seconds=conf["claim_seconds"],
+                                      processes=conf["claim_processes"], repeats=conf["repeats"],
+                                      inbox=conf["claim_inbox"], stack_pids=pids, driver=args.claim_driver,
+                                      stub_seconds=args.claim_stub))
+
+    def identity() -> Any:
+        from .identity import run_identity
+
+        return asyncio.run(run_identity(env, logs, accounts=conf["accounts"], lookups=conf["lookups"],
+                                        rounds=conf["repeats"]))
+
+    def alerts() -> Any:
+        from .alerts import run_alerts
+
+        return asyncio.run(run_alerts(env, logs, rules=conf["rules"], quick=args.quick, repeats=conf["repeats"]))
+
+    def scaling() -> Any:
+        from .scaling import run_scaling
+
+        return asyncio.run(run_scaling(env, logs, replicas=conf["replicas"], backlog=conf["scaling_backlog"],
+                                       repeats=conf["repeats"], stack_pids=pids))
+
+    def desktop() -> Any:
+        try:
+            from .desktop import run_desktop  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            return {"skipped": "not measured: bench/desktop.py (the desktop section) is not there yet"}
+        return asyncio.run(run_desktop(env, logs, quick=args.quick, repeats=conf["repeats"]))
+
+    return {"ingest": ingest, "claims": claims, "identity": identity, "alerts": alerts, "scaling": scaling,
+            "desktop": desktop}
 
 
 def write(results: dict[str, Any], out: Path) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-    json_path, md_path = out / f"{stamp}.json", out / f"{stamp}.md"
+    commit = results.get("machine", {}).get("commit") or "nocommit"
+    base = f"{stamp}-{commit}{'-quick' if results.get('quick') else ''}"
+    json_path, md_path = out / f"{base}.json", out / f"{base}.md"
+    n = 2
+    while json_path.exists() or md_path.exists():  # a second run of the same commit on the same day
+        json_path, md_path = out / f"{base}-{n}.json", out / f"{base}-{n}.md"
+        n += 1
     json_path.write_text(json.dumps(results, indent=2, default=str) + "\n")
     md_path.write_text(markdown(results))
     return json_path, md_path
@@ -138,6 +200,7 @@ def write(results: dict[str, Any], out: Path) -> tuple[Path, Path]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
+    began, load_before = time.perf_counter(), load_average()
     from icsuite_devstack.stack import stack_from_env
 
     stack = stack_from_env()
@@ -166,6 +229,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         finally:
             if owned:
                 stack.stop()
+    results["load_average"] = {"before": load_before, "after": load_average()}
+    results["took_s"] = round(time.perf_counter() - began, 1)
     table = markdown(results)
     print(table, flush=True)
     if not args.no_write:

@@ -16,6 +16,7 @@ from icsuite_contracts.masterdata_v1 import TOPIC as MASTERDATA_TOPIC
 
 from . import handlers
 from .api import ROUTERS
+from .api import baseline
 from .consumers import register_consumers
 from .domain import IntakePolicy
 from .handlers import CallbacksService
@@ -62,6 +63,10 @@ def build_app(settings: CallbacksSettings) -> FastAPI:
     runtime.add_job("callbacks.scheduler", scheduler_job(svc), settings.scheduler_interval_s)
     rules = retention_rules(svc, settings.closed_callback_retention_days)
     runtime.add_job("retention", retention_job(rules, settings, svc.clock), settings.retention_interval_s)
+    routers, state = list(ROUTERS), {"service": svc}
+    if settings.bench_claim_baseline:  # the benchmark's baseline claim (api/baseline.py), off unless set
+        routers.append(baseline.router)
+        state["claim_baseline_collection"] = runtime.db[COLLECTION]
     return create_app(runtime, title="callbacks",
                       description="Callback requests from web and IVR, routed by reason, claimed exactly once.",
-                      routers=ROUTERS, state={"service": svc})
+                      routers=routers, state=state)

@@ -38,6 +38,11 @@ class CallbacksSettings(ServiceSettings):
         default=365.0, gt=0, description="a completed, failed, expired or cancelled callback is purged this long "
                                          "after its last change (open items are never purged)")
     seed_reason_profiles: bool = Field(default=True, description="store the default reason profiles at start")
+    bench_claim_baseline: bool = Field(
+        default=False,
+        description="benchmarks only, never in production: mount POST /bench/claim-baseline, the minimal claim "
+                    "(one find_one_and_update on the inbox index, no store, no event) that `make bench` compares "
+                    "claim-next with; not part of the public contract")
 
     @field_validator("refused_number_types")
     @classmethod

@@ -1,0 +1,28 @@
+"""The benchmark's baseline claim (issue 22): the minimal exactly-once claim, for comparison only.
+
+One ``find_one_and_update`` on the inbox index (workable, in the inbox order) that sets the owner: no domain
+decision, no version guard of the store, no event, no outbox. It bypasses the chassis store on purpose, so
+that ``make bench`` can put the real claim-next beside the least a claim can cost on the same database
+behind the same gateway stack. It exists only when ``bench_claim_baseline`` is set (never in production);
+the items it claims are the benchmark's own clones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from ..domain import WorkItem, workable
+from ..repository import INBOX_ORDER, WorkItemCodec
+
+_CODEC = WorkItemCodec()
+
+
+async def claim_baseline(collection: Any, owner: str, now: datetime) -> WorkItem | None:
+    """Claim the most urgent workable item for ``owner`` with one atomic write; None when there is none."""
+    doc = await collection.find_one_and_update(
+        workable(now), {"$set": {"status": "claimed", "owner": owner, "updated_at": now}, "$inc": {"_version": 1}},
+        sort=INBOX_ORDER, return_document=ReturnDocument.AFTER)
+    return _CODEC.decode(doc) if doc is not None else None

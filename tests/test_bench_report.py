@@ -1,0 +1,59 @@
+"""The benchmark report: medians with their spread, every target a ratio to its baseline with PASS or MISS,
+n/a with the reason for a section that did not run or failed (no I/O; no figure is measured here)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the bench package lives at the repository root
+from bench.report import markdown  # noqa: E402
+from bench.stats import fmt_spread, ratios, spread, verdict  # noqa: E402
+from bench.targets import targets  # noqa: E402
+
+pytestmark = pytest.mark.unit
+
+
+def test_spread_is_the_median_with_min_and_max_leaving_out_missing_runs() -> None:
+    s = spread([3.0, None, 1.0, 2.0])
+    assert (s["median"], s["min"], s["max"], s["n"]) == (2.0, 1.0, 3.0, 3)
+    assert fmt_spread(s) == "2.00 (1.00–3.00, n=3)"
+    assert fmt_spread(spread([])) == "–"
+    assert ratios([2.0, 1.0, None], [1.0, 0.0, 1.0]) == [2.0, None, None]
+    assert verdict(0.9, at_least=0.9) == "PASS" and verdict(0.89, at_least=0.9) == "MISS"
+    assert verdict(None, at_most=3) == "n/a" and verdict(100.0, below=100) == "MISS"
+
+
+def _level(agents: int, suite: list[float], baseline: list[float], doubles: int = 0) -> dict:
+    return {"agents": agents, "suite": spread(suite), "baseline": spread(baseline),
+            "ratio": spread(ratios(suite, baseline)), "double_assignments": doubles, "owner_mismatch": 0,
+            "failures": [], "runs": []}
+
+
+def test_claims_pass_only_at_the_ratio_and_with_no_double() -> None:
+    rows = targets({"claims": {"inbox": 10, "levels": [_level(10, [90, 85, 80], [100, 100, 100]),
+                                                       _level(50, [70, 75, 79], [100, 100, 100]),
+                                                       _level(200, [90, 90, 90], [100, 100, 100], doubles=1)]}})
+    verdicts = {r[0]: r[4] for r in rows if r[0].startswith("Claims at")}
+    assert list(verdicts.values()) == ["PASS", "MISS", "MISS"]
+    assert any(r[1].startswith("0.85 (0.80–0.90, n=3)") for r in rows)
+
+
+def test_sections_not_run_or_failed_are_na_with_the_reason_and_the_report_renders() -> None:
+    results = {"machine": {"cpus": 2, "commit": "abc1234"}, "load_average": {"before": 0.5, "after": 1.5},
+               "claims": {"error": "RuntimeError: boom"},
+               "identity": {"rounds": 3, "lookups": 10, "sizes": [{"accounts": 1000, "phone": {
+                   "driver_p50_ms": spread([1.0]), "driver_p99_ms": spread([1.0, 2.0, 1.5]),
+                   "gateway_p50_ms": spread([2.0]), "gateway_p99_ms": spread([3.0, 4.0, 5.0]),
+                   "ratio": spread([3.0, 2.0, 3.3])}}]}}
+    rows = {r[0]: r for r in targets(results)}
+    assert rows["Claims: claim-next / baseline claims/s"][1] == "failed: RuntimeError: boom"
+    assert rows["Claims: claim-next / baseline claims/s"][4] == "n/a"
+    assert rows["Ingest: suite / bare events/s"][1] == "not run"
+    phone = rows["Identification at 1,000 accounts, phone: gateway / driver p99"]
+    assert phone[4] == "PASS" and "1M" in phone[3]
+    table = markdown(results)
+    assert "commit abc1234" in table.lower() and "before 0.5, after 1.5" in table
+    assert "| Desktop: contact event → caller shown, p99 | not run |" in table
