@@ -57,3 +57,24 @@ def test_sections_not_run_or_failed_are_na_with_the_reason_and_the_report_render
     table = markdown(results)
     assert "commit abc1234" in table.lower() and "before 0.5, after 1.5" in table
     assert "| Desktop: contact event → caller shown, p99 | not run |" in table
+
+
+def test_the_budget_comparison_becomes_a_ratio_target_per_mix(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    import bench
+    from bench import alerts
+
+    def comparison(rules: int, events: int, rounds: int) -> dict:
+        mix = {"rules": rules, "rounds": rounds, "budget_on_per_s": 90, "budget_off_per_s": 100,
+               "spread_on_per_s": [80, 95], "spread_off_per_s": [99, 101], "ratio_on_vs_off": 0.9}
+        return {"usual_mix": mix, "building_mix": {**mix, "ratio_on_vs_off": 0.7}, "target_ratio": 0.8}
+
+    fake = types.ModuleType("bench.alerts_budget")
+    fake.budget_comparison = comparison  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "bench.alerts_budget", fake)
+    monkeypatch.setattr(bench, "alerts_budget", fake, raising=False)
+    budget = alerts.budget(10, 10, 3)
+    rows = [r for r in targets({"alerts": {"budget": budget}}) if "budget" in r[0]]
+    assert [r[4] for r in rows] == ["PASS", "MISS"]
+    assert rows[0][1].startswith("0.90") and "with 90/s (80/s–95/s, n=3)" in rows[0][1]
