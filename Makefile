@@ -65,4 +65,5 @@ BENCH_FULL ?= 0
 BENCH_ARGS ?=
 
 bench: stack-install
-	BENCH_FULL=$(BENCH_FULL) $(RUN) python -m bench $(BENCH_ARGS)
+	IC_CHROMIUM="$${IC_CHROMIUM:-$$(desktop/scripts/ensure-chromium.sh)}" && IC_CHROMIUM="$$IC_CHROMIUM" \
+		BENCH_FULL=$(BENCH_FULL) $(RUN) python -m bench $(BENCH_ARGS)

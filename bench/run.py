@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import json
 import os
 import platform
@@ -25,6 +26,7 @@ from typing import Any
 
 from .common import RESULTS, ROOT, load_average, log
 from .report import markdown
+from .stats import spread
 
 SECTIONS = ("ingest", "claims", "identity", "alerts", "scaling", "desktop")
 
@@ -177,7 +179,13 @@ def sections_of(args: argparse.Namespace, conf: dict[str, Any], env: dict[str, s
             from .desktop import run_desktop  # type: ignore[import-not-found,unused-ignore]
         except ImportError:
             return {"skipped": "not measured: bench/desktop.py (the desktop section) is not there yet"}
-        return asyncio.run(run_desktop(env, logs, quick=args.quick, repeats=conf["repeats"]))
+        if "repeats" in inspect.signature(run_desktop).parameters:
+            return asyncio.run(run_desktop(env, logs, quick=args.quick, repeats=conf["repeats"]))
+        runs = [asyncio.run(run_desktop(env, logs, contacts=10 if args.quick else 50))["contact_to_page"]
+                for _ in range(conf["repeats"])]  # one figure per run: the section's median and spread
+        return {"caller_shown_p99_ms": spread([r["caller_shown"]["p99_ms"] for r in runs], 1),
+                "bare_consumer_p99_ms": spread([r["bare_consumer"]["p99_ms"] for r in runs], 1),
+                "not_shown": sum(r["not_shown"] for r in runs), "runs": runs}
 
     return {"ingest": ingest, "claims": claims, "identity": identity, "alerts": alerts, "scaling": scaling,
             "desktop": desktop}

@@ -78,3 +78,24 @@ def test_the_budget_comparison_becomes_a_ratio_target_per_mix(monkeypatch: pytes
     rows = [r for r in targets({"alerts": {"budget": budget}}) if "budget" in r[0]]
     assert [r[4] for r in rows] == ["PASS", "MISS"]
     assert rows[0][1].startswith("0.90") and "with 90/s (80/s–95/s, n=3)" in rows[0][1]
+
+
+def test_the_desktop_section_repeats_a_single_run_measure_into_a_spread(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    from bench.run import parse_args, sections_of, settings
+
+    p99s = iter([900.0, 1200.0, 800.0])
+
+    async def run_desktop(stack_env: dict, logs: Path, *, contacts: int, rate: float = 10.0) -> dict:
+        return {"contact_to_page": {"not_shown": 0, "caller_shown": {"p99_ms": next(p99s)},
+                                    "bare_consumer": {"p99_ms": 5.0}}}
+
+    fake = types.ModuleType("bench.desktop")
+    fake.run_desktop = run_desktop  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "bench.desktop", fake)
+    args = parse_args(["--only", "desktop"])
+    section = sections_of(args, settings(args), {}, Path("/tmp"), None)["desktop"]()
+    assert section["caller_shown_p99_ms"]["median"] == 900.0 and section["caller_shown_p99_ms"]["n"] == 3
+    row = [r for r in targets({"desktop": section}) if r[0].startswith("Desktop")][0]
+    assert row[4] == "PASS" and "800 ms–1,200 ms" in row[1]
