@@ -24,10 +24,13 @@ from datetime import datetime
 from typing import Any
 
 from icsuite_contracts.cloudevents import Envelope, derive_event_id, new_envelope
+from icsuite_contracts.privacy_v1 import TOPIC as PRIVACY
 from icsuite_contracts.privacy_v1 import Erased, ErasureRequested
 
 from .clock import Clock
-from .store import AggregateStore, Change, Stored
+from .consumer import Reject
+from .runtime import ServiceRuntime
+from .store import AggregateStore, Change, MongoAggregateStore, Stored
 
 ERASURES = "erasures"
 """The collection of a service's erasure runs (in its ``outbox_collections``)."""
@@ -99,3 +102,18 @@ async def run_erasure(runs: AggregateStore[ErasureRun], request: ErasureRequeste
     outcome = await runs.change(request.erasure_id, lambda stored: decide_confirm(stored, envelope, at))
     assert outcome.stored is not None
     return outcome.stored.state
+
+
+def erasure_runs(runtime: ServiceRuntime) -> MongoAggregateStore[ErasureRun]:
+    """The store of the service's erasure runs (declare :data:`ERASURES` among its outbox collections)."""
+    return MongoAggregateStore(runtime.db, ERASURES, ErasureRunCodec(), kick=runtime.kick_outbox)
+
+
+def add_erasure_consumer(runtime: ServiceRuntime, runs: AggregateStore[ErasureRun], *, service: str,
+                         survey: Survey, erase: Erase, clock: Clock) -> None:
+    """Consume ``ic.privacy.erasure-requested.v1`` (group ``<service>.privacy``) into :func:`run_erasure`."""
+    async def on_request(envelope: Envelope) -> None:
+        if not isinstance(envelope.data, ErasureRequested):
+            raise Reject(f"{envelope.type} did not decode to ErasureRequested")
+        await run_erasure(runs, envelope.data, envelope, service=service, survey=survey, erase=erase, clock=clock)
+    runtime.add_consumer("privacy", [PRIVACY], {ErasureRequested.ce_type: on_request})

@@ -7,11 +7,13 @@ from typing import Any
 from fastapi import FastAPI
 from icsuite_chassis.app import create_app
 from icsuite_chassis.clock import utc_now
+from icsuite_chassis.erasure import ERASURES, add_erasure_consumer, erasure_runs
 from icsuite_chassis.runtime import ServiceRuntime
-from icsuite_chassis.store import MongoAggregateStore
+from icsuite_chassis.store import MongoAggregateStore, store_indexes
+from icsuite_contracts.privacy_v1 import TOPIC as PRIVACY_TOPIC
 from pymongo.asynchronous.database import AsyncDatabase
 
-from . import api, repository
+from . import api, erasure, repository
 from .consumers import register_consumers
 from .domain.rules import CONSUMED_TOPICS
 from .handlers import AlertsService
@@ -54,11 +56,11 @@ async def drop_earlier_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
 
 
 def build_app(settings: AlertsSettings) -> FastAPI:
-    runtime = ServiceRuntime(settings, outbox_collections=["alerts"], consumes=CONSUMED_TOPICS,
-                             produces=["ic.alerts.v1"])
+    runtime = ServiceRuntime(settings, outbox_collections=["alerts", ERASURES],
+                             consumes=[*CONSUMED_TOPICS, PRIVACY_TOPIC], produces=["ic.alerts.v1", PRIVACY_TOPIC])
     service = build_service(runtime, settings)
     runtime.indexes.extend([*repository.INDEXES, *service.contacts.indexes(), *service.accounts.writer.indexes(),
-                            *service.event_log.indexes()])
+                            *service.event_log.indexes(), *store_indexes(ERASURES)])
 
     async def start() -> None:
         if settings.seed_standard_rules:
@@ -71,5 +73,8 @@ def build_app(settings: AlertsSettings) -> FastAPI:
     runtime.on_startup(start)
     register_jobs(runtime, service)
     register_consumers(runtime, service)
+    add_erasure_consumer(runtime, erasure_runs(runtime), service=erasure.SERVICE, clock=service.clock,
+                         survey=lambda account_id: erasure.survey(service, account_id),
+                         erase=lambda account_id: erasure.erase(service, account_id))
     return create_app(runtime, title="alerts", description="The alert modeler: rules on events and account facts, "
                       "alerts pushed live to agents.", routers=[api.router], state={"service": service})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from icsuite_chassis.app import create_app
 from icsuite_chassis.clock import utc_now
+from icsuite_chassis.erasure import ERASURES, add_erasure_consumer, erasure_runs
 from icsuite_chassis.retention import retention_job
 from icsuite_chassis.runtime import ServiceRuntime
 from icsuite_chassis.store import MongoAggregateStore, store_indexes
@@ -13,6 +14,7 @@ from icsuite_contracts.callbacks_v1 import TOPIC as CALLBACKS_TOPIC
 from icsuite_contracts.followups_v1 import TOPIC as FOLLOWUPS_TOPIC
 from icsuite_contracts.identity_v1 import TOPIC as IDENTITY_TOPIC
 from icsuite_contracts.masterdata_v1 import TOPIC as MASTERDATA_TOPIC
+from icsuite_contracts.privacy_v1 import TOPIC as PRIVACY_TOPIC
 
 from . import handlers
 from .api import ROUTERS
@@ -20,6 +22,7 @@ from .api import baseline
 from .consumers import register_consumers
 from .domain import IntakePolicy
 from .handlers import CallbacksService
+from .handlers import erasure
 from .jobs import retention_rules, scheduler_job
 from .projections import ACCOUNT_PHONES, AccountNumbers, Identifications
 from .domain.rates import RateLimit
@@ -53,11 +56,15 @@ def build_service(runtime: ServiceRuntime, settings: CallbacksSettings) -> Callb
 
 
 def build_app(settings: CallbacksSettings) -> FastAPI:
-    runtime = ServiceRuntime(settings, outbox_collections=[COLLECTION],
-                             indexes=[*INDEXES, *store_indexes(ACCOUNT_PHONES)],
-                             consumes=[REQUESTS_TOPIC, IDENTITY_TOPIC, MASTERDATA_TOPIC, FOLLOWUPS_TOPIC], produces=[CALLBACKS_TOPIC, REQUESTS_TOPIC])
+    runtime = ServiceRuntime(settings, outbox_collections=[COLLECTION, ERASURES],
+                             indexes=[*INDEXES, *store_indexes(ACCOUNT_PHONES), *store_indexes(ERASURES)],
+                             consumes=[REQUESTS_TOPIC, IDENTITY_TOPIC, MASTERDATA_TOPIC, FOLLOWUPS_TOPIC, PRIVACY_TOPIC],
+                             produces=[CALLBACKS_TOPIC, REQUESTS_TOPIC, PRIVACY_TOPIC])
     svc = build_service(runtime, settings)
     register_consumers(runtime, svc)
+    add_erasure_consumer(runtime, erasure_runs(runtime), service=erasure.SERVICE, clock=svc.clock,
+                         survey=lambda account_id: erasure.survey(svc, account_id),
+                         erase=lambda account_id: erasure.erase(svc, account_id))
     if settings.seed_reason_profiles:
         runtime.on_startup(lambda: handlers.seed_profiles(svc))
     runtime.add_job("callbacks.scheduler", scheduler_job(svc), settings.scheduler_interval_s)

@@ -97,11 +97,24 @@ def erased_account(current: Stored[AccountRecord] | None) -> Change[AccountRecor
                                 retired_keys=tuple(sorted(set(record.keys()) | set(record.retired_keys)))))
 
 
-def erased_context(current: Stored[ContactContext] | None) -> Change[ContactContext] | None:
-    """The contact's reported address (the caller's number or e-mail address) erased."""
-    if current is None or current.state.contact is None or current.state.contact.address == ERASED:
+def forgot_retired_keys(current: Stored[AccountRecord] | None) -> Change[AccountRecord] | None:
+    """An erased account, once its lookup keys are unlisted, forgets them (each names a number or an address)."""
+    if current is None or current.state.status != "erased" or not current.state.retired_keys:
         return None
-    return Change(replace(current.state, contact=replace(current.state.contact, address=ERASED)))
+    return Change(replace(current.state, retired_keys=()))
+
+
+def erased_context(current: Stored[ContactContext] | None) -> Change[ContactContext] | None:
+    """The contact's reported address (the caller's number or e-mail address) and what the automatic
+    identification looked up erased."""
+    if current is None:
+        return None
+    context, contact, automatic = current.state, current.state.contact, current.state.automatic
+    if contact is not None and contact.address != ERASED:
+        context = replace(context, contact=replace(contact, address=ERASED))
+    if automatic is not None and automatic.looked_up not in (None, ERASED):
+        context = replace(context, automatic=replace(automatic, looked_up=ERASED))
+    return Change(context) if context != current.state else None
 
 
 def erased_caller(current: Stored[CallerLookup] | None) -> Change[CallerLookup] | None:

@@ -18,6 +18,7 @@ from ..domain.erasures import (
     erased_account,
     erased_caller,
     erased_context,
+    forgot_retired_keys,
 )
 from ..domain.errors import AccountNotFound
 from ..projections.masterdata import index
@@ -97,6 +98,9 @@ async def erase(svc: IdentityService, account_id: str) -> None:
     outcome = await stores.accounts.change(account_id, erased_account)
     if outcome.stored is not None:
         await index(stores.lookups, [outcome.stored])
+        retired = list(outcome.stored.state.retired_keys)  # a key names a number or an address: gone when unused
+        await stores.lookups.purge({"_id": {"$in": retired}, "ids": {"$size": 0}}, limit=len(retired) or 1)
+        await stores.accounts.change(account_id, forgot_retired_keys)
     contexts = await stores.contexts.find(_context_filter(account_id))
     await stores.contexts.change_many([Item(c.id, erased_context) for c in contexts])
     callers = await stores.caller_lookups.find(_caller_filter(account_id))

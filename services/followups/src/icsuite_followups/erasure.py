@@ -1,0 +1,25 @@
+"""Followups' part of an account's erasure: the notes of every follow-up of the account."""
+
+from __future__ import annotations
+
+from icsuite_chassis.store import Item
+
+from .domain.erasure import decide_erase, decide_erase_source, personal_data
+from .handlers import Service
+
+SERVICE = "followups"
+MAX_FOLLOWUPS = 100_000
+
+
+async def survey(svc: Service, account_id: str) -> dict[str, int]:
+    found = await svc.followups.find({"account_id": account_id}, limit=MAX_FOLLOWUPS)
+    sources = await svc.interactions.store.find({"account_id": account_id}, limit=MAX_FOLLOWUPS)
+    return {"notes": sum(personal_data(stored.state)["notes"] for stored in found),
+            "interaction_notes": sum(decide_erase_source(stored) is not None for stored in sources)}
+
+
+async def erase(svc: Service, account_id: str) -> None:
+    found = await svc.followups.find({"account_id": account_id}, limit=MAX_FOLLOWUPS)
+    await svc.followups.change_many([Item(stored.id, decide_erase) for stored in found])
+    sources = await svc.interactions.store.find({"account_id": account_id}, limit=MAX_FOLLOWUPS)
+    await svc.interactions.store.change_many([Item(stored.id, decide_erase_source) for stored in sources])
