@@ -1,10 +1,12 @@
 """Hypothesis strategies for what the OpenAPI documents cannot describe: the inside of a cursor, stream
 positions, times at the edges of the calendar and bearer tokens that are almost right.
 
-A cursor is a plain string to the schema, so schemathesis alone only sends text that fails base64 or
-JSON; these strategies also send well-formed cursors holding hostile values (integers beyond int64,
+A cursor is a plain string to the schema, so schemathesis alone only sends text that is not signed;
+these strategies also send well-formed cursors holding hostile values (integers beyond int64,
 ``Infinity``, ``1e999``, 5,000 digits, operators, times in the year 1, nested objects) under the keys the
-services use.
+services use, each either signed as the list itself would sign it (so the parsing behind the signature is
+fuzzed too), with its signature changed, signed for another list or service, or not signed at all.
+:func:`cursor_for` makes the cursor text for the path of the case.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import jwt
 from hypothesis import strategies as st
+from icsuite_chassis.cursor_signing import cursor_key, cursor_scope, sign_position
 
 CURSOR_KEYS = ("p", "d", "i", "t", "s", "a", "id")
 INT64_MAX = 2**63 - 1
@@ -37,17 +40,33 @@ HOSTILE_VALUE = st.one_of(
 )
 
 
+CURSOR_SIGNINGS = ("signed", "signed", "tampered", "other list", "other service", "unsigned")
+
+
 @st.composite
-def hostile_cursors(draw: Any) -> str:
-    """A base64url JSON object under the services' cursor keys with raw hostile values, or odd text."""
+def hostile_cursors(draw: Any) -> tuple[str, str]:
+    """(how to sign, position): a base64url JSON object under the services' cursor keys with raw hostile
+    values, or odd text; see :func:`cursor_for`."""
     keys = draw(st.lists(st.sampled_from(CURSOR_KEYS), min_size=1, max_size=4, unique=True))
     body = "{" + ",".join(f'"{key}":{draw(HOSTILE_VALUE)}' for key in keys) + "}"
-    return draw(st.one_of(
+    position = draw(st.one_of(
         st.just(b64(body)),
-        st.just(b64(body)[:511]),
-        st.sampled_from([b64("[" * 2000 + "]" * 2000), b64(b"\xff\xfe\x00"), "eyJwIjoxfQ==", "%%", "²³", "a"]),
+        st.just(b64(body)[:460]),
+        st.sampled_from([b64("[" * 1000 + "]" * 1000)[:460], b64(b"\xff\xfe\x00"), "eyJwIjoxfQ==", "%%", "²³", "a"]),
         st.text(max_size=80),
     ))
+    return draw(st.sampled_from(CURSOR_SIGNINGS)), position
+
+
+def cursor_for(how: str, position: str, *, secret: str, service: str, path: str) -> str:
+    """The cursor text of a drawn ``(how, position)`` sent to ``path`` of ``service``."""
+    if how == "unsigned":
+        return position
+    key = cursor_key(secret, "identity" if service != "identity" else "alerts") if how == "other service" \
+        else cursor_key(secret, service)
+    with cursor_scope(key, path + "/other" if how == "other list" else path):
+        cursor = sign_position(position)
+    return cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB") if how == "tampered" else cursor
 
 
 _HEADER_TEXT = st.characters(codec="latin-1", exclude_categories=["Cc"])

@@ -3,7 +3,8 @@
 Each operation of each service gets its own hypothesis run (schemathesis builds the strategy from the
 OpenAPI document), and every case may carry a hostile value the document cannot describe
 (:mod:`fuzz_strategies`): a well-formed cursor holding integers beyond int64, ``Infinity`` or a time in
-the year 1, or a time query parameter at the edge of the calendar. Separate runs send hostile
+the year 1 (signed for the list, so the parsing behind the signature is reached, or tampered with, signed
+for another list or service, or unsigned), or a time query parameter at the edge of the calendar. Separate runs send hostile
 ``Last-Event-ID`` values to the alert stream and almost-right bearer tokens to every service. With
 ``IC_FUZZ_STATEFUL=1`` a stateful run follows the links schemathesis infers between operations (create,
 then read, change, list what was created). Failures are collected per operation so one report shows them
@@ -26,7 +27,7 @@ from hypothesis import strategies as st
 from icsuite_chassis.auth import mint_token
 
 from e2e_report import REPORT
-from fuzz_strategies import HOSTILE_TIMES, STREAM_POSITIONS, almost_right_tokens, hostile_cursors
+from fuzz_strategies import HOSTILE_TIMES, STREAM_POSITIONS, almost_right_tokens, cursor_for, hostile_cursors
 
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
@@ -74,7 +75,9 @@ def _fuzz_operation(suite, service: str, operation, headers: dict[str, str]) -> 
     def run(case, extra) -> None:
         names = {"cursor": cursors, "time": times}.get(extra["use"], [])
         if names:
-            case.query = {**(case.query or {}), **{name: extra[extra["use"]] for name in names}}
+            value = extra["time"] if extra["use"] == "time" else cursor_for(
+                *extra["cursor"], secret=suite.jwt_secret, service=service, path=case.formatted_path)
+            case.query = {**(case.query or {}), **{name: value for name in names}}
         response = case.call(base_url=suite.url(service), headers=headers, timeout=15)
         if names:
             _count(service, response.status_code)

@@ -8,14 +8,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import audit_api
 from .asyncapi import build_asyncapi
+from .asyncapi_page import render_asyncapi_page
 from .audit import AUDIT_INDEXES, AuditLog, AuditTrail
 from .auth import TokenVerifier
+from .cursor_signing import CursorScope, cursor_key
 from .metrics import HTTP_LATENCY, HTTP_REQUESTS
 from .openapi_docs import document_security_and_problems
 from .problems import install_problem_handlers, problem_response
@@ -133,6 +135,7 @@ def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers
         setattr(app.state, key, value)
     install_problem_handlers(app)
     app.add_middleware(AuditTrail, log=audit_log)
+    app.add_middleware(CursorScope, key=cursor_key(settings.cursor_signing_secret, settings.service_name))
     app.add_middleware(RequestSizeLimit, limit=settings.max_request_bytes)
     app.add_middleware(HttpMetrics)
     app.add_middleware(TraceRequests)
@@ -159,6 +162,12 @@ def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers
     @app.get("/asyncapi.json", tags=["docs"], summary="The AsyncAPI document of this service's topics")
     async def asyncapi_document() -> dict[str, Any]:
         return asyncapi
+
+    asyncapi_page = render_asyncapi_page(asyncapi)
+
+    @app.get("/asyncapi", include_in_schema=False)
+    async def asyncapi_viewer() -> HTMLResponse:
+        return HTMLResponse(asyncapi_page)
 
     for router in [*routers, audit_api.router]:
         app.include_router(router)

@@ -36,6 +36,8 @@ _AUTH_ANSWERS = {
     "404": "The object named in the path (or the body) does not exist",
 }
 
+_INVALID_CURSOR = "The cursor is not one this list answered (changed, made up, or from another list)"
+
 
 def _operations(schema: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for path, operations in schema.get("paths", {}).items():
@@ -74,6 +76,8 @@ def document_security_and_problems(app: FastAPI, unauthenticated: frozenset[str]
                 for status, description in _AUTH_ANSWERS.items():
                     responses.setdefault(status, {"description": description})
                 responses.setdefault("422", {"description": "Invalid request"})
+            if any(p.get("name") == "cursor" and p.get("in") == "query" for p in operation.get("parameters", ())):
+                responses.setdefault("400", {"description": _INVALID_CURSOR})
             for status, response in responses.items():
                 if status.startswith(("4", "5")) or status == "default":
                     responses[status] = {**_problem_response(response.get("description", ""), status)}

@@ -1,7 +1,9 @@
 """Cursor pagination: ``?limit=&cursor=`` in, ``{"items": [...], "next_cursor": ...}`` out.
 
-A cursor is opaque to clients: base64url of a small JSON object (the sort key of the last item seen).
-It is parsed strictly, so whatever a client makes of it answers 422, never 500: only the base64url
+A cursor is opaque to clients: base64url of a small JSON object (the sort key of the last item seen),
+signed for the list that answered it (:mod:`.cursor_signing`). A cursor changed by a client, made up or
+taken from another list answers 400 ``invalid-cursor`` before its content is read. The content is parsed
+strictly all the same (400 ``invalid-cursor``, never 500): only the base64url
 alphabet, one flat object of at most eight keys (exactly ``required_keys`` when they are given), values
 that are ``null``, booleans, strings of at most 256 characters, integers within int64 or finite numbers
 (scores) - no ``Infinity``/``NaN``, no ``1e999``, no 5,000-digit numbers, no nested objects (so no operator injection either).
@@ -25,7 +27,8 @@ from fastapi import Query
 from icsuite_contracts.base import INT64_MAX, MAX_YEAR, MIN_YEAR
 from pydantic import BaseModel
 
-from .problems import Unprocessable
+from .cursor_signing import sign_position, verified_position
+from .problems import Problem, Unprocessable
 
 T = TypeVar("T")
 MAX_LIMIT = 200
@@ -34,7 +37,7 @@ MAX_CURSOR_KEYS = 8
 MAX_CURSOR_TEXT = 256
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*", re.ASCII)
 _POSITION = re.compile(r"[0-9]{1,19}", re.ASCII)
-_MALFORMED = "the cursor is malformed; pass next_cursor of a previous page unchanged"
+_MALFORMED = "the cursor is not one this list answered; pass next_cursor of a previous page unchanged"
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="how many items to answer at most")]
 CursorParam = Annotated[str | None, Query(max_length=MAX_CURSOR_CHARS,
@@ -46,13 +49,23 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
+class InvalidCursor(Problem):
+    """400 ``invalid-cursor``: a cursor this list did not answer, or whose content does not fit it."""
+
+    status, title, slug = 400, "Invalid cursor", "invalid-cursor"
+
+    def __init__(self, detail: str = _MALFORMED):
+        super().__init__(detail)
+
+
 def encode_cursor(position: dict[str, Any]) -> str:
+    """The signed cursor of ``position`` for the list being answered."""
     raw = json.dumps(position, separators=(",", ":"), sort_keys=True, default=str).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return sign_position(base64.urlsafe_b64encode(raw).decode().rstrip("="))
 
 
 def _malformed(detail: str = _MALFORMED) -> NoReturn:
-    raise Unprocessable(detail, slug="invalid-cursor")
+    raise InvalidCursor(detail)
 
 
 def _refuse_constant(text: str) -> NoReturn:
@@ -82,13 +95,15 @@ def _scalar(value: Any) -> bool:
 
 
 def decode_cursor(cursor: str | None, *, required_keys: tuple[str, ...] = ()) -> dict[str, Any] | None:
-    """The position a cursor holds; 422 ``invalid-cursor`` for anything this module did not make."""
+    """The position a cursor holds; 400 ``invalid-cursor`` for anything this list did not sign."""
     if cursor is None or cursor == "":
         return None
-    if len(cursor) > MAX_CURSOR_CHARS or not _BASE64URL.fullmatch(cursor) or len(cursor) % 4 == 1:
+    if len(cursor) > MAX_CURSOR_CHARS or (encoded := verified_position(cursor)) is None:
+        _malformed()
+    if not _BASE64URL.fullmatch(encoded) or len(encoded) % 4 == 1:
         _malformed()
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
         position = json.loads(raw, parse_int=_int64, parse_float=_finite, parse_constant=_refuse_constant)
     except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         _malformed()

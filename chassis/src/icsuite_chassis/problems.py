@@ -34,6 +34,7 @@ class ProblemType:
 
 PROBLEM_TYPES: dict[str, ProblemType] = {t.slug: t for t in (
     ProblemType("bad-request", 400, "Bad request"),
+    ProblemType("invalid-cursor", 400, "Invalid cursor"),
     ProblemType("unauthorized", 401, "Unauthorized"),
     ProblemType("forbidden", 403, "Forbidden"),
     ProblemType("not-found", 404, "Not found"),

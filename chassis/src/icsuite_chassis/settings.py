@@ -59,6 +59,10 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str | None = Field(
         default=None, validation_alias=AliasChoices("jwt_issuer", "IC_JWT_ISSUER"),
         description="the iss every token must carry; required with IC_ENV=production")
+    cursor_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("cursor_secret", "IC_CURSOR_SECRET"), repr=False,
+        description="the secret list cursors are signed with (HMAC-SHA256, a key per service); unset: derived "
+                    "from IC_JWT_SECRET. Every replica of a service needs the same")
     jwt_leeway_s: float = Field(
         default=30.0, ge=0, le=300, validation_alias=AliasChoices("jwt_leeway_s", "IC_JWT_LEEWAY_S"),
         description="clock skew allowed when checking exp, nbf and iat")
@@ -125,6 +129,11 @@ class ServiceSettings(BaseSettings):
             raise ValueError("log_personal_data must stay false when IC_ENV=production: logs mask personal data")
         if self.environment == "production" and not self.jwt_max_lifetime_s:
             raise ValueError("IC_JWT_MAX_LIFETIME_S must be set when IC_ENV=production")
+        if self.cursor_secret is not None and len(self.cursor_secret) < 32:
+            raise ValueError("IC_CURSOR_SECRET must be at least 32 characters")
+        if self.environment == "production" and self.jwt_jwks_url and not self.cursor_secret:
+            raise ValueError("IC_CURSOR_SECRET must be set when IC_ENV=production verifies tokens by IC_JWT_JWKS_URL: "
+                             "list cursors are signed with it")
         if self.environment == "production" and not self.jwt_jwks_url:
             if self.jwt_secret == DEVELOPMENT_JWT_SECRET or len(self.jwt_secret) < 32:
                 raise ValueError(
@@ -132,6 +141,11 @@ class ServiceSettings(BaseSettings):
                     "(or IC_JWT_JWKS_URL to a key set) when IC_ENV=production"
                 )
         return self
+
+    @property
+    def cursor_signing_secret(self) -> str:
+        """The secret of the list cursors: ``IC_CURSOR_SECRET``, else ``IC_JWT_SECRET``."""
+        return self.cursor_secret or self.jwt_secret
 
 
 def load_settings(cls: type[S], **overrides: object) -> S:

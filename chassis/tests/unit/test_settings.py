@@ -73,3 +73,19 @@ def test_production_requires_issuer_and_audience(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(SystemExit):
         load_settings(DemoSettings)
     assert "IC_JWT_ISSUER and IC_JWT_AUDIENCE must be set" in capsys.readouterr().err
+
+
+def test_the_cursor_secret_defaults_to_the_jwt_secret_and_is_required_beside_a_key_set(monkeypatch) -> None:
+    assert DemoSettings(jwt_secret="j" * 40).cursor_signing_secret == "j" * 40
+    assert DemoSettings(jwt_secret="j" * 40, cursor_secret="c" * 32).cursor_signing_secret == "c" * 32
+    monkeypatch.setenv("IC_CURSOR_SECRET", "short")
+    with pytest.raises(SystemExit):
+        load_settings(DemoSettings)
+    monkeypatch.delenv("IC_CURSOR_SECRET")
+    for name, value in (("IC_ENV", "production"), ("IC_JWT_ISSUER", "https://login.example/"),
+                        ("IC_JWT_AUDIENCE", "icsuite"), ("IC_JWT_JWKS_URL", "https://login.example/keys")):
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit):
+        load_settings(DemoSettings)
+    monkeypatch.setenv("IC_CURSOR_SECRET", "c" * 40)
+    assert load_settings(DemoSettings).cursor_signing_secret == "c" * 40

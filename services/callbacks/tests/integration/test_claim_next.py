@@ -61,11 +61,11 @@ async def test_claim_next_takes_by_priority_then_due_time_and_answers_204_when_e
     assert claims == dict(zip(claimed, ["a-1", "a-2", "a-1", "a-2"], strict=True))
 
 
-async def test_a_malformed_cursor_answers_422_and_claim_next_needs_a_worker_role(kit) -> None:
+async def test_a_malformed_or_unsigned_cursor_answers_400_and_claim_next_needs_a_worker_role(kit) -> None:
     bad = await kit.client.get("/v1/inbox", params={"cursor": "not-a-cursor"}, headers=kit.agent("a-1"))
-    assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith("application/problem+json")
     forged = await kit.client.get("/v1/inbox", params={"cursor": "eyJwIjoiMSIsImQiOjEsImkiOjF9"},
                                   headers=kit.agent("a-1"))
-    assert forged.status_code == 422
+    assert forged.status_code == 400 and forged.json()["type"].endswith("/invalid-cursor")
     assert (await kit.client.post("/v1/callbacks/claim-next", headers=kit.channel)).status_code == 403
     assert (await kit.client.get("/v1/inbox", headers=kit.channel)).status_code == 403

@@ -50,4 +50,4 @@ def test_a_cursor_round_trips_and_a_forged_one_is_refused() -> None:
                    {"p": 3, "d": due.isoformat(), "i": 5}):
         with pytest.raises(Problem) as refused:
             position_of(encode_cursor(forged))
-        assert refused.value.status == 422
+        assert refused.value.status == 400

@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from icsuite_chassis.errors import InvalidError
 from icsuite_chassis.mongo import IndexSpec
-from icsuite_chassis.pagination import decode_cursor, encode_cursor
+from icsuite_chassis.pagination import InvalidCursor, decode_cursor, encode_cursor
 from icsuite_chassis.store import store_indexes
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -174,7 +173,7 @@ def _page_filter(cursor: str | None) -> dict[str, Any]:
     except ValueError:
         at = None
     if at is None or at.tzinfo is None:
-        raise InvalidError("the cursor is malformed", code="invalid-cursor")
+        raise InvalidCursor()
     return {"$or": [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": str(position["i"])}}]}
 
 

@@ -40,9 +40,9 @@ async def test_a_source_lists_its_follow_ups_in_its_display_area(client, source_
     assert body["next_cursor"] is None
 
 
-async def test_unknown_source_types_and_bad_cursors_answer_422(client) -> None:
+async def test_unknown_source_types_answer_422_and_bad_cursors_400(client) -> None:
     assert (await client.get("/v1/sources/blog_post/b-1/followups", headers=AGENT)).status_code == 422
-    assert (await client.get("/v1/sources/case/c-1/followups?cursor=garbage", headers=AGENT)).status_code == 422
+    assert (await client.get("/v1/sources/case/c-1/followups?cursor=garbage", headers=AGENT)).status_code == 400
     assert (await client.get("/v1/accounts/acc-1/followups?status=someday", headers=AGENT)).status_code == 422
 
 
@@ -66,6 +66,10 @@ async def test_an_account_lists_its_planned_follow_ups_page_by_page(client) -> N
         if cursor is None:
             break
     assert seen == [started, *planned[::-1]]
+    first = (await client.get(f"/v1/accounts/{account}/followups?status=planned&limit=2", headers=AGENT)).json()
+    other = await client.get(f"/v1/accounts/{unique('acc')}/followups?status=planned&cursor={first['next_cursor']}",
+                             headers=AGENT)
+    assert other.status_code == 400 and other.json()["type"].endswith("/invalid-cursor")  # another account's list
     everything = (await client.get(f"/v1/accounts/{account}/followups", headers=AGENT)).json()["items"]
     assert {i["followup_id"] for i in everything} == {*planned, started, undated, cancelled}
     only_cancelled = (await client.get(f"/v1/accounts/{account}/followups?status=cancelled", headers=AGENT)).json()

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from icsuite_chassis.pagination import decode_cursor, encode_cursor
-from icsuite_chassis.problems import Unprocessable
+from icsuite_chassis.pagination import InvalidCursor, decode_cursor, encode_cursor
 from icsuite_contracts.base import (MAX_MAP_ENTRIES, Code, Direction, Id, InteractionChannel, LanguageTag, NoteText, Text,
                                    Timestamp)
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -84,6 +83,5 @@ def read_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None or not isinstance(position["id"], str):
-        raise Unprocessable("the cursor is malformed; pass next_cursor of a previous page unchanged",
-                            slug="invalid-cursor")
+        raise InvalidCursor()
     return moment, position["id"]

@@ -3,8 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
-from icsuite_chassis.pagination import encode_cursor
-from icsuite_chassis.problems import Unprocessable
+from icsuite_chassis.pagination import InvalidCursor, encode_cursor
 from pydantic import ValidationError
 
 from icsuite_interactions.schemas import page_cursor, read_cursor
@@ -23,8 +22,8 @@ def test_a_cursor_round_trips() -> None:
                                     encode_cursor({"t": "2025-03-01T09:00:00", "id": "x"}),
                                     encode_cursor({"t": "2025-03-01T09:00:00+00:00", "id": 5}),
                                     encode_cursor({"id": "x"})])
-def test_a_malformed_cursor_is_unprocessable(cursor: str) -> None:
-    with pytest.raises(Unprocessable):
+def test_a_malformed_cursor_is_refused(cursor: str) -> None:
+    with pytest.raises(InvalidCursor):
         read_cursor(cursor)
 
 

@@ -7,8 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from icsuite_chassis.auth import Principal, require_roles
-from icsuite_chassis.pagination import decode_cursor, encode_cursor
-from icsuite_chassis.problems import Unprocessable
+from icsuite_chassis.pagination import InvalidCursor, decode_cursor, encode_cursor
 
 from ..domain import Actor, WorkItem
 from ..handlers import CallbacksService
@@ -54,6 +53,5 @@ def position_of(cursor: str | None) -> InboxPosition | None:
         if due.tzinfo is None:
             raise ValueError
     except ValueError:
-        raise Unprocessable("the cursor is malformed; pass next_cursor of a previous page unchanged",
-                            slug="invalid-cursor") from None
+        raise InvalidCursor() from None
     return InboxPosition(priority=p, due_at=due, callback_id=i)

@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from icsuite_chassis.audit import audited
 from icsuite_chassis.auth import AnyStaff
-from icsuite_chassis.pagination import CursorParam, Limit, decode_cursor, encode_cursor
-from icsuite_chassis.problems import Unprocessable
+from icsuite_chassis.pagination import CursorParam, InvalidCursor, Limit, decode_cursor, encode_cursor
 from icsuite_contracts.followups_v1 import FollowupNoteType
 
 from .. import handlers
@@ -36,7 +35,7 @@ async def list_notes(followup_id: str, svc: ServiceDep, _: AnyStaff, limit: Limi
     position = decode_cursor(cursor, required_keys=("p",))
     after = position["p"] if position else -1
     if not isinstance(after, int):
-        raise Unprocessable("the cursor is malformed", slug="invalid-cursor")
+        raise InvalidCursor()
     if language is not None and language != "*":
         language = normalize_language(language)
     history = (await handlers.get_followup(svc, followup_id)).notes

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from icsuite_chassis.audit import audited, note_audit
 from icsuite_chassis.auth import AnyStaff
-from icsuite_chassis.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
-from icsuite_chassis.problems import NotFound, Unprocessable
+from icsuite_chassis.pagination import CursorParam, InvalidCursor, Limit, Page, decode_cursor, encode_cursor
+from icsuite_chassis.problems import NotFound
 
 from .. import handlers
 from ..domain.context import Actor
@@ -54,7 +54,7 @@ def _position(cursor: dict[str, Any] | None) -> Position | None:
     t, s, a, account_id = cursor["t"], cursor["s"], cursor["a"], cursor["id"]
     numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (t, s))
     if not numbers or a not in (0, 1) or not isinstance(account_id, str):
-        raise Unprocessable("the cursor is malformed", slug="invalid-cursor")
+        raise InvalidCursor()
     return (int(t), float(s), int(a), account_id)
 
 
