@@ -1,13 +1,16 @@
 """Outbox entries that cannot be sent are parked instead of jamming their record's outbox.
 
-The relay counts the failed sends of each entry. An entry that failed ``max_attempts`` times moves from
+The relay counts the failed sends of each entry, and stores the count with the entry (``attempts`` in its
+document's ``_outbox``), so a restart goes on counting instead of starting again: the retries stay bounded
+across restarts and crashes. An entry that failed ``max_attempts`` times moves from
 its document's ``_outbox`` to the service's ``outbox_parked`` collection with its reason, the
 ``ic_outbox_parked_total`` counter and a warning say so, and the record's later events go out at once.
 ``python -m icsuite_chassis.outbox_parked`` lists parked entries and publishes them again after a fix.
 
 A failure counts when it belongs to the entry: an error Kafka will never answer differently (too large,
 not serialisable, not authorised), or a transient one while Kafka acknowledged other entries since the
-entry's last failure. During an outage nothing is acknowledged, so nothing is parked for it.
+entry's last failure (for its first failure in a process: since the process started). During an outage
+nothing is acknowledged, so nothing is parked for it, however often the service restarts meanwhile.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from .metrics import OUTBOX_PARKED, OUTBOX_PARKED_NOW
 
 PARKED_COLLECTION = "outbox_parked"
 OUTBOX_FIELD = "_outbox"
+ATTEMPTS_FIELD = "attempts"
 MAX_TRACKED = 100_000
 _log = get_logger(__name__)
 
@@ -61,15 +65,23 @@ class ParkingLot:
             self._failures.pop((collection, doc_id, entry_id), None)
 
     async def failed(self, collection: str, doc_id: Any, entry: dict[str, Any], exc: BaseException) -> bool:
-        """Count a failed send of ``entry``; park it once it failed ``max_attempts`` times (True if parked)."""
+        """Count a failed send of ``entry``; park it once it failed ``max_attempts`` times (True if parked).
+
+        ``entry`` is the entry as read from its document: its stored ``attempts`` are the failures counted
+        before, also by an earlier process.
+        """
         key = (collection, doc_id, str(entry.get("id")))
         seen = self._failures.get(key)
-        if seen is not None and is_transient(exc) and self._last_ack <= seen.last_at:
+        if is_transient(exc) and self._last_ack <= (seen.last_at if seen else float("-inf")):
             return False  # nothing else got through since: an outage, not this entry
         if len(self._failures) >= MAX_TRACKED:
             self._failures.clear()
-        seen = self._failures[key] = _Failures((seen.count if seen else 0) + 1, time.monotonic())
+        stored = entry.get(ATTEMPTS_FIELD)
+        before = max(seen.count if seen else 0, stored if isinstance(stored, int) else 0)
+        seen = self._failures[key] = _Failures(before + 1, time.monotonic())
         if seen.count < self.max_attempts:
+            await self._db[collection].update_one({"_id": doc_id, f"{OUTBOX_FIELD}.id": entry["id"]},
+                                                  {"$set": {f"{OUTBOX_FIELD}.$.{ATTEMPTS_FIELD}": seen.count}})
             _log.info("outbox send failed", collection=collection, entry_id=key[2], attempt=seen.count,
                       max_attempts=self.max_attempts, error=type(exc).__name__)
             return False

@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime
 
 import pytest
+from pymongo import AsyncMongoClient
 from structlog.testing import capture_logs
 
 from icsuite_chassis.metrics import OUTBOX_PARKED
@@ -39,10 +40,10 @@ def _stuck(record_id: str):
     return entry
 
 
-async def _runtime(stack, database: str) -> ServiceRuntime:
+async def _runtime(stack, database: str, max_attempts: int = ATTEMPTS) -> ServiceRuntime:
     settings = ServiceSettings(service_name="parking-test", kafka_bootstrap_servers=stack.kafka_bootstrap,
                                mongodb_uri=stack.mongodb_uri, mongodb_database=database,
-                               outbox_sweep_interval_s=0.2, outbox_max_attempts=ATTEMPTS)
+                               outbox_sweep_interval_s=0.2, outbox_max_attempts=max_attempts)
     runtime = ServiceRuntime(settings, outbox_collections=["records"])
     await runtime.start()
     return runtime
@@ -82,6 +83,47 @@ async def test_a_stuck_entry_is_parked_after_n_tries_and_the_later_events_arrive
         assert await runtime.relay.parking.count() == 1
     finally:
         await runtime.stop()
+
+
+async def test_the_count_of_failed_sends_survives_a_restart(stack) -> None:
+    """A relay fails to send an entry at least twice and stops; the next relay (at most 3 tries) goes on
+    counting from the stored count and parks the entry at its first failure, not after three more."""
+    database = unique("parking").replace("-", "_")
+    record_id = unique("int")
+    stuck = _stuck(record_id)
+    first = await _runtime(stack, database, max_attempts=1000)
+    try:
+        await first.db.records.insert_one({"_id": record_id, "_outbox": [stuck]})
+        await eventually(lambda: first.db.records.find_one({"_id": record_id,
+                                                            "_outbox.attempts": {"$gte": ATTEMPTS - 1}}))
+    finally:
+        await first.stop()
+    stored = await _first_entry(stack, database, record_id)
+    assert stored["attempts"] >= ATTEMPTS - 1 and await _parked(stack, database, stuck["id"]) is None
+    second = await _runtime(stack, database)
+    try:
+        with capture_logs() as logs:
+            parked = await eventually(lambda: second.db[PARKED_COLLECTION].find_one({"_id": stuck["id"]}))
+        assert parked["attempts"] == stored["attempts"] + 1
+        assert not [log for log in logs if log["event"] == "outbox send failed"]  # parked at its first try here
+    finally:
+        await second.stop()
+
+
+async def _first_entry(stack, database: str, record_id: str) -> dict:
+    client = AsyncMongoClient(stack.mongodb_uri)
+    try:
+        return (await client[database].records.find_one({"_id": record_id}))["_outbox"][0]
+    finally:
+        await client.close()
+
+
+async def _parked(stack, database: str, entry_id: str) -> dict | None:
+    client = AsyncMongoClient(stack.mongodb_uri)
+    try:
+        return await client[database][PARKED_COLLECTION].find_one({"_id": entry_id})
+    finally:
+        await client.close()
 
 
 async def test_the_command_republishes_what_can_be_sent_and_keeps_what_cannot(stack) -> None:

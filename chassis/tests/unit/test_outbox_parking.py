@@ -31,7 +31,20 @@ async def test_an_error_of_the_entry_parks_it_after_max_attempts() -> None:
     results = [await lot.failed("records", "r-1", ENTRY, ValueError("too large")) for _ in range(3)]
     assert results == [False, False, True]
     assert db["outbox_parked"].updates[0][0] == {"_id": "e-1"}
-    assert db["records"].updates == [({"_id": "r-1"}, {"$pull": {"_outbox": {"id": "e-1"}}})]
+    counted = {"_id": "r-1", "_outbox.id": "e-1"}
+    assert db["records"].updates == [(counted, {"$set": {"_outbox.$.attempts": 1}}),
+                                      (counted, {"$set": {"_outbox.$.attempts": 2}}),
+                                      ({"_id": "r-1"}, {"$pull": {"_outbox": {"id": "e-1"}}})]
+
+
+async def test_the_count_stored_with_the_entry_goes_on_after_a_restart() -> None:
+    db = _Db()
+    restarted = ParkingLot(db, max_attempts=3)  # a new process: nothing counted in memory
+    assert await restarted.failed("records", "r-1", {**ENTRY, "attempts": 2}, ValueError("too large"))
+    assert db["outbox_parked"].updates[0][1]["$setOnInsert"]["attempts"] == 3
+    outage = KafkaConnectionError("broker down")
+    again = ParkingLot(_Db(), max_attempts=3)
+    assert not await again.failed("records", "r-1", {**ENTRY, "attempts": 2}, outage)  # nothing acknowledged yet
 
 
 async def test_an_outage_never_parks_an_entry() -> None:
