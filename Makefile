@@ -10,7 +10,7 @@ DURATION ?= 60
 
 FUZZ_EXAMPLES ?= 100
 
-.PHONY: help install stack-install up down status test test-fast fuzz token schemas schemas-check bench demo simulate
+.PHONY: help install stack-install up down status test test-fast fuzz token schemas schemas-check docs bench demo simulate
 
 help:
 	@echo "make up         install what is missing, start Kafka, the MongoDB-wire server, the five services and the desktop (http://127.0.0.1:8000/)"
@@ -20,6 +20,7 @@ help:
 	@echo "make demo       load the demo data into a running suite (make up does it unless DEMO=0)"
 	@echo "make simulate RATE=10 DURATION=60   publish simulated contact traffic to a running suite"
 	@echo "make schemas    regenerate the JSON Schema snapshots of the event contracts"
+	@echo "make docs       write docs/contract.md and docs/api/ (each gateway's OpenAPI and AsyncAPI) from the code"
 	@echo "make bench     run the benchmarks on a local stack, about 15 min; medians with spread, ratios to baselines of the same run, bench/results/<date>-<commit>.md (BENCH_FULL=1: 1M accounts); see bench/README.md"
 	@echo "make down       stop a stack left running by 'python -m icsuite_devstack up'"
 
@@ -60,6 +61,9 @@ token: install
 
 schemas: install
 	$(RUN) python -m icsuite_contracts.schemas write
+
+docs: install
+	$(RUN) python -m icsuite_tools.contract_docs write
 
 BENCH_FULL ?= 0
 BENCH_ARGS ?=

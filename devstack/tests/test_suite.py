@@ -87,8 +87,9 @@ def test_suite_runs_services_until_sigterm_then_stops_them(stack: Stack, tmp_pat
     try:
         content = wait_for_text(output, "Press Ctrl-C to stop.", runner)
         assert "The suite is up" in content, content
+        assert "1 of 2 ready" in content and "2 of 2 ready" in content, content
         for service, port in services.items():
-            assert f"http://127.0.0.1:{port}/v1" in content
+            assert f"http://127.0.0.1:{port}/docs" in content
             assert f"{service} | {service} listening on {port}" in content
         runner.send_signal(signal.SIGTERM)
         assert runner.wait(timeout=30) == 0

@@ -76,7 +76,8 @@ def wait_for_services(
 ) -> dict[str, str]:
     """Poll every ``/readyz`` until it answers 200; return an error message per service that failed.
 
-    Polling happens in this (the main) thread, so that Ctrl-C interrupts the wait at once.
+    Says "3 of 5 ready" each time one more is. Polling happens in this (the main) thread, so that Ctrl-C
+    interrupts the wait at once.
     """
     pending = dict(services)
     failures: dict[str, str] = {}
@@ -86,6 +87,8 @@ def wait_for_services(
             process = processes[service]
             if http_ok(f"http://127.0.0.1:{port}/readyz"):
                 del pending[service]
+                ready = len(services) - len(pending) - len(failures)
+                print(f"{ready} of {len(services)} ready ({service})", flush=True)
             elif not process.is_running:
                 code = process.returncode
                 failures[service] = str(process.failure(f"exited with code {code} before it was ready"))
@@ -162,6 +165,18 @@ def supervise(processes: Mapping[str, ServiceProcess]) -> None:
         time.sleep(0.5)
 
 
+def ready_banner(services: Mapping[str, int], stack: Stack, *, desktop: bool) -> str:
+    """What ``make up`` prints once everything is ready: the desktop first, then each gateway's docs."""
+    lines = ["", "The suite is up:"]
+    if desktop:
+        lines.append(f"  desktop       http://127.0.0.1:{config.DESKTOP_PORT}/  (sign in as a-1, agent)")
+    for service, port in services.items():
+        lines.append(f"  {service:<13} http://127.0.0.1:{port}/docs  (events: /asyncapi, API under /v1)")
+    lines += [f"  Kafka         {stack.kafka_bootstrap}", f"  MongoDB       {stack.mongodb_uri}",
+              "Press Ctrl-C to stop."]
+    return "\n".join(lines)
+
+
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -195,13 +210,7 @@ def run(
             start_desktop(processes, services, directory / "logs", config.DESKTOP_PORT, stack.kafka_bootstrap)
         if demo_wanted(module_template):
             load_demo(stack, services)
-        print("\nThe suite is up:")
-        if desktop:
-            print(f"  desktop       http://127.0.0.1:{config.DESKTOP_PORT}/  (sign in as a-1, agent)")
-        for service, port in services.items():
-            print(f"  {service:<13} http://127.0.0.1:{port}/v1  (OpenAPI: /openapi.json)")
-        print(f"  Kafka         {stack.kafka_bootstrap}\n  MongoDB       {stack.mongodb_uri}")
-        print("Press Ctrl-C to stop.")
+        print(ready_banner(services, stack, desktop=desktop), flush=True)
         supervise(processes)
     except KeyboardInterrupt:
         print("\nStopping ...")
