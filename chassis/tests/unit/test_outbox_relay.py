@@ -55,6 +55,7 @@ class _Docs:
     def __init__(self, docs):
         self.docs = {doc["_id"]: doc for doc in docs}
         self.calls = []
+        self.attempts_stored = []
 
     async def find_one(self, filter, projection=None):
         self.calls.append("find_one")
@@ -77,6 +78,12 @@ class _Docs:
         return cursor()
 
     async def update_one(self, filter, update):
+        if "$set" in update:  # the parking lot storing an entry's failed sends with it
+            for entry in self.docs[filter["_id"]]["_outbox"]:
+                if entry["id"] == filter["_outbox.id"]:
+                    entry["attempts"] = update["$set"]["_outbox.$.attempts"]
+            self.attempts_stored.append((filter["_outbox.id"], update["$set"]["_outbox.$.attempts"]))
+            return
         self.calls.append("update_one")
         await self.bulk_write([UpdateOne(filter, update)], _count=False)
 
@@ -190,6 +197,7 @@ async def test_a_failed_publish_pulls_only_what_was_acknowledged_and_the_sweep_p
     assert {i: [e["id"] for e in d["_outbox"]] for i, d in collection.docs.items() if d["_outbox"]} == {
         "d-2": ["d-2/e-1", "d-2/e-2"]}
     assert collection.calls == ["find", ("bulk_write", 5, False)]
+    assert collection.attempts_stored == [("d-2/e-1", 1)]  # the failure is counted with the entry
     producer.fail.clear()
     assert await relay.sweep() == 2
     assert producer.sent[-2:] == ["d-2/e-1", "d-2/e-2"]
@@ -211,7 +219,7 @@ async def test_an_entry_the_producer_refuses_holds_back_the_rest_of_its_document
         await relay.flush_many("docs", ["d-0", "d-1"])
     assert producer.sent == ["d-0/e-0", "d-1/e-0"]   # d-0/e-2 was not sent after d-0/e-1 failed
     assert [e["id"] for e in collection.docs["d-0"]["_outbox"]] == ["d-0/e-1", "d-0/e-2"]
-    assert collection.docs["d-1"]["_outbox"] == []
+    assert collection.docs["d-0"]["_outbox"][0]["attempts"] == 1 and collection.docs["d-1"]["_outbox"] == []
 
 
 async def test_a_document_in_a_running_batch_is_flushed_again_after_it_never_twice_at_once() -> None:
