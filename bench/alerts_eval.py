@@ -279,6 +279,8 @@ async def bare_latency(stack, producer, events: int) -> dict:  # type: ignore[no
 
 
 def main() -> None:
+    from alerts_budget import budget_comparison  # it imports this module's conditions
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules", type=int, default=1000)
     parser.add_argument("--events", type=int, default=2000)
@@ -286,6 +288,7 @@ def main() -> None:
     parser.add_argument("--skip-latency", action="store_true")
     args = parser.parse_args()
     result = {"pure_evaluation": pure_evaluation(args.rules, args.events)}
+    result["budget"] = budget_comparison(args.rules, min(args.events, 500))  # bench/alerts_budget.py
     print(json.dumps(result, indent=2), flush=True)
     if not args.skip_latency:
         result["event_to_stream"] = asyncio.run(latency(args.rules, args.latency_events))

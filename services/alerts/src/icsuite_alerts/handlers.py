@@ -7,9 +7,10 @@ Each is load, decide (``domain/``), save through the store; the alert stream's p
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ from .domain.alerts import Alert, Claim, DedupeClaim, alert_of, claim_of, decide
 from .domain.backtest import BacktestResult, run_backtest
 from .domain.contacts import ContactState, agent_claimed, resolve
 from .domain.errors import FactsNotFound, RuleNotFound
-from .domain.evaluation import Match, evaluate
+from .domain.evaluation import Match, RuleFailure, evaluate
 from .domain.facts import derive_facts, empty_facts
 from .domain.rule_records import Marker, RuleRecord, decide_bump, decide_create, decide_delete, decide_replace, \
     decide_seed
@@ -57,6 +58,7 @@ class AlertsService:
     cache: RuleCache
     settings: AlertsSettings
     clock: Clock = utc_now
+    _backtests: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
 
     # ---- consumed events ---------------------------------------------------------------------------
     async def on_event(self, envelope: Envelope) -> None:
@@ -72,9 +74,12 @@ class AlertsService:
                 envelopes, contacts, routes, accounts, strict=True):
             obs = observation_of(envelope)
             facts = derive_facts(account, obs.time) if account is not None else empty_facts()
+            failures: list[RuleFailure] = []
             matches = evaluate(self.cache.book.rules_for(obs.type), event=obs.activation_event(), facts=facts,
                                event_id=obs.event_id, event_type=obs.type, time=obs.time, account_id=account_id,
-                               contact_id=obs.contact_id, agent_id=agent_id)
+                               contact_id=obs.contact_id, agent_id=agent_id, failures=failures)
+            if failures:
+                self.cache.report(failures, self.clock())
             now_matches = [m for m in matches if m.rule.spec.after is None]
             if now_matches:
                 await self.raise_alerts(now_matches, envelope)
@@ -210,8 +215,15 @@ class AlertsService:
     async def backtest(self, spec: RuleSpec, *, start: datetime, end: datetime) -> BacktestResult:
         """What ``spec`` would have raised for the kept events between ``start`` and ``end``; raises nothing."""
         compiled = compile_rule(Rule("draft", 0, spec))
-        observations = [obs async for obs in self.event_log.kept(until=end, limit=self.settings.backtest_max_events)]
-        return run_backtest(compiled, observations, start=start, end=end)
+        deadline = time.monotonic() + self.settings.backtest_time_limit_s
+        observations = []
+        async for obs in self.event_log.kept(until=end, limit=self.settings.backtest_max_events):
+            observations.append(obs)
+            if len(observations) % 1024 == 0 and time.monotonic() >= deadline:
+                break
+        async with self._backtests:  # the replay is CPU-bound: off the event loop, a few at a time
+            return await asyncio.to_thread(run_backtest, compiled, observations, start=start, end=end,
+                                           deadline=deadline)
 
     async def facts_now(self, account_id: str) -> dict[str, Any]:
         state = await self.accounts.get(account_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from icsuite_contracts.base import Timestamp
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -48,6 +48,17 @@ class RuleBody(BaseModel):
                         dedupe_window_s=self.dedupe_window_s, enabled=self.enabled, after=after)
 
 
+class RuleErrorOut(BaseModel):
+    """The last failed evaluation of the rule seen by the replica that answers (over the budget, out of memory)."""
+
+    kind: Literal["budget", "memory"]
+    message: str
+    rule_version: int
+    event_id: str
+    at: datetime
+    count: int = Field(description="failed evaluations since this replica started")
+
+
 class RuleOut(BaseModel):
     rule_id: str
     version: int
@@ -64,12 +75,15 @@ class RuleOut(BaseModel):
     created_at: datetime | None = None
     updated_at: datetime | None = None
     updated_by: str | None = None
+    last_error: RuleErrorOut | None = None
 
     @classmethod
-    def of(cls, record: RuleRecord) -> RuleOut:
+    def of(cls, record: RuleRecord, health: Any = None) -> RuleOut:
         rule = record.rule
+        last_error = RuleErrorOut(**vars(health)) if health is not None else None
         return cls(rule_id=rule.rule_id, version=rule.version, **spec_fields(rule.spec), standard=rule.standard,
-                   created_at=record.created_at, updated_at=record.updated_at, updated_by=record.updated_by)
+                   created_at=record.created_at, updated_at=record.updated_at, updated_by=record.updated_by,
+                   last_error=last_error)
 
 
 class AlertOut(BaseModel):
@@ -109,3 +123,7 @@ class BacktestOut(BaseModel):
     events_replayed: int
     triggers_evaluated: int
     truncated: bool = False
+    truncated_by: Literal["max_events", "time_limit"] | None = Field(
+        default=None, description="why the replay stopped early: the event limit or the time limit")
+    rule_errors: int = Field(default=0, description="evaluations of the draft that failed (over the budget)")
+    rule_error: str | None = Field(default=None, description="the first such failure")

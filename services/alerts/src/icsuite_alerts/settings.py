@@ -32,3 +32,5 @@ class AlertsSettings(ServiceSettings):
         "how often each replica raises the absence rules' alerts that came due"))
     backtest_max_events: int = Field(default=200_000, ge=1)
     backtest_max_period_days: int = Field(default=366, ge=1)
+    backtest_time_limit_s: float = Field(default=10.0, gt=0, description=(
+        "a backtest stops after this long (loading and replaying) and answers what it found so far"))

@@ -7,7 +7,8 @@ import pytest
 from icsuite_alerts.domain.backtest import run_backtest
 from icsuite_alerts.domain.contacts import ContactState, apply_to_contact, resolve
 from icsuite_alerts.domain.evaluation import DedupeRecord, RuleBook, dedupe_allows, evaluate
-from icsuite_alerts.domain.facts import AccountState, apply_to_account, derive_facts
+from icsuite_alerts.domain.expressions import Symbols, compile_expression
+from icsuite_alerts.domain.facts import FACT_TYPES, AccountState, apply_to_account, derive_facts
 from icsuite_alerts.domain.observations import observe
 from icsuite_alerts.domain.rules import STANDARD_RULES, Rule, RuleInvalid, RuleSpec, compile_rule
 from icsuite_alerts.domain.templates import parse_template
@@ -161,3 +162,14 @@ def test_credit_status_and_overdue_bills_come_from_the_agreements() -> None:
     assert apply_to_account(paid, agreement("ba-1", 1, "bad", [(5, "2020-01-01")])) is None  # older snapshot
     none = derive_facts(AccountState(), T0)
     assert (none["credit_status"], none["overdue_bills"], none["overdue_amount"]) == (None, 0, 0.0)
+
+
+def test_has_says_whether_the_event_names_a_field_and_a_null_field_is_unset() -> None:
+    symbols = Symbols(event_fields=None, fact_types=FACT_TYPES)
+    with_account, without = identified("c-1").activation_event(), identified("c-2", account=None).activation_event()
+    assert "account_id" not in without and "ce_subject" not in without and without["contact_id"] == "c-2"
+    has_account = compile_expression("has(event.account_id) && !has(event.ce_subject)", symbols)
+    assert has_account.matches({"event": with_account, "facts": {}})
+    assert not has_account.matches({"event": without, "facts": {}})
+    # inside a field, a map is CEL's map: a key with a null value is there
+    assert compile_expression("has(event.attrs.k)", symbols).matches({"event": {"attrs": {"k": None}}, "facts": {}})

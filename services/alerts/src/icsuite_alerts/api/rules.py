@@ -24,7 +24,8 @@ async def list_rules(svc: Service, _: AnyStaff, limit: Limit = 50, cursor: Curso
     records = [r for r in await svc.rule_queries.all() if after is None or r.rule.rule_id > str(after)]
     page = records[:limit]
     next_cursor = encode_cursor({"id": page[-1].rule.rule_id}) if len(records) > limit else None
-    return Page[RuleOut](items=[RuleOut.of(r) for r in page], next_cursor=next_cursor)
+    return Page[RuleOut](items=[RuleOut.of(r, svc.cache.failures.get(r.rule.rule_id)) for r in page],
+                         next_cursor=next_cursor)
 
 
 @router.post("/rules", response_model=RuleOut, status_code=201, summary="Create a rule",
@@ -43,9 +44,11 @@ async def backtest(body: BacktestBody, svc: Service, _: SupervisorOrAdmin) -> Ba
         raise InvalidPeriod(f"'to' must follow 'from' by at most {max_days} days")
     result = await svc.backtest(body.rule.to_spec(), start=body.start, end=body.end)
     alerts = [AlertOut(**_would_raise(m)) for m in result.matches]
+    stopped = result.stopped or ("max_events" if result.events_replayed >= svc.settings.backtest_max_events else None)
     return BacktestOut(start=body.start, end=body.end, count=len(alerts), alerts=alerts,
                        events_replayed=result.events_replayed, triggers_evaluated=result.triggers_evaluated,
-                       truncated=result.events_replayed >= svc.settings.backtest_max_events)
+                       truncated=stopped is not None, truncated_by=stopped, rule_errors=len(result.failures),
+                       rule_error=result.failures[0].message if result.failures else None)
 
 
 def _would_raise(match: Match) -> dict[str, Any]:
@@ -54,7 +57,7 @@ def _would_raise(match: Match) -> dict[str, Any]:
 
 @router.get("/rules/{rule_id}", response_model=RuleOut, summary="One rule")
 async def get_rule(rule_id: str, svc: Service, _: AnyStaff) -> RuleOut:
-    return RuleOut.of(await svc.rule(rule_id))
+    return RuleOut.of(await svc.rule(rule_id), svc.cache.failures.get(rule_id))
 
 
 @router.get("/rules/{rule_id}/versions", summary="The saved versions of a rule, oldest first")

@@ -6,12 +6,14 @@ tell; matches are reported only for trigger events inside the chosen period.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from .contacts import ContactState, apply_to_contact, resolve
-from .evaluation import DedupeRecord, Match, dedupe_allows, evaluate
+from .evaluation import DedupeRecord, Match, RuleFailure, dedupe_allows, evaluate
 from .facts import AccountState, apply_to_account, derive_facts, empty_facts
 from .observations import Observation
 from .rules import CompiledRule
@@ -40,30 +42,39 @@ class Replay:
         return account_id, agent_id, derive_facts(state, obs.time)
 
 
-@dataclass(frozen=True)
+@dataclass
 class BacktestResult:
     matches: list[Match]
     events_replayed: int
     triggers_evaluated: int
+    failures: list[RuleFailure] = field(default_factory=list)
+    stopped: str | None = None  # "time_limit" when the replay stopped at its deadline
 
 
-def run_backtest(rule: CompiledRule, observations: Iterable[Observation], *, start: datetime,
-                 end: datetime) -> BacktestResult:
+def run_backtest(rule: CompiledRule, observations: Iterable[Observation], *, start: datetime, end: datetime,
+                 deadline: float = math.inf, clock: Callable[[], float] = time.monotonic) -> BacktestResult:
+    """Replay ``observations`` (CPU-bound: run it off the event loop); stops at ``deadline`` (``clock``'s
+    time) with ``stopped="time_limit"`` and what it found so far."""
     replay = Replay()
     dedupe: dict[str, DedupeRecord] = {}
-    matches: list[Match] = []
-    replayed = evaluated = 0
+    result = BacktestResult([], 0, 0)
     triggers = set(rule.rule.spec.triggers)
     for obs in observations:
-        replayed += 1
+        if result.events_replayed % _CHECK_EVERY == 0 and clock() >= deadline:
+            result.stopped = "time_limit"
+            break
+        result.events_replayed += 1
         account_id, agent_id, facts = replay.apply(obs)
         if obs.type not in triggers or not start <= obs.time <= end:
             continue
-        evaluated += 1
+        result.triggers_evaluated += 1
         for match in evaluate([rule], event=obs.activation_event(), facts=facts, event_id=obs.event_id,
                               event_type=obs.type, time=obs.time, account_id=account_id,
-                              contact_id=obs.contact_id, agent_id=agent_id):
+                              contact_id=obs.contact_id, agent_id=agent_id, failures=result.failures):
             if dedupe_allows(dedupe.get(match.dedupe_key), match):
                 dedupe[match.dedupe_key] = DedupeRecord(match.raised_at, match.alert_id)
-                matches.append(match)
-    return BacktestResult(matches, replayed, evaluated)
+                result.matches.append(match)
+    return result
+
+
+_CHECK_EVERY = 64  # events between two looks at the clock (one evaluation is bounded by the budget)

@@ -9,6 +9,7 @@ from typing import Any
 
 from icsuite_contracts.cloudevents import derive_event_id
 
+from .expressions import BudgetExceeded
 from .rules import CompiledRule, Rule, RuleInvalid, compile_rule
 
 NO_CONTACT = "-"
@@ -73,17 +74,42 @@ class RuleBook:
         return self.by_trigger.get(ce_type, [])
 
 
+@dataclass(frozen=True)
+class RuleFailure:
+    """A rule whose condition could not be evaluated for an event: over the budget or out of memory."""
+
+    rule_id: str
+    rule_version: int
+    kind: str  # "budget" or "memory"
+    message: str
+    event_id: str
+
+
 def evaluate(rules: Iterable[CompiledRule], *, event: dict[str, Any], facts: dict[str, Any], event_id: str,
              event_type: str, time: datetime, account_id: str | None, contact_id: str | None,
-             agent_id: str | None) -> list[Match]:
+             agent_id: str | None, failures: list[RuleFailure] | None = None) -> list[Match]:
+    """The rules whose condition holds. A rule that goes over the budget (or runs out of memory) matches
+    nothing and is noted in ``failures``; the other rules are evaluated as usual."""
     activation = {"event": event, "facts": facts}
     matches = []
     for compiled in rules:
-        if compiled.condition.matches(activation):
+        try:
+            matched = compiled.condition.matches(activation)
+        except (BudgetExceeded, MemoryError) as exc:
+            if failures is not None:
+                failures.append(_failure(compiled.rule, exc, event_id))
+            continue
+        if matched:
             rule = compiled.rule
             matches.append(Match(alert_id_for(event_id, rule.rule_id), rule, compiled.template.render(activation),
                                  account_id, contact_id, agent_id, time, event_id, event_type))
     return matches
+
+
+def _failure(rule: Rule, exc: BaseException, event_id: str) -> RuleFailure:
+    if isinstance(exc, MemoryError):
+        return RuleFailure(rule.rule_id, rule.version, "memory", "the condition ran out of memory", event_id)
+    return RuleFailure(rule.rule_id, rule.version, "budget", str(exc), event_id)
 
 
 @dataclass

@@ -31,8 +31,12 @@ class Observation:
         return _text(self.data.get("agent_id"))
 
     def activation_event(self) -> dict[str, Any]:
-        """The ``event`` a condition sees: the data fields and the ``ce_*`` attributes."""
-        return {**self.data, **self.attributes}
+        """The ``event`` a condition sees: the data fields and the ``ce_*`` attributes that are set.
+
+        A field whose value is null is left out, as an unset field: ``has(event.account_id)`` (CEL: is the key
+        there) then says whether the event names an account. Maps inside fields are kept as they are.
+        """
+        return {k: v for part in (self.data, self.attributes) for k, v in part.items() if v is not None}
 
 
 def observe(*, event_id: str, ce_type: str, time: datetime, data: dict[str, Any], source: str = "",

@@ -7,6 +7,7 @@ from typing import Any
 import lark
 
 from . import ops
+from .budget import METER, SIZE, STEPS, over_size, over_steps, spend
 from .errors import EVAL_ERRORS
 from .functions import GLOBAL_FUNCTIONS, MACROS, METHODS, REFUSED
 from .nodes import Activation, Node, fold
@@ -35,7 +36,8 @@ class CallCompiler:
             raise self.c.error(f"{name}() takes {arity} argument(s)", tree, "type_error")
         operand = self.c.compile(args[0])
         of = operand.fn
-        return fold(Node(lambda env: fn(of(env)), result), operand, position=self.c.position(tree))
+        amp = operand.amp if result == "string" else 1.0
+        return fold(Node(lambda env: fn(of(env)), result, amp=amp), operand, position=self.c.position(tree))
 
     def method(self, tree: lark.Tree) -> Node:
         target_tree, name_token = tree.children[0], tree.children[1]
@@ -53,12 +55,19 @@ class CallCompiler:
         target = self.c.compile(target_tree)
         operands = [target] + [self.c.compile(a) for a in args]
         fns = tuple(o.fn for o in operands)
+        # lowerAscii/upperAscii copy their target, contains/startsWith/endsWith scan it: counted inside a
+        # comprehension, where they run once per element (outside, once: bounded by the inputs' size)
+        counted = bool(self.c.variables) and name != "size"
         if arity == 0:
             tf = fns[0]
-            node = Node(lambda env: fn(tf(env)), result)
+            plain = lambda env: fn(tf(env))  # noqa: E731
+            metered = lambda env: fn(_scanned(env, tf(env)))  # noqa: E731
         else:
             tf, af = fns
-            node = Node(lambda env: fn(tf(env), af(env)), result)
+            plain = lambda env: fn(tf(env), af(env))  # noqa: E731
+            metered = _scanning(fn, tf, af)
+        node = Node(self.c.meter(metered, plain) if counted else plain, result,
+                    amp=target.amp if result == "string" else 1.0)
         return fold(node, *operands, position=self.c.position(tree))
 
     def _has(self, tree: lark.Tree, args: list[lark.Tree]) -> Node:
@@ -70,11 +79,11 @@ class CallCompiler:
         self.c.check_field(target_tree, field, name)
         target = self.c.compile(target_tree).fn
 
-        def has(env: Activation) -> bool:
+        def has(env: Activation) -> bool:  # CEL on maps: is the key there (whatever its value, null too)
             obj = target(env)
             if type(obj) is not dict:
-                raise ops.EvalError("has() needs a map")
-            return obj.get(field) is not None
+                raise ops.EvalError(f"has() needs a map, not {ops.type_name(obj)}")
+            return field in obj
 
         return Node(has, "bool")
 
@@ -90,21 +99,48 @@ class CallCompiler:
         target = self.c.compile(target_tree)
         if target.type not in ("list", "map", "dyn"):
             raise self.c.error(f"{name}() needs a list or a map, not {target.type}", tree, "type_error")
-        self.c.variables[var] = "dyn"
+        self.c.variables[var] = Node(_no_value, "dyn", amp=target.amp)  # an element is at most its list
+        first = self.c.nodes
         try:
             body = self.c.compile(args[1])
         finally:
             del self.c.variables[var]
         if name != "map":
             self.c.require_bool(body, args[1], f"the expression of {name}()")
+        amp = max(target.amp, body.amp) if name == "map" else target.amp
+        self.c.check_amplification(amp, tree)
         build = _COMPREHENSIONS[name]
-        return Node(build(target.fn, var, body.fn), "list" if name in ("map", "filter") else "bool")
+        fn = self.c.meter(build(target.fn, var, body.fn, self.c.nodes - first), build(target.fn, var, body.fn, 0))
+        return Node(fn, "list" if name in ("map", "filter") else "bool", amp=amp)
 
 
 def _unwrap(tree: Any) -> Any:
     while isinstance(tree, lark.Tree) and len(tree.children) == 1 and isinstance(tree.children[0], lark.Tree):
         tree = tree.children[0]
     return tree if isinstance(tree, lark.Tree) else None
+
+
+def _no_value(env: Activation) -> Any:
+    raise AssertionError("a comprehension variable is read from the activation")
+
+
+def _scanned(env: Activation, value: Any) -> Any:
+    if type(value) is str:
+        spend(env, len(value))
+    return value
+
+
+def _scanning(fn: Any, tf: Any, af: Any) -> Any:
+    def scan(env: Activation) -> Any:
+        target = tf(env)
+        if type(target) is str:
+            meter = env[METER]
+            meter[SIZE] -= len(target)
+            if meter[SIZE] < 0:
+                raise over_size()
+        return fn(target, af(env))
+
+    return scan
 
 
 def _items(value: Any) -> Any:
@@ -116,12 +152,17 @@ def _items(value: Any) -> Any:
 
 
 def _quantifier(expected: bool):  # type: ignore[no-untyped-def]
-    def build(target: Any, var: str, body: Any) -> Any:
+    def build(target: Any, var: str, body: Any, weight: int) -> Any:
         def quantify(env: Activation) -> bool:
             # the same error absorption as && and || in compiler.py, inlined on purpose: a shared helper
             # taking thunks measured 1.40M -> 0.80M conditions/s
             failure: BaseException | None = None
+            meter = env[METER] if weight else None
             for item in _items(target(env)):
+                if meter is not None:
+                    meter[STEPS] -= weight
+                    if meter[STEPS] < 0:
+                        raise over_steps()
                 try:
                     value = body({**env, var: item})
                 except EVAL_ERRORS as exc:
@@ -140,10 +181,12 @@ def _quantifier(expected: bool):  # type: ignore[no-untyped-def]
     return build
 
 
-def _exists_one(target: Any, var: str, body: Any) -> Any:
+def _exists_one(target: Any, var: str, body: Any, weight: int) -> Any:
     def exists_one(env: Activation) -> bool:
-        count = 0
+        count, meter = 0, env[METER] if weight else None
         for item in _items(target(env)):
+            if meter is not None:
+                spend(env, weight, STEPS)
             value = body({**env, var: item})
             if type(value) is not bool:
                 raise ops.EvalError("the predicate is not a bool")
@@ -153,19 +196,33 @@ def _exists_one(target: Any, var: str, body: Any) -> Any:
     return exists_one
 
 
-def _map(target: Any, var: str, body: Any) -> Any:
-    return lambda env: [body({**env, var: item}) for item in _items(target(env))]
+def _map(target: Any, var: str, body: Any, weight: int) -> Any:
+    def map_(env: Activation) -> list[Any]:
+        items = _items(target(env))
+        if weight:
+            meter = env[METER]
+            meter[STEPS] -= weight * len(items)
+            meter[SIZE] -= len(items)
+            if meter[STEPS] < 0 or meter[SIZE] < 0:
+                raise over_steps() if meter[STEPS] < 0 else over_size()
+        return [body({**env, var: item}) for item in items]
+
+    return map_
 
 
-def _filter(target: Any, var: str, body: Any) -> Any:
+def _filter(target: Any, var: str, body: Any, weight: int) -> Any:
     def filter_(env: Activation) -> list[Any]:
-        kept = []
+        kept, meter = [], env[METER] if weight else None
         for item in _items(target(env)):
+            if meter is not None:
+                spend(env, weight, STEPS)
             value = body({**env, var: item})
             if type(value) is not bool:
                 raise ops.EvalError("the predicate is not a bool")
             if value:
                 kept.append(item)
+        if meter is not None:
+            spend(env, len(kept))
         return kept
 
     return filter_

@@ -6,7 +6,6 @@ activation (``{"event": {...}, "facts": {...}}``), which is what makes evaluatio
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,21 +13,16 @@ import lark
 from celpy.celparser import CELParseError, CELParser
 
 from . import ops
+from .budget import MAX_AMPLIFICATION, MAX_SIZE, MAX_STEPS, METER
 from .calls import CallCompiler
 from .errors import EVAL_ERRORS, CompileError, Position, position_at
 from .limits import check_limits
 from .literals import literal_node
-from .nodes import NUMBER_TYPES, Activation, Node, Symbols, arithmetic_type, constant, fold, numeric_against_constant
+from .nodes import Activation, Fn, Node, Symbols, constant, fold
+from .operators import OperatorCompiler
 
 _PASS_THROUGH = frozenset({"expr", "conditionalor", "conditionaland", "relation", "addition",
                            "multiplication", "unary", "member", "primary"})
-_RELATIONS = {"relation_lt": ops.less, "relation_le": ops.less_equal, "relation_gt": ops.greater,
-              "relation_ge": ops.greater_equal, "relation_eq": ops.equals,
-              "relation_ne": lambda a, b: not ops.equals(a, b), "relation_in": ops.contained_in}
-_FAST_NUMERIC = {"relation_lt": operator.lt, "relation_le": operator.le, "relation_gt": operator.gt,
-                 "relation_ge": operator.ge}
-_ARITHMETIC = {"addition_add": ops.add, "addition_sub": ops.subtract, "multiplication_mul": ops.multiply,
-               "multiplication_div": ops.divide, "multiplication_mod": ops.modulo}
 
 
 @dataclass(frozen=True)
@@ -36,19 +30,40 @@ class CompiledExpression:
     source: str
     fn: Any
     result_type: str
+    metered: bool = False  # it builds or iterates: each evaluation gets a fresh budget
 
-    def evaluate(self, activation: Activation) -> Any:
+    def evaluate(self, activation: dict[str, Any]) -> Any:
+        """The value; an evaluation error or :class:`BudgetExceeded` is raised. A metered expression puts a
+        fresh meter into ``activation`` (under a key no condition can name)."""
+        if self.metered:
+            activation[METER] = [MAX_SIZE, MAX_STEPS]
         return self.fn(activation)
 
-    def matches(self, activation: Activation) -> bool:
-        """True only when the condition evaluates to true; an evaluation error does not match."""
+    def matches(self, activation: dict[str, Any]) -> bool:
+        """True only when the condition evaluates to true; an evaluation error does not match.
+
+        :class:`BudgetExceeded` and ``MemoryError`` are raised: the rule failed, which its caller reports.
+        """
+        if self.metered:
+            activation[METER] = [MAX_SIZE, MAX_STEPS]
         try:
             return self.fn(activation) is True
         except EVAL_ERRORS:
             return False
 
 
-def compile_expression(text: str, symbols: Symbols) -> CompiledExpression:
+def compile_expression(text: str, symbols: Symbols, *, budget: bool = True) -> CompiledExpression:
+    """Compile a condition: an expression whose value must be a bool. ``budget=False`` leaves the budget
+    out (no compile-time check, no meter): only for the benchmark's comparison."""
+    compiled = compile_value(text, symbols, budget=budget)
+    if compiled.result_type not in ("bool", "dyn"):
+        raise CompileError(f"the condition must be a boolean expression, not {compiled.result_type}",
+                           position_at(text, 0), kind="type_error")
+    return compiled
+
+
+def compile_value(text: str, symbols: Symbols, *, budget: bool = True) -> CompiledExpression:
+    """Compile an expression of any type (the conformance test compares its values with cel-python's)."""
     check_limits(text)
     try:
         tree = CELParser().parse(text)
@@ -57,12 +72,9 @@ def compile_expression(text: str, symbols: Symbols) -> CompiledExpression:
         found = text[where.offset:where.offset + 12].split("\n")[0] or "the end of the expression"
         raise CompileError(f"syntax error at line {where.line}, column {where.column}: unexpected {found!r}",
                            where, kind="syntax") from None
-    compiler = _Compiler(text, symbols)
+    compiler = _Compiler(text, symbols, budget)
     node = compiler.compile(tree)
-    if node.type not in ("bool", "dyn"):
-        raise CompileError(f"the condition must be a boolean expression, not {node.type}",
-                           position_at(text, 0), kind="type_error")
-    return CompiledExpression(text, node.fn, node.type)
+    return CompiledExpression(text, node.fn, node.type, compiler.metered)
 
 
 def _line_column(text: str, line: int, column: int) -> Position:
@@ -72,11 +84,29 @@ def _line_column(text: str, line: int, column: int) -> Position:
 
 
 class _Compiler:
-    def __init__(self, text: str, symbols: Symbols):
+    def __init__(self, text: str, symbols: Symbols, budget: bool = True):
         self.text = text
         self.symbols = symbols
-        self.variables: dict[str, str] = {}
+        self.budget = budget
+        self.variables: dict[str, Node] = {}  # comprehension variables: their type and amplification
         self.calls = CallCompiler(self)
+        self.operators = OperatorCompiler(self)
+        self.nodes = 0  # nodes compiled so far (a comprehension's step weighs its body's nodes)
+        self.metered = False
+
+    def meter(self, fn: Fn, unmetered: Fn) -> Fn:
+        """``fn``, which uses the activation's meter (so each evaluation gets one), or without the budget
+        ``unmetered``, the same closure without it."""
+        if not self.budget:
+            return unmetered
+        self.metered = True
+        return fn
+
+    def check_amplification(self, amp: float, at: Any) -> None:
+        if self.budget and amp > MAX_AMPLIFICATION:
+            raise self.error(f"this expression could build about {amp:,.0f} times the size of its input (at "
+                             f"most {MAX_AMPLIFICATION:,} times): values that double at each of a chain of "
+                             "steps grow exponentially", at, "too_costly")
 
     def position(self, at: Any) -> Position:
         offset = getattr(at, "start_pos", None)
@@ -90,6 +120,7 @@ class _Compiler:
     def compile(self, tree: lark.Tree) -> Node:
         while tree.data in _PASS_THROUGH and len(tree.children) == 1 and isinstance(tree.children[0], lark.Tree):
             tree = tree.children[0]
+        self.nodes += 1
         handler = getattr(self, f"_{tree.data}", None)
         if handler is None:
             raise self.error(f"'{_describe(tree.data)}' is not supported in conditions", tree, "unsupported")
@@ -109,7 +140,8 @@ class _Compiler:
             raise ops.EvalError("the condition of ?: is not a bool")
 
         result_type = then.type if then.type == otherwise.type else "dyn"
-        return fold(Node(ternary, result_type), cond, then, otherwise, position=self.position(tree))
+        return fold(Node(ternary, result_type, amp=max(then.amp, otherwise.amp)), cond, then, otherwise,
+                    position=self.position(tree))
 
     def _conditionalor(self, tree: lark.Tree) -> Node:
         return self._logic(tree, "conditionalor", absorbing=True)
@@ -153,13 +185,13 @@ class _Compiler:
 
     # ---- relations and arithmetic ----------------------------------------------------------------
     def _relation(self, tree: lark.Tree) -> Node:
-        return self._binary_chain(tree, "relation", self._relation_node)
+        return self._binary_chain(tree, "relation", self.operators.relation)
 
     def _addition(self, tree: lark.Tree) -> Node:
-        return self._binary_chain(tree, "addition", self._arithmetic_node)
+        return self._binary_chain(tree, "addition", self.operators.arithmetic)
 
     def _multiplication(self, tree: lark.Tree) -> Node:
-        return self._binary_chain(tree, "multiplication", self._arithmetic_node)
+        return self._binary_chain(tree, "multiplication", self.operators.arithmetic)
 
     def _binary_chain(self, tree: lark.Tree, data: str, build: Any) -> Node:
         steps = []
@@ -172,50 +204,8 @@ class _Compiler:
             node = build(op_tree, node, self.compile(right), right)
         return node
 
-    def _relation_node(self, op_tree: lark.Tree, left: Node, right: Node, right_tree: Any) -> Node:
-        name = op_tree.data
-        self.check_relation(name, left, right, right_tree)
-        fast = _FAST_NUMERIC.get(name)
-        if fast is not None and right.is_const and right.type in NUMBER_TYPES:
-            node = Node(numeric_against_constant(left.fn, fast, right.const), "bool")
-        else:
-            fn, lf, rf = _RELATIONS[name], left.fn, right.fn
-            node = Node(lambda env: fn(lf(env), rf(env)), "bool")
-        return fold(node, left, right, position=self.position(op_tree))
-
-    def check_relation(self, name: str, left: Node, right: Node, at: Any) -> None:
-        lt, rt = left.type, right.type
-        if name == "relation_in":
-            if rt not in ("list", "map", "dyn"):
-                raise self.error(f"'in' needs a list or a map on its right, not {rt}", at, "type_error")
-            return
-        if "dyn" in (lt, rt) or (lt in NUMBER_TYPES and rt in NUMBER_TYPES):
-            return
-        if name in ("relation_eq", "relation_ne"):
-            if lt != rt and "null" not in (lt, rt):
-                raise self.error(f"cannot compare {lt} with {rt}", at, "type_error")
-        elif lt != rt or lt not in ("string", "bool"):
-            raise self.error(f"cannot order {lt} and {rt}", at, "type_error")
-
-    def _arithmetic_node(self, op_tree: lark.Tree, left: Node, right: Node, right_tree: Any) -> Node:
-        fn, lf, rf = _ARITHMETIC[op_tree.data], left.fn, right.fn
-        result = arithmetic_type(op_tree.data, left.type, right.type)
-        if result is None:
-            symbol = {"addition_add": "+", "addition_sub": "-", "multiplication_mul": "*",
-                      "multiplication_div": "/", "multiplication_mod": "%"}[op_tree.data]
-            raise self.error(f"no operator {symbol} for {left.type} and {right.type}", right_tree, "type_error")
-        return fold(Node(lambda env: fn(lf(env), rf(env)), result), left, right, position=self.position(op_tree))
-
     def _unary(self, tree: lark.Tree) -> Node:
-        op_tree, operand_tree = tree.children
-        operand = self.compile(operand_tree)
-        of = operand.fn
-        if op_tree.data == "unary_not":
-            self.require_bool(operand, operand_tree, "the operand of !")
-            return fold(Node(lambda env: ops.logical_not(of(env)), "bool"), operand, position=self.position(tree))
-        if operand.type not in NUMBER_TYPES and operand.type != "dyn":
-            raise self.error(f"no operator - for {operand.type}", tree, "type_error")
-        return fold(Node(lambda env: ops.negate(of(env)), operand.type), operand, position=self.position(tree))
+        return self.operators.unary(tree)
 
     # ---- members, names, literals ----------------------------------------------------------------
     def _member_dot(self, tree: lark.Tree) -> Node:
@@ -224,7 +214,7 @@ class _Compiler:
         field = str(name)
         result_type = self.check_field(target_tree, field, name)
         tf = target.fn
-        return Node(lambda env: tf(env)[field], result_type)
+        return Node(lambda env: tf(env)[field], result_type, amp=target.amp)
 
     def check_field(self, target_tree: Any, field: str, at: Any) -> str:
         """The static type of ``<target>.<field>``; refuses unknown facts and unknown event fields."""
@@ -246,7 +236,8 @@ class _Compiler:
         if target.type not in ("list", "map", "dyn"):
             raise self.error(f"cannot index {target.type}", tree, "type_error")
         tf, kf = target.fn, key.fn
-        return fold(Node(lambda env: ops.index(tf(env), kf(env))), target, key, position=self.position(tree))
+        return fold(Node(lambda env: ops.index(tf(env), kf(env)), amp=target.amp), target, key,
+                    position=self.position(tree))
 
     def _member_dot_arg(self, tree: lark.Tree) -> Node:
         return self.calls.method(tree)
@@ -257,7 +248,8 @@ class _Compiler:
     def _ident(self, tree: lark.Tree) -> Node:
         name = str(tree.children[0])
         if name in self.variables:
-            return Node(lambda env: env[name], self.variables[name])
+            variable = self.variables[name]
+            return Node(lambda env: env[name], variable.type, amp=variable.amp)
         if name in self.symbols.roots:
             return Node(lambda env: env[name], "map")
         raise self.error(f"unknown name '{name}'; use event.<field> or facts.<name>", tree, "unknown_name")
@@ -270,15 +262,21 @@ class _Compiler:
 
     def _list_lit(self, tree: lark.Tree) -> Node:
         items = [self.compile(c) for c in tree.children[0].children] if tree.children else []
-        fns = tuple(i.fn for i in items)
-        return fold(Node(lambda env: [f(env) for f in fns], "list"), *items, position=self.position(tree)) \
-            if items else constant([], "list")
+        if not items:
+            return constant([], "list")
+        fns, amp = tuple(i.fn for i in items), sum(i.amp for i in items)
+        self.check_amplification(amp, tree)
+        return fold(Node(lambda env: [f(env) for f in fns], "list", amp=amp), *items, position=self.position(tree))
 
     def _map_lit(self, tree: lark.Tree) -> Node:
         parts = [self.compile(c) for c in tree.children[0].children] if tree.children else []
         pairs = tuple((parts[i].fn, parts[i + 1].fn) for i in range(0, len(parts), 2))
-        node = Node(lambda env: {k(env): v(env) for k, v in pairs}, "map")
-        return fold(node, *parts, position=self.position(tree)) if parts else constant({}, "map")
+        if not parts:
+            return constant({}, "map")
+        amp = sum(p.amp for p in parts)
+        self.check_amplification(amp, tree)
+        node = Node(lambda env: ops.map_of([(k(env), v(env)) for k, v in pairs]), "map", amp=amp)
+        return fold(node, *parts, position=self.position(tree))
 
 
 def _root_name(tree: Any) -> str | None:

@@ -6,6 +6,8 @@ Regular expressions (``matches``) are left out on purpose: a hostile pattern cou
 from __future__ import annotations
 
 import math
+import re
+import string
 from collections.abc import Callable
 from typing import Any
 
@@ -21,10 +23,9 @@ def _to_int(value: Any) -> int:
             raise EvalError("cannot convert a non-finite double to int")
         return check_int(int(value))
     if type(value) is str:
-        try:
-            return check_int(int(value.strip(), 10))
-        except ValueError:
-            raise EvalError(f"cannot convert {value!r} to int") from None
+        if len(value) > 24 or _INTEGER.fullmatch(value) is None:
+            raise EvalError(f"cannot convert {value[:40]!r} to int")
+        return check_int(int(value, 10))
     raise EvalError(f"no int() of {type_name(value)}")
 
 
@@ -32,10 +33,9 @@ def _to_double(value: Any) -> float:
     if type(value) in (int, float):
         return float(value)
     if type(value) is str:
-        try:
-            return float(value)
-        except ValueError:
-            raise EvalError(f"cannot convert {value!r} to double") from None
+        if len(value) > 64 or _DOUBLE.fullmatch(value) is None:
+            raise EvalError(f"cannot convert {value[:40]!r} to double")
+        return float(value)
     raise EvalError(f"no double() of {type_name(value)}")
 
 
@@ -67,6 +67,11 @@ def _case(name: str, fn: Callable[[str], str]) -> Callable[[Any], str]:
     return method
 
 
+_TO_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_TO_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DOUBLE = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(inf|infinity|nan)", re.IGNORECASE)
+
 # name -> (function, number of arguments, result type)
 GLOBAL_FUNCTIONS: dict[str, tuple[Callable[..., Any], int, str]] = {
     "size": (size, 1, "int"),
@@ -82,8 +87,8 @@ METHODS: dict[str, tuple[Callable[..., Any], int, str]] = {
     "contains": (_string_method("contains", lambda s, a: a in s), 1, "bool"),
     "startsWith": (_string_method("startsWith", str.startswith), 1, "bool"),
     "endsWith": (_string_method("endsWith", str.endswith), 1, "bool"),
-    "lowerAscii": (_case("lowerAscii", lambda s: s.lower() if s.isascii() else s), 0, "string"),
-    "upperAscii": (_case("upperAscii", lambda s: s.upper() if s.isascii() else s), 0, "string"),
+    "lowerAscii": (_case("lowerAscii", lambda s: s.translate(_TO_LOWER)), 0, "string"),
+    "upperAscii": (_case("upperAscii", lambda s: s.translate(_TO_UPPER)), 0, "string"),
 }
 
 MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .budget import METER, BudgetExceeded, fresh
 from .errors import EVAL_ERRORS, CompileError, EvalError, Position
 from .ops import type_name
 
@@ -22,6 +23,7 @@ class Node:
     fn: Fn
     type: str = "dyn"
     const: Any = NOT_CONSTANT
+    amp: float = 1.0  # at most how many times its largest input the value can be (budget.py)
 
     @property
     def is_const(self) -> bool:
@@ -37,10 +39,12 @@ def fold(node: Node, *operands: Node, position: Position | None = None) -> Node:
     if not operands or not all(o.is_const for o in operands):
         return node
     try:
-        value = node.fn({})
+        value = node.fn({METER: fresh()})
     except EVAL_ERRORS as exc:
         raise CompileError(f"this expression always fails: {exc}", position, kind="type_error") from None
-    return constant(value, node.type)
+    except BudgetExceeded as exc:
+        raise CompileError(str(exc), position, kind="too_costly") from None
+    return Node(lambda env: value, node.type, value, node.amp)
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,8 @@ def numeric_against_constant(left: Any, compare: Any, bound: Any) -> Any:
 def arithmetic_type(op: str, left: str, right: str) -> str | None:
     if "dyn" in (left, right):
         return "dyn"
-    if left in NUMBER_TYPES and right in NUMBER_TYPES:
-        if op == "multiplication_mod":
-            return "int" if left == right == "int" else None
-        return "int" if left == right == "int" else "double"
+    if left in NUMBER_TYPES and left == right:  # no mixed int/double arithmetic in CEL
+        return None if op == "multiplication_mod" and left != "int" else left
     if op == "addition_add" and left == right and left in ("string", "list"):
         return left
     return None

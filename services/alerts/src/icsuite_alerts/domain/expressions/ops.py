@@ -7,6 +7,7 @@ unbounded integers, float division of integers), so every operator checks its op
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .errors import EvalError
@@ -71,17 +72,17 @@ def greater_equal(a: Any, b: Any) -> bool:
 
 def add(a: Any, b: Any) -> Any:
     ta, tb = type(a), type(b)
-    if ta is int and tb is int:
-        return check_int(a + b)
-    if ta in _NUMBERS and tb in _NUMBERS:
-        return a + b
-    if ta is tb and ta in (str, list):
-        return a + b
+    if ta is tb:
+        if ta is int:
+            return check_int(a + b)
+        if ta in (float, str, list):
+            return a + b
     raise EvalError(f"no operator + for {type_name(a)} and {type_name(b)}")
 
 
 def _numbers(a: Any, b: Any, op: str) -> None:
-    if type(a) not in _NUMBERS or type(b) not in _NUMBERS:
+    """CEL has no mixed arithmetic: both int or both double (``1 + 1.0`` is an error)."""
+    if type(a) is not type(b) or type(a) not in _NUMBERS:
         raise EvalError(f"no operator {op} for {type_name(a)} and {type_name(b)}")
 
 
@@ -99,13 +100,13 @@ def multiply(a: Any, b: Any) -> Any:
 
 def divide(a: Any, b: Any) -> Any:
     _numbers(a, b, "/")
-    if type(a) is int and type(b) is int:
+    if type(a) is int:
         if b == 0:
             raise EvalError("division by zero")
         quotient = abs(a) // abs(b)
         return check_int(quotient if (a >= 0) == (b >= 0) else -quotient)
-    if b == 0:
-        raise EvalError("division by zero")
+    if b == 0:  # IEEE 754, as CEL: 1.0 / 0.0 is +Infinity, 0.0 / 0.0 is NaN
+        return math.nan if a == 0 or math.isnan(a) else math.copysign(math.inf, a) * math.copysign(1.0, b)
     return a / b
 
 
@@ -136,6 +137,18 @@ def contained_in(item: Any, container: Any) -> bool:
     if type(container) is dict:
         return item in container if type(item) in (str, int, bool) else False
     raise EvalError(f"no operator 'in' for {type_name(container)}")
+
+
+def map_of(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    """A map literal: keys are strings, ints or bools, each once (``{"a": 1, "a": 2}`` is an error)."""
+    built = {}
+    for key, value in pairs:
+        if type(key) not in (str, int, bool):
+            raise EvalError(f"a map key must be a string, an int or a bool, not {type_name(key)}")
+        if key in built:
+            raise EvalError(f"the key {key!r} appears twice in a map literal")
+        built[key] = value
+    return built
 
 
 def index(container: Any, key: Any) -> Any:
