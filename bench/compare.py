@@ -17,6 +17,7 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -118,9 +119,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("before")
     parser.add_argument("after")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("bench_args", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
-    bench_args = [a for a in args.bench_args if a != "--"]
+    argv = list(sys.argv[1:] if argv is None else argv)
+    split = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:split])
+    bench_args = argv[split + 1:]
     from icsuite_devstack.stack import start_stack
 
     commits = {side: subprocess.run(["git", "rev-parse", "--short", ref], cwd=ROOT, check=True, capture_output=True,
