@@ -6,7 +6,10 @@ alternate the order (before, after; after, before; ...), so that both see the sa
 load. The figures of each commit are reported as median and range over the rounds, side by side, and
 written to ``bench/results/<date>-compare-<before>-<after>.md`` and ``.json``.
 
-    uv run python -m bench.compare 3cb7973 HEAD --rounds 2 -- --only claims --claim-processes 1
+    uv run python -m bench.compare 3cb7973 HEAD --rounds 2 -- --only ingest claims alerts --claim-inbox 2000
+
+Only arguments that both commits' harnesses know may follow ``--``. Figures are read from either harness's
+results (a plain number from older runs, a median with its spread from newer ones).
 """
 
 from __future__ import annotations
@@ -35,14 +38,20 @@ def _ingest(results: dict[str, Any]) -> dict[str, float]:
     return {"ingest suite/bare (median of pairs)": statistics.median(ratios)} if ratios else {}
 
 
+def _median(value: Any) -> float | None:
+    """A figure as either harness writes it: a number (older runs) or a spread with its median."""
+    return value.get("median") if isinstance(value, dict) else value
+
+
 def _claims(results: dict[str, Any]) -> dict[str, float]:
     figures: dict[str, float] = {}
     for level in (results.get("claims") or {}).get("levels") or []:
-        if level.get("shared_pool") or "claims_per_s" not in level:
+        rate = _median(level.get("suite", level.get("claims_per_s")))
+        if level.get("shared_pool") or rate is None:
             continue
-        name = f"claims/s at {level['agents']} agents ({level['client_processes']} client processes)"
-        figures.setdefault(name, level["claims_per_s"])
-        doubles = f"double assignments at {level['agents']} agents"
+        name = f"claims/s at {level['agents']:>3} agents"
+        figures.setdefault(name, rate)  # older runs: the first level of this size (fewest client processes)
+        doubles = f"double assignments at {level['agents']:>3} agents"
         figures[doubles] = figures.get(doubles, 0) + level.get("double_assignments", 0)
     return figures
 
@@ -50,10 +59,12 @@ def _claims(results: dict[str, Any]) -> dict[str, float]:
 def _alerts(results: dict[str, Any]) -> dict[str, float]:
     alerts = results.get("alerts") or {}
     figures = {}
-    if (p99 := (alerts.get("event_to_stream") or {}).get("p99_ms")) is not None:
+    p99 = _median((alerts.get("stream") or {}).get("suite_p99_ms",
+                                                   (alerts.get("event_to_stream") or {}).get("p99_ms")))
+    if p99 is not None:
         figures["alerts event->stream p99 ms"] = p99
     if (rate := (alerts.get("evaluation") or {}).get("evaluations_per_s_with_messages")) is not None:
-        figures["alerts evaluations/s"] = rate
+        figures["alerts evaluations/s"] = _median(rate)
     return figures
 
 
