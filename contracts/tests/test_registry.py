@@ -15,10 +15,11 @@ PARTITIONS = {
     "ic.followups.v1": 3,
     "ic.alerts.v1": 3,
     "ic.privacy.v1": 6,
+    "ic.account-merges.v1": 6,
 }
 
 
-def test_the_nine_v1_topics_with_their_partitions():
+def test_the_ten_v1_topics_with_their_partitions():
     assert {t.name: t.partitions for t in TOPICS} == PARTITIONS
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from . import (
+    account_merges_v1,
     alerts_v1,
     callback_requests_v1,
     callbacks_v1,
@@ -58,6 +59,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic(followups_v1.TOPIC, "followup_id", 3, followups_v1.EVENT_TYPES),
     Topic(alerts_v1.TOPIC, "account_id", 3, alerts_v1.EVENT_TYPES),
     Topic(privacy_v1.TOPIC, "account_id", 6, privacy_v1.EVENT_TYPES),
+    Topic(account_merges_v1.TOPIC, "merge_id", 6, account_merges_v1.EVENT_TYPES),
 )
 
 _TOPICS_BY_NAME = MappingProxyType({t.name: t for t in TOPICS})

@@ -20,6 +20,7 @@ from . import followups_v1 as fu
 from . import identity_v1 as idn
 from . import interactions_v1 as ia
 from . import masterdata_v1 as md
+from . import account_merges_v1 as am
 from . import privacy_v1 as pv
 from .base import Event
 
@@ -152,6 +153,14 @@ FACTORIES: dict[type[Event], Callable[[], dict[str, Any]]] = {
     al.AlertAcknowledged: lambda: dict(
         alert_id=unique_id("al"), rule_id="rule-high-balance", account_id=unique_id("acc"), agent_id="a-17",
         acknowledged_at=T0,
+    ),
+    am.AccountMerged: lambda: dict(
+        merge_id=unique_id("mg"), source_account_id=unique_id("acc"), target_account_id=unique_id("acc"),
+        merged_by="sup-1", merged_at=T0,
+    ),
+    am.AccountUnmerged: lambda: dict(
+        merge_id=unique_id("mg"), source_account_id=unique_id("acc"), target_account_id=unique_id("acc"),
+        unmerged_by="sup-1", unmerged_at=T0,
     ),
     pv.ErasureRequested: lambda: dict(
         erasure_id=unique_id("er"), account_id=unique_id("acc"), requested_by="admin-1", requested_at=T0,

@@ -9,12 +9,14 @@ from icsuite_chassis.app import create_app
 from icsuite_chassis.clock import utc_now
 from icsuite_chassis.erasure import ERASURES, add_erasure_consumer, erasure_runs
 from icsuite_chassis.runtime import ServiceRuntime
+from icsuite_chassis.account_merge import ACCOUNT_MERGES, MergeRecordCodec
 from icsuite_chassis.store import MongoAggregateStore, store_indexes
+from icsuite_contracts.account_merges_v1 import TOPIC as MERGES_TOPIC
 from icsuite_contracts.privacy_v1 import TOPIC as PRIVACY_TOPIC
 from pymongo.asynchronous.database import AsyncDatabase
 
 from . import api, erasure, repository
-from .consumers import register_consumers
+from .consumers import register_consumers, register_merges
 from .domain.rules import CONSUMED_TOPICS
 from .handlers import AlertsService
 from .jobs import register_jobs
@@ -57,10 +59,11 @@ async def drop_earlier_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
 
 def build_app(settings: AlertsSettings) -> FastAPI:
     runtime = ServiceRuntime(settings, outbox_collections=["alerts", ERASURES],
-                             consumes=[*CONSUMED_TOPICS, PRIVACY_TOPIC], produces=["ic.alerts.v1", PRIVACY_TOPIC])
+                             consumes=[*CONSUMED_TOPICS, PRIVACY_TOPIC, MERGES_TOPIC],
+                             produces=["ic.alerts.v1", PRIVACY_TOPIC])
     service = build_service(runtime, settings)
     runtime.indexes.extend([*repository.INDEXES, *service.contacts.indexes(), *service.accounts.writer.indexes(),
-                            *service.event_log.indexes(), *store_indexes(ERASURES)])
+                            *service.event_log.indexes(), *store_indexes(ERASURES), *store_indexes(ACCOUNT_MERGES)])
 
     async def start() -> None:
         if settings.seed_standard_rules:
@@ -76,5 +79,6 @@ def build_app(settings: AlertsSettings) -> FastAPI:
     add_erasure_consumer(runtime, erasure_runs(runtime), service=erasure.SERVICE, clock=service.clock,
                          survey=lambda account_id: erasure.survey(service, account_id),
                          erase=lambda account_id: erasure.erase(service, account_id))
+    register_merges(runtime, service, MongoAggregateStore(runtime.db, ACCOUNT_MERGES, MergeRecordCodec()))
     return create_app(runtime, title="alerts", description="The alert modeler: rules on events and account facts, "
                       "alerts pushed live to agents.", routers=[api.router], state={"service": service})

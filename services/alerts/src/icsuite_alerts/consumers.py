@@ -9,7 +9,11 @@ defaults.
 
 from __future__ import annotations
 
+from typing import Any
+
+from icsuite_chassis.account_merge import Movable, register_merge_consumer
 from icsuite_chassis.runtime import ServiceRuntime
+from icsuite_chassis.store import AggregateStore
 
 from .domain.rules import CONSUMED_TOPICS, consumed_models
 from .handlers import AlertsService
@@ -20,3 +24,8 @@ CONSUMER = "facts-and-rules"
 def register_consumers(runtime: ServiceRuntime, service: AlertsService) -> None:
     handlers = {ce_type: service.on_event for ce_type in consumed_models()}
     runtime.add_consumer(CONSUMER, tuple(CONSUMED_TOPICS), handlers, batch_handler=service.on_events)
+
+
+def register_merges(runtime: ServiceRuntime, service: AlertsService, merges: AggregateStore[Any]) -> None:
+    """Merged accounts: the alerts follow the surviving account."""
+    register_merge_consumer(runtime, merges, [Movable("alerts", service.alerts)], service.clock)

@@ -8,7 +8,9 @@ from icsuite_chassis.clock import utc_now
 from icsuite_chassis.erasure import ERASURES, add_erasure_consumer, erasure_runs
 from icsuite_chassis.retention import retention_job
 from icsuite_chassis.runtime import ServiceRuntime
+from icsuite_chassis.account_merge import ACCOUNT_MERGES, MergeRecordCodec
 from icsuite_chassis.store import MongoAggregateStore, store_indexes
+from icsuite_contracts.account_merges_v1 import TOPIC as MERGES_TOPIC
 from icsuite_contracts.callback_requests_v1 import TOPIC as REQUESTS_TOPIC
 from icsuite_contracts.callbacks_v1 import TOPIC as CALLBACKS_TOPIC
 from icsuite_contracts.followups_v1 import TOPIC as FOLLOWUPS_TOPIC
@@ -19,7 +21,7 @@ from icsuite_contracts.privacy_v1 import TOPIC as PRIVACY_TOPIC
 from . import handlers
 from .api import ROUTERS
 from .api import baseline
-from .consumers import register_consumers
+from .consumers import register_consumers, register_merges
 from .domain import IntakePolicy
 from .handlers import CallbacksService
 from .handlers import erasure
@@ -57,14 +59,17 @@ def build_service(runtime: ServiceRuntime, settings: CallbacksSettings) -> Callb
 
 def build_app(settings: CallbacksSettings) -> FastAPI:
     runtime = ServiceRuntime(settings, outbox_collections=[COLLECTION, ERASURES],
-                             indexes=[*INDEXES, *store_indexes(ACCOUNT_PHONES), *store_indexes(ERASURES)],
-                             consumes=[REQUESTS_TOPIC, IDENTITY_TOPIC, MASTERDATA_TOPIC, FOLLOWUPS_TOPIC, PRIVACY_TOPIC],
+                             indexes=[*INDEXES, *store_indexes(ACCOUNT_PHONES), *store_indexes(ERASURES),
+                                      *store_indexes(ACCOUNT_MERGES)],
+                             consumes=[REQUESTS_TOPIC, IDENTITY_TOPIC, MASTERDATA_TOPIC, FOLLOWUPS_TOPIC, PRIVACY_TOPIC,
+                                       MERGES_TOPIC],
                              produces=[CALLBACKS_TOPIC, REQUESTS_TOPIC, PRIVACY_TOPIC])
     svc = build_service(runtime, settings)
     register_consumers(runtime, svc)
     add_erasure_consumer(runtime, erasure_runs(runtime), service=erasure.SERVICE, clock=svc.clock,
                          survey=lambda account_id: erasure.survey(svc, account_id),
                          erase=lambda account_id: erasure.erase(svc, account_id))
+    register_merges(runtime, svc, MongoAggregateStore(runtime.db, ACCOUNT_MERGES, MergeRecordCodec()))
     if settings.seed_reason_profiles:
         runtime.on_startup(lambda: handlers.seed_profiles(svc))
     runtime.add_job("callbacks.scheduler", scheduler_job(svc), settings.scheduler_interval_s)

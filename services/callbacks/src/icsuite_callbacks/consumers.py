@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from icsuite_chassis.account_merge import Movable, register_merge_consumer
+from icsuite_chassis.store import AggregateStore
 
 from icsuite_chassis.consumer import Reject
 from icsuite_chassis.errors import DomainError
@@ -80,3 +83,8 @@ def register_consumers(runtime: ServiceRuntime, svc: CallbacksService) -> None:
     runtime.add_consumer("requests", [REQUESTS_TOPIC], dict([typed(CallbackRequested, on_requested)]))
     runtime.add_consumer("identity", [IDENTITY_TOPIC], dict([typed(CallerIdentified, on_identified)]),
                          batch_handler=on_identified_batch)
+
+
+def register_merges(runtime: ServiceRuntime, svc: CallbacksService, merges: AggregateStore[Any]) -> None:
+    """Merged accounts: the work items follow the surviving account."""
+    register_merge_consumer(runtime, merges, [Movable("callbacks", svc.items)], svc.clock)

@@ -8,12 +8,14 @@ from icsuite_chassis.clock import Clock, utc_now
 from icsuite_chassis.erasure import ERASURES, add_erasure_consumer, erasure_runs
 from icsuite_chassis.retention import retention_job
 from icsuite_chassis.runtime import ServiceRuntime
+from icsuite_chassis.account_merge import ACCOUNT_MERGES, MergeRecordCodec
 from icsuite_chassis.store import MongoAggregateStore, store_indexes
+from icsuite_contracts.account_merges_v1 import TOPIC as MERGES_TOPIC
 from icsuite_contracts.followups_v1 import TOPIC as FOLLOWUPS_TOPIC
 from icsuite_contracts.privacy_v1 import TOPIC as PRIVACY_TOPIC
 
 from . import api, erasure, jobs
-from .consumers import TOPICS, interaction_batch_handler, interaction_handlers
+from .consumers import TOPICS, interaction_batch_handler, interaction_handlers, register_merges
 from .handlers import Service, seed_customizing
 from .projections.interaction_sources import interaction_sources
 from .repository import (
@@ -42,8 +44,8 @@ def build_service(runtime: ServiceRuntime, settings: FollowupsSettings, clock: C
 
 def build_app(settings: FollowupsSettings, clock: Clock = utc_now) -> FastAPI:
     runtime = ServiceRuntime(settings, outbox_collections=[FOLLOWUPS, ERASURES],
-                             indexes=[*INDEXES, *store_indexes(ERASURES)],
-                             consumes=[*TOPICS, PRIVACY_TOPIC], produces=[FOLLOWUPS_TOPIC, PRIVACY_TOPIC])
+                             indexes=[*INDEXES, *store_indexes(ERASURES), *store_indexes(ACCOUNT_MERGES)],
+                             consumes=[*TOPICS, PRIVACY_TOPIC, MERGES_TOPIC], produces=[FOLLOWUPS_TOPIC, PRIVACY_TOPIC])
     svc = build_service(runtime, settings, clock)
     runtime.indexes.extend(svc.interactions.indexes())
     runtime.add_consumer("interactions", list(TOPICS), interaction_handlers(svc),
@@ -51,6 +53,7 @@ def build_app(settings: FollowupsSettings, clock: Clock = utc_now) -> FastAPI:
     add_erasure_consumer(runtime, erasure_runs(runtime), service=erasure.SERVICE, clock=clock,
                          survey=lambda account_id: erasure.survey(svc, account_id),
                          erase=lambda account_id: erasure.erase(svc, account_id))
+    register_merges(runtime, svc, MongoAggregateStore(runtime.db, ACCOUNT_MERGES, MergeRecordCodec()))
     runtime.add_job("overdue", lambda: jobs.report_overdue(svc), settings.overdue_check_interval_s)
     runtime.add_job("due", lambda: jobs.report_due(svc), settings.due_check_interval_s)
     runtime.add_job("retention", retention_job(jobs.retention_rules(svc), settings, clock),

@@ -7,13 +7,19 @@ hands the events one by one to the per-type handlers, each of which receives the
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from icsuite_chassis.account_merge import Movable, register_merge_consumer
+from icsuite_chassis.runtime import ServiceRuntime
+from icsuite_chassis.store import AggregateStore
 
 from icsuite_chassis.consumer import Reject
 from icsuite_contracts.cloudevents import Envelope
 from icsuite_contracts.base import Event
 from icsuite_contracts.interactions_v1 import TOPIC as INTERACTIONS_TOPIC
 
+from .domain import Followup
 from .handlers import Service, apply_interaction_events
 from .projections.interaction_sources import PROJECTED_EVENTS
 
@@ -47,3 +53,14 @@ def interaction_batch_handler(svc: Service) -> Callable[[Sequence[Envelope]], Aw
         await apply_interaction_events(svc, envelopes)
 
     return on_batch
+
+
+def register_merges(runtime: ServiceRuntime, svc: Service, merges: AggregateStore[Any]) -> None:
+    """Merged accounts: the follow-ups follow the surviving account (their ``account_id`` party)."""
+
+    def with_account(followup: Followup, account_id: str) -> Followup:
+        return replace(followup, parties={**followup.parties, "account_id": account_id})
+
+    movable = Movable("followups", svc.followups, account_of=lambda f: f.parties.get("account_id"),
+                      with_account=with_account)
+    register_merge_consumer(runtime, merges, [movable], svc.clock)

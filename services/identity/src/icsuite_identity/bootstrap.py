@@ -9,6 +9,7 @@ from icsuite_chassis.app import create_app
 from icsuite_chassis.clock import utc_now
 from icsuite_chassis.retention import retention_job
 from icsuite_chassis.runtime import ServiceRuntime
+from icsuite_contracts.account_merges_v1 import TOPIC as MERGES_TOPIC
 from icsuite_contracts.identity_v1 import TOPIC as IDENTITY
 from icsuite_contracts.privacy_v1 import TOPIC as PRIVACY
 
@@ -18,6 +19,7 @@ from .handlers import IdentityService
 from .jobs import retention_rules
 from .projections.masterdata import Replica, account_of, agreement_of, premise_of
 from .repository import ACCOUNTS, AGREEMENTS, INDEXES, OUTBOX_COLLECTIONS, PREMISES, codec, mongo_stores
+from .repository.merges import ACCOUNT_MERGES, MERGE_INDEXES, mongo_merge_stores
 from .settings import IdentitySettings
 
 
@@ -36,13 +38,15 @@ def replicas(default_region: str, *, db: Any = None, stores: Any = None) -> dict
 
 def build_service(runtime: ServiceRuntime, settings: IdentitySettings) -> IdentityService:
     return IdentityService(stores=mongo_stores(runtime.db, kick=runtime.kick_outbox),
+                           merges=mongo_merge_stores(runtime.db, kick=runtime.kick_outbox),
                            replicas=replicas(settings.default_region, db=runtime.db),
                            default_region=settings.default_region, clock=utc_now, settings=settings)
 
 
 def build_app(settings: IdentitySettings) -> FastAPI:
-    runtime = ServiceRuntime(settings, outbox_collections=OUTBOX_COLLECTIONS, indexes=INDEXES,
-                             consumes=CONSUMED_TOPICS, produces=(IDENTITY, PRIVACY))
+    runtime = ServiceRuntime(settings, outbox_collections=(*OUTBOX_COLLECTIONS, ACCOUNT_MERGES),
+                             indexes=(*INDEXES, *MERGE_INDEXES), consumes=CONSUMED_TOPICS,
+                             produces=(IDENTITY, PRIVACY, MERGES_TOPIC))
     service = build_service(runtime, settings)
     register_consumers(runtime, service)
     rules = retention_rules(service, settings.contact_context_retention_days)

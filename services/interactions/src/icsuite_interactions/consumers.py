@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
+from icsuite_chassis.account_merge import Movable, register_merge_consumer
 from icsuite_chassis.consumer import Reject
 from icsuite_chassis.errors import DomainError
 from icsuite_chassis.runtime import ServiceRuntime
+from icsuite_chassis.store import AggregateStore, Change, Item, Stored
 from icsuite_contracts import callbacks_v1, contacts_v1, followups_v1, identity_v1, interactions_v1
 from icsuite_contracts.cloudevents import Envelope
 
@@ -50,3 +54,19 @@ def register_consumers(runtime: ServiceRuntime, service: InteractionsService) ->
 
     runtime.add_consumer("timeline", [interactions_v1.TOPIC], {t: project_one for t in TIMELINE_TYPES},
                          batch_handler=project, fetch_min_bytes=service.settings.timeline_fetch_min_bytes)
+
+
+def register_merges(runtime: ServiceRuntime, service: InteractionsService, merges: AggregateStore[Any]) -> None:
+    """Merged accounts: the records follow the surviving account, and so do their timeline entries."""
+
+    def relink(current: Stored[Any] | None, account_id: str) -> Change[Any] | None:
+        if current is None or current.state.account_id == account_id:
+            return None
+        return Change(replace(current.state, account_id=account_id))
+
+    async def move_timeline(interaction_ids: Sequence[str], account_id: str) -> None:
+        await service.timeline.store.change_many(
+            [Item(i, lambda current: relink(current, account_id)) for i in interaction_ids])
+
+    movables = [Movable("interactions", service.store, after=move_timeline)]
+    register_merge_consumer(runtime, merges, movables, service.clock)

@@ -13,6 +13,7 @@ from icsuite_contracts.cloudevents import Envelope, derive_event_id, new_envelop
 
 from ..projections.masterdata import Replica
 from ..repository import Stores
+from ..repository.merges import MergeStores, memory_merge_stores
 from ..repository.reads import Reads
 from ..repository.search import AccountSearch
 
@@ -33,9 +34,10 @@ class IdentityService:
     clock: Clock = utc_now
     new_account_id: Callable[[], str] = field(default=new_account_id)
     settings: Any = None
+    merges: MergeStores = field(default_factory=memory_merge_stores)
 
     def __post_init__(self) -> None:
-        self.reads = Reads(self.stores)
+        self.reads = Reads(self.stores, self.merges.marks)
         self.search = AccountSearch(self.reads, self.default_region)
 
 

@@ -19,6 +19,7 @@ from ..domain.keys import (
     premises_under_key,
 )
 from ..domain.masterdata import Agreement, Premise
+from ..domain.merges import MergeMark
 from ..domain.normalize import ContactAddress
 from . import Stores
 
@@ -40,8 +41,9 @@ class AccountSummary:
 
 
 class Reads:
-    def __init__(self, stores: Stores):
+    def __init__(self, stores: Stores, marks: AggregateStore[MergeMark] | None = None):
         self.stores = stores
+        self.marks = marks
 
     async def account(self, account_id: str) -> AccountRecord | None:
         stored = await self.stores.accounts.get(account_id)
@@ -67,7 +69,25 @@ class Reads:
         """The records that have ``key`` now (entries left behind are skipped)."""
         ids = await self.ids_of(key)
         states = await get_many(store, ids)
-        return [states[i] for i in ids if i in states and key in states[i].keys()]
+        found = [states[i] for i in ids if i in states and key in states[i].keys()]
+        return await self.resolve_merged(found) if store is self.stores.accounts else found
+
+    async def resolve_merged(self, accounts: list[AccountRecord]) -> list[AccountRecord]:
+        """A merged account answers as the account it was merged into: the source's numbers, addresses and
+        names find the target (each account once)."""
+        if self.marks is None or not accounts:
+            return accounts
+        marks = await get_many(self.marks, [a.account_id for a in accounts])
+        targets = await get_many(self.stores.accounts, [m.target_account_id for m in marks.values()
+                                                        if m.target_account_id is not None])
+        resolved: dict[str, AccountRecord] = {}
+        for account in accounts:
+            mark = marks.get(account.account_id)
+            into = mark.target_account_id if mark is not None else None
+            chosen = targets.get(into) if into is not None else account
+            if chosen is not None:
+                resolved.setdefault(chosen.account_id, chosen)
+        return list(resolved.values())
 
     async def by_phone(self, e164: str) -> list[AccountRecord]:
         return await self.find_by_key(self.stores.accounts, phone_key(e164))
