@@ -99,3 +99,15 @@ def test_the_desktop_section_repeats_a_single_run_measure_into_a_spread(monkeypa
     assert section["caller_shown_p99_ms"]["median"] == 900.0 and section["caller_shown_p99_ms"]["n"] == 3
     row = [r for r in targets({"desktop": section}) if r[0].startswith("Desktop")][0]
     assert row[4] == "PASS" and "800 ms–1,200 ms" in row[1]
+
+
+def test_the_scaling_verdict_names_where_the_figure_stops_and_whether_the_cores_were_busy() -> None:
+    from bench.scaling import verdict as scaling_verdict
+
+    def row(n: int, rate: float, busy: float) -> dict:
+        return {"replicas": n, "events_per_s": spread([rate]), "machine_busy_share": busy}
+
+    said = scaling_verdict([row(1, 100, 0.9), row(2, 170, 1.0), row(3, 175, 1.0)], 2)
+    assert "stops rising at 3 replicas" in said and "the machine, not the design" in said
+    said = scaling_verdict([row(1, 100, 0.3), row(2, 200, 0.5), row(3, 300, 0.6)], 2)
+    assert "still rises at 3" in said and "limit lies elsewhere" in said
