@@ -152,9 +152,10 @@ def budget(rules: int, events: int, rounds: int) -> dict[str, Any]:
         r = result[name]
         side = {key: {"median": r[f"budget_{key}_per_s"], "min": r[f"spread_{key}_per_s"][0],
                       "max": r[f"spread_{key}_per_s"][1], "n": r["rounds"]} for key in ("on", "off")}
-        mixes[name] = {"with_per_s": side["on"], "without_per_s": side["off"],
-                       "ratio": {"median": r["ratio_on_vs_off"], "min": r["ratio_on_vs_off"],
-                                 "max": r["ratio_on_vs_off"], "n": 1}}  # the ratio of the medians
+        low, high = r.get("ratio_spread") or (r["ratio_on_vs_off"], r["ratio_on_vs_off"])
+        mixes[name] = {"with_per_s": side["on"], "without_per_s": side["off"],  # the median of the rounds' ratios
+                       "ratio": {"median": r["ratio_on_vs_off"], "min": low, "max": high,
+                                 "n": r["rounds"] if "ratio_spread" in r else 1}}
     return {**mixes["usual_mix"], "mixes": mixes}
 
 

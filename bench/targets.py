@@ -110,7 +110,7 @@ def alerts_rows(alerts: dict[str, Any] | None) -> list[Row]:
     for name, mix in mixes.items():
         label = "" if name == "usual_mix" else f" ({name.replace('_', ' ')}: every condition builds or iterates)"
         rows.append((f"Alerts: evaluations/s with the evaluation budget / without{label}",
-                     (f"{fmt_spread(mix['ratio'])} (ratio of the medians); with {fmt_spread(mix['with_per_s'], 0, '/s')}"
+                     (f"{fmt_spread(mix['ratio'])}; with {fmt_spread(mix['with_per_s'], 0, '/s')}"
                       if mix.get("ratio") else budget.get("why", "n/a")),
                      f"without {fmt_spread(mix.get('without_per_s'), 0, '/s')}" if mix.get("ratio") else "",
                      "≥ 0.8", verdict(_med(mix.get("ratio")), at_least=0.8)))
