@@ -31,7 +31,7 @@ COPY = {"source_types": {"interaction": {"fields": ["account_id"], "note_types":
 class Fake:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, Any]] = []
-        self.accounts = 0
+        self.followups_down = False
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content) if request.content else None
@@ -45,6 +45,14 @@ class Fake:
             return httpx.Response(200, json=FOLLOWUP)
         if path == "/v1/followups/fu-1/notes":
             return httpx.Response(201, json={**body, "note_id": "n-2", "author": "a-1"})
+        if path == "/v1/accounts/acc-1":
+            return httpx.Response(200, json={"account_id": "acc-1", "name": "Erika Muster", "kind": "person",
+                                             "phones": [], "emails": [], "addresses": [], "business_agreements": [],
+                                             "premises": []})
+        if path == "/v1/accounts/acc-1/followups":
+            if self.followups_down:
+                return httpx.Response(503, json={"title": "Service unavailable", "status": 503, "detail": "db"})
+            return httpx.Response(200, json={"items": [FOLLOWUP], "next_cursor": None})
         if path == "/v1/accounts" and not body.get("allow_duplicate"):
             return httpx.Response(409, json={"title": "Conflict", "status": 409, "duplicates": ["acc-7"],
                                              "detail": "an account with this name and address exists"})
@@ -124,3 +132,13 @@ def test_copy_rules_are_read_and_saved_by_an_administrator_only(fake: Fake) -> N
 def test_copy_rules_from_form_keeps_only_known_fields() -> None:
     rules = copy_rules_from_form({"fields:case": ["reason_code", "x"], "notes:case": [" , internal,"]})
     assert rules["case"] == {"fields": ["reason_code"], "note_types": ["internal"]}
+
+
+def test_the_account_summary_lists_its_planned_follow_ups_and_survives_without_them(fake: Fake) -> None:
+    with _client(fake, "agent") as client:
+        page = client.get("/fragments/accounts/acc-1", headers={"HX-Request": "true"}).text
+        assert "Erika Muster" in page and 'href="/followups/fu-1"' in page
+        assert ("GET", "/v1/accounts/acc-1/followups", None) in fake.sent
+        fake.followups_down = True
+        page = client.get("/fragments/accounts/acc-1", headers={"HX-Request": "true"}).text
+        assert "Erika Muster" in page and "Service unavailable" in page

@@ -43,6 +43,10 @@ def test_the_agents_segment_start_tells_that_agents_pages_only() -> None:
     assert mine.get_nowait().contact_id == "ct-1"
     feed.on_event(ContactEnded(contact_id="ct-1", ended_at=T0))
     assert mine.empty()
+    feed.on_event(_segment("ct-2", "a-1"))
+    assert mine.get_nowait().contact_id == "ct-2"
+    feed.on_event(ContactIdentified(contact_id="ct-1", account_id="acc-1", method="auto_number", confirmed=True))
+    assert mine.empty(), "a late identification of an older contact does not take the page back to it"
 
 
 def test_the_feed_is_bounded_and_forgets_closed_pages() -> None:
@@ -108,7 +112,7 @@ def test_the_stream_sends_the_state_then_the_push_then_the_record_when_it_appear
         events = [await anext(stream), await anext(stream)]
         feed.on_event(_started("ct-1"))
         feed.on_event(_segment("ct-1", "a-1"))
-        events += [await asyncio.wait_for(anext(stream), 5) for _ in range(2)]
+        events += [await asyncio.wait_for(anext(stream), 5) for _ in range(3)]
         await stream.aclose()
         await gw.close()
         assert not feed._pages, "a closed stream leaves the feed"
@@ -116,5 +120,6 @@ def test_the_stream_sends_the_state_then_the_push_then_the_record_when_it_appear
 
     events = asyncio.run(run())
     assert "No open contact" in events[1]
-    assert "+4930123" in events[2] and "being recorded" in events[2]
-    assert 'href="/interactions/int-9"' in events[3], "shown again once the record exists"
+    assert "+4930123" in events[2] and "being recorded" in events[2], "the caller at once, as reported"
+    assert lists["n"] >= 2 and "+4930123" in events[3] and "being recorded" in events[3]
+    assert 'href="/interactions/int-9"' in events[4], "shown again once the record exists"

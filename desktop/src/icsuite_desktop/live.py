@@ -44,6 +44,7 @@ class ContactFeed:
         self.max_contacts = max_contacts
         self._started: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._agent_of: OrderedDict[str, str] = OrderedDict()
+        self._latest_of: OrderedDict[str, str] = OrderedDict()  # agent -> the contact of its newest segment
         self._pages: dict[str, set[asyncio.Queue[ContactPush]]] = {}
 
     def subscribe(self, agent_id: str) -> asyncio.Queue[ContactPush]:
@@ -68,10 +69,11 @@ class ContactFeed:
         elif isinstance(event, ContactSegmentRecorded):
             if event.kind == "agent" and event.agent_id and event.ended_at is None:
                 self._remember(self._agent_of, event.contact_id, event.agent_id)
+                self._remember(self._latest_of, event.agent_id, event.contact_id)
                 self._tell(event.agent_id, event.contact_id)
         elif isinstance(event, ContactIdentified):
             agent = self._agent_of.get(event.contact_id)
-            if agent is not None:
+            if agent is not None and self._latest_of.get(agent) == event.contact_id:  # never back to an older one
                 self._tell(agent, event.contact_id)
 
     def _remember(self, table: OrderedDict[str, Any], key: str, value: Any) -> None:

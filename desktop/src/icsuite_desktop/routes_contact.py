@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from typing import Annotated, Any
@@ -79,11 +80,30 @@ async def search(request: Request, user: CurrentUser, phone: Text = None, email:
                   contact_id=contact_id or "")
 
 
+async def planned_followups(gw: Gateways, user: User, account_id: str) -> list[dict[str, Any]] | GatewayProblem:
+    """The account's planned follow-ups (open or in process); the summary stays usable without followups."""
+    try:
+        page = await gw.call("followups", "GET", f"/v1/accounts/{account_id[:128]}/followups", user.token,
+                             params={"status": "planned", "limit": 10})
+    except GatewayProblem as exc:
+        return exc
+    return page.get("items") or []  # type: ignore[no-any-return]
+
+
+async def _summary(request: Request, user: User, account_id: str, contact_id: str,
+                   context: dict[str, Any] | None) -> Response:
+    gw = gateways(request)
+    summary, followups = await asyncio.gather(
+        gw.call("identity", "GET", f"/v1/accounts/{account_id[:128]}", user.token),
+        planned_followups(gw, user, account_id))
+    return render(request, "partials/account.html", account=summary, contact_id=contact_id, context=context,
+                  followups=followups)
+
+
 @router.get("/fragments/accounts/{account_id}", response_class=HTMLResponse)
 async def account_summary(request: Request, account_id: str, user: CurrentUser, contact_id: Text = None) -> Response:
     if len(account_id) > 128:
         return Response(status_code=404)
-    summary = await gateways(request).call("identity", "GET", f"/v1/accounts/{account_id}", user.token)
     context = None
     if contact_id:
         try:
@@ -92,8 +112,7 @@ async def account_summary(request: Request, account_id: str, user: CurrentUser, 
         except GatewayProblem as exc:
             if exc.status != 404:
                 raise
-    return render(request, "partials/account.html", account=summary, contact_id=contact_id or "",
-                  context=context)
+    return await _summary(request, user, account_id, contact_id or "", context)
 
 
 @router.post("/contacts/{contact_id}/context", response_class=HTMLResponse)
@@ -103,5 +122,4 @@ async def confirm(request: Request, contact_id: str, user: CurrentUser, account_
             "premise_id": premise_id or None}
     context = await gateways(request).call("identity", "PUT", f"/v1/contacts/{contact_id[:128]}/context",
                                            user.token, json=body)
-    summary = await gateways(request).call("identity", "GET", f"/v1/accounts/{account_id}", user.token)
-    return render(request, "partials/account.html", account=summary, contact_id=contact_id, context=context)
+    return await _summary(request, user, account_id, contact_id, context)
