@@ -39,20 +39,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="identification at 1,000,000 accounts as well (env BENCH_FULL=1)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the harness")
     parser.add_argument("--backlog", type=int, default=None, help="ingest: events in the drained backlog")
-    parser.add_argument("--rates", type=float, nargs="*", default=None, help="ingest: fixed rates, events/s")
+    parser.add_argument("--rates", type=float, nargs="*", default=None, help="ingest: fixed rates, events/s, besides half the sustained rate (default none)")
     parser.add_argument("--duration", type=float, default=None,
-                        help="ingest: seconds per fixed rate (0: no fixed-rate phases)")
+                        help="ingest: seconds per latency phase at half the sustained rate (and --rates); 0: none")
     parser.add_argument("--pairs", type=int, default=None,
-                        help="ingest: interleaved bare/suite repetitions for the ratio (default 3, quick 1)")
+                        help="ingest: interleaved bare/suite repetitions for the ratio (default 5, quick 1)")
     parser.add_argument("--profile-suite", type=Path, default=None,
                         help="ingest: after the pairs, one more suite drain under pyinstrument, its text report "
                              "written here (run with `uv run --with pyinstrument`)")
     parser.add_argument("--accounts", type=int, nargs="+", default=None, help="identification: sizes")
-    parser.add_argument("--lookups", type=int, default=None, help="identification: lookups per size")
+    parser.add_argument("--lookups", type=int, default=None, help="identification: lookups per round, kind and side (default 1,000)")
     parser.add_argument("--agents", type=int, nargs="+", default=None, help="claims: concurrent agents")
     parser.add_argument("--claim-seconds", type=float, default=None, help="claims: seconds per level")
     parser.add_argument("--claim-inbox", type=int, default=None,
-                        help="claims: queued items per level (default 1,000: a level then lasts 1.5-3 s; "
+                        help="claims: queued items per run (default 2,000: a run then lasts up to --claim-seconds, 5 s; "
                              "more items make it longer and its figure steadier)")
     parser.add_argument("--claim-processes", type=int, default=None,
                         help="claims: client processes the agents are spread over (default 2)")
