@@ -26,8 +26,11 @@ class Customer:
     email: str
 
 
-def headers(suite, sub: str, *roles: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(suite.jwt_secret, sub, list(roles))}"}
+def headers(suite, sub: str, *roles: str, skills: list[str] | None = None,
+            languages: list[str] | None = None) -> dict[str, str]:
+    """A token of the suite; an agent has the ``skills`` and ``languages`` claims only when given."""
+    token = mint_token(suite.jwt_secret, sub, list(roles), skills=skills, languages=languages)
+    return {"Authorization": f"Bearer {token}"}
 
 
 def new_phone() -> str:

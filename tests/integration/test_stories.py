@@ -113,48 +113,68 @@ async def test_a_call_from_identification_to_a_read_only_record(suite) -> None:
     REPORT.setdefault("stories passed", []).append("call")
 
 
-async def test_a_web_callback_from_request_to_completion(suite) -> None:
+async def test_seed_001_a_web_callback_routed_by_skill_to_completion(suite) -> None:
+    """Seed 001: a web request -> identified by its number -> routed by skill to the one agent who has it (an
+    agent without the skill is offered nothing of it) -> claim -> dial the account's stored number -> fail and
+    retain -> retry -> complete -> the outbound record closed with the outcome and carrying the attributes."""
     customer = await replicate_customer(suite, dunning_level=0)
-    admin, first, second = headers(suite, "admin-1", "admin"), unique("agent"), unique("agent")
-    as_first, as_second = headers(suite, first, "agent"), headers(suite, second, "agent")
+    admin, skill = headers(suite, "admin-1", "admin"), unique("skill")[:60]
+    skilled, unskilled = unique("agent"), unique("agent")
+    as_skilled = headers(suite, skilled, "agent", skills=[skill], languages=["de"])
+    as_unskilled = headers(suite, unskilled, "agent", languages=["de"])
     reason = unique("reason")[:60]
+    attributes = {"workflow_task": "callback_item", "objects": "BUS2000125:0815", "contract": "4711"}
     async with httpx.AsyncClient(timeout=15) as client:
         r = await client.put(suite.url("callbacks", f"/v1/reason-profiles/{reason}"), headers=admin, json={
-            "task_type": "billing_callback", "priority": 9, "sla_minutes": 30, "queue": "billing",
-            "max_attempts": 3, "retry_delay_seconds": 1})
+            "task_type": "billing_callback", "priority": 1000, "sla_minutes": 30, "queue": "billing",
+            "skill": skill, "language": "de", "max_attempts": 3, "retry_delay_seconds": 1})
         assert r.status_code in (200, 201), r.text
         r = await client.post(suite.url("callbacks", "/v1/callbacks"), headers=headers(suite, "web", "channel"), json={
             "callback_number": customer.phone, "reason_code": reason, "time_zone": "Europe/Berlin",
             "language": "de", "channel": "web", "preferred_from": now().isoformat(),
-            "preferred_to": (now() + timedelta(hours=4)).isoformat()})
+            "preferred_to": (now() + timedelta(hours=4)).isoformat(), "attributes": attributes})
         assert r.status_code == 202, r.text
         callback_id = r.json()["callback_id"]
         item_url = suite.url("callbacks", f"/v1/callbacks/{callback_id}")
-        item = await poll_json(client, item_url, as_first,
+        item = await poll_json(client, item_url, as_skilled,
                                lambda b: b["status"] == "queued" and b.get("account_id") == customer.account_id)
-        assert item["profile"] == reason and item["priority"] == 9
-        r = await client.post(f"{item_url}/claim", headers=as_first)
-        assert r.status_code == 200 and r.json()["agent_id"] == first, r.text
-        assert (await client.post(f"{item_url}/start", headers=as_second, json={})).status_code == 403
-        r = await client.post(f"{item_url}/fail", headers=as_first, json={"retain": False, "reason": "no answer"})
-        assert r.status_code == 200, r.text
-        released = await poll_json(client, item_url, as_second, lambda b: b["status"] == "queued", timeout=30)
-        assert released["agent_id"] is None and released["attempts"] == 1
-        # invisible until the profile's retry delay has passed, then the second agent claims it
-        visible_from = datetime.fromisoformat(released["visible_from"])
+        assert (item["profile"], item["skill"], item["agent_language"]) == (reason, skill, "de")
+        # routed by skill: the agent without it is offered nothing of it, and may not take it by id
+        inbox = suite.url("callbacks", "/v1/inbox?limit=200")
+        assert callback_id not in [i["callback_id"] for i in (await client.get(inbox, headers=as_unskilled)).json()["items"]]
+        offered = await client.post(suite.url("callbacks", "/v1/callbacks/claim-next"), headers=as_unskilled)
+        assert offered.status_code in (200, 204), offered.text
+        if offered.status_code == 200:  # another story's unrestricted item: never this one
+            assert offered.json()["callback_id"] != callback_id
+            await client.post(suite.url("callbacks", f"/v1/callbacks/{offered.json()['callback_id']}/release"),
+                              headers=as_unskilled)
+        refused = await client.post(f"{item_url}/claim", headers=as_unskilled)
+        assert refused.status_code == 403 and refused.json()["reason"] == "skill-required", refused.text
+        r = await client.post(suite.url("callbacks", "/v1/callbacks/claim-next"), headers=as_skilled)
+        assert r.status_code == 200 and r.json()["callback_id"] == callback_id and r.json()["agent_id"] == skilled
+        # dial the account's stored number, fail and keep it in the own inbox, retry after the delay
+        r = await client.post(f"{item_url}/start", headers=as_skilled, json={"dial": "account"})
+        assert r.status_code == 200 and r.json()["dial"]["source"] == "account", r.text
+        assert r.json()["number_to_dial"] == customer.phone
+        assert (await client.post(f"{item_url}/start", headers=as_unskilled, json={})).status_code == 403
+        r = await client.post(f"{item_url}/fail", headers=as_skilled, json={"retain": True, "reason": "no answer"})
+        assert r.status_code == 200 and (r.json()["status"], r.json()["agent_id"]) == ("claimed", skilled), r.text
+        visible_from = datetime.fromisoformat(r.json()["visible_from"])
         await asyncio.sleep(max(0.0, (visible_from - now()).total_seconds()) + 0.2)
-        r = await client.post(f"{item_url}/claim", headers=as_second)
-        assert r.status_code == 200 and r.json()["agent_id"] == second, r.text
-        r = await client.post(f"{item_url}/start", headers=as_second, json={"dial": "requested"})
-        assert r.status_code == 200 and r.json()["status"] == "in_progress", r.text
-        # the outbound call appears in the interaction history of the account
-        timeline_url = suite.url("interactions", f"/v1/accounts/{customer.account_id}/interactions")
-        timeline = await poll_json(client, timeline_url, as_second,
-                                   lambda b: any(i.get("direction") == "outbound" for i in b["items"]))
-        assert any(i.get("direction") == "outbound" for i in timeline["items"])
-        r = await client.post(f"{item_url}/complete", headers=as_second, json={"outcome": "reached"})
+        r = await client.post(f"{item_url}/start", headers=as_skilled, json={"dial": "account"})
+        assert r.status_code == 200 and r.json()["attempts"] == 2 and r.json()["number_to_dial"] == customer.phone
+        r = await client.post(f"{item_url}/complete", headers=as_skilled, json={"outcome": "reached"})
         assert r.status_code == 200 and r.json()["status"] == "completed", r.text
-    REPORT.setdefault("stories passed", []).append("callback")
+        # the outbound records of the account's history are closed with the outcome and carry the attributes
+        timeline_url = suite.url("interactions", f"/v1/accounts/{customer.account_id}/interactions")
+        timeline = await poll_json(client, timeline_url, as_skilled, lambda b: sum(
+            1 for i in b["items"] if i.get("direction") == "outbound" and i.get("status") == "closed") == 2, timeout=90)
+        for summary in (i for i in timeline["items"] if i.get("direction") == "outbound"):
+            record = (await client.get(suite.url("interactions", f"/v1/interactions/{summary['interaction_id']}"),
+                                       headers=as_skilled)).json()
+            assert (record["status"], record["outcome"], record["attributes"]) == ("closed", "reached", attributes)
+            assert record["account_id"] == customer.account_id
+    REPORT.setdefault("stories passed", []).append("callback (seed 001, routed by skill)")
 
 
 async def test_bulk_completion_of_two_records_of_one_account(suite) -> None:

@@ -15,6 +15,7 @@ from icsuite_chassis.store import AggregateStore, store_indexes
 from pymongo import ASCENDING, DESCENDING
 
 from .domain import CallerIdentity, NumberSlots, ReasonProfile, Routing, Slot, WorkItem
+from .domain.hours import BusinessHours
 from .domain.model import EXPIRABLE_STATUSES
 from .domain.rates import RateCount
 
@@ -44,6 +45,7 @@ class WorkItemCodec:
     def encode(self, item: WorkItem) -> dict[str, Any]:
         doc = {name: getattr(item, name) for name in _SCALARS}
         doc.update(asdict(item.routing))
+        doc["business_hours"] = _hours_doc(item.routing.business_hours)
         doc["candidates"] = list(item.candidates)
         doc["attributes"] = dict(item.attributes)
         return doc
@@ -51,18 +53,26 @@ class WorkItemCodec:
     def decode(self, doc: Mapping[str, Any]) -> WorkItem:
         scalars = {name: doc[name] for name in _SCALARS if name in doc}
         scalars.setdefault("callback_id", doc["request_id"])  # stored before the id had a field of its own
-        return WorkItem(routing=Routing(**{name: doc[name] for name in _ROUTING}),
+        routing = {name: doc[name] for name in _ROUTING if name in doc}
+        routing["business_hours"] = BusinessHours.from_doc(doc.get("business_hours"))
+        return WorkItem(routing=Routing(**routing),
                         candidates=tuple(doc.get("candidates") or ()), attributes=dict(doc.get("attributes") or {}),
                         **scalars)
 
 
 class ProfileCodec:
     def encode(self, profile: ReasonProfile) -> dict[str, Any]:
-        return asdict(profile)
+        return {**asdict(profile), "business_hours": _hours_doc(profile.business_hours)}
 
     def decode(self, doc: Mapping[str, Any]) -> ReasonProfile:
         known = {f.name for f in fields(ReasonProfile)}
-        return ReasonProfile(**{k: v for k, v in doc.items() if k in known})
+        stored = {k: v for k, v in doc.items() if k in known}
+        stored["business_hours"] = BusinessHours.from_doc(doc.get("business_hours"))
+        return ReasonProfile(**stored)
+
+
+def _hours_doc(hours: BusinessHours | None) -> dict[str, Any] | None:
+    return hours.to_doc() if hours is not None else None
 
 
 class SlotsCodec:

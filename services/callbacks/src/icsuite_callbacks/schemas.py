@@ -9,6 +9,7 @@ from icsuite_contracts.base import MAX_MAP_ENTRIES, Code, Id, LanguageTag, Text,
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from .domain import CallbackRequest, ReasonProfile, WorkItem
+from .domain.hours import BusinessHours
 
 PhoneField = Annotated[str, Field(min_length=1, max_length=32, examples=["+4930123456"])]
 
@@ -68,22 +69,48 @@ class CancelBody(_Body):
     reason: Text | None = Field(default=None, description="Why it is cancelled.", examples=["customer_called_in"])
 
 
+Clock = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", examples=["08:00"])]
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class BusinessHoursBody(_Body):
+    """When the callbacks of a profile may be made, in ``time_zone``; a day not named is closed."""
+
+    time_zone: Code = Field(description="The IANA time zone of the hours.", examples=["Europe/Berlin"])
+    days: Annotated[dict[Day, Annotated[list[tuple[Clock, Clock]], Field(max_length=8)]], Field(max_length=7)] = \
+        Field(description="Per day, intervals [start, end) as HH:MM (24:00 ends at midnight).",
+              examples=[{"mon": [["08:00", "12:00"], ["13:00", "18:00"]], "sat": [["09:00", "13:00"]]}])
+
+    def to_hours(self) -> BusinessHours:
+        return BusinessHours.of(self.time_zone, {day: [list(span) for span in spans] for day, spans in self.days.items()})
+
+    @classmethod
+    def of(cls, hours: BusinessHours | None) -> "BusinessHoursBody | None":
+        return cls.model_validate(hours.to_doc()) if hours is not None else None
+
+
 class ReasonProfileBody(_Body):
     task_type: Code = Field(default="callback", description="The task the work item becomes.")
     priority: int = Field(default=1, ge=0, le=1000, strict=True, description="Higher is more urgent.")
     sla_minutes: int = Field(default=480, ge=1, le=43_200, strict=True, description="Minutes until due.")
     queue: Code = Field(default="general", description="The target queue.")
-    skill: Code | None = Field(default=None, description="The skill an agent needs, if any.")
+    skill: Code | None = Field(default=None, description="The skill an agent needs (token claim skills), if any.")
+    language: LanguageTag | None = Field(
+        default=None, description="The language an agent must speak (token claim languages; the primary "
+                                  "language is compared: de-AT speaks de), if any.", examples=["de"])
     max_attempts: int = Field(default=3, ge=1, le=50, strict=True, description="Attempts before it fails.")
     retry_delay_seconds: float = Field(default=900.0, ge=0, le=7 * 86_400,
                                        description="The earliest next attempt after a failed one.")
     description: Text | None = None
+    business_hours: BusinessHoursBody | None = Field(
+        default=None, description="Requests outside these hours stay scheduled until the next opening.")
 
     def to_profile(self, reason_code: str) -> ReasonProfile:
         return ReasonProfile(reason_code=reason_code, task_type=self.task_type, priority=self.priority,
                              sla_minutes=self.sla_minutes, queue=self.queue, skill=self.skill,
                              max_attempts=self.max_attempts, retry_delay_s=self.retry_delay_seconds,
-                             description=self.description)
+                             description=self.description, language=self.language,
+                             business_hours=self.business_hours.to_hours() if self.business_hours else None)
 
 
 class ReasonProfileView(ReasonProfileBody):
@@ -94,8 +121,9 @@ class ReasonProfileView(ReasonProfileBody):
     def of(cls, profile: ReasonProfile, default_code: str) -> "ReasonProfileView":
         return cls(reason_code=profile.reason_code, is_default=profile.reason_code == default_code,
                    task_type=profile.task_type, priority=profile.priority, sla_minutes=profile.sla_minutes,
-                   queue=profile.queue, skill=profile.skill, max_attempts=profile.max_attempts,
-                   retry_delay_seconds=profile.retry_delay_s, description=profile.description)
+                   queue=profile.queue, skill=profile.skill, language=profile.language,
+                   max_attempts=profile.max_attempts, retry_delay_seconds=profile.retry_delay_s,
+                   description=profile.description, business_hours=BusinessHoursBody.of(profile.business_hours))
 
 
 class DialView(BaseModel):
@@ -118,6 +146,7 @@ class CallbackView(BaseModel):
     priority: int
     queue: str
     skill: str | None
+    agent_language: str | None = Field(description="The primary language the agent must speak (the profile's).")
     max_attempts: int
     retry_delay_seconds: float
     attempts: int
@@ -146,7 +175,7 @@ class CallbackView(BaseModel):
             callback_number=item.callback_number, account_id=item.account_id,
             identification=item.identification, candidates=list(item.candidates), reason_code=item.reason_code,
             profile=r.profile, task_type=r.task_type, priority=r.priority, queue=r.queue, skill=r.skill,
-            max_attempts=r.max_attempts, retry_delay_seconds=r.retry_delay_s, attempts=item.attempts,
+            agent_language=r.agent_language, max_attempts=r.max_attempts, retry_delay_seconds=r.retry_delay_s, attempts=item.attempts,
             agent_id=item.owner, preferred_from=item.preferred_from, preferred_to=item.preferred_to,
             time_zone=item.time_zone, language=item.language, channel=item.channel,
             attributes=dict(item.attributes), visible_from=item.visible_from, due_at=item.due_at,

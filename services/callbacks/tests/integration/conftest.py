@@ -44,8 +44,9 @@ class Kit:
     supervisor = bearer("sup-1", "supervisor")
 
     @staticmethod
-    def agent(agent_id: str) -> dict[str, str]:
-        return bearer(agent_id, "agent")
+    def agent(agent_id: str, *skills: str, languages: tuple[str, ...] = ()) -> dict[str, str]:
+        """An agent's token; without skills it has none (no claim) and is offered only unrestricted items."""
+        return bearer(agent_id, "agent", skills=list(skills) or None, languages=list(languages) or None)
 
     @staticmethod
     def number() -> str:

@@ -10,6 +10,7 @@ import pytest
 
 pytestmark = [pytest.mark.integration]
 AGENTS, ITEMS = 50, 200
+SEED_SKILLS = ("grid", "billing", "collections")  # the skills of the seed profiles used here: every agent has all
 
 
 async def test_fifty_agents_claim_two_hundred_items_each_exactly_once(kit, mongo_client) -> None:
@@ -18,7 +19,7 @@ async def test_fifty_agents_claim_two_hundred_items_each_exactly_once(kit, mongo
     assert len(set(created)) == ITEMS
 
     async def agent_loop(agent_id: str) -> list[str]:
-        mine, headers = [], kit.agent(agent_id)
+        mine, headers = [], kit.agent(agent_id, *SEED_SKILLS)
         while True:
             response = await kit.client.post("/v1/callbacks/claim-next", headers=headers)
             if response.status_code == 204:

@@ -19,9 +19,9 @@ async def _profile(kit, **fields) -> str:
     return code
 
 
-async def _claimed(kit, agent_id: str, **fields) -> str:
+async def _claimed(kit, agent_id: str, *skills: str, **fields) -> str:
     callback_id = await kit.request(**fields)
-    response = await kit.act(callback_id, "claim", kit.agent(agent_id))
+    response = await kit.act(callback_id, "claim", kit.agent(agent_id, *skills))
     assert response.status_code == 200, response.text
     return callback_id
 
@@ -39,7 +39,7 @@ async def _general(kit) -> list[str]:
 
 async def test_claim_start_complete_emit_every_transition_in_order(kit) -> None:
     number = kit.number()
-    callback_id = await _claimed(kit, "a-1", callback_number=number, reason_code="billing_question")
+    callback_id = await _claimed(kit, "a-1", "billing", callback_number=number, reason_code="billing_question")
     assert callback_id in await _inbox(kit, "a-1")
     started = await kit.act(callback_id, "start", kit.agent("a-1"))
     assert started.status_code == 200 and started.json()["status"] == "in_progress"

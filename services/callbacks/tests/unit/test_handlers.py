@@ -136,7 +136,7 @@ async def test_claim_next_takes_by_priority_then_due_time_skips_what_is_not_work
     soon = (await handlers.submit_request(svc, request(2, preferred_to=NOW + timedelta(minutes=30)))).callback_id
     urgent = (await handlers.submit_request(svc, request(3, reason_code="urgent"))).callback_id
     later = (await handlers.submit_request(svc, request(4, preferred_from=NOW + timedelta(hours=1)))).callback_id
-    page = await handlers.general_inbox(svc, 10, None)
+    page = await handlers.general_inbox(svc, Actor("anna"), 10, None)
     assert [i.callback_id for i in page] == [urgent, soon, late]
     taken = [(await handlers.claim_next(svc, Actor("anna"))).callback_id for _ in range(3)]
     assert taken == [urgent, soon, late]

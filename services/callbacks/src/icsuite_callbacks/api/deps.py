@@ -27,7 +27,7 @@ CallbackId = Annotated[str, Path(min_length=1, max_length=128, description="The 
 
 def actor_of(principal: Principal) -> Actor:
     return Actor(id=principal.sub, supervisor=principal.has_any("supervisor", "admin"),
-                 channel=principal.has_any("channel"))
+                 channel=principal.has_any("channel"), skills=principal.skills, languages=principal.languages)
 
 
 def is_channel_only(principal: Principal) -> bool:

@@ -25,10 +25,11 @@ async def claim_next(principal: Worker, svc: ServiceDep) -> CallbackView | Respo
 
 
 @router.get("/inbox", response_model=CallbackPage,
-            summary="The general inbox: workable items by priority, then due time")
+            summary="The general inbox: workable items by priority, then due time (an agent sees those she can "
+                    "serve: skill and language)")
 async def general_inbox(principal: AnyStaff, svc: ServiceDep, limit: Limit = 50,
                         cursor: CursorParam = None) -> CallbackPage:
-    items = await handlers.general_inbox(svc, limit, position_of(cursor))
+    items = await handlers.general_inbox(svc, actor_of(principal), limit, position_of(cursor))
     return CallbackPage(items=[CallbackView.of(i) for i in items], next_cursor=next_cursor(items, limit))
 
 

@@ -17,6 +17,10 @@ class NotOwner(ForbiddenError):
     """The actor may not act on an item owned by someone else: 403."""
 
 
+class NotQualified(ForbiddenError):
+    """The agent lacks the skill or language the item's routing needs: 403 (``reason`` says which)."""
+
+
 class WrongState(ConflictError):
     """The item is not in a state that allows the action: 409."""
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from icsuite_contracts.callbacks_v1 import CallbackClaimed, CallbackIdentified, CallbackQueued
 
 from .errors import InvalidRequest
+from .hours import next_opening
 from .model import WorkItem
 from .numbers import DEFAULT_REFUSED, check_callback_number
 from .profiles import ReasonProfile
@@ -65,9 +66,21 @@ def check_request(request: CallbackRequest, now: datetime, policy: IntakePolicy)
 
 def new_work_item(request: CallbackRequest, profile: ReasonProfile, now: datetime,
                   policy: IntakePolicy) -> WorkItem:
-    """The work item of a checked request; it waits for identification when no account is given."""
+    """The work item of a checked request; it waits for identification when no account is given.
+
+    It is workable from the start of its preferred window (an absolute time: the customer's time zone is in
+    its offset) or, with business hours, from the first opening at or after it (the profile's time zone);
+    a window that closes before that opening is refused (422 ``outside-business-hours``).
+    """
     routing = profile.routing()
     visible_from = max(now, request.preferred_from) if request.preferred_from else now
+    if routing.business_hours is not None:
+        visible_from = next_opening(routing.business_hours, visible_from)
+        if request.preferred_to is not None and visible_from >= request.preferred_to:
+            raise InvalidRequest(
+                f"the preferred window ends before the next opening of {profile.reason_code!r} "
+                f"({visible_from.isoformat()}, business hours in {routing.business_hours.time_zone})",
+                reason="outside-business-hours", next_opening=visible_from.isoformat())
     expires_at = request.preferred_to or visible_from + timedelta(hours=policy.default_window_hours)
     due_at = min(visible_from + timedelta(minutes=routing.sla_minutes), expires_at)
     pending = request.account_id is None

@@ -15,7 +15,9 @@ from icsuite_contracts import callbacks_v1 as ev
 from icsuite_contracts.base import Event
 
 from .errors import InvalidRequest, NotOwner, WrongState
+from .hours import next_opening
 from .model import EXPIRABLE_STATUSES, Actor, DialChoice, WorkItem, holds, window_open, workable
+from .routing import check_can_serve, servable_by
 
 Decision = tuple[WorkItem, list[Event]]
 
@@ -84,19 +86,28 @@ def _require_window_open(item: WorkItem, now: datetime, action: str) -> None:
 
 
 def decide_claim(item: WorkItem, cmd: Claim, now: datetime) -> Decision:
-    """Into the actor's inbox: only a workable item (queued, window open); claiming one's own again is a no-op."""
+    """Into the actor's inbox: only a workable item (queued, window open) the actor can serve (skill and
+    language, :mod:`.routing`); claiming one's own again is a no-op."""
     if item.status == "claimed" and item.owner == cmd.actor.id:
         return item, []
     if not holds(item, workable(now)):
         _require(item, "queued", action="claim")
         _require_window_open(item, now, "claim")
+    check_can_serve(cmd.actor, item)
     claimed = replace(item, status="claimed", owner=cmd.actor.id, updated_at=now)
     return claimed, [ev.CallbackClaimed(**_ids(item, now), agent_id=cmd.actor.id, attributes=item.attributes or None)]
 
 
+def claimable_by(actor: Actor, now: datetime) -> dict[str, Any]:
+    """What claim-next offers ``actor`` and the general inbox shows them: workable and servable by them."""
+    servable = servable_by(actor)
+    return {"$and": [workable(now), servable]} if servable else workable(now)
+
+
 def decide_claim_next(item: WorkItem, cmd: Claim, now: datetime) -> Decision | None:
-    """A candidate of claim-next: the claim of :func:`decide_claim`, or None (skip it) when it is not workable."""
-    return decide_claim(item, cmd, now) if holds(item, workable(now)) else None
+    """A candidate of claim-next: the claim of :func:`decide_claim`, or None (skip it, leaving it to others)
+    when it is not workable or the actor cannot serve it."""
+    return decide_claim(item, cmd, now) if holds(item, claimable_by(cmd.actor, now)) else None
 
 
 def dial_number(item: WorkItem, cmd: Start) -> tuple[str, DialChoice]:
@@ -145,7 +156,7 @@ def decide_fail(item: WorkItem, cmd: Fail, now: datetime) -> Decision:
     if item.status == "claimed":
         item = replace(item, attempts=item.attempts + 1)
     final = item.attempts >= item.routing.max_attempts
-    next_at = None if final else now + timedelta(seconds=item.routing.retry_delay_s)
+    next_at = None if final else _retry_at(item, now)
     if final:
         changed = replace(item, status="failed", last_failure=cmd.reason, closed_by=cmd.actor.id, updated_at=now)
     elif cmd.retain:
@@ -159,6 +170,13 @@ def decide_fail(item: WorkItem, cmd: Fail, now: datetime) -> Decision:
     if changed.status == "queued":
         events.append(ev.CallbackReleased(**_ids(item, now), agent_id=cmd.actor.id))
     return changed, events
+
+
+def _retry_at(item: WorkItem, now: datetime) -> datetime:
+    """The next attempt: after the profile's retry delay, at the next opening of its business hours."""
+    after_delay = now + timedelta(seconds=item.routing.retry_delay_s)
+    hours = item.routing.business_hours
+    return next_opening(hours, after_delay) if hours is not None else after_delay
 
 
 def decide_release(item: WorkItem, cmd: Release, now: datetime) -> Decision:

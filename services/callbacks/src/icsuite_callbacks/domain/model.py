@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from icsuite_chassis.store.matching import matches
 
+from .hours import BusinessHours
+
 Status = Literal["scheduled", "queued", "claimed", "in_progress", "completed", "failed", "expired", "cancelled"]
 OPEN_STATUSES: tuple[Status, ...] = ("scheduled", "queued", "claimed", "in_progress")
 CLOSED_STATUSES: tuple[Status, ...] = ("completed", "failed", "expired", "cancelled")
@@ -23,6 +25,8 @@ class Actor:
     id: str
     supervisor: bool = False  # supervisor or admin: may act on any item
     channel: bool = False     # a channel (web site, IVR) acting for the customer
+    skills: frozenset[str] = frozenset()     # the token's skills claim (none without it)
+    languages: frozenset[str] = frozenset()  # the token's languages claim (BCP 47 tags)
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class Routing:
     sla_minutes: int
     max_attempts: int
     retry_delay_s: float
+    agent_language: str | None = None       # the profile's language: the primary language the agent must speak
+    business_hours: BusinessHours | None = None  # the profile's: workable only from an opening on
 
 
 @dataclass(frozen=True)
@@ -102,4 +108,4 @@ def holds(item: WorkItem, condition: dict[str, Any]) -> bool:
 
 def _rule_fields(item: WorkItem) -> dict[str, Any]:
     return {"status": item.status, "visible_from": item.visible_from, "expires_at": item.expires_at,
-            "owner": item.owner}
+            "owner": item.owner, "skill": item.routing.skill, "agent_language": item.routing.agent_language}

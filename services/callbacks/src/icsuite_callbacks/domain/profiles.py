@@ -1,10 +1,13 @@
-"""Reason profiles: a callback reason gives task type, priority, SLA, target queue or skill, attempts, retry delay."""
+"""Reason profiles: a callback reason gives task type, priority, SLA, target queue, the skill and language an
+agent needs, attempts, retry delay (and business hours)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .hours import BusinessHours
 from .model import Routing
+from .routing import language_code
 
 DEFAULT_PROFILE = "default"
 """The reserved reason code of the profile used when the reason is missing or unknown."""
@@ -21,11 +24,15 @@ class ReasonProfile:
     max_attempts: int
     retry_delay_s: float
     description: str | None = None
+    language: str | None = None   # a BCP 47 tag: the agent must speak its primary language
+    business_hours: BusinessHours | None = None   # requests wait (scheduled) for the next opening
 
     def routing(self) -> Routing:
         return Routing(profile=self.reason_code, task_type=self.task_type, priority=self.priority,
                        queue=self.queue, skill=self.skill, sla_minutes=self.sla_minutes,
-                       max_attempts=self.max_attempts, retry_delay_s=self.retry_delay_s)
+                       max_attempts=self.max_attempts, retry_delay_s=self.retry_delay_s,
+                       agent_language=language_code(self.language) if self.language else None,
+                       business_hours=self.business_hours)
 
 
 SEED_PROFILES: tuple[ReasonProfile, ...] = (

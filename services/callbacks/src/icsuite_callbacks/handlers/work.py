@@ -22,6 +22,7 @@ from ..domain import (
 from ..domain import lifecycle as lc
 from ..domain.intake import DueFollowup, decide_followup_due, decide_identified, decide_intake
 from ..domain.rates import RateCount, RateLimit, decide_count
+from ..domain.routing import qualifications
 from ..domain.slots import decide_give_back, decide_take_slot
 from ..projections import AccountNumbers, Identifications
 from ..repository import INBOX_ORDER, RATES, InboxPosition, RateCodec, WorkItemQueries, find_states
@@ -30,7 +31,8 @@ from .core import CallbacksService, _change, transition
 
 
 CLAIM_NEXT = "claim-next"
-"""The share key of claim-next's reads: every caller selects the queued items whose window is open."""
+"""The share key of claim-next's reads, with the caller's qualifications: callers with the same skills and
+languages select the same items (queued, window open, servable by them) and share a read."""
 
 
 # --- commands ----------------------------------------------------------------------------------------------
@@ -49,7 +51,8 @@ async def claim_next(svc: CallbacksService, actor: Actor) -> WorkItem | None:
             return None
         return _change(current, lc.decide_claim_next(current.state, cmd, now), None)
 
-    outcome = await svc.items.change_first(workable(now), INBOX_ORDER, claim, share=CLAIM_NEXT)
+    outcome = await svc.items.change_first(lc.claimable_by(actor, now), INBOX_ORDER, claim,
+                                           share=(CLAIM_NEXT, qualifications(actor)))
     return outcome.stored.state if outcome is not None and outcome.stored is not None else None
 
 
@@ -89,8 +92,11 @@ async def get_callback(svc: CallbacksService, callback_id: str) -> WorkItem:
     return stored.state
 
 
-async def general_inbox(svc: CallbacksService, limit: int, after: InboxPosition | None) -> list[WorkItem]:
-    return await svc.queries.page(workable(svc.clock()), limit, after)
+async def general_inbox(svc: CallbacksService, actor: Actor, limit: int,
+                        after: InboxPosition | None) -> list[WorkItem]:
+    """The workable items ``actor`` can serve (an agent sees what claim-next would offer them; a supervisor
+    sees every workable item)."""
+    return await svc.queries.page(lc.claimable_by(actor, svc.clock()), limit, after)
 
 
 async def agent_inbox(svc: CallbacksService, agent_id: str, actor: Actor, limit: int,
