@@ -19,10 +19,11 @@ import httpx
 REQUEST_TIMEOUT_S = 10.0
 
 
-def agents_process(url: str, path: str, agents: list[tuple[str, dict[str, str]]], shared_pool: bool, ready: Any,
-                    go: Any, stop_at: Any, empty: Any, out: Any) -> None:
-    """One client process: its own event loop and httpx client, running ``agents`` (sub, headers) in a loop
-    until ``stop_at`` (time.monotonic, the same clock in every process) or until any process saw a 204."""
+def agents_process(url: str, path: str, agents: list[tuple[str, dict[str, str], bool]], shared_pool: bool,
+                   ready: Any, go: Any, stop_at: Any, empty: Any, out: Any) -> None:
+    """One client process: its own event loop and httpx client, running ``agents`` (sub, headers, whether its
+    204 means the inbox is empty for everyone) in a loop until ``stop_at`` (time.monotonic, the same clock in
+    every process) or until any process saw such a 204 (an agent without the skill ends only its own loop)."""
 
     async def main() -> dict[str, Any]:
         latencies: list[float] = []
@@ -50,7 +51,7 @@ def agents_process(url: str, path: str, agents: list[tuple[str, dict[str, str]]]
             deadline = stop_at.value
             cpu_before = time.process_time()
 
-            async def agent(client: httpx.AsyncClient, sub: str, headers: dict[str, str]) -> None:
+            async def agent(client: httpx.AsyncClient, sub: str, headers: dict[str, str], sees_all: bool) -> None:
                 while time.monotonic() < deadline and not empty.is_set():
                     started = time.perf_counter()
                     try:
@@ -62,12 +63,14 @@ def agents_process(url: str, path: str, agents: list[tuple[str, dict[str, str]]]
                     if response.status_code == 200:
                         claimed.append((response.json()["callback_id"], sub))
                     elif response.status_code == 204:
+                        if not sees_all:
+                            return
                         empty.set()
                     else:
                         errors[response.status_code] += 1
 
-            running = asyncio.gather(*(agent(c, sub, headers)
-                                       for c, (sub, headers) in zip(clients, agents, strict=True)))
+            running = asyncio.gather(*(agent(c, sub, headers, sees_all)
+                                       for c, (sub, headers, sees_all) in zip(clients, agents, strict=True)))
             try:  # requests still in flight a request timeout after the level's end are cut and counted
                 await asyncio.wait_for(running, max(0.0, deadline - time.monotonic()) + REQUEST_TIMEOUT_S)
             except TimeoutError:

@@ -17,6 +17,11 @@ once more with one httpx pool shared by all agents in one process: the gateway m
 
 The clones and their resets are written straight to the ``callbacks`` collection; a reset raises each
 clone's ``_version``, as every write of the service's store does.
+
+With ``skills`` (``--claim-skills``, routing on) every clone needs the skill ``billing`` and every second agent
+has it in its token; the others are offered nothing (their 204 ends only their own loop; the baseline route
+selects with the same routing rule). ``unqualified_claims`` counts items that went to an agent without the
+skill (must be 0). Without it the clones need no skill, so the figures compare with earlier runs.
 """
 
 from __future__ import annotations
@@ -36,14 +41,14 @@ from icsuite_callbacks.repository import COLLECTION, PROFILES, SLOTS, ProfileCod
 from icsuite_chassis.store import MongoAggregateStore
 from pymongo import AsyncMongoClient
 
-from .claims_clients import BASELINE_PATH, CLAIM_PATH, GRACE_S, drive
+from .claims_clients import BASELINE_PATH, CLAIM_PATH, GRACE_S, SKILL, drive, skilled
 from .common import log, running_service, summary_ms
 from .stats import ratios, spread
 
 PREFIX = "bench-cb-"
 
 
-async def seed(client: httpx.AsyncClient, db: Any, count: int) -> None:
+async def seed(client: httpx.AsyncClient, db: Any, count: int, skills: bool = False) -> None:
     accepted = await client.post("/v1/callbacks", headers=bearer("bench-web", "channel"),
                                  json={"callback_number": "+4930555000001", "account_id": "acc-bench-1",
                                        "reason_code": "billing_question"})
@@ -59,6 +64,7 @@ async def seed(client: httpx.AsyncClient, db: Any, count: int) -> None:
         await asyncio.sleep(0.2)
     template = await db.callbacks.find_one({"_id": callback_id})
     template = {k: v for k, v in template.items() if k not in ("_id", "_outbox", "_applied")}
+    template["skill"] = SKILL if skills else None  # the seed profile's skill only with routing on
     for start in range(0, count, 1000):
         await db.callbacks.insert_many([
             {**template, "_id": f"{PREFIX}{i:06d}", "request_id": f"{PREFIX}req-{i:06d}",
@@ -75,9 +81,9 @@ async def reset(db: Any) -> None:
 
 async def level(url: str, db: Any, agents: int, seconds: float, processes: int,
                 pids: dict[str, int | None], shared_pool: bool = False, path: str = CLAIM_PATH,
-                grace_s: float = GRACE_S) -> dict[str, Any]:
+                grace_s: float = GRACE_S, skills: bool = False) -> dict[str, Any]:
     await reset(db)
-    figures = await drive(url, agents, seconds, processes, pids, shared_pool, path, grace_s)
+    figures = await drive(url, agents, seconds, processes, pids, shared_pool, path, grace_s, skills)
     claimed = figures.pop("claimed")
     per_item = Counter(callback_id for callback_id, _ in claimed)
     doubles = sum(1 for count in per_item.values() if count > 1)
@@ -86,11 +92,12 @@ async def level(url: str, db: Any, agents: int, seconds: float, processes: int,
     owner_mismatch = sum(1 for callback_id, sub in claimed if stored.get(callback_id) != sub)
     examples = [{"callback_id": i, "returned_to": sorted(sub for c, sub in claimed if c == i), "stored_owner": stored.get(i)}
                 for i, count in per_item.items() if count > 1][:5]
+    unqualified = sum(1 for _, sub in claimed if skills and not skilled(int(sub.rsplit("-", 1)[1]), skills))
     return {**figures, "double_assignments": doubles, "owner_mismatch": owner_mismatch, "double_examples": examples,
-            "service_cpu_share": figures["cpu_share"].get("service")}
+            "service_cpu_share": figures["cpu_share"].get("service"), "unqualified_claims": unqualified}
 
 
-async def driver_level(db: Any, agents: int, seconds: float) -> dict[str, Any]:
+async def driver_level(db: Any, agents: int, seconds: float, skills: bool = False) -> dict[str, Any]:
     """The service's own claim handler (``handlers.claim_next``: the store's ``change_first`` on the inbox
     order with the domain's claim) straight against MongoDB, no HTTP."""
     await reset(db)
@@ -99,10 +106,11 @@ async def driver_level(db: Any, agents: int, seconds: float) -> dict[str, Any]:
                            slots=MongoAggregateStore(db, SLOTS, SlotsCodec()), identifications=Identifications.on_mongo(db))
     latencies: list[float] = []
     claimed: list[str] = []
+    lacking: list[str] = []  # items that went to an agent without the skill they need (must stay empty)
     stop_at = time.perf_counter() + seconds
 
     async def agent(n: int) -> None:
-        actor = Actor(id=f"bench-driver-{n}")
+        actor = Actor(id=f"bench-driver-{n}", skills=frozenset({SKILL}) if skilled(n, skills) else frozenset())
         while time.perf_counter() < stop_at:
             started = time.perf_counter()
             item = await claim_next(svc, actor)
@@ -110,12 +118,15 @@ async def driver_level(db: Any, agents: int, seconds: float) -> dict[str, Any]:
             if item is None:
                 return
             claimed.append(item.callback_id)
+            if item.routing.skill is not None and item.routing.skill not in actor.skills:
+                lacking.append(item.callback_id)
 
     started = time.perf_counter()
     await asyncio.gather(*(agent(n) for n in range(agents)))
     elapsed = time.perf_counter() - started
     return {"agents": agents, "claims": len(claimed), "claims_per_s": round(len(claimed) / elapsed, 1),
-            **summary_ms(latencies), "double_assignments": sum(1 for c in Counter(claimed).values() if c > 1)}
+            **summary_ms(latencies), "double_assignments": sum(1 for c in Counter(claimed).values() if c > 1),
+            "unqualified_claims": len(lacking)}
 
 
 def _summarise(n: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -128,6 +139,7 @@ def _summarise(n: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
             "suite_p99_ms": spread([r.get("p99_ms") for r in suite], 1),
             "baseline_p99_ms": spread([r.get("p99_ms") for r in base], 1),
             "double_assignments": sum(r.get("double_assignments", 0) for r in suite + base),
+            "unqualified_claims": sum(r.get("unqualified_claims", 0) for r in suite + base),
             "owner_mismatch": sum(r.get("owner_mismatch", 0) for r in suite + base),
             "errors": [r.get("errors") for r in suite + base if r.get("errors")],
             "failures": [f for r in suite + base for f in (r.get("client_failures") or [])
@@ -136,9 +148,9 @@ def _summarise(n: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def _one(url: str, db: Any, n: int, seconds: float, processes: int, pids: dict[str, int | None],
-               path: str, shared: bool = False) -> dict[str, Any]:
+               path: str, shared: bool = False, skills: bool = False) -> dict[str, Any]:
     try:
-        return await level(url, db, n, seconds, processes, pids, shared, path)
+        return await level(url, db, n, seconds, processes, pids, shared, path, skills=skills)
     except Exception as exc:  # a run that fails is reported, the run goes on
         return {"agents": n, "path": path, "shared_pool": shared, "error": repr(exc)}
 
@@ -146,10 +158,10 @@ async def _one(url: str, db: Any, n: int, seconds: float, processes: int, pids: 
 async def run_claims(stack_env: dict[str, str], logs: Path, *, agents: list[int], seconds: float,
                      processes: int = 2, repeats: int = 3, inbox: int = 1000,
                      stack_pids: dict[str, int | None] | None = None, shared_check: bool = True,
-                     driver: bool = False, stub_seconds: float = 0.0) -> dict[str, Any]:
+                     driver: bool = False, stub_seconds: float = 0.0, skills: bool = False) -> dict[str, Any]:
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack_env["MONGODB_URI"], tz_aware=True)
     results: dict[str, Any] = {"inbox": inbox, "repeats": repeats, "client_processes": processes, "levels": [],
-                               "driver_levels": [], "stub_levels": []}
+                               "driver_levels": [], "stub_levels": [], "skills": skills}
     extra = {"IC_CALLBACKS_BENCH_CLAIM_BASELINE": "true"}
     try:
         with running_service("callbacks", stack_env, logs, extra=extra) as service:
@@ -157,7 +169,7 @@ async def run_claims(stack_env: dict[str, str], logs: Path, *, agents: list[int]
             pids = {"service": service.process.pid, **(stack_pids or {})}
             async with httpx.AsyncClient(base_url=service.url, timeout=60) as client:
                 log(f"claims: seeding {inbox} queued callbacks")
-                await seed(client, db, inbox)
+                await seed(client, db, inbox, skills)
                 sample = await client.get(f"/v1/callbacks/{PREFIX}000000", headers=bearer("bench-sup", "supervisor"))
                 sample.raise_for_status()
                 template = sample.content.replace(f"{PREFIX}000000".encode(), b"@ID@", 1)
@@ -169,7 +181,7 @@ async def run_claims(stack_env: dict[str, str], logs: Path, *, agents: list[int]
                     for side in order:
                         path = BASELINE_PATH if side == "baseline" else CLAIM_PATH
                         log(f"claims: {n} agents, pair {rep + 1}/{repeats}, {side} ({path}), up to {seconds:.0f} s")
-                        run[side] = await _one(service.url, db, n, seconds, processes, pids, path)
+                        run[side] = await _one(service.url, db, n, seconds, processes, pids, path, skills=skills)
                         log(f"claims: {side} {run[side].get('claims_per_s')}/s, errors {run[side].get('errors')}"
                             f"{', ' + run[side]['error'] if 'error' in run[side] else ''}")
                     runs.append(run)
@@ -177,12 +189,13 @@ async def run_claims(stack_env: dict[str, str], logs: Path, *, agents: list[int]
             if shared_check and agents:
                 n = max(agents)
                 log(f"claims: {n} agents on one shared httpx pool in one process (gateway resets?)")
-                results["shared_pool_check"] = await _one(service.url, db, n, seconds, 1, pids, CLAIM_PATH, True)
+                results["shared_pool_check"] = await _one(service.url, db, n, seconds, 1, pids, CLAIM_PATH, True,
+                                                          skills)
                 results["shared_pool_check"].pop("claimed", None)
                 log(f"claims: shared pool errors {results['shared_pool_check'].get('errors')}")
             for n in agents if driver else []:
                 log(f"claims: driver level (the service's claim handler without HTTP), {n} coroutines")
-                results["driver_levels"].append(await driver_level(db, n, seconds))
+                results["driver_levels"].append(await driver_level(db, n, seconds, skills))
         if stub_seconds > 0:
             from .claims_stub import stub_level
 

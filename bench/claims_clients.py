@@ -24,6 +24,13 @@ GRACE_S = REQUEST_TIMEOUT_S + 5.0
 """After the level's time: a client cuts its requests still in flight a request timeout after the level's end,
 then reports; a process that has not reported by then is counted as failed."""
 START_TIMEOUT_S = 120.0
+SKILL = "billing"
+"""With routing on (``--claim-skills``) every item needs this skill and every second agent has it."""
+
+
+def skilled(n: int, skills: bool) -> bool:
+    """Whether agent ``n`` has the skill: every second one with routing on, none without (none is needed)."""
+    return skills and n % 2 == 1
 
 
 def machine_busy() -> tuple[float, float]:
@@ -61,7 +68,8 @@ async def _collect(workers: list[Any], out: Any, count: int, until: float) -> tu
 
 
 async def drive(url: str, agents: int, seconds: float, processes: int, pids: dict[str, int | None],
-                shared_pool: bool = False, path: str = CLAIM_PATH, grace_s: float = GRACE_S) -> dict[str, Any]:
+                shared_pool: bool = False, path: str = CLAIM_PATH, grace_s: float = GRACE_S,
+                skills: bool = False) -> dict[str, Any]:
     """``agents`` agents spread over ``processes`` client processes (round robin), calling ``path`` in a loop;
     every (callback id, agent) of every process is collected, with CPU per claim of each process in ``pids``,
     of the clients and of the machine. Dead client processes are listed under ``client_failures``."""
@@ -71,7 +79,9 @@ async def drive(url: str, agents: int, seconds: float, processes: int, pids: dic
     ready, out, go, empty = ctx.Queue(), ctx.Queue(), ctx.Event(), ctx.Event()
     stop_at = ctx.Value("d", 0.0)
     subs = [f"bench-agent-{n:03d}" for n in range(agents)]
-    groups = [[(sub, bearer(sub, "agent")) for sub in subs[i::processes]] for i in range(processes)]
+    tokens = [(sub, bearer(sub, "agent", skills=[SKILL] if skilled(n, skills) else None), skilled(n, skills) or not skills)
+              for n, sub in enumerate(subs)]  # (sub, headers, whether its 204 means the inbox is empty)
+    groups = [tokens[i::processes] for i in range(processes)]
     workers = [ctx.Process(target=agents_process, args=(url, path, g, shared_pool, ready, go, stop_at, empty, out),
                            daemon=True) for g in groups if g]
     launched = time.monotonic()

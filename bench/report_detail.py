@@ -52,6 +52,10 @@ def claims_detail(claims: dict[str, Any] | None) -> list[str]:
            "MongoDB-wire server's JVM).", "",
            _table(["agents", "pair", "route", "claims", "claims/s", "p50 ms", "p99 ms", "doubles", "errors",
                    "CPU client", "CPU service", "CPU database", "machine busy"], rows), ""]
+    if claims.get("skills"):
+        out += ["Routing on (`--claim-skills`): every item needs the skill `billing`, every second agent has it "
+                "(the others are offered nothing); claims by agents without it, per level: "
+                f"{' / '.join(_f(lv.get('unqualified_claims')) for lv in claims['levels'])} (must be 0).", ""]
     check = claims.get("shared_pool_check")
     if check:
         out += [f"Shared pool ({check.get('agents')} agents, one process, one httpx pool): "

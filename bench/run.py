@@ -59,6 +59,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=None,
                         help="claims, identification, alerts stream, scaling: repetitions in the run (default 3)")
     parser.add_argument("--claim-driver", action="store_true", help="claims: the handler without HTTP as well")
+    parser.add_argument("--claim-skills", action="store_true",
+                        help="claims: routing on - every item needs a skill that every second agent has")
     parser.add_argument("--claim-stub", type=float, default=0.0,
                         help="claims: seconds per level against a trivial stub endpoint (the client's ceiling)")
     parser.add_argument("--replicas", type=int, nargs="+", default=None, help="scaling: replica counts")
@@ -155,7 +157,7 @@ def sections_of(args: argparse.Namespace, conf: dict[str, Any], env: dict[str, s
         return asyncio.run(run_claims(env, logs, agents=conf["agents"], seconds=conf["claim_seconds"],
                                       processes=conf["claim_processes"], repeats=conf["repeats"],
                                       inbox=conf["claim_inbox"], stack_pids=pids, driver=args.claim_driver,
-                                      stub_seconds=args.claim_stub))
+                                      stub_seconds=args.claim_stub, skills=args.claim_skills))
 
     def identity() -> Any:
         from .identity import run_identity

@@ -61,3 +61,16 @@ async def _wait_queued(kit, callback_id: str, timeout: float = 20.0) -> None:  #
     while (await kit.get(callback_id))["status"] != "queued":
         assert asyncio.get_running_loop().time() < deadline, f"{callback_id} never became queued"
         await asyncio.sleep(0.1)
+
+
+async def test_baseline_selects_with_the_routing_rule_as_claim_next_does(kit) -> None:
+    response = await kit.client.put("/v1/reason-profiles/baseline_skilled",
+                                    json={"priority": 995, "sla_minutes": 600, "skill": "bench_skill"},
+                                    headers=kit.admin)
+    assert response.status_code in (200, 201), response.text
+    callback_id = await kit.request(reason_code="baseline_skilled")
+    await _wait_queued(kit, callback_id)
+    unskilled = await kit.client.post("/bench/claim-baseline", headers=kit.agent("b-plain"))
+    assert unskilled.status_code == 204 or unskilled.json()["callback_id"] != callback_id, unskilled.text
+    skilled = await kit.client.post("/bench/claim-baseline", headers=kit.agent("b-skilled", "bench_skill"))
+    assert skilled.status_code == 200 and skilled.json()["callback_id"] == callback_id, skilled.text

@@ -12,12 +12,12 @@ from icsuite_chassis.clock import utc_now
 
 from ..handlers.baseline import claim_baseline
 from ..schemas import CallbackView
-from .deps import Worker
+from .deps import Worker, actor_of
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.post("/bench/claim-baseline", response_model=CallbackView)
 async def claim_baseline_route(principal: Worker, request: Request) -> CallbackView | Response:
-    item = await claim_baseline(request.app.state.claim_baseline_collection, principal.sub, utc_now())
+    item = await claim_baseline(request.app.state.claim_baseline_collection, actor_of(principal), utc_now())
     return CallbackView.of(item) if item is not None else Response(status_code=204)

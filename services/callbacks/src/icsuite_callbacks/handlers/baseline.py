@@ -1,6 +1,7 @@
 """The benchmark's baseline claim (issue 22): the minimal exactly-once claim, for comparison only.
 
-One ``find_one_and_update`` on the inbox index (workable, in the inbox order) that sets the owner: no domain
+One ``find_one_and_update`` on the inbox index (workable and servable by the agent - the same selection as
+claim-next's, ``lifecycle.claimable_by`` - in the inbox order) that sets the owner: no domain
 decision, no version guard of the store, no event, no outbox. It bypasses the chassis store on purpose, so
 that ``make bench`` can put the real claim-next beside the least a claim can cost on the same database
 behind the same gateway stack. It exists only when ``bench_claim_baseline`` is set (never in production);
@@ -14,15 +15,17 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
-from ..domain import WorkItem, workable
+from ..domain import Actor, WorkItem
+from ..domain.lifecycle import claimable_by
 from ..repository import INBOX_ORDER, WorkItemCodec
 
 _CODEC = WorkItemCodec()
 
 
-async def claim_baseline(collection: Any, owner: str, now: datetime) -> WorkItem | None:
-    """Claim the most urgent workable item for ``owner`` with one atomic write; None when there is none."""
+async def claim_baseline(collection: Any, actor: Actor, now: datetime) -> WorkItem | None:
+    """Claim the most urgent workable item ``actor`` can serve with one atomic write; None when there is none."""
     doc = await collection.find_one_and_update(
-        workable(now), {"$set": {"status": "claimed", "owner": owner, "updated_at": now}, "$inc": {"_version": 1}},
+        claimable_by(actor, now),
+        {"$set": {"status": "claimed", "owner": actor.id, "updated_at": now}, "$inc": {"_version": 1}},
         sort=INBOX_ORDER, return_document=ReturnDocument.AFTER)
     return _CODEC.decode(doc) if doc is not None else None
