@@ -107,3 +107,16 @@ def test_repo_root_is_the_workspace_root() -> None:
     root = config.repo_root()
     assert (root / "devstack" / "pyproject.toml").is_file()
     assert config.stack_dir(root) == root / ".stack"
+
+
+def test_service_logs_are_text_on_a_terminal_and_json_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    from icsuite_devstack.suite import service_env
+
+    stack = Stack("127.0.0.1:1", "mongodb://127.0.0.1:2", origin="env")
+    monkeypatch.delenv("IC_IDENTITY_LOG_JSON", raising=False)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert service_env(stack, "identity", 8001)["IC_IDENTITY_LOG_JSON"] == "false"
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
+    assert service_env(stack, "identity", 8001)["IC_IDENTITY_LOG_JSON"] == "true"
+    monkeypatch.setenv("IC_IDENTITY_LOG_JSON", "false")  # the operator's choice wins
+    assert service_env(stack, "identity", 8001)["IC_IDENTITY_LOG_JSON"] == "false"

@@ -47,11 +47,15 @@ def acquire_stack(directory: Path) -> tuple[Stack, bool]:
 
 
 def service_env(stack: Stack, service: str, port: int) -> dict[str, str]:
+    """A service's environment; its log lines are readable text when ``make up`` runs on a terminal, JSON
+    lines otherwise (the service's own stderr is a pipe to this runner, so it cannot tell by itself)."""
     return {
         **stack.env(),
         "IC_JWT_SECRET": os.environ.get("IC_JWT_SECRET", config.DEVELOPMENT_JWT_SECRET),
         "IC_ENV": "development",
         f"IC_{service.upper()}_PORT": str(port),
+        f"IC_{service.upper()}_LOG_JSON": os.environ.get(f"IC_{service.upper()}_LOG_JSON",
+                                                          "false" if sys.stdout.isatty() else "true"),
     }
 
 
