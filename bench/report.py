@@ -66,6 +66,10 @@ def markdown(results: dict[str, Any]) -> str:
     out += claims_detail(results.get("claims"))
     out += identity_detail(results.get("identity")) + alerts_detail(results.get("alerts"))
     out += scaling_detail(results.get("scaling"))
+    if (desktop := results.get("desktop")) and desktop.get("runs"):
+        from .desktop import markdown_lines
+
+        out += markdown_lines(desktop)
     notes = results.get("notes")
     if notes:
         out += ["### Where the time goes", "", *notes, ""]

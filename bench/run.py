@@ -183,7 +183,7 @@ def sections_of(args: argparse.Namespace, conf: dict[str, Any], env: dict[str, s
             return {"skipped": "not measured: bench/desktop.py (the desktop section) is not there yet"}
         if "repeats" in inspect.signature(run_desktop).parameters:
             return asyncio.run(run_desktop(env, logs, quick=args.quick, repeats=conf["repeats"]))
-        runs = [asyncio.run(run_desktop(env, logs, contacts=10 if args.quick else 50))["contact_to_page"]
+        runs = [asyncio.run(run_desktop(env, logs, contacts=10 if args.quick else 100 if args.full else 50))["contact_to_page"]
                 for _ in range(conf["repeats"])]  # one figure per run: the section's median and spread
         return {"caller_shown_p99_ms": spread([r["caller_shown"]["p99_ms"] for r in runs], 1),
                 "bare_consumer_p99_ms": spread([r["bare_consumer"]["p99_ms"] for r in runs], 1),
