@@ -2,8 +2,8 @@
 
 Runs identity, interactions and the desktop as separate processes, signs an agent in to the desktop in
 Debian's Chromium (Playwright from PyPI, ``IC_CHROMIUM`` or ``chromium`` on the PATH, never a downloaded
-browser) and keeps the contact page open at 1366x768. Contacts arrive at a fixed rate (10 a second): for
-each, ``contact.started`` and the agent's ``contact.segment`` (kind agent, still running) are published
+browser) and keeps the contact page of 5 agents open at 1366x768. Contacts arrive at a fixed rate (10 a
+second), to the agents in turn (each page gets a new caller every half second): for each, ``contact.started`` and the agent's ``contact.segment`` (kind agent, still running) are published
 back to back with a producer that is already connected; the time runs from just before the first send to
 the moment the page shows that contact (a MutationObserver in the page takes the time when the current
 contact's ``data-contact-id`` changes to it; page and bench read the same system clock). Beside it, in the
@@ -29,6 +29,7 @@ from .common import log, running_service, summary_ms, unique
 from .ingest import Producer
 
 WARMUP = 5
+AGENTS = 5
 SECRET = "bench-desktop-secret-" + "x" * 32
 OBSERVER = """() => {
   window.__shown = {};
@@ -49,7 +50,8 @@ def chromium() -> str:
 
 
 async def bare_consumer(bootstrap: str, agent: str, arrived: dict[str, float], ready: asyncio.Event) -> None:
-    """The baseline: the bench's agent segments as a plain consumer sees them (wall-clock ms)."""
+    """The baseline: the bench agents' segments (ids starting with ``agent``) as a plain consumer sees them
+    (wall-clock ms)."""
     consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
                                 auto_offset_reset="latest", fetch_max_wait_ms=50)
     await consumer.start()
@@ -63,7 +65,7 @@ async def bare_consumer(bootstrap: str, agent: str, arrived: dict[str, float], r
             for records in (await consumer.getmany(timeout_ms=200)).values():
                 for record in records:
                     event = from_kafka(record.headers or [], record.value or b"").data
-                    if isinstance(event, ContactSegmentRecorded) and event.agent_id == agent:
+                    if isinstance(event, ContactSegmentRecorded) and (event.agent_id or "").startswith(agent):
                         arrived.setdefault(event.contact_id, time.time() * 1000)
     finally:
         await consumer.stop()
@@ -90,37 +92,48 @@ async def _open_page(browser: Any, desktop: str, agent: str) -> Any:
     return page
 
 
+async def _shown(pages: list[Any]) -> dict[str, float]:
+    shown: dict[str, float] = {}
+    for page in pages:
+        shown.update(await page.evaluate("window.__shown"))
+    return shown
+
+
 async def measure(bootstrap: str, desktop: str, contacts: int, rate: float) -> dict[str, Any]:
+    """Contacts at ``rate`` over AGENTS agents in turn (each agent's page gets a new caller every
+    AGENTS / rate seconds, as agents do in a contact center; one agent's page shows its newest caller only)."""
     from playwright.async_api import async_playwright
 
-    agent, sent, arrived, ready = unique("bench-agent-"), {}, {}, asyncio.Event()
-    baseline = asyncio.create_task(bare_consumer(bootstrap, agent, arrived, ready))
+    prefix, sent, arrived, ready = unique("bench-agent-"), {}, {}, asyncio.Event()
+    agents = [f"{prefix}-{n}" for n in range(AGENTS)]
+    baseline = asyncio.create_task(bare_consumer(bootstrap, prefix, arrived, ready))
     async with async_playwright() as playwright, Producer(bootstrap) as producer:
         browser = await playwright.chromium.launch(executable_path=chromium(), headless=True,
                                                    args=["--no-sandbox", "--disable-dev-shm-usage"])
         try:
-            page = await _open_page(browser, desktop, agent)
+            pages = [await _open_page(browser, desktop, agent) for agent in agents]
             await asyncio.wait_for(ready.wait(), 30)
             await asyncio.sleep(2)  # the desktop's feed has joined the topics' end as well
             started = time.perf_counter()
             for i in range(contacts + WARMUP):
                 await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
+                agent = agents[i % AGENTS]
                 contact = f"{agent}-ct-{i}"
                 envelopes = contact_events(agent, contact, f"+4930{7000000 + i}")
                 sent[contact] = time.time() * 1000
                 for envelope in envelopes:
                     await producer.send(envelope, envelope.topic)
             deadline = time.perf_counter() + 15
-            while time.perf_counter() < deadline and len(await page.evaluate("window.__shown")) < len(sent):
+            while time.perf_counter() < deadline and len(await _shown(pages)) < len(sent):
                 await asyncio.sleep(0.5)
-            shown: dict[str, float] = await page.evaluate("window.__shown")
+            shown = await _shown(pages)
         finally:
             await browser.close()
             baseline.cancel()
     measured = [c for i, c in enumerate(sent) if i >= WARMUP]
     page_s = [(shown[c] - sent[c]) / 1000 for c in measured if c in shown]
     bare_s = [(arrived[c] - sent[c]) / 1000 for c in measured if c in arrived]
-    return {"contacts": len(measured), "rate_per_s": rate, "not_shown": len(measured) - len(page_s),
+    return {"contacts": len(measured), "rate_per_s": rate, "agents": AGENTS, "not_shown": len(measured) - len(page_s),
             "caller_shown": summary_ms(page_s), "bare_consumer": summary_ms(bare_s)}
 
 
@@ -145,7 +158,7 @@ def markdown_lines(section: dict[str, Any]) -> list[str]:
             "| --- | --- | --- | --- | --- |"]
     for n, run in enumerate(section["runs"], 1):
         page, bare = run["caller_shown"], run["bare_consumer"]
-        rows.append(f"| {n} | {run['contacts']} at {run['rate_per_s']:g}/s | {run['not_shown']} | "
+        rows.append(f"| {n} | {run['contacts']} at {run['rate_per_s']:g}/s to {run.get('agents', 1)} agents | {run['not_shown']} | "
                     f"{f(page['p50_ms'])} / {f(page['p99_ms'])} | {f(bare['p50_ms'])} / {f(bare['p99_ms'])} |")
     return ["### Desktop: contact event -> caller shown in Chromium", "",
             f"After {WARMUP} warm-up contacts per run; the bare consumer reads the same events in the same run.", "",
