@@ -19,7 +19,8 @@ from icsuite_chassis.logging import get_logger
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from . import (assets, routes_accounts, routes_admin, routes_auth, routes_callbacks, routes_contact, routes_history,
-               routes_live, routes_record, routes_customizing, routes_followups, routes_stream, routes_supervisor)
+               routes_live, routes_record, routes_customizing, routes_followups, routes_privacy, routes_stream,
+               routes_supervisor)
 from .gateways import Gateways
 from .live import ContactFeed, run_feed
 from .oidc import OidcClient
@@ -64,7 +65,7 @@ def build_app(settings: DesktopSettings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_probes(app)
     for module in (routes_auth, routes_accounts, routes_contact, routes_callbacks, routes_stream, routes_live, routes_record, routes_history,
-                   routes_admin, routes_customizing, routes_followups, routes_supervisor):
+                   routes_admin, routes_customizing, routes_followups, routes_supervisor, routes_privacy):
         app.include_router(module.router)
     return app
 
