@@ -71,6 +71,17 @@ def note_audit(request: Request, *, details: dict[str, Any] | None = None, **ids
     request.state.audit_notes = notes
 
 
+async def record_now(request: Request, status: int, at: datetime) -> dict[str, Any]:
+    """Write the entry of this marked request now (awaited, not queued) and keep the trail from adding it
+    again; the route then answers ``status``. Raises when the database refuses it: no record, no answer."""
+    entry = build_entry(request.scope, status, at)
+    if entry is None:
+        raise RuntimeError("record_now needs a route marked with audited()")
+    await request.app.state.audit_log.write_now(entry)
+    request.state.audit_mark = None
+    return entry
+
+
 def _clip(value: Any) -> Any:
     if isinstance(value, list):
         return [str(v)[:MAX_ID_CHARS] for v in value[:MAX_ACCOUNT_IDS]]
@@ -132,6 +143,11 @@ class AuditLog:
             AUDIT_DROPPED.labels("queue_full").inc()
             _log.warning("audit entry dropped", reason="queue_full", route=entry.get("route"))
         AUDIT_QUEUED.set(self._queue.qsize())
+
+    async def write_now(self, entry: dict[str, Any]) -> None:
+        """Store ``entry`` before answering (for records that must not be lost, such as an export's)."""
+        await self.collection.insert_one(entry)
+        AUDIT_WRITTEN.inc()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._drain_forever(), name="audit-writer")

@@ -18,6 +18,7 @@ from . import cli_gateway as gw
 from . import output
 from .cli_kafka import demo_load, demo_show, parse_rate, simulate_cmd
 from .gateway import GatewayError, development_token
+from .privacy_export import privacy_export
 
 DESCRIPTION = ("Demo data, the channel simulator and a client of the five gateways. "
                "Every command has --help; gateway commands take --json.")
@@ -166,6 +167,15 @@ def _alerts_followups(b: _Builder) -> None:
     listing.add_argument("--status")
 
 
+def _privacy(b: _Builder) -> None:
+    group = b.group("privacy", "the data subject's copy of an account (administrators)")
+    export = b.command(group, "export", privacy_export,
+                       "collect what the five services hold about an account into a zip (one JSON file per "
+                       "service, the attachments, manifest.json); recorded in identity's audit log")
+    export.add_argument("account_id")
+    export.add_argument("--out", help="the zip to write (default export-<account>.zip)")
+
+
 def _kafka_commands(root: Any) -> None:
     json_only = _common(json_only=True)
     token = root.add_parser("token", help="print a development token", parents=[json_only],
@@ -216,7 +226,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _kafka_commands(commands)
     builder = _Builder(commands)
-    for add in (_identity, _interactions, _callbacks, _alerts_followups):
+    for add in (_identity, _interactions, _callbacks, _alerts_followups, _privacy):
         add(builder)
     return root
 

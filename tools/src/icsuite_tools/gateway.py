@@ -87,9 +87,9 @@ class Gateway:
     def __exit__(self, *exc: object) -> None:
         self._client.close()
 
-    def call(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-             json: Any = None) -> Any:
-        """The parsed JSON answer (``None`` for an empty body); :class:`GatewayError` otherwise."""
+    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+                json: Any = None) -> httpx.Response:
+        """The answer of a call that succeeded; :class:`GatewayError` otherwise."""
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         try:
             response = self._client.request(method, path, params=clean, json=json)
@@ -99,6 +99,16 @@ class Gateway:
         if response.status_code >= 400:
             raise GatewayError(f"{method} {path}: {response.status_code}", status=response.status_code,
                                problem=_problem(response), url=str(response.url))
+        return response
+
+    def content(self, path: str) -> bytes:
+        """The raw body of a GET (an attachment's bytes)."""
+        return self.request("GET", path).content
+
+    def call(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+             json: Any = None) -> Any:
+        """The parsed JSON answer (``None`` for an empty body); :class:`GatewayError` otherwise."""
+        response = self.request(method, path, params=params, json=json)
         if not response.content:
             return None
         try:

@@ -16,6 +16,7 @@ from icsuite_contracts.privacy_v1 import TOPIC as PRIVACY_TOPIC
 from pymongo.asynchronous.database import AsyncDatabase
 
 from . import api, erasure, repository
+from .api import subject_data
 from .consumers import register_consumers, register_merges
 from .domain.rules import CONSUMED_TOPICS
 from .handlers import AlertsService
@@ -81,4 +82,4 @@ def build_app(settings: AlertsSettings) -> FastAPI:
                          erase=lambda account_id: erasure.erase(service, account_id))
     register_merges(runtime, service, MongoAggregateStore(runtime.db, ACCOUNT_MERGES, MergeRecordCodec()))
     return create_app(runtime, title="alerts", description="The alert modeler: rules on events and account facts, "
-                      "alerts pushed live to agents.", routers=[api.router], state={"service": service})
+                      "alerts pushed live to agents.", routers=[api.router, subject_data.router], state={"service": service})

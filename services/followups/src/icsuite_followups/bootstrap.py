@@ -15,6 +15,7 @@ from icsuite_contracts.followups_v1 import TOPIC as FOLLOWUPS_TOPIC
 from icsuite_contracts.privacy_v1 import TOPIC as PRIVACY_TOPIC
 
 from . import api, erasure, jobs
+from .api import subject_data
 from .consumers import TOPICS, interaction_batch_handler, interaction_handlers, register_merges
 from .handlers import Service, seed_customizing
 from .projections.interaction_sources import interaction_sources
@@ -59,5 +60,5 @@ def build_app(settings: FollowupsSettings, clock: Clock = utc_now) -> FastAPI:
     runtime.add_job("retention", retention_job(jobs.retention_rules(svc), settings, clock),
                     settings.retention_interval_s)
     runtime.on_startup(lambda: seed_customizing(svc))
-    return create_app(runtime, title="followups", description=DESCRIPTION, routers=[api.router],
+    return create_app(runtime, title="followups", description=DESCRIPTION, routers=[api.router, subject_data.router],
                       state={"service": svc})

@@ -21,6 +21,7 @@ from icsuite_contracts import (
 )
 
 from . import api
+from .api import subject_data
 from .attachment_cleanup import OrphanedUploadCleaner
 from .attachments import UPLOAD_INDEXES, AttachmentStore
 from .consumers import register_consumers, register_merges
@@ -70,4 +71,4 @@ def build_app(settings: InteractionsSettings, *, clock: Clock = utc_now) -> Fast
     return create_app(runtime, title="interactions",
                       description="Interaction records from contact events, notes, activities, attachments, "
                                   "completion and the per-account timeline.",
-                      routers=api.routers(), state={"service": service})
+                      routers=[*api.routers(), subject_data.router(settings.timeline_collection)], state={"service": service})

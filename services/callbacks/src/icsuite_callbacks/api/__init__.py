@@ -1,7 +1,7 @@
 """The HTTP gateway: one module per resource, thin routes that parse, call a handler and answer."""
 
-from . import callbacks, inbox, profiles
+from . import callbacks, inbox, profiles, subject_data
 
-ROUTERS = [inbox.router, callbacks.router, profiles.router]
+ROUTERS = [inbox.router, callbacks.router, profiles.router, subject_data.router]
 
 __all__ = ["ROUTERS"]
