@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request
 from icsuite_contracts.tracecontext import current_traceparent
@@ -119,7 +120,6 @@ def _account_ids(ids: dict[str, Any]) -> list[str]:
 
 
 def _query(scope: Scope) -> dict[str, str]:
-    from urllib.parse import parse_qsl
     raw = scope.get("query_string", b"").decode("latin-1")
     return dict(parse_qsl(raw, keep_blank_values=False))
 

@@ -29,7 +29,8 @@ Found = Mapping[str, list[dict[str, Any]]]
 Where = Callable[[str, Found], dict[str, Any] | None]
 BOOKKEEPING = frozenset({"_version", "_applied", "_outbox"})
 MAX_DOCUMENTS = 10_000
-AccountId = Annotated[str, Path(min_length=1, max_length=128)]
+AccountId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f/\\]+$",
+                                  description="an account id: no control characters, no slashes")]
 
 
 @dataclass(frozen=True)
