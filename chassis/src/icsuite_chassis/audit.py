@@ -16,7 +16,8 @@ changed; a periodic job deletes those older than ``audit_retention_days``.
 from __future__ import annotations
 
 import asyncio
-import uuid
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ AUDIT_INDEXES = (IndexSpec(AUDIT_COLLECTION, [("at", -1), ("_id", -1)]),
                  IndexSpec(AUDIT_COLLECTION, [("actor", 1)]))
 MAX_ID_CHARS = 128
 MAX_ACCOUNT_IDS = 50
+WARN_EVERY_S = 10.0
 _MARK, _NOTES, _PRINCIPAL, _TRACE = "audit_mark", "audit_notes", "principal", "audit_trace_id"
 
 _log = get_logger(__name__)
@@ -96,14 +98,15 @@ def build_entry(scope: Scope, status: int, at: datetime) -> dict[str, Any] | Non
     if mark is None:
         return None
     ids = {k: _clip(v) for k, v in (scope.get("path_params") or {}).items()}
-    query = _query(scope)
-    ids.update({k: _clip(query[k]) for k in mark.query_ids if query.get(k)})
+    if mark.query_ids:
+        query = _query(scope)
+        ids.update({k: _clip(query[k]) for k in mark.query_ids if query.get(k)})
     notes = state.get(_NOTES) or {"ids": {}, "details": {}}
     ids.update({k: _clip(v) for k, v in notes["ids"].items()})
     principal = state.get(_PRINCIPAL)
     method = scope.get("method", "GET")
     return {
-        "_id": uuid.uuid4().hex, "at": at,
+        "_id": os.urandom(16).hex(), "at": at,
         "actor": getattr(principal, "sub", None), "roles": sorted(getattr(principal, "roles", ()) or ()),
         "method": method, "route": getattr(scope.get("route"), "path", None) or scope.get("path", ""),
         "action": mark.action or ("read" if method in ("GET", "HEAD") else "change"),
@@ -135,14 +138,17 @@ class AuditLog:
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=queue_size)
         self._batch_size = batch_size
         self._task: asyncio.Task[None] | None = None
+        self._warned_at = -WARN_EVERY_S
 
     def record(self, entry: dict[str, Any]) -> None:
         try:
             self._queue.put_nowait(entry)
         except asyncio.QueueFull:
             AUDIT_DROPPED.labels("queue_full").inc()
-            _log.warning("audit entry dropped", reason="queue_full", route=entry.get("route"))
-        AUDIT_QUEUED.set(self._queue.qsize())
+            now = time.monotonic()
+            if now - self._warned_at >= WARN_EVERY_S:  # counted always, logged at most every few seconds
+                self._warned_at = now
+                _log.warning("audit entries dropped", reason="queue_full", route=entry.get("route"))
 
     async def write_now(self, entry: dict[str, Any]) -> None:
         """Store ``entry`` before answering (for records that must not be lost, such as an export's)."""
@@ -167,6 +173,7 @@ class AuditLog:
     async def _drain_forever(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            AUDIT_QUEUED.set(self._queue.qsize() + 1)
             while len(batch) < self._batch_size and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
