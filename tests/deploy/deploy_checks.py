@@ -26,6 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 K8S = DEPLOY / "k8s"
 OVERLAYS = ("dev", "prod")
+KEDA_OVERLAYS = ("dev-keda", "prod-keda")
+"""The overlays that scale with KEDA ScaledObjects instead of the base's HorizontalPodAutoscalers."""
 SCHEMAS = Path(os.environ.get("IC_SHARED_SCHEMAS") or REPO.parent / "shared" / "schemas")
 """../shared/schemas beside the repository; IC_SHARED_SCHEMAS points elsewhere (a git worktree)."""
 
@@ -65,6 +67,9 @@ def render(directory: Path) -> list[Doc]:
             matches = [d for d in docs if _selected(d, fragment, patch.get("target"))]
             if not matches:
                 raise RenderError(f"{directory}: patch {patch['path']} ({fragment['kind']}) matches nothing")
+            if fragment.get("$patch") == "delete":
+                docs = [d for d in docs if not any(d is m for m in matches)]
+                continue
             for doc in matches:
                 body = {k: v for k, v in fragment.items() if k not in ("apiVersion", "kind", "metadata")}
                 doc.update(_merge(doc, body, _builtin(doc)))
