@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import config
+from . import config, progress
 
 Printer = Callable[[str], None]
 
@@ -162,16 +162,14 @@ def _resolve(distribution: Distribution, out: Printer) -> None:
         "-DincludeScope=runtime", f"-DoutputDirectory={staging}",
     ]  # fmt: skip
     started = time.monotonic()
+    display = _download_progress(distribution, staging, out)
     log_path = home / "mvn.log"
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=home)
-        next_report = 10.0
         while process.poll() is None:
             time.sleep(0.5)
-            elapsed = time.monotonic() - started
-            if elapsed >= next_report:
-                out(f"  ... still downloading ({elapsed:.0f} s)")
-                next_report += 10.0
+            display.tick(time.monotonic() - started)
+    display.finish()
     if process.returncode != 0:
         tail = "\n".join(log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-30:])
         raise ProvisionError(f"mvn failed for {distribution.name} {distribution.version}:\n{tail}")
@@ -183,6 +181,17 @@ def _resolve(distribution: Distribution, out: Printer) -> None:
     staging.rename(distribution.libs)
     (home / ".complete").write_text("\n".join(jar.name for jar in jars) + "\n", encoding="utf-8")
     out(f"  {len(jars)} jars, {size:.0f} MB, in {time.monotonic() - started:.0f} s")
+
+
+def _download_progress(distribution: Distribution, staging: Path, out: Printer) -> progress.DownloadProgress:
+    """A bar with size and percentage for a pinned version, elapsed time only for another one."""
+    jars = progress.expected_jars(distribution.name, distribution.version)
+    total = sum(jar.size for jar in jars)
+    repository = progress.maven_repository()
+    if total:
+        out(f"  {len(jars)} jars, {total / progress.MB:.0f} MB expected")
+    return progress.DownloadProgress(total, lambda: progress.arrived_bytes(jars, repository, staging), out,
+                                     progress.terminal_of(out))
 
 
 @contextmanager
