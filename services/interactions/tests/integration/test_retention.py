@@ -76,4 +76,5 @@ async def test_old_closed_records_go_with_their_timeline_and_files(stack: Any) -
         assert await db["attachments.files"].count_documents({"metadata.interaction_id": old}) == 0
         assert (await client.get(f"/v1/interactions/{still_open}", headers=AGENT)).status_code == 200
         assert (await client.get(f"/v1/interactions/{recent}", headers=AGENT)).status_code == 200
-        assert await purged_total(client) - counted_before == 1
+        # at least this record: the counter is the process's, and other apps of this test process count too
+        assert await purged_total(client) - counted_before >= 1

@@ -11,18 +11,33 @@ from fastapi import APIRouter, Request, Response
 from icsuite_chassis.audit import AUDIT_COLLECTION, audited, note_audit, record_now
 from icsuite_chassis.auth import Admin
 from icsuite_chassis.problems import NotFound
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from .deps import IdPath, Service
 
 router = APIRouter(prefix="/v1/privacy", tags=["privacy"])
-Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")]
+"""A service or section name: it becomes a field name of the stored record, so no ``$``, ``.`` or controls."""
+
+
+def _storable(text: str) -> str:
+    """Text the database can store: valid UTF-8 (no lone surrogates) and no control characters."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode text (a lone surrogate is not)") from exc
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in text):
+        raise ValueError("must not hold control characters")
+    return text
+
+
+Storable = Annotated[str, AfterValidator(_storable)]
 
 
 class ExportFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=300, description="The file's path inside the archive.")
+    name: Storable = Field(min_length=1, max_length=300, description="The file's path inside the archive.")
     service: Name | None = Field(default=None, description="The service the file's data comes from.")
     bytes: int = Field(ge=0, le=2**40)
     sha256: str = Field(pattern="^[0-9a-f]{64}$")
@@ -33,7 +48,7 @@ class ExportFile(BaseModel):
 class ExportRecordIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    account_id: str = Field(min_length=1, max_length=128)
+    account_id: Storable = Field(min_length=1, max_length=128, pattern=r"^[^/\\]+$")
     files: list[ExportFile] = Field(min_length=1, max_length=5000)
 
 
