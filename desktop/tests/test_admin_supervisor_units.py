@@ -55,7 +55,9 @@ class FakeAlertsAndCallbacks:
             return httpx.Response(200, json={"items": [{**RULE, "saved_at": "2026-12-07T01:00:00", "saved_by": "x"}]})
         if path == "/v1/rules/backtest":
             return httpx.Response(200, json={"from": body["from"], "to": body["to"], "count": 2, "alerts": [],
-                                             "events_replayed": 40, "triggers_evaluated": 7, "truncated": False})
+                                             "events_replayed": 40, "triggers_evaluated": 7, "truncated": True,
+                                             "truncated_by": "time_limit", "rule_errors": 1,
+                                             "rule_error": "the condition took too many steps"})
         if path == "/v1/inbox":
             return httpx.Response(200, json={"items": self.inbox, "next_cursor": None})
         if path == "/v1/alerts":
@@ -104,6 +106,7 @@ def test_a_backtest_sends_the_draft_and_the_period(fake) -> None:
                         data={**RULE_FORM, "condition": "facts.balance > 100.0", "start": "2026-12-01T00:00",
                               "end": "2026-12-07T00:00"})
     assert r.status_code == 200 and "<strong>2</strong> alert(s)" in r.text
+    assert "reached its time limit" in r.text and "failed on 1 event(s): the condition took too many steps" in r.text
     body = [s for s in fake.sent if s[1] == "/v1/rules/backtest"][0][2]
     assert body["from"] == "2026-12-01T00:00:00+00:00" and body["rule"]["condition"] == "facts.balance > 100.0"
     assert body["rule"]["dedupe_window_s"] == 600 and body["rule"]["enabled"] is False

@@ -145,6 +145,20 @@ def test_backtest_replays_projections_and_reports_only_the_period() -> None:
     assert [m.contact_id for m in later.matches] == ["c-3"]
 
 
+def test_backtest_counts_erased_events_but_neither_projects_nor_triggers_on_them() -> None:
+    from icsuite_alerts.domain.erasure import erased_observation
+
+    rule = compile_rule(Rule("draft", 0, spec(condition="true", dedupe_window_s=0)))
+    account = obs("ic.masterdata.account-upserted.v1", T0, account_id="acc-1", source_version=3, flags=["vip"])
+    agreement = obs("ic.masterdata.business-agreement-upserted.v1", T0, account_id="acc-1",
+                    business_agreement_id="ba-1", source_version=1, dunning_level=2)
+    events = [erased_observation(account), erased_observation(agreement), erased_observation(identified("c-1")),
+              identified("c-2", time=T0 + timedelta(minutes=1))]
+    result = run_backtest(rule, events, start=T0, end=T0 + timedelta(hours=1))  # raised KeyError before
+    assert (result.events_replayed, result.triggers_evaluated) == (4, 1)
+    assert [m.contact_id for m in result.matches] == ["c-2"]
+
+
 def test_credit_status_and_overdue_bills_come_from_the_agreements() -> None:
     def agreement(ba: str, version: int, credit: str, bills: list, time: datetime = T0):
         return obs("ic.masterdata.business-agreement-upserted.v1", time, business_agreement_id=ba, account_id="acc-1",

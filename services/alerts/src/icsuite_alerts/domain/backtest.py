@@ -1,7 +1,9 @@
 """Backtest: replay kept events through the same projections and one draft rule, raising nothing.
 
 The replay starts from empty projections at the first kept event, so facts are what the kept events
-tell; matches are reported only for trigger events inside the chosen period.
+tell; matches are reported only for trigger events inside the chosen period. An event erased for a data
+subject (only its ids left, ``erased: true``) is counted as replayed but changes no account's facts and
+triggers nothing: what it said is gone.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .contacts import ContactState, apply_to_contact, resolve
+from .erasure import holds_data
 from .evaluation import DedupeRecord, Match, RuleFailure, dedupe_allows, evaluate
 from .facts import AccountState, apply_to_account, derive_facts, empty_facts
 from .observations import Observation
@@ -36,7 +39,7 @@ class Replay:
         if account_id is None:
             return None, agent_id, empty_facts()
         state = self.accounts.get(account_id, AccountState())
-        new_state = apply_to_account(state, obs)
+        new_state = apply_to_account(state, obs) if holds_data(obs) else None
         if new_state is not None:
             self.accounts[account_id] = state = new_state
         return account_id, agent_id, derive_facts(state, obs.time)
@@ -65,7 +68,7 @@ def run_backtest(rule: CompiledRule, observations: Iterable[Observation], *, sta
             break
         result.events_replayed += 1
         account_id, agent_id, facts = replay.apply(obs)
-        if obs.type not in triggers or not start <= obs.time <= end:
+        if obs.type not in triggers or not start <= obs.time <= end or not holds_data(obs):
             continue
         result.triggers_evaluated += 1
         for match in evaluate([rule], event=obs.activation_event(), facts=facts, event_id=obs.event_id,
