@@ -76,6 +76,26 @@ def _desktop_env(ports: dict[str, int], kafka_bootstrap: str) -> dict[str, str]:
     return env
 
 
+_BROWSER_TESTS = Path(__file__).resolve().parent
+_RUNNING: list[ServiceProcess] = []
+"""The browser suite's processes while they run (stopped when the session leaves this directory)."""
+
+
+def _stop(processes: list[ServiceProcess]) -> None:
+    for process in processes:
+        if process.is_running:
+            process.terminate()
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop the browser suite after the last browser test. ``tests/browser`` is no package, so pytest keeps a
+    package-scoped fixture until the end of the session: the second deployment then ran through every later
+    test on the same Kafka, consumed their events and answered them (an erasure request was confirmed by
+    its services, which held nothing, before the e2e suite's own services confirmed it)."""
+    if nextitem is None or _BROWSER_TESTS not in Path(nextitem.path).resolve().parents:
+        _stop(_RUNNING)
+
+
 @pytest.fixture(scope="package")
 def browser_suite(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserSuite]:
     logs = Path(tmp_path_factory.mktemp("browser-logs"))
@@ -91,6 +111,7 @@ def browser_suite(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[B
     groups = {g: t for s in SERVICES for g, t in consumer_groups(s, f"{prefix}.").items()}
     with ThreadPoolExecutor(1) as pool:  # its own event loop, away from the session's
         assert pool.submit(asyncio.run, start_at_the_end(stack.kafka_bootstrap, groups)).result() > 0
+    _RUNNING[:] = processes.values()
     try:
         for process in processes.values():
             process.start()
@@ -98,9 +119,7 @@ def browser_suite(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[B
             list(pool.map(lambda s: processes[s].wait_ready(running.url(s, "/readyz"), 90), processes))
         yield running
     finally:
-        for process in processes.values():
-            if process.is_running:
-                process.terminate()
+        _stop(list(processes.values()))
 
 
 @pytest_asyncio.fixture(scope="package", loop_scope="session")

@@ -205,6 +205,12 @@ async def test_an_erased_account_leaves_no_personal_data_in_gateways_or_database
     assert report is not None and entry is not None and entry["account_id"] == s.account_id
 
 
+async def _restart(suite, services: list[str]) -> None:
+    """Start again those of ``services`` that are not running (each is waited for until ready)."""
+    stopped = [name for name in services if not suite.processes[name].is_running]
+    await asyncio.gather(*(asyncio.to_thread(suite.start, name, 90) for name in stopped))
+
+
 async def test_an_erasure_completes_although_services_are_killed_mid_way(suite) -> None:
     """Interactions is killed (SIGKILL) before the request, so its part certainly waits for the restart;
     callbacks is killed 0.3 s after the request, while the request travels or its run is under way."""
@@ -212,17 +218,19 @@ async def test_an_erasure_completes_although_services_are_killed_mid_way(suite) 
     async with httpx.AsyncClient(timeout=15) as client:
         await _populate(suite, client, s)
         admin = headers(suite, "admin-1", "admin")
-        suite.kill("interactions")
-        response = await client.post(suite.url("identity", "/v1/privacy/erasures"), headers=admin,
-                                     json={"account_id": s.account_id})
-        await asyncio.sleep(0.3)
-        suite.kill("callbacks")
-        assert response.status_code == 202, response.text
-        erasure_url = suite.url("identity", f"/v1/privacy/erasures/{response.json()['erasure_id']}")
-        waiting = await poll_json(client, erasure_url, admin, lambda b: b["services"]["identity"]["status"] == "erased")
-        assert waiting["services"]["interactions"]["status"] == "pending" and waiting["status"] == "open"
-        await asyncio.gather(asyncio.to_thread(suite.start, "interactions", 90),
-                             asyncio.to_thread(suite.start, "callbacks", 90))
+        try:
+            suite.kill("interactions")
+            response = await client.post(suite.url("identity", "/v1/privacy/erasures"), headers=admin,
+                                         json={"account_id": s.account_id})
+            await asyncio.sleep(0.3)
+            suite.kill("callbacks")
+            assert response.status_code == 202, response.text
+            erasure_url = suite.url("identity", f"/v1/privacy/erasures/{response.json()['erasure_id']}")
+            waiting = await poll_json(client, erasure_url, admin,
+                                      lambda b: b["services"]["identity"]["status"] == "erased")
+            assert waiting["services"]["interactions"]["status"] == "pending" and waiting["status"] == "open", waiting
+        finally:  # never leave the shared suite without a service, whatever failed above
+            await _restart(suite, ["interactions", "callbacks"])
 
         done = await poll_json(client, erasure_url, admin, lambda b: b["status"] == "completed", timeout=120)
 
