@@ -384,3 +384,18 @@ async def test_callers_changing_one_hot_document_together_each_count_once(backen
     stored = await backend.a.get("hot")
     assert stored is not None and stored.state.count == 30
     assert writes < 40  # the callers waiting together were saved in shared writes
+
+
+async def test_a_narrow_read_checks_the_rest_of_the_filter_here(backend: Backend) -> None:
+    for rank in range(30):  # open but outside the caller's filter (count below 5 is "not yet workable")
+        await backend.a.change(f"early{rank:02d}", lambda _: Change(Counter(count=1)))
+    await backend.a.change("done", lambda _: Change(Counter(count=9, status="closed")))
+    await backend.a.change("ready", add(7))
+    wanted = {"status": "open", "count": {"$gte": 5}}
+    got = await backend.a.change_first(wanted, [("count", 1), ("_id", 1)], _claim_for("one"), share="narrow",
+                                       narrow={"status": "open"}, candidates=4)
+    assert got is not None and got.stored is not None and got.stored.id == "ready"
+    assert await backend.a.change_first(wanted, [("count", 1)], _claim_for("two"), narrow={"status": "open"},
+                                        candidates=4) is None
+    early = await backend.a.get("early00")
+    assert early is not None and early.state.status == "open"  # what the filter excludes is never changed

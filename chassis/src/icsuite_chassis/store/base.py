@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, Generic
 
 from . import first as _first
+from .matching import matches
 from .together import Together
 from .core import (
     APPLIED_FIELD,
@@ -111,26 +112,36 @@ class AggregateStore(abc.ABC, Generic[S]):
                             f"after {self._attempts} attempts")
 
     async def change_first(self, filter: Mapping[str, Any], sort: Sequence[tuple[str, int]],
-                           decide: Decide[S], *, candidates: int = 16,
-                           share: Hashable | None = None) -> Outcome[S] | None:
+                           decide: Decide[S], *, candidates: int = 16, share: Hashable | None = None,
+                           narrow: Mapping[str, Any] | None = None) -> Outcome[S] | None:
         """Change the first document matching ``filter`` (in ``sort`` order) that ``decide`` accepts.
 
         For "claim the next": candidates are read in a round; one that another writer took meanwhile loses
         its race and the next candidate is tried, so contention costs a write, not a new read. Callers that
         pass the same ``share`` key (and filters that select the same documents up to bounds in time) share
         their reads: see :mod:`.first`. ``None`` when no candidate is left that ``decide`` accepts.
+
+        ``narrow``: the part of ``filter`` the database is asked (equalities an index answers, e.g.
+        ``{"status": "queued"}``); the rest of ``filter`` is checked here on the candidates read, with the
+        matcher the in-memory backend uses. This is the store's one trick for the local MongoDB-wire
+        server: it answers a query from an index only when the query's keys are exactly an index's keys,
+        and otherwise scans and sorts the whole collection on every read (claimed and closed items
+        included), which made claim-next ten times slower than before the store; with ``narrow`` it reads
+        the queued items only. On MongoDB the narrow query is served by the same compound index.
         """
         want, raced = candidates, False
         for attempt in range(self._attempts):
             if attempt and raced:
                 await _back_off(attempt)
+            asked = filter if narrow is None else narrow
             if share is None:
                 queue = _first.Queue()
-                found = _first.own_round(await self._find(filter, sort, want), want)
+                found = _first.own_round(await self._find(asked, sort, want), want)
             else:
                 queue = self._first_queues.setdefault(share, _first.Queue())
-                found = await queue.read(self._find, filter, sort, want)
-            outcome, raced, refused = await self._take_first(found, queue, decide)
+                found = await queue.read(self._find, asked, sort, want)
+            outcome, raced, refused = await self._take_first(found, queue, decide,
+                                                             None if narrow is None else filter)
             if outcome is not None:
                 return outcome
             if found.complete and not raced:
@@ -141,14 +152,16 @@ class AggregateStore(abc.ABC, Generic[S]):
             raise StoreConflict(f"no candidate of {self.name} could be changed after {self._attempts} attempts")
         return None
 
-    async def _take_first(self, found: _first.Round, queue: _first.Queue,
-                          decide: Decide[S]) -> tuple[Outcome[S] | None, bool, bool]:
+    async def _take_first(self, found: _first.Round, queue: _first.Queue, decide: Decide[S],
+                          check: Mapping[str, Any] | None) -> tuple[Outcome[S] | None, bool, bool]:
         """Try the round's candidates in order; (outcome, whether a race was lost, whether all were refused)."""
         raced = False
         for raw in found.docs:
             doc_id = raw["_id"]
             if doc_id in found.gone or doc_id in queue.writing:
                 raced = raced or doc_id in queue.writing
+                continue
+            if check is not None and not matches(raw, check):  # outside the caller's filter: left for others
                 continue
             doc = _Doc.of(doc_id, raw)
             outcome = self._plan(doc, Item(doc_id, decide))

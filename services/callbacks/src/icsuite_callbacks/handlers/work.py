@@ -35,6 +35,11 @@ CLAIM_NEXT = "claim-next"
 languages select the same items (queued, window open, servable by them) and share a read."""
 
 
+QUEUED = {"status": "queued"}
+"""What claim-next asks the database for (its status index answers it); the store checks the rest of the
+claim condition on the items read (see the store's ``narrow``)."""
+
+
 # --- commands ----------------------------------------------------------------------------------------------
 
 async def claim_next(svc: CallbacksService, actor: Actor) -> WorkItem | None:
@@ -52,7 +57,7 @@ async def claim_next(svc: CallbacksService, actor: Actor) -> WorkItem | None:
         return _change(current, lc.decide_claim_next(current.state, cmd, now), None)
 
     outcome = await svc.items.change_first(lc.claimable_by(actor, now), INBOX_ORDER, claim,
-                                           share=(CLAIM_NEXT, qualifications(actor)))
+                                           share=(CLAIM_NEXT, qualifications(actor)), narrow=QUEUED)
     return outcome.stored.state if outcome is not None and outcome.stored is not None else None
 
 
