@@ -97,6 +97,8 @@ def _add_probes(app: FastAPI) -> None:
         missing = assets.missing()
         if missing:
             return JSONResponse({"status": "not ready", "missing_assets": missing}, status_code=503)
+        if app.state.settings.live_contacts and not app.state.contact_feed.positioned.is_set():
+            return JSONResponse({"status": "not ready", "waiting_for": "the live contact feed"}, status_code=503)
         return JSONResponse({"status": "ready"})
 
     @app.get("/metrics", include_in_schema=False)

@@ -46,6 +46,8 @@ class ContactFeed:
         self._agent_of: OrderedDict[str, str] = OrderedDict()
         self._latest_of: OrderedDict[str, str] = OrderedDict()  # agent -> the contact of its newest segment
         self._pages: dict[str, set[asyncio.Queue[ContactPush]]] = {}
+        self.positioned = asyncio.Event()
+        """Set once the feed knows where the topics end: an event published after that is not missed."""
 
     def subscribe(self, agent_id: str) -> asyncio.Queue[ContactPush]:
         queue: asyncio.Queue[ContactPush] = asyncio.Queue(QUEUE_SIZE)
@@ -116,12 +118,22 @@ def _decode(record: Any) -> Envelope | None:
         return None
 
 
+async def _position_at_end(consumer: Any) -> None:
+    """Resolve the end of every partition now. Left to the first fetch, "latest" is looked up lazily, and a
+    contact published between the page opening and that lookup was skipped (the agent never saw the call)."""
+    await consumer.seek_to_end()
+    for partition in consumer.assignment():
+        await consumer.position(partition)
+
+
 async def run_feed(settings: DesktopSettings, feed: ContactFeed) -> None:
     """Read both topics until cancelled; a broker that is away is retried every few seconds."""
     while True:
         consumer = _consumer(settings)
         try:
             await consumer.start()
+            await _position_at_end(consumer)
+            feed.positioned.set()
             _log.info("live contact feed reading", topics=[CONTACTS_TOPIC, IDENTITY_TOPIC])
             while True:
                 batches = await consumer.getmany(timeout_ms=1000, max_records=500)
