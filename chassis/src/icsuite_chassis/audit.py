@@ -27,8 +27,9 @@ from urllib.parse import parse_qsl
 from fastapi import Depends, Request
 from icsuite_contracts.tracecontext import current_traceparent
 from pymongo.asynchronous.database import AsyncDatabase
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .asgi_status import StatusOf
 from .clock import Clock, utc_now
 from .logging import get_logger
 from .metrics import AUDIT_DROPPED, AUDIT_PURGED, AUDIT_QUEUED, AUDIT_WRITTEN
@@ -217,17 +218,10 @@ class AuditTrail:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        status = 500
-
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        status = StatusOf(send)
         try:
-            await self.app(scope, receive, capture)
+            await self.app(scope, receive, status)
         finally:
-            entry = build_entry(scope, status, self.clock())
+            entry = build_entry(scope, status.code, self.clock())
             if entry is not None:
                 self.log.record(entry)
