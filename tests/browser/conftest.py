@@ -71,7 +71,8 @@ def _service_env(stack, service: str, port: int, prefix: str) -> dict[str, str]:
 
 def _desktop_env(ports: dict[str, int], kafka_bootstrap: str) -> dict[str, str]:
     env = {"IC_JWT_SECRET": JWT_SECRET, "IC_ENV": "test", "IC_DESKTOP_PORT": str(ports["desktop"]),
-           "IC_DESKTOP_LOG_JSON": "true", "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
+           "IC_DESKTOP_LOG_JSON": "true", "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+           "IC_DESKTOP_LIVE_CONTACTS": "true"}  # whatever the session's environment says: these tests need it
     env.update({f"IC_DESKTOP_{s.upper()}_URL": f"http://127.0.0.1:{ports[s]}" for s in SERVICES})
     return env
 
