@@ -80,3 +80,34 @@ async def test_the_audit_log_pages_newest_first_with_strict_cursors(identity):
 
 async def _count(identity, *, actor: str, expected: int) -> bool:
     return len((await _audit(identity, actor=actor, limit=50))["items"]) == expected
+
+
+async def test_erasure_and_merge_requests_are_in_the_audit_log_with_their_accounts(identity):
+    creator = bearer(unique("a"), "agent")
+    target, source, erased = [await _create_account(identity, creator) for _ in range(3)]
+    admin_id = unique("adm")
+    admin = bearer(admin_id, "admin")
+    merged = await identity.client.post(f"/v1/accounts/{target}/merges", json={"source_account_id": source},
+                                        headers=admin)
+    assert merged.status_code == 201, merged.text
+    merge_id = merged.json()["merge_id"]
+    undone = await identity.client.post(f"/v1/merges/{merge_id}/unmerge", headers=admin)
+    assert undone.status_code == 200, undone.text
+    requested = await identity.client.post("/v1/privacy/erasures", json={"account_id": erased}, headers=admin)
+    assert requested.status_code == 202, requested.text
+    erasure_id = requested.json()["erasure_id"]
+    assert (await identity.client.get(f"/v1/privacy/erasures/{erasure_id}", headers=admin)).status_code == 200
+
+    async def recorded() -> list | None:
+        items = (await _audit(identity, actor=admin_id))["items"]
+        return items if len(items) == 4 else None
+    read, erase, unmerge, merge = await eventually(recorded)
+    assert (merge["route"], merge["action"], merge["status"]) == ("/v1/accounts/{account_id}/merges", "change", 201)
+    assert set(merge["account_ids"]) == {target, source} and merge["ids"]["merge_id"] == merge_id
+    assert (unmerge["route"], unmerge["status"]) == ("/v1/merges/{merge_id}/unmerge", 200)
+    assert set(unmerge["account_ids"]) == {target, source}
+    assert (erase["route"], erase["action"], erase["status"]) == ("/v1/privacy/erasures", "erase", 202)
+    assert erase["account_ids"] == [erased] and erase["ids"]["erasure_id"] == erasure_id
+    assert (read["action"], read["account_ids"]) == ("read", [erased])
+    for account in (target, source):
+        assert len((await _audit(identity, account_id=account))["items"]) >= 3   # created, merged, unmerged

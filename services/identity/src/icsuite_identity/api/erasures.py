@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
+from icsuite_chassis.audit import audited, note_audit
 from icsuite_chassis.auth import Admin
 from icsuite_chassis.problems import NotFound
 from pydantic import BaseModel, ConfigDict, Field
@@ -50,18 +51,23 @@ def erasure_out(erasure: Erasure) -> ErasureOut:
 
 
 @router.post("/erasures", status_code=202, response_model=ErasureOut, summary="Request an account's erasure",
-             responses={404: {"description": "the account does not exist"}})
-async def request_erasure(body: ErasureRequest, principal: Admin, svc: Service, response: Response) -> ErasureOut:
+             responses={404: {"description": "the account does not exist"}}, dependencies=[audited(action="erase")])
+async def request_erasure(body: ErasureRequest, principal: Admin, svc: Service, request: Request,
+                          response: Response) -> ErasureOut:
     """Every service erases or anonymises what it holds for the account. A request for an account whose
     erasure is still open answers that erasure."""
+    note_audit(request, account_id=body.account_id)
     found = await erasures.request_erasure(svc, body.account_id, principal.sub)
+    note_audit(request, erasure_id=found.erasure_id)
     response.headers["Location"] = f"/v1/privacy/erasures/{found.erasure_id}"
     return erasure_out(found)
 
 
-@router.get("/erasures/{erasure_id}", response_model=ErasureOut, summary="An erasure's progress per service")
-async def get_erasure(erasure_id: IdPath, _: Admin, svc: Service) -> ErasureOut:
+@router.get("/erasures/{erasure_id}", response_model=ErasureOut, summary="An erasure's progress per service",
+            dependencies=[audited()])
+async def get_erasure(erasure_id: IdPath, _: Admin, svc: Service, request: Request) -> ErasureOut:
     found = await erasures.erasure(svc, erasure_id)
     if found is None:
         raise NotFound(f"erasure {erasure_id} does not exist")
+    note_audit(request, account_id=found.account_id)
     return erasure_out(found)

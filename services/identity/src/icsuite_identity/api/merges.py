@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Response
-from icsuite_chassis.audit import audited
+from fastapi import APIRouter, Request, Response
+from icsuite_chassis.audit import audited, note_audit
 from icsuite_chassis.auth import Supervisor
 from icsuite_chassis.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
 from icsuite_chassis.problems import NotFound
@@ -63,25 +63,30 @@ async def duplicate_report(_: Supervisor, svc: Service, limit: Limit = 50,
              responses={404: {"description": "an account does not exist"},
                         409: {"description": "an account is merged already, or has accounts merged into it"}})
 async def merge_into(account_id: IdPath, body: MergeRequest, principal: Supervisor, svc: Service,
-                     response: Response) -> MergeOut:
+                     request: Request, response: Response) -> MergeOut:
     """What belongs to the source (interactions, follow-ups, callbacks, alerts) follows this account; the
     source's numbers and addresses find this account. A repeated request answers the same merge."""
+    note_audit(request, account_ids=[account_id, body.source_account_id])
     merge = await merges.merge_accounts(svc, account_id, body.source_account_id, principal.sub)
+    note_audit(request, merge_id=merge.merge_id)
     response.headers["Location"] = f"/v1/merges/{merge.merge_id}"
     return merge_out(merge)
 
 
 @router.get("/v1/merges/{merge_id}", response_model=MergeOut, summary="A merge: who merged, when, and its undoing")
-async def get_merge(merge_id: IdPath, _: Supervisor, svc: Service) -> MergeOut:
+async def get_merge(merge_id: IdPath, _: Supervisor, svc: Service, request: Request) -> MergeOut:
     found = await merges.merge(svc, merge_id)
     if found is None:
         raise NotFound(f"merge {merge_id} does not exist")
+    note_audit(request, account_ids=[found.target_account_id, found.source_account_id])
     return merge_out(found)
 
 
 @router.post("/v1/merges/{merge_id}/unmerge", response_model=MergeOut, summary="Undo a merge",
              responses={404: {"description": "the merge does not exist"}})
-async def unmerge(merge_id: IdPath, principal: Supervisor, svc: Service) -> MergeOut:
+async def unmerge(merge_id: IdPath, principal: Supervisor, svc: Service, request: Request) -> MergeOut:
     """The source is itself again; exactly what the merge moved goes back to it (what was created for the
     surviving account since stays there). Undoing an undone merge changes nothing."""
-    return merge_out(await merges.unmerge(svc, merge_id, principal.sub))
+    undone = await merges.unmerge(svc, merge_id, principal.sub)
+    note_audit(request, account_ids=[undone.target_account_id, undone.source_account_id])
+    return merge_out(undone)
