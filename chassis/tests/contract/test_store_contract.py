@@ -399,3 +399,14 @@ async def test_a_narrow_read_checks_the_rest_of_the_filter_here(backend: Backend
                                         candidates=4) is None
     early = await backend.a.get("early00")
     assert early is not None and early.state.status == "open"  # what the filter excludes is never changed
+
+
+async def test_count_by_counts_per_key_combination_and_per_list_element(backend: Backend) -> None:
+    for doc_id, status, label, seen in [("c1", "open", "x", ("a", "b")), ("c2", "open", "x", ("a",)),
+                                        ("c3", "open", None, ()), ("c4", "done", "x", ("b",))]:
+        await backend.a.change(doc_id, lambda _, s=status, lb=label, se=seen: Change(
+            Counter(status=s, label=lb, seen=se)))
+    assert await backend.a.count_by({"status": "open"}, ["status", "label"]) == {("open", "x"): 2,
+                                                                                 ("open", None): 1}
+    assert await backend.b.count_by({}, ["seen"], unwind="seen") == {("a",): 2, ("b",): 2}
+    assert await backend.a.count_by({"status": "gone"}, ["label"]) == {}

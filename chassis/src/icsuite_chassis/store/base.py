@@ -69,6 +69,13 @@ class AggregateStore(abc.ABC, Generic[S]):
     async def _delete(self, ids: Sequence[Any], guard: Mapping[str, Any]) -> set[Any]:
         """Delete the documents of ``ids`` that still match ``guard``; answer the ids deleted."""
 
+    @abc.abstractmethod
+    async def count_by(self, filter: Mapping[str, Any], keys: Sequence[str], *,
+                       unwind: str | None = None) -> dict[tuple[Any, ...], int]:
+        """How many documents match ``filter``, per combination of the values of ``keys`` (a missing field
+        counts as ``None``); with ``unwind`` (a list field among ``keys``), a document counts once per element
+        of that list and not at all when it is empty. For reports: the database counts, nothing is read."""
+
     # --- the one way to change a document --------------------------------------------------------------
     async def get(self, doc_id: Any) -> Stored[S] | None:
         raw = (await self._read([doc_id])).get(doc_id)

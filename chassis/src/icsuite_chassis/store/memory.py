@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -51,6 +52,16 @@ class InMemoryAggregateStore(AggregateStore[S]):
             del self.documents[doc_id]
         return deleted
 
+    async def count_by(self, filter: Mapping[str, Any], keys: Sequence[str], *,
+                       unwind: str | None = None) -> dict[tuple[Any, ...], int]:
+        counts: Counter[tuple[Any, ...]] = Counter()
+        for doc in self.documents.values():
+            if not matches(doc, filter):
+                continue
+            for row in _unwound(doc, unwind):
+                counts[tuple(row.get(key) for key in keys)] += 1
+        return dict(counts)
+
     def shared_with(self) -> InMemoryAggregateStore[S]:
         """Another store on the same documents, as a second replica sees them."""
         twin: InMemoryAggregateStore[S] = InMemoryAggregateStore(self.name, self.codec)
@@ -92,3 +103,9 @@ class InMemoryAggregateStore(AggregateStore[S]):
         doc[APPLIED_FIELD] = (list(doc.get(APPLIED_FIELD, [])) + list(write.applied))[-APPLIED_KEEP:]
         doc[OUTBOX_FIELD] = list(doc.get(OUTBOX_FIELD, [])) + copy.deepcopy(write.outbox)
         return doc
+
+
+def _unwound(doc: Mapping[str, Any], unwind: str | None) -> list[Mapping[str, Any]]:
+    if unwind is None:
+        return [doc]
+    return [{**doc, unwind: value} for value in doc.get(unwind) or ()]

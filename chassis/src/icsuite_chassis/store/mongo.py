@@ -83,3 +83,16 @@ class MongoAggregateStore(AggregateStore[S]):
         if sort:
             cursor = cursor.sort(list(sort))
         return [doc async for doc in cursor.limit(limit)]
+
+    async def count_by(self, filter: Mapping[str, Any], keys: Sequence[str], *,
+                       unwind: str | None = None) -> dict[tuple[Any, ...], int]:
+        pipeline: list[dict[str, Any]] = [{"$match": dict(filter)}]
+        if unwind is not None:
+            pipeline.append({"$unwind": f"${unwind}"})
+        group = {f"k{n}": f"${key}" for n, key in enumerate(keys)}
+        pipeline.append({"$group": {"_id": group, "count": {"$sum": 1}}})
+        counts: dict[tuple[Any, ...], int] = {}
+        async for row in await self.collection.aggregate(pipeline):
+            key = tuple(row["_id"].get(f"k{n}") for n in range(len(keys)))
+            counts[key] = counts.get(key, 0) + int(row["count"])
+        return counts

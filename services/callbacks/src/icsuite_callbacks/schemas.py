@@ -195,3 +195,29 @@ class CallbackView(BaseModel):
 class CallbackPage(BaseModel):
     items: list[CallbackView]
     next_cursor: str | None = None
+
+
+class QueueCount(BaseModel):
+    status: str = Field(description="An open status: scheduled, queued, claimed or in_progress.")
+    queue: str
+    count: int
+
+
+class CallbackReportView(BaseModel):
+    as_of: datetime = Field(description="When it was counted.")
+    counts: list[QueueCount] = Field(description="Open callbacks by status and queue.")
+    breached: int = Field(description="Open callbacks whose due time has passed.")
+    due_soon: int = Field(description="Open callbacks due within due_soon_minutes, not yet breached.")
+    due_soon_minutes: int
+    oldest_waiting: CallbackView | None = Field(description="The longest waiting item of the general inbox.")
+
+
+class AgentCallbacksView(BaseModel):
+    agent_id: str
+    claimed: int = Field(description="Callbacks claimed or retained in the agent's inbox.")
+    in_progress: int = Field(description="Callbacks the agent is dialling or talking on.")
+
+
+class AgentCallbacksPage(BaseModel):
+    items: list[AgentCallbacksView]
+    next_cursor: str | None = None
