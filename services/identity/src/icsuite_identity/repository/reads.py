@@ -72,19 +72,22 @@ class Reads:
         found = [states[i] for i in ids if i in states and key in states[i].keys()]
         return await self.resolve_merged(found) if store is self.stores.accounts else found
 
+    async def merged_into(self, account_ids: Sequence[str]) -> dict[str, AccountRecord | None]:
+        """Of ``account_ids``, those merged into another account, each with that account (None: it is gone)."""
+        if self.marks is None or not account_ids:
+            return {}
+        marks = {i: m.target_account_id for i, m in (await get_many(self.marks, list(account_ids))).items()
+                 if m.target_account_id is not None}
+        targets = await get_many(self.stores.accounts, list(set(marks.values())))
+        return {source: targets.get(target) for source, target in marks.items()}
+
     async def resolve_merged(self, accounts: list[AccountRecord]) -> list[AccountRecord]:
         """A merged account answers as the account it was merged into: the source's numbers, addresses and
         names find the target (each account once)."""
-        if self.marks is None or not accounts:
-            return accounts
-        marks = await get_many(self.marks, [a.account_id for a in accounts])
-        targets = await get_many(self.stores.accounts, [m.target_account_id for m in marks.values()
-                                                        if m.target_account_id is not None])
+        merged = await self.merged_into([a.account_id for a in accounts])
         resolved: dict[str, AccountRecord] = {}
         for account in accounts:
-            mark = marks.get(account.account_id)
-            into = mark.target_account_id if mark is not None else None
-            chosen = targets.get(into) if into is not None else account
+            chosen = merged.get(account.account_id, account)
             if chosen is not None:
                 resolved.setdefault(chosen.account_id, chosen)
         return list(resolved.values())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from ..domain.accounts import AccountRecord
 from ..domain.errors import InvalidInput
@@ -31,23 +31,40 @@ def word_similarity(query: str, label: str, **_: object) -> float:
 
 
 class Found:
-    """Candidates collected across criteria, with the accounts they came from."""
+    """What each criterion found (account, criterion, fraction), collected across criteria."""
 
     def __init__(self) -> None:
-        self.candidates: dict[str, Candidate] = {}
-        self.accounts: dict[str, AccountRecord] = {}
+        self.hits: list[tuple[AccountRecord, str, float]] = []
+        self._ids: set[str] = set()
 
     def hit(self, account: AccountRecord, criterion: str, fraction: float = 1.0) -> None:
-        account_id = account.account_id
-        if account_id not in self.candidates and len(self.candidates) >= MAX_CANDIDATES:
+        if account.account_id not in self._ids and len(self._ids) >= MAX_CANDIDATES:
             return
-        candidate = self.candidates.setdefault(account_id, Candidate(account_id, account.status == "active"))
-        candidate.add(criterion, fraction)
-        self.accounts[account_id] = account
+        self._ids.add(account.account_id)
+        self.hits.append((account, criterion, fraction))
 
     def hit_all(self, accounts: Iterable[AccountRecord], criterion: str) -> None:
         for account in accounts:
             self.hit(account, criterion)
+
+    def candidates(self, merged_into: Mapping[str, AccountRecord | None]) -> tuple[list[Candidate],
+                                                                                   dict[str, AccountRecord]]:
+        """The ranked candidates, a merged account's hits counting for the account it was merged into."""
+        candidates: dict[str, Candidate] = {}
+        accounts: dict[str, AccountRecord] = {}
+        for found, criterion, fraction in self.hits:
+            account = merged_into.get(found.account_id, found)
+            if account is None:
+                continue
+            candidate = candidates.setdefault(account.account_id, Candidate(account.account_id,
+                                                                            account.status == "active"))
+            candidate.add(criterion, fraction)
+            accounts[account.account_id] = account
+        return rank(candidates.values()), accounts
+
+    @property
+    def account_ids(self) -> list[str]:
+        return sorted(self._ids)
 
 
 class AccountSearch:
@@ -67,7 +84,7 @@ class AccountSearch:
             await self._by_name(found, criteria.name, criteria.postcode)
         if criteria.street and criteria.postcode:
             await self._by_premise_address(found, criteria.street, criteria.postcode)
-        return rank(found.candidates.values()), found.accounts
+        return found.candidates(await self.reads.merged_into(found.account_ids))
 
     async def _by_identifiers(self, found: Found, criteria: SearchCriteria) -> None:
         if criteria.account_id:
