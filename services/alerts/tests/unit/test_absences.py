@@ -107,6 +107,29 @@ def test_the_standard_rules_include_the_unclaimed_callback_sla() -> None:
     assert sla.spec.after == Absence(1800, ("ic.callback.claimed.v1",)) and sla.spec.target == "supervisors"
 
 
+async def test_the_sla_counts_30_wall_minutes_from_when_the_callback_became_workable(make_service) -> None:
+    """A callback announced outside business hours (``scheduled_for``) starts no clock; its queued event at
+    the opening does, and the alert comes 30 wall minutes after that."""
+    clock = Clock()
+    svc = make_service(clock)
+    await svc.seed_standard_rules()
+    opening = T0 + timedelta(hours=14)
+    scheduled = callback_event(CallbackQueued, "cb-night", T0)
+    assert scheduled.data.scheduled_for is not None
+    await svc.on_event(scheduled)
+    clock.now = T0 + timedelta(hours=2)
+    assert await svc.raise_due_absences() == 0 and svc.absences.documents == {}
+    data = sample_event(CallbackQueued).model_copy(update={"callback_id": "cb-night", "account_id": None,
+                                                           "scheduled_for": None})
+    await svc.on_event(new_envelope(data, source="/test", time=opening, correlation_id="req-cb-night"))
+    clock.now = opening + timedelta(minutes=29)
+    assert await svc.raise_due_absences() == 0
+    clock.now = opening + timedelta(minutes=31)
+    assert await svc.raise_due_absences() == 1
+    [alert] = [a for a in svc.alerts.documents.values() if a["rule_id"] == "std-callback-unclaimed"]
+    assert alert["raised_at"] == opening + timedelta(minutes=30) and alert["target"] == "supervisors"
+
+
 @pytest.mark.parametrize(("after", "field"), [(Absence(0, ("ic.callback.claimed.v1",)), "after.within_s"),
                                               (Absence(60, ()), "after.unless"),
                                               (Absence(60, ("ic.nothing.v1",)), "after.unless")])

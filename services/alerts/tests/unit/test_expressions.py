@@ -1,10 +1,9 @@
 """The condition language: CEL semantics, static checks, and hostile expressions refused quickly."""
 
-import time
-
 import pytest
 
-from icsuite_alerts.domain.expressions import CompileError, Symbols, compile_expression
+from icsuite_alerts.domain.expressions import CompileError, Symbols, compile_expression, compiler
+from icsuite_alerts.domain.expressions.limits import MAX_EXPRESSION_LENGTH
 
 pytestmark = [pytest.mark.unit]
 
@@ -84,21 +83,38 @@ def test_refused_with_kind_and_position(text: str, kind: str, column: int) -> No
     assert caught.value.position is not None and caught.value.position.column == column
 
 
-@pytest.mark.parametrize("text", [
-    "(" * 10_000 + "1" + ")" * 10_000,
-    "(" * 40 + "true" + ")" * 40,
-    "[" * 40 + "]" * 40 + " == []",
-    "!" * 500 + "true",
-    "-" * 500 + "1 > 0",
-    '"' + "x" * 1999 + '"',
-    "1" * 1000 + " > 1",
-    " && ".join(["facts.dunning_level > 1"] * 80),
+@pytest.mark.parametrize(("text", "kind"), [
+    ("(" * 10_000 + "1" + ")" * 10_000, "too_long"),
+    ("(" * 40 + "true" + ")" * 40, "too_deep"),
+    ("[" * 40 + "]" * 40 + " == []", "too_deep"),
+    ("!" * 500 + "true", "too_deep"),
+    ("-" * 500 + "1 > 0", "too_deep"),
+    ('"' + "x" * 1999 + '"', "too_long"),
+    ("1" * 1000 + " > 1", "literal_too_large"),
+    (" && ".join(["facts.dunning_level > 1"] * 80), "too_long"),
 ])
-def test_hostile_expressions_are_refused_within_bounded_time(text: str) -> None:
-    started = time.perf_counter()
-    with pytest.raises(CompileError):
+def test_hostile_expressions_are_refused_within_bounded_time(text: str, kind: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bounded work, not a stopwatch: each is refused by the one linear scan of the limits (at most
+    MAX_EXPRESSION_LENGTH characters looked at), before the parser, whose cost grows with nesting, is reached."""
+    def parser_reached(*_: object) -> None:
+        raise AssertionError("the parser was reached")
+
+    monkeypatch.setattr(compiler, "CELParser", parser_reached)
+    with pytest.raises(CompileError) as caught:
         compile_expression(text, SYMBOLS)
-    assert time.perf_counter() - started < 0.5
+    assert caught.value.kind == kind, caught.value.message
+    assert caught.value.position is not None and caught.value.position.offset <= MAX_EXPRESSION_LENGTH
+
+
+def test_the_limits_let_an_ordinary_expression_through_to_the_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The counterpart of the above: the stand-in parser is what an expression inside the limits reaches."""
+    def parser_reached(*_: object) -> None:
+        raise AssertionError("the parser was reached")
+
+    monkeypatch.setattr(compiler, "CELParser", parser_reached)
+    with pytest.raises(AssertionError, match="parser was reached"):
+        compile_expression("facts.dunning_level > 1", SYMBOLS)
 
 
 def test_a_long_flat_chain_inside_the_limits_compiles_and_evaluates_without_recursion() -> None:

@@ -151,10 +151,13 @@ STANDARD_RULES: tuple[Rule, ...] = tuple(
 """Seeded once per database; administrators may change or delete them like any rule."""
 
 STANDARD_RULES = (*STANDARD_RULES, Rule("std-callback-unclaimed", 1, RuleSpec(
-    "Callback unclaimed for 30 minutes", ("ic.callback.queued.v1",), "true", "warning",
+    "Callback unclaimed for 30 minutes", ("ic.callback.queued.v1",), "!has(event.scheduled_for)", "warning",
     "Callback {event.callback_id} has waited 30 minutes without an agent.", "supervisors", 0,
     after=Absence(1800, ("ic.callback.claimed.v1",))), True))
-"""The service-level rule: a queued callback that nobody claimed within 30 minutes alerts the supervisors."""
+"""The service-level rule: a queued callback that nobody claimed within 30 minutes alerts the supervisors. The
+30 minutes are wall minutes from when the callback became workable: a request outside its profile's business
+hours is announced queued with ``scheduled_for`` (not workable yet), which starts no clock, and queued again
+without it when the hours open."""
 
 STANDARD_RULES = (*STANDARD_RULES, Rule("std-account-confirmed-reminder", 1, RuleSpec(
     "Reminder after the account was confirmed", ("ic.identity.contact-identified.v1",),
