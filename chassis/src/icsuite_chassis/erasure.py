@@ -25,6 +25,7 @@ from typing import Any
 
 from icsuite_contracts.cloudevents import Envelope, derive_event_id, new_envelope
 from icsuite_contracts.privacy_v1 import TOPIC as PRIVACY
+from icsuite_contracts.personal import ERASED
 from icsuite_contracts.privacy_v1 import Erased, ErasureRequested
 
 from .clock import Clock
@@ -32,10 +33,10 @@ from .consumer import Reject
 from .runtime import ServiceRuntime
 from .store import AggregateStore, Change, MongoAggregateStore, Stored
 
+__all__ = ["ERASED", "ERASURES", "ErasureRun", "ErasureRunCodec", "add_erasure_consumer", "erasure_runs", "run_erasure"]
+
 ERASURES = "erasures"
 """The collection of a service's erasure runs (in its ``outbox_collections``)."""
-ERASED = "[erased]"
-"""What an erased text reads as, wherever a field cannot simply be emptied."""
 
 Survey = Callable[[str], Awaitable[dict[str, int]]]
 Erase = Callable[[str], Awaitable[None]]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from .base import Count, Event, Id, Text, Timestamp
+from .personal import PERSONAL
 
 TOPIC = "ic.alerts.v1"
 
@@ -33,7 +34,7 @@ class AlertRaised(_AlertEvent):
 
     rule_version: Count = Field(description="The version of the rule that matched.", examples=[3])
     severity: Severity = Field(description="How serious it is.", examples=["warning"])
-    message: Text = Field(
+    message: Annotated[Text, PERSONAL] = Field(
         description="The rendered message for the agent.", examples=["Open balance above 500 EUR: offer a payment plan."]
     )
     contact_id: Id | None = Field(default=None, description="The contact it concerns, if any.", examples=["ct-7f3a9"])

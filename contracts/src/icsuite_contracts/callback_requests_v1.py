@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .base import E164, MAX_MAP_ENTRIES, Code, Event, Id, LanguageTag, Text, Timestamp
+from .personal import PERSONAL
 
 TOPIC = "ic.callback-requests.v1"
 
 RequestChannel = Literal["web", "ivr", "agent"]
-Attributes = Annotated[dict[Code, Text], Field(max_length=MAX_MAP_ENTRIES)]
+Attributes = Annotated[dict[Code, Text], Field(max_length=MAX_MAP_ENTRIES), PERSONAL]
 
 
 class CallbackRequested(Event):
@@ -26,7 +27,7 @@ class CallbackRequested(Event):
     key_field = "request_id"
 
     request_id: Id = Field(description="The request, assigned by the receiving channel.", examples=["cbr-5521"])
-    callback_number: E164 = Field(description="The number to call back, in E.164.", examples=["+4930123456"])
+    callback_number: Annotated[E164, PERSONAL] = Field(description="The number to call back, in E.164.", examples=["+4930123456"])
     account_id: Id | None = Field(
         default=None, description="The account, if the customer is known.", examples=["acc-100200"]
     )

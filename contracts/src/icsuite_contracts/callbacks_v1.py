@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .base import E164, INT64_MAX, MAX_MAP_ENTRIES, Code, Count, Event, Id, PhoneText, Text, Timestamp
+from .personal import PERSONAL
 
 TOPIC = "ic.callbacks.v1"
 
@@ -20,6 +21,7 @@ RequestAttributes = Annotated[
           description="The request's attributes (the objects the channel passed along), for the agent's "
                       "clipboard and the outbound interaction record.",
           examples=[{"campaign": "spring-2025"}]),
+    PERSONAL,
 ]
 
 
@@ -38,7 +40,7 @@ class CallbackQueued(_CallbackEvent):
 
     ce_type = "ic.callback.queued.v1"
 
-    callback_number: E164 = Field(description="The number to call back.", examples=["+4930123456"])
+    callback_number: Annotated[E164, PERSONAL] = Field(description="The number to call back.", examples=["+4930123456"])
     reason_code: Code | None = Field(default=None, description="The request's reason.", examples=["billing_question"])
     profile: Code = Field(
         description="The reason profile applied (task, priority, SLA); the default profile when none matched.",
@@ -72,7 +74,7 @@ class CallbackStarted(_CallbackEvent):
     ce_type = "ic.callback.started.v1"
 
     agent_id: AgentId
-    dial_number: PhoneText = Field(description="The number being dialled.", examples=["+4930123456"])
+    dial_number: Annotated[PhoneText, PERSONAL] = Field(description="The number being dialled.", examples=["+4930123456"])
     attempt: int = Field(ge=1, le=INT64_MAX, description="The attempt number, starting at 1.", examples=[1])
     reason_code: Code | None = Field(default=None, description="The callback's reason.", examples=["billing_question"])
     dial_source: Literal["requested", "account"] | None = Field(

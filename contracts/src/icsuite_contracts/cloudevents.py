@@ -12,7 +12,8 @@ given, else :func:`default_correlation_id` of its data, the same rule in every s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -68,9 +69,20 @@ __all__ = [
 ]
 
 
-def to_kafka(env: Envelope) -> KafkaRecord:
-    """The Kafka record of ``env`` in binary mode; ``ValueError`` if the data exceeds MAX_EVENT_BYTES."""
-    value = env.data.model_dump_json().encode()
+DataHook = Callable[[type[Event], Any], Any]
+"""Turns an event's JSON data on its way to or from the wire: ``(model, data) -> data`` (the chassis's
+crypto-shredding seals and opens the personal fields with it)."""
+
+
+def to_kafka(env: Envelope, *, seal: DataHook | None = None) -> KafkaRecord:
+    """The Kafka record of ``env`` in binary mode; ``ValueError`` if the data exceeds MAX_EVENT_BYTES.
+
+    ``seal`` (optional) turns the JSON data before it is written (the personal fields encrypted)."""
+    if seal is None:
+        value = env.data.model_dump_json().encode()
+    else:
+        data = seal(type(env.data), env.data.model_dump(mode="json"))
+        value = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     if len(value) > MAX_EVENT_BYTES:
         raise ValueError(f"{env.type} data is {len(value)} bytes, more than {MAX_EVENT_BYTES}")
     headers = binary_headers({
@@ -125,13 +137,14 @@ def _data_of(event: WireEvent) -> Any:
     return event.data
 
 
-def from_kafka(headers: Headers | None, value: bytes | str | None) -> Envelope:
+def from_kafka(headers: Headers | None, value: bytes | str | None, *, unseal: DataHook | None = None) -> Envelope:
     """Read a Kafka record in binary or structured mode; unknown fields in the data are ignored.
 
     Checks, in order: size (``too_large``), the required attributes and their values
     (``missing_header``), the event type (``unknown_type``), the data's media type and JSON
     (``not_json``) and the model (``invalid_model``). A record without ``correlationid`` gets the
     one :func:`default_correlation_id` derives, so every reader continues a chain the same way.
+    ``unseal`` (optional) turns the JSON data before the model validates it (sealed fields opened).
     """
     body = value.encode() if isinstance(value, str) else bytes(value or b"")
     if len(body) > MAX_EVENT_BYTES:
@@ -150,7 +163,8 @@ def from_kafka(headers: Headers | None, value: bytes | str | None) -> Envelope:
     except ValidationError:
         raise DecodeError("missing_header", f"{prefix}time is not an RFC 3339 time with offset") from None
     model = _model(ce_type)
-    data = _validate(model, _data_of(event))
+    payload = _data_of(event)
+    data = _validate(model, payload if unseal is None else unseal(model, payload))
     return Envelope(
         id=event_id,
         type=ce_type,

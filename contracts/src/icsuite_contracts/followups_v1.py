@@ -21,6 +21,7 @@ from .base import (
     Timestamp,
     Value,
 )
+from .personal import PERSONAL
 
 TOPIC = "ic.followups.v1"
 
@@ -105,7 +106,7 @@ class FollowupNoteAdded(_FollowupEvent):
     note_id: Id = Field(description="The note.", examples=["n-7"])
     type: FollowupNoteType = Field(description="The note type.", examples=["note"])
     language: LanguageTag = Field(description="The language of the text.", examples=["de"])
-    text: NoteText = Field(description="The note's text.", examples=["Call before noon."])
+    text: Annotated[NoteText, PERSONAL] = Field(description="The note's text.", examples=["Call before noon."])
     author: Id = Field(description="Who wrote it.", examples=["a-17"])
     created_at: Timestamp = Field(description="When it was written.", examples=["2025-03-01T09:21:30+01:00"])
 

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .base import E164, MAX_LIST_ITEMS, EmailText, Event, Id, PhoneText, ShortText
+from .personal import PERSONAL
 from .masterdata_v1 import AccountKind, Address
 
 TOPIC = "ic.identity.v1"
@@ -56,7 +57,7 @@ class CallerIdentified(_IdentityEvent):
     key_field = "request_id"
 
     request_id: Id = Field(description="The callback request.", examples=["cbr-5521"])
-    callback_number: E164 | None = Field(
+    callback_number: Annotated[E164 | None, PERSONAL] = Field(
         default=None, description="The number that was looked up.", examples=["+4930123456"]
     )
     account_id: Id | None = Field(
@@ -75,11 +76,11 @@ class AccountCreated(_IdentityEvent):
 
     account_id: Id = Field(description="The new account.", examples=["acc-900001"])
     kind: AccountKind = Field(description="A person or an organisation.", examples=["person"])
-    name: ShortText = Field(description="The account's display name.", examples=["Max Mustermann"])
-    phones: Annotated[list[PhoneText], Field(max_length=MAX_LIST_ITEMS)] = Field(
+    name: Annotated[ShortText, PERSONAL] = Field(description="The account's display name.", examples=["Max Mustermann"])
+    phones: Annotated[list[PhoneText], Field(max_length=MAX_LIST_ITEMS), PERSONAL] = Field(
         default_factory=list, description="Phone numbers.", examples=[["+4930123456"]]
     )
-    emails: Annotated[list[EmailText], Field(max_length=MAX_LIST_ITEMS)] = Field(
+    emails: Annotated[list[EmailText], Field(max_length=MAX_LIST_ITEMS), PERSONAL] = Field(
         default_factory=list, description="E-mail addresses.", examples=[["max@example.org"]]
     )
     address: Address | None = Field(default=None, description="The postal address, if given.")

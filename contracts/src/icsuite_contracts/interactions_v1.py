@@ -20,6 +20,7 @@ from .base import (
     Text,
     Timestamp,
 )
+from .personal import PERSONAL
 
 TOPIC = "ic.interactions.v1"
 
@@ -84,7 +85,7 @@ class ActivityRecorded(_InteractionEvent):
     at: Timestamp = Field(description="When it happened.", examples=["2025-03-01T09:18:02+01:00"])
     agent_id: Id | None = Field(default=None, description="The agent who did it, if any.", examples=["a-17"])
     account_id: Id | None = Field(default=None, description="The account concerned, if known.", examples=["acc-100200"])
-    details: Annotated[dict[Code, Text], Field(max_length=MAX_MAP_ENTRIES)] = Field(
+    details: Annotated[dict[Code, Text], Field(max_length=MAX_MAP_ENTRIES), PERSONAL] = Field(
         default_factory=dict, description="Details of the activity as strings.", examples=[{"installments": "3"}]
     )
 
@@ -115,7 +116,7 @@ class NoteAdded(_InteractionEvent):
     note_id: Id = Field(description="The note.", examples=["n-12"])
     type: Code = Field(description="The note type.", examples=["note"])
     language: LanguageTag = Field(description="The language of the text.", examples=["de"])
-    text: NoteText = Field(description="The note's text.", examples=["Customer asks for a payment plan."])
+    text: Annotated[NoteText, PERSONAL] = Field(description="The note's text.", examples=["Customer asks for a payment plan."])
     author: Id = Field(description="Who wrote it.", examples=["a-17"])
     created_at: Timestamp = Field(description="When it was written.", examples=["2025-03-01T09:19:30+01:00"])
 

@@ -24,6 +24,7 @@ from .base import (
     ShortText,
     Value,
 )
+from .personal import PERSONAL
 
 TOPIC = "ic.masterdata.v1"
 
@@ -43,9 +44,9 @@ SourceVersion = Annotated[
 class Address(Value):
     """A postal address."""
 
-    street: ShortText = Field(description="Street and house number.", examples=["Hauptstr. 5"])
-    postcode: ShortText = Field(description="Postal code.", examples=["10115"])
-    city: ShortText = Field(description="City or town.", examples=["Berlin"])
+    street: Annotated[ShortText, PERSONAL] = Field(description="Street and house number.", examples=["Hauptstr. 5"])
+    postcode: Annotated[ShortText, PERSONAL] = Field(description="Postal code.", examples=["10115"])
+    city: Annotated[ShortText, PERSONAL] = Field(description="City or town.", examples=["Berlin"])
     country: CountryCode = Field(description="ISO 3166-1 alpha-2 country code.", examples=["DE"])
 
 
@@ -70,11 +71,11 @@ class AccountUpserted(_MasterdataEvent):
     account_id: Id = Field(description="The account (business partner).", examples=["acc-100200"])
     source_version: SourceVersion
     kind: AccountKind = Field(description="A person or an organisation.", examples=["person"])
-    name: ShortText = Field(description="The account's display name.", examples=["Erika Mustermann"])
-    phones: Annotated[list[PhoneText], Field(max_length=MAX_LIST_ITEMS)] = Field(
+    name: Annotated[ShortText, PERSONAL] = Field(description="The account's display name.", examples=["Erika Mustermann"])
+    phones: Annotated[list[PhoneText], Field(max_length=MAX_LIST_ITEMS), PERSONAL] = Field(
         default_factory=list, description="Phone numbers as the source holds them.", examples=[["+4930123456"]]
     )
-    emails: Annotated[list[EmailText], Field(max_length=MAX_LIST_ITEMS)] = Field(
+    emails: Annotated[list[EmailText], Field(max_length=MAX_LIST_ITEMS), PERSONAL] = Field(
         default_factory=list, description="E-mail addresses.", examples=[["erika@example.org"]]
     )
     address: Address | None = Field(default=None, description="The postal address, if known.")
