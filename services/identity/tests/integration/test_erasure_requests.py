@@ -3,7 +3,11 @@ service, and identity's own part (the account anonymised, its confirmation on th
 
 import pytest
 from icsuite_chassis.testing import bearer, eventually, header, read_topic, unique
+from datetime import UTC, datetime, timedelta
+
+from icsuite_contracts.cloudevents import derive_event_id, new_envelope
 from icsuite_contracts.privacy_v1 import TOPIC as PRIVACY
+from icsuite_contracts.privacy_v1 import Erased
 
 pytestmark = pytest.mark.integration
 ADMIN = bearer("admin-1", "admin")
@@ -43,3 +47,35 @@ async def test_unknown_erasures_and_accounts_are_not_found_and_bad_bodies_are_re
     assert missing.status_code == 404
     for body in ({}, {"account_id": ""}, {"account_id": "x" * 129}, {"account_id": "a", "more": 1}):
         assert (await identity.client.post("/v1/privacy/erasures", json=body, headers=ADMIN)).status_code == 422
+
+
+async def test_a_repeated_confirmation_changes_nothing_and_a_later_one_replaces_it(identity):
+    account_id = unique("acc")
+    await identity.publish(identity.account_snapshot(account_id, 1, name="Ilse Nochmal"))
+    await identity.account_version(account_id, 1)
+    erasure_id = (await identity.client.post("/v1/privacy/erasures", json={"account_id": account_id},
+                                             headers=ADMIN)).json()["erasure_id"]
+    first_at = datetime(2026, 12, 7, 6, 0, 0, 123456, tzinfo=UTC)
+
+    def confirmed(at: datetime, erased: dict[str, int], run: str):
+        event = Erased(erasure_id=erasure_id, account_id=account_id, service="alerts", erased=erased, erased_at=at)
+        return new_envelope(event, source="/alerts", id=derive_event_id(erasure_id, f"erased:alerts:{run}"))
+
+    async def alerts_says(expected: dict) -> dict | None:
+        body = (await identity.client.get(f"/v1/privacy/erasures/{erasure_id}", headers=ADMIN)).json()
+        done = body["services"]["alerts"]["erased"] == expected and body["services"]["identity"]["status"] == "erased"
+        return body if done else None
+
+    first = confirmed(first_at, {"alerts": 4}, "1")
+    await identity.publish(first, first)
+    body = await eventually(lambda: alerts_says({"alerts": 4}), timeout=60)
+    assert body["services"]["alerts"]["erased_at"].startswith("2026-12-07T06:00:00.123")
+    versions = [(await identity.db.erasure_requests.find_one({"_id": erasure_id}))["_version"]]
+    # one partition (keyed by the account), so once the last is applied the two before it were too
+    await identity.publish(confirmed(first_at.replace(microsecond=123999), {"alerts": 4}, "retry"),
+                           confirmed(first_at - timedelta(hours=1), {"alerts": 9}, "0"),
+                           confirmed(first_at + timedelta(hours=1), {"alerts": 1}, "2"))
+    body = await eventually(lambda: alerts_says({"alerts": 1}), timeout=60)
+    assert body["services"]["alerts"]["erased_at"].startswith("2026-12-07T07:00:00.123")
+    versions.append((await identity.db.erasure_requests.find_one({"_id": erasure_id}))["_version"])
+    assert versions[1] == versions[0] + 1    # the retry at the same stored time and the older one changed nothing

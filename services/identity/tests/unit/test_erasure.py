@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from icsuite_chassis.errors import NotFoundError
 from icsuite_contracts.cloudevents import new_envelope
@@ -51,6 +53,27 @@ async def test_it_completes_when_all_five_confirmed_and_a_repeated_confirmation_
     assert done.completed_at == NOW and done.confirmations["alerts"].erased == {"notes": 2}
     again = await erasures.request_erasure(harness.svc, "acc-e1", "admin-1")
     assert again.erasure_id != erasure.erasure_id
+
+
+async def test_a_later_reconfirmation_replaces_the_first_and_an_older_one_changes_nothing(harness):
+    erasure = await _requested(harness)
+
+    def confirmed(service: str, at, erased: dict[str, int]):
+        return new_envelope(Erased(erasure_id=erasure.erasure_id, account_id="acc-e1", service=service,
+                                   erased=erased, erased_at=at), source=f"/{service}")
+    first, later = confirmed("alerts", NOW, {"alerts": 3}), confirmed("alerts", NOW + timedelta(hours=1), {"alerts": 1})
+    for service in SERVICES[:-1]:
+        each = confirmed(service, NOW, {"n": 1})
+        await erasures.on_erased(harness.svc, each.data, each)
+    await erasures.on_erased(harness.svc, later.data, later)
+    await erasures.on_erased(harness.svc, first.data, first)             # the earlier one, arriving late
+    done = await erasures.erasure(harness.svc, erasure.erasure_id)
+    assert done.confirmations["alerts"].erased == {"alerts": 1}
+    assert done.completed_at == NOW + timedelta(hours=1)
+    version = (await harness.svc.stores.erasure_requests.get(erasure.erasure_id)).version
+    micro = confirmed("alerts", NOW + timedelta(hours=1, microseconds=400), {"alerts": 1})
+    await erasures.on_erased(harness.svc, micro.data, micro)            # the same time as the database keeps it
+    assert (await harness.svc.stores.erasure_requests.get(erasure.erasure_id)).version == version
 
 
 async def test_identity_anonymises_the_account_and_a_redelivery_confirms_the_same(harness):

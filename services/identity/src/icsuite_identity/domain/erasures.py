@@ -69,12 +69,31 @@ def decide_request(current: Stored[Erasure] | None, erasure: Erasure,
     return Change(erasure, [event])
 
 
+def _as_stored(at: datetime) -> datetime:
+    """A time as the database keeps it (milliseconds), so a confirmation read back compares equal to its event."""
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+def _newer(confirmation: Confirmation, than: Confirmation | None) -> bool:
+    if than is None:
+        return True
+    return (confirmation.erased_at, sorted(confirmation.erased.items())) > (than.erased_at, sorted(than.erased.items()))
+
+
 def decide_confirmation(current: Stored[Erasure] | None, event: Erased) -> Change[Erasure] | None:
-    """Record one service's confirmation (the first one counts); complete when all five confirmed."""
-    if current is None or event.service not in SERVICES or event.service in current.state.confirmations:
+    """Record one service's confirmation; complete when all five confirmed.
+
+    A service repeats its confirmation unchanged after a retry (the same counts, time and event id): nothing
+    changes. A confirmation with a later ``erased_at`` says the service erased again (its run was lost,
+    say, and data came back from a restore): it replaces the earlier one, and a completed erasure's
+    ``completed_at`` follows it. An earlier or equal one arriving late changes nothing, so the outcome is
+    the same in any order."""
+    if current is None or event.service not in SERVICES:
         return None
-    confirmations = {**current.state.confirmations,
-                     event.service: Confirmation(dict(event.erased), event.erased_at)}
+    confirmation = Confirmation(dict(event.erased), _as_stored(event.erased_at))
+    if not _newer(confirmation, current.state.confirmations.get(event.service)):
+        return None
+    confirmations = {**current.state.confirmations, event.service: confirmation}
     erasure = replace(current.state, confirmations=MappingProxyType(confirmations))
     if set(confirmations) == set(SERVICES):
         erasure = replace(erasure, completed_at=max(c.erased_at for c in confirmations.values()))
