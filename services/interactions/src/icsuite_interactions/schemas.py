@@ -85,3 +85,31 @@ def read_cursor(cursor: str | None) -> tuple[datetime, str] | None:
     if moment is None or moment.tzinfo is None or not isinstance(position["id"], str):
         raise InvalidCursor()
     return moment, position["id"]
+
+
+class GroupCount(BaseModel):
+    code: str | None = Field(description="The outcome (reason code); null for the records closed without one.")
+    count: int
+
+
+class DayReportOut(BaseModel):
+    day: str = Field(description="The calendar day (YYYY-MM-DD) in time_zone.")
+    time_zone: str
+    start: datetime
+    end: datetime
+    opened: int = Field(description="Records created on the day.")
+    closed: int = Field(description="Records closed on the day.")
+    open_now: int = Field(description="Records open now, whenever they were opened.")
+    by_outcome: list[GroupCount] = Field(description="The day's closed records by outcome, most first.")
+    by_reason: list[GroupCount] = Field(description="The day's closed records by reason code, most first.")
+    groups_left_off: int = Field(description="Outcomes and reasons beyond the first 200 of each, not named.")
+
+
+class AgentOpenRecords(BaseModel):
+    agent_id: str
+    open_interactions: int
+
+
+class AgentOpenRecordsPage(BaseModel):
+    items: list[AgentOpenRecords]
+    next_cursor: str | None = None
