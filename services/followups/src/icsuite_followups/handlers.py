@@ -38,7 +38,7 @@ from .domain import (
     envelopes_for,
 )
 from .projections.interaction_sources import InteractionSource, interaction_of
-from .repository import COPY_RULES_CONFIG, FOLLOWUP_TYPES_CONFIG, FollowupReads
+from .repository import COPY_RULES_CONFIG, FOLLOWUP_TYPES_CONFIG, FollowupReads, owned_active_filter
 from .settings import FollowupsSettings
 
 FollowupDecision = Callable[[Followup], tuple[Followup, list[FollowupEvent]]]
@@ -208,3 +208,18 @@ async def apply_interaction_events(svc: Service, envelopes: Sequence[Envelope]) 
         return
     for interaction_id, followup_ids in (await svc.reads.awaiting_copy(list(causes), COPY_BATCH)).items():
         await complete_copies(svc, interaction_id, followup_ids, cause_event_id=causes[interaction_id])
+
+
+@dataclass(frozen=True)
+class OwnerWork:
+    agent_id: str
+    open: int
+    overdue: int
+
+
+async def open_followups_by_owner(svc: Service, limit: int, after: str | None) -> list[OwnerWork]:
+    """Per owner (by id), her open or in-process follow-ups and how many of them are past their due time."""
+    active = await svc.followups.count_by(owned_active_filter(), ["owner_id"])
+    overdue = await svc.followups.count_by({**owned_active_filter(), "due_at": {"$lte": svc.clock()}}, ["owner_id"])
+    owners = sorted(owner for (owner,) in active if after is None or owner > after)[:limit]
+    return [OwnerWork(owner, active[(owner,)], overdue.get((owner,), 0)) for owner in owners]

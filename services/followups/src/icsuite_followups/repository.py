@@ -148,6 +148,11 @@ def due_filter(now: datetime) -> dict[str, Any]:
 DUE_ORDER = [("came_due_at", 1), ("planned_start", 1)]
 
 
+def owned_active_filter() -> dict[str, Any]:
+    """Follow-ups open or in process that have an owner: each owner's open work."""
+    return {"status": {"$in": list(ACTIVE_STATUSES)}, "owner_id": {"$ne": None}}
+
+
 def awaiting_copy_filter(interaction_ids: list[str]) -> dict[str, Any]:
     """Follow-ups created from these interactions that still await a field their events may tell."""
     return {"source.type": "interaction", "source.id": {"$in": interaction_ids}, "awaiting_copy": {"$ne": []}}

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from . import customizing, followups, lists, notes
+from . import customizing, followups, lists, notes, reports
 
 router = APIRouter(prefix="/v1")
-for _module in (customizing, followups, notes, lists):
+for _module in (customizing, followups, notes, lists, reports):
     router.include_router(_module.router)
