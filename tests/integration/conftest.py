@@ -58,6 +58,7 @@ def _env(stack, service: str, port: int, prefix: str) -> dict[str, str]:
         f"IC_{upper}_CONSUMER_GROUP_PREFIX": f"{prefix}.",
         f"IC_{upper}_OUTBOX_SWEEP_INTERVAL_S": "2",
         f"IC_{upper}_LOG_JSON": "true",
+        **({"IC_FOLLOWUPS_DUE_CHECK_INTERVAL_S": "2"} if service == "followups" else {}),  # calls come due quickly
     }
 
 
