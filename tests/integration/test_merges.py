@@ -1,7 +1,8 @@
 """Merging and unmerging duplicate accounts across the five running services, and the duplicate report.
 
 Counts are read from each service's own database: interactions, follow-ups, callbacks and alerts of the
-source and of the target, before the merge, after it, and after the unmerge.
+source and of the target, and the read models that name an account (follow-ups' projection of
+interactions, callbacks' identity answers), before the merge, after it, and after the unmerge.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from e2e_report import REPORT
 from e2e_steps import headers, poll_json, replicate_customer
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
-COLLECTIONS = {"interactions": "interactions", "followups": "followups", "callbacks": "callbacks",
-               "alerts": "alerts"}
+COLLECTIONS = {"interactions": ("interactions", "interactions"), "followups": ("followups", "followups"),
+               "interaction_sources": ("followups", "interaction_sources"), "callbacks": ("callbacks", "callbacks"),
+               "caller_identifications": ("callbacks", "caller_identifications"), "alerts": ("alerts", "alerts")}
+"""What is counted per account: (service, collection)."""
 UNTOUCHED_ELSE = ("interactions", "followups", "alerts")
 """Services whose objects here change only by the merge (callbacks' scheduler may move a request on)."""
 
@@ -30,12 +33,12 @@ class Counts:
         self.client = create_mongo_client(suite.mongodb_uri, app_name="test-merges")
         self.suite = suite
 
-    def collection(self, service: str):
-        return self.client[self.suite.database(service)][COLLECTIONS[service]]
+    def collection(self, kind: str):
+        service, collection = COLLECTIONS[kind]
+        return self.client[self.suite.database(service)][collection]
 
     async def of(self, account_id: str) -> dict[str, int]:
-        return {service: await self.collection(service).count_documents({"account_id": account_id})
-                for service in COLLECTIONS}
+        return {kind: await self.collection(kind).count_documents({"account_id": account_id}) for kind in COLLECTIONS}
 
     async def versions(self, account_ids: list[str]) -> dict[str, int]:
         found = {}
@@ -45,8 +48,10 @@ class Counts:
         return found
 
 
-async def objects_for(client: httpx.AsyncClient, suite, account_id: str, phone: str, n: int) -> None:
-    """``n`` interactions, follow-ups (each raising an alert) and callbacks of ``account_id``."""
+async def objects_for(client: httpx.AsyncClient, suite, account_id: str, phone: str, n: int,
+                      identified: int = 0) -> None:
+    """``n`` interactions, follow-ups (each raising an alert) and callbacks of ``account_id``, and
+    ``identified`` callbacks requested without an account (identity finds it by the number)."""
     agent, channel = headers(suite, "a-merge", "agent"), headers(suite, "web", "channel")
     for _ in range(n):
         r = await client.post(suite.url("interactions", "/v1/interactions"), headers=agent,
@@ -59,6 +64,9 @@ async def objects_for(client: httpx.AsyncClient, suite, account_id: str, phone: 
         r = await client.post(suite.url("callbacks", "/v1/callbacks"), headers=channel,
                               json={"callback_number": phone, "account_id": account_id})
         assert r.status_code == 202, r.text
+    for _ in range(identified):
+        r = await client.post(suite.url("callbacks", "/v1/callbacks"), headers=channel, json={"callback_number": phone})
+        assert r.status_code == 202, r.text
 
 
 async def settled(counts: Counts, expected: dict[str, dict[str, int]], timeout: float = 90) -> None:
@@ -69,12 +77,12 @@ async def settled(counts: Counts, expected: dict[str, dict[str, int]], timeout: 
     await eventually(equal, timeout=timeout, interval=0.3)
 
 
-async def stable(counts: Counts, account_id: str, at_least: int, quiet_s: float = 3.0) -> dict[str, int]:
-    """The account's counts once each service holds ``at_least`` objects and nothing changed for ``quiet_s``
-    (standard alert rules may raise more alerts than the test's own rule)."""
+async def stable(counts: Counts, account_id: str, wanted: dict[str, int], quiet_s: float = 3.0) -> dict[str, int]:
+    """The account's counts once it holds at least the ``wanted`` number of each kind and
+    nothing changed for ``quiet_s`` (standard alert rules may raise more alerts than the test's own rule)."""
     async def enough() -> dict[str, int]:
         now = await counts.of(account_id)
-        assert min(now.values()) >= at_least, now
+        assert all(now[kind] >= n for kind, n in wanted.items()), now
         return now
     last = await eventually(enough, timeout=90, interval=0.3)
     while True:
@@ -83,6 +91,11 @@ async def stable(counts: Counts, account_id: str, at_least: int, quiet_s: float 
         if now == last:
             return now
         last = now
+
+
+def at_least(n: int, identified: int = 0) -> dict[str, int]:
+    """What an account holds at least after :func:`objects_for` (one source record per interaction)."""
+    return {**dict.fromkeys(COLLECTIONS, n), "caller_identifications": identified}
 
 
 def plus(a: dict[str, int], b: dict[str, int], sign: int = 1) -> dict[str, int]:
@@ -101,8 +114,9 @@ async def test_a_merge_and_its_unmerge_move_everything_and_back(suite) -> None:
             "dedupe_window_s": 0, "enabled": True})
         assert rule.status_code == 201, rule.text
         await objects_for(client, suite, target.account_id, target.phone, 1)
-        await objects_for(client, suite, source.account_id, source.phone, 2)
-        of_target, of_source = await stable(counts, target.account_id, 1), await stable(counts, source.account_id, 2)
+        await objects_for(client, suite, source.account_id, source.phone, 2, identified=1)
+        of_target = await stable(counts, target.account_id, at_least(1))
+        of_source = await stable(counts, source.account_id, at_least(2, identified=1))
         versions = {account: await counts.versions([account]) for account in (target.account_id, source.account_id)}
 
         r = await client.post(suite.url("identity", f"/v1/accounts/{target.account_id}/merges"), headers=supervisor,
@@ -111,6 +125,7 @@ async def test_a_merge_and_its_unmerge_move_everything_and_back(suite) -> None:
         merge_id = r.json()["merge_id"]
         await settled(counts, {target.account_id: plus(of_target, of_source),
                                source.account_id: dict.fromkeys(COLLECTIONS, 0)})
+        assert of_source["caller_identifications"] == 1 and of_source["interaction_sources"] == 2
         phone = source.phone.replace("+", "%2B")
         found = await poll_json(client, suite.url("identity", f"/v1/accounts/search?phone={phone}"), supervisor,
                                 lambda b: bool(b.get("items")))
@@ -124,7 +139,7 @@ async def test_a_merge_and_its_unmerge_move_everything_and_back(suite) -> None:
         await publish_raw(suite.kafka_bootstrap, "ic.account-merges.v1", record.value, key=record.key,
                           headers=record.headers)
         await objects_for(client, suite, target.account_id, target.phone, 1)     # created after the merge
-        merged_and_new = await stable(counts, target.account_id, 1)
+        merged_and_new = await stable(counts, target.account_id, at_least(1))
 
         r = await client.post(suite.url("identity", f"/v1/merges/{merge_id}/unmerge"), headers=supervisor)
         assert r.status_code == 200 and r.json()["status"] == "unmerged", r.text
@@ -133,9 +148,10 @@ async def test_a_merge_and_its_unmerge_move_everything_and_back(suite) -> None:
         assert {key: after[key] for key in versions[source.account_id]} == {
             key: version + 2 for key, version in versions[source.account_id].items()}
         assert {key: after[key] for key in versions[target.account_id]} == versions[target.account_id]
-        for service in COLLECTIONS:
+        for service in {service for service, _ in COLLECTIONS.values()}:
             kept = await counts.client[suite.database(service)]["account_merges"].find_one({"_id": merge_id})
-            assert kept is not None and (kept["status"], kept["counts"]) == ("unmerged", {service: of_source[service]})
+            moved = {kind: of_source[kind] for kind, (owner, _) in COLLECTIONS.items() if owner == service}
+            assert kept is not None and (kept["status"], kept["counts"]) == ("unmerged", moved)
         audit = await client.get(suite.url("identity", f"/v1/merges/{merge_id}"), headers=supervisor)
         assert audit.json()["merged_by"] == "sup-1" and audit.json()["unmerged_by"] == "sup-1"
     REPORT.setdefault("stories passed", []).append("merge and unmerge")

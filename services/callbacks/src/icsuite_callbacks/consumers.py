@@ -86,5 +86,7 @@ def register_consumers(runtime: ServiceRuntime, svc: CallbacksService) -> None:
 
 
 def register_merges(runtime: ServiceRuntime, svc: CallbacksService, merges: AggregateStore[Any]) -> None:
-    """Merged accounts: the work items follow the surviving account."""
-    register_merge_consumer(runtime, merges, [Movable("callbacks", svc.items)], svc.clock)
+    """Merged accounts: the work items follow the surviving account, and so do identity's answers about the
+    requests' numbers (``caller_identifications``; their candidates are left as identity named them)."""
+    movables = [Movable("callbacks", svc.items), Movable("caller_identifications", svc.identifications.store)]
+    register_merge_consumer(runtime, merges, movables, svc.clock)

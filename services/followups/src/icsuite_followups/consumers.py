@@ -56,11 +56,13 @@ def interaction_batch_handler(svc: Service) -> Callable[[Sequence[Envelope]], Aw
 
 
 def register_merges(runtime: ServiceRuntime, svc: Service, merges: AggregateStore[Any]) -> None:
-    """Merged accounts: the follow-ups follow the surviving account (their ``account_id`` party)."""
+    """Merged accounts: the follow-ups follow the surviving account (their ``account_id`` party), and so does
+    the projection of interactions that copying control reads (``interaction_sources``)."""
 
     def with_account(followup: Followup, account_id: str) -> Followup:
         return replace(followup, parties={**followup.parties, "account_id": account_id})
 
     movable = Movable("followups", svc.followups, account_of=lambda f: f.parties.get("account_id"),
                       with_account=with_account)
-    register_merge_consumer(runtime, merges, [movable], svc.clock)
+    sources = Movable("interaction_sources", svc.interactions.store)
+    register_merge_consumer(runtime, merges, [movable, sources], svc.clock)

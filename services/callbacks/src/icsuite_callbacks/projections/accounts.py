@@ -1,7 +1,9 @@
 """The accounts' own phone numbers, replicated from master data (``ic.masterdata.v1`` account snapshots).
 
 ``dial: account`` dials one of them. A snapshot never overwrites a newer one (``source_version``), so the
-projection is the same whatever the order its events arrive in.
+projection is the same whatever the order its events arrive in. An account's numbers include those of the
+accounts merged into it (the service's merge records, ``ic.account-merges.v1``): read when asked, so they
+follow a merge and its unmerge without a write here.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
-from icsuite_chassis.store import AggregateStore, Change, InMemoryAggregateStore, Item, Stored
+from icsuite_chassis.account_merge import ACCOUNT_MERGES, MergeRecord, MergeRecordCodec
+from icsuite_chassis.store import AggregateStore, Change, InMemoryAggregateStore, Item, MongoAggregateStore, Stored
 from icsuite_chassis.store.projection import ProjectionWriter
 from icsuite_contracts.cloudevents import Envelope
 from icsuite_contracts.masterdata_v1 import AccountUpserted
 from pymongo.asynchronous.database import AsyncDatabase
 
 ACCOUNT_PHONES = "account_phones"
+MAX_MERGED = 100
+"""The most accounts merged into one whose numbers it dials (far more than a duplicate cluster holds)."""
 
 
 @dataclass(frozen=True)
@@ -70,14 +75,16 @@ def _decision(envelope: Envelope) -> Callable[[Stored[AccountPhones] | None], Ch
 class AccountNumbers:
     """The projection ``account_phones`` (one document per account id)."""
 
-    def __init__(self, store: AggregateStore[AccountPhones], writer: ProjectionWriter[AccountPhones] | None = None):
+    def __init__(self, store: AggregateStore[AccountPhones], writer: ProjectionWriter[AccountPhones] | None = None,
+                 merges: AggregateStore[MergeRecord] | None = None):
         self.store = store
         self._writer = writer
+        self._merges = merges
 
     @classmethod
     def on_mongo(cls, db: AsyncDatabase[dict[str, Any]]) -> AccountNumbers:
         writer = ProjectionWriter(db, ACCOUNT_PHONES, AccountPhonesCodec(), project, key)
-        return cls(writer.store, writer)
+        return cls(writer.store, writer, MongoAggregateStore(db, ACCOUNT_MERGES, MergeRecordCodec()))
 
     @classmethod
     def in_memory(cls) -> AccountNumbers:
@@ -90,7 +97,19 @@ class AccountNumbers:
         await self.store.change_many([Item(key(e), _decision(e), e.id) for e in envelopes if key(e) is not None])
 
     async def of(self, account_id: str | None) -> tuple[str, ...]:
+        """The account's own numbers, then those of the accounts merged into it (each number once)."""
         if account_id is None:
             return ()
-        stored = await self.store.get(account_id)
-        return stored.state.phones if stored is not None else ()
+        phones: list[str] = []
+        for account in (account_id, *await self.merged_into(account_id)):
+            stored = await self.store.get(account)
+            phones.extend(stored.state.phones if stored is not None else ())
+        return tuple(dict.fromkeys(phones))
+
+    async def merged_into(self, account_id: str) -> list[str]:
+        """The accounts merged into ``account_id`` now (a merge being applied counts; an undone one not)."""
+        if self._merges is None:
+            return []
+        records = await self._merges.find({"target_account_id": account_id, "status": {"$in": ["recorded", "merged"]}},
+                                          limit=MAX_MERGED)
+        return sorted(stored.state.source_account_id for stored in records)
