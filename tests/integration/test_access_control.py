@@ -80,8 +80,23 @@ RULE = {"name": "x", "triggers": ["ic.contact.started.v1"], "condition": "true",
     ("channel", "identity", "PUT", "/v1/contacts/ct-1/context", {"premise_id": "pr-1"}),
     ("channel", "interactions", "GET", "/v1/accounts/acc-1/interactions", None),
     ("channel", "alerts", "GET", "/v1/alerts", None),
+    *[(role, service, "GET", path, None) for role in ("agent", "channel") for service, path in [
+        ("callbacks", "/v1/reports/callbacks"), ("callbacks", "/v1/reports/callbacks/due"),
+        ("callbacks", "/v1/reports/open-work"), ("interactions", "/v1/reports/interactions/today"),
+        ("interactions", "/v1/reports/open-work"), ("followups", "/v1/reports/open-work")]],
 ])
 def test_wrong_role_answers_403(suite, role, service, method, path, body) -> None:
     r = httpx.request(method, suite.url(service, path), headers=_as(suite, role), json=body, timeout=10)
     assert r.status_code == 403, r.text
     assert r.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(("service", "path"), [
+    ("callbacks", "/v1/reports/callbacks"), ("callbacks", "/v1/reports/callbacks/due?within_minutes=0"),
+    ("callbacks", "/v1/reports/open-work"), ("interactions", "/v1/reports/interactions/today?time_zone=UTC"),
+    ("interactions", "/v1/reports/open-work"), ("followups", "/v1/reports/open-work"),
+])
+@pytest.mark.parametrize("role", ["supervisor", "admin"])
+def test_the_supervisor_reports_answer_supervisors_and_administrators(suite, role, service, path) -> None:
+    r = httpx.get(suite.url(service, path), headers=_as(suite, role, sub="sup-1"), timeout=10)
+    assert r.status_code == 200, r.text
