@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from icsuite_desktop.bootstrap import build_app
 from icsuite_desktop.gateways import GatewayProblem, Gateways
 from icsuite_desktop.routes_admin import field_errors
-from icsuite_desktop.routes_supervisor import inbox_overview
+from icsuite_desktop.routes_supervisor import merge_open_work
 from icsuite_desktop.settings import DesktopSettings
 
 pytestmark = pytest.mark.unit
@@ -58,8 +58,25 @@ class FakeAlertsAndCallbacks:
                                              "events_replayed": 40, "triggers_evaluated": 7, "truncated": True,
                                              "truncated_by": "time_limit", "rule_errors": 1,
                                              "rule_error": "the condition took too many steps"})
-        if path == "/v1/inbox":
-            return httpx.Response(200, json={"items": self.inbox, "next_cursor": None})
+        if path == "/v1/reports/callbacks":
+            return httpx.Response(200, json={
+                "as_of": datetime.now(UTC).isoformat(), "breached": 1, "due_soon": 0, "due_soon_minutes": 30,
+                "counts": [{"status": "queued", "queue": "billing", "count": 1},
+                           {"status": "claimed", "queue": "moving", "count": 4}],
+                "oldest_waiting": self.inbox[0]})
+        if path == "/v1/reports/callbacks/due":
+            return httpx.Response(200, json={"items": self.inbox[:1], "next_cursor": "next-page"})
+        if path == "/v1/reports/interactions/today":
+            return httpx.Response(200, json={
+                "day": "2026-12-07", "time_zone": request.url.params["time_zone"], "opened": 9, "closed": 3,
+                "open_now": 6, "by_outcome": [{"code": "resolved", "count": 3}],
+                "by_reason": [{"code": None, "count": 3}], "groups_left_off": 0,
+                "start": "2026-12-07T00:00:00Z", "end": "2026-12-08T00:00:00Z"})
+        if path == "/v1/reports/open-work":
+            item = {8002: {"agent_id": "anna", "open_interactions": 2},
+                    8003: {"agent_id": "bea", "claimed": 1, "in_progress": 1},
+                    8004: {"agent_id": "anna", "open_followups": 5, "overdue": 2}}[request.url.port]
+            return httpx.Response(200, json={"items": [item], "next_cursor": None})
         if path == "/v1/alerts":
             return httpx.Response(200, json={"items": [], "next_cursor": None})
         return httpx.Response(404, json={"title": "Not found", "status": 404, "detail": path})
@@ -120,21 +137,27 @@ def test_agents_are_refused_the_admin_and_supervisor_pages(fake) -> None:
     assert fake.sent == [], "nothing reaches a gateway"
 
 
-def test_the_supervisor_sees_breached_and_oldest_callbacks(fake) -> None:
+def test_the_supervisor_sees_the_reports_breached_callbacks_today_and_each_agents_open_work(fake) -> None:
     with _client(fake, "supervisor") as client:
-        r = client.get("/supervisor")
-    assert r.status_code == 200
+        r = client.get("/supervisor?time_zone=Europe/Berlin")
+        more = client.get("/fragments/supervisor/due?cursor=next-page", headers={"HX-Request": "true"})
+    assert r.status_code == 200, r.text
     assert 'data-callback-id="cb-1" data-sla="breached"' in r.text and "1 breached" in r.text
-    assert "Oldest waiting: +4930111" in r.text and "billing: 1" in r.text
+    assert "Oldest waiting: <a href=\"/callbacks/cb-1\">+4930111</a>" in r.text
+    assert '<tr data-queue="moving"><th scope="row">moving</th><td data-status="scheduled">0</td>' in r.text
+    assert "on 2026-12-07 (Europe/Berlin)" in r.text and "(none)" in r.text
+    assert 'hx-get="/fragments/supervisor/due?cursor=next-page"' in r.text
+    assert more.status_code == 200 and 'data-callback-id="cb-1"' in more.text
 
 
-def test_inbox_overview_marks_due_soon() -> None:
-    now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
-    items = [{"due_at": "2026-12-07T12:10:00+00:00", "queue": "a", "created_at": "2026-12-07T11:00:00+00:00"},
-             {"due_at": "2026-12-07T11:59:00Z", "queue": "a", "created_at": "2026-12-07T10:00:00+00:00"}]
-    overview = inbox_overview(items, now)
-    assert [i["sla"] for i in overview["items"]] == ["due", "breached"]
-    assert overview["queues"] == [("a", 2)] and overview["oldest"]["created_at"].startswith("2026-12-07T10")
+def test_open_work_merges_every_services_counts_by_agent() -> None:
+    merged = merge_open_work({"interactions": [{"agent_id": "bea", "open_interactions": 2}],
+                              "callbacks": [{"agent_id": "anna", "claimed": 1, "in_progress": 0}],
+                              "followups": [{"agent_id": "bea", "open_followups": 3, "overdue": 1}]})
+    assert merged == [{"agent_id": "anna", "open_interactions": 0, "claimed": 1, "in_progress": 0,
+                       "open_followups": 0, "overdue": 0},
+                      {"agent_id": "bea", "open_interactions": 2, "claimed": 0, "in_progress": 0,
+                       "open_followups": 3, "overdue": 1}]
 
 
 def test_field_errors_fall_back_to_the_detail() -> None:
