@@ -18,9 +18,9 @@ from icsuite_chassis.auth import TokenVerifier
 from icsuite_chassis.logging import get_logger
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from . import (assets, routes_accounts, routes_admin, routes_auth, routes_callbacks, routes_contact, routes_history,
-               routes_live, routes_record, routes_customizing, routes_followups, routes_privacy, routes_stream,
-               routes_supervisor)
+from . import (assets, routes_accounts, routes_admin, routes_auth, routes_callbacks, routes_contact, routes_exports,
+               routes_history, routes_live, routes_merges, routes_premises, routes_record, routes_customizing,
+               routes_followups, routes_privacy, routes_stream, routes_supervisor)
 from .gateways import Gateways
 from .live import ContactFeed, run_feed
 from .oidc import OidcClient
@@ -65,7 +65,8 @@ def build_app(settings: DesktopSettings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_probes(app)
     for module in (routes_auth, routes_accounts, routes_contact, routes_callbacks, routes_stream, routes_live, routes_record, routes_history,
-                   routes_admin, routes_customizing, routes_followups, routes_supervisor, routes_privacy):
+                   routes_admin, routes_customizing, routes_followups, routes_supervisor, routes_privacy, routes_premises,
+                   routes_merges, routes_exports):
         app.include_router(module.router)
     return app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from .gateways import Gateways, GatewayProblem
@@ -14,8 +14,11 @@ from .web import render
 router = APIRouter(include_in_schema=False)
 CodeForm = Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 OptionalCodeForm = Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$")]
+LanguageForm = Annotated[str, Form(max_length=35, pattern=r"^([A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*)?$")]
+DayForm = Annotated[str, Form(max_length=120)]
 FOLLOWUP_TYPES = ("phone_call", "email", "visit", "task", "service_order", "sales_order", "complaint")
 MAX_FIELDS = 200
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def gateways(request: Request) -> Gateways:
@@ -28,7 +31,8 @@ async def _profiles_page(request: Request, user: AdminUser, edit: str | None, *,
     profiles = await gateways(request).call("callbacks", "GET", "/v1/reason-profiles", user.token)
     chosen = form or next((p for p in profiles if p["reason_code"] == edit), None) or {}
     return render(request, "reason_profiles.html", status=status, active="admin", profiles=profiles, form=chosen,
-                  message=message, problem=problem)
+                  message=message, problem=problem, days=DAYS, hours_text=hours_text,
+                  typed=chosen.get("typed_hours") or typed_of(chosen.get("business_hours")))
 
 
 @router.get("/admin/reason-profiles", response_class=HTMLResponse)
@@ -37,25 +41,69 @@ async def reason_profiles(request: Request, user: AdminUser,
     return await _profiles_page(request, user, edit)
 
 
+def typed_hours(time_zone: Annotated[str, Form(max_length=64)] = "", mon: DayForm = "", tue: DayForm = "",
+                wed: DayForm = "", thu: DayForm = "", fri: DayForm = "", sat: DayForm = "",
+                sun: DayForm = "") -> dict[str, str]:
+    """The business hours as typed: the time zone and one text per day."""
+    return {"time_zone": time_zone, **dict(zip(DAYS, (mon, tue, wed, thu, fri, sat, sun), strict=True))}
+
+
 @router.post("/admin/reason-profiles", response_class=HTMLResponse)
 async def save_reason_profile(request: Request, user: AdminUser, reason_code: CodeForm, task_type: CodeForm,
                               queue: CodeForm, priority: Annotated[int, Form(ge=0, le=1000)],
                               sla_minutes: Annotated[int, Form(ge=1, le=43_200)],
                               max_attempts: Annotated[int, Form(ge=1, le=50)],
                               retry_delay_seconds: Annotated[float, Form(ge=0, le=604_800)],
-                              skill: OptionalCodeForm = "",
+                              hours: Annotated[dict[str, str], Depends(typed_hours)],
+                              skill: OptionalCodeForm = "", language: LanguageForm = "",
                               description: Annotated[str, Form(max_length=500)] = "") -> Response:
-    body = {"task_type": task_type, "priority": priority, "sla_minutes": sla_minutes, "queue": queue,
-            "skill": skill or None, "max_attempts": max_attempts, "retry_delay_seconds": retry_delay_seconds,
-            "description": description.strip() or None}
+    body: dict[str, Any] = {
+        "task_type": task_type, "priority": priority, "sla_minutes": sla_minutes, "queue": queue,
+        "skill": skill or None, "language": language or None, "max_attempts": max_attempts,
+        "retry_delay_seconds": retry_delay_seconds, "description": description.strip() or None}
     try:
+        body["business_hours"] = hours_from_form(hours["time_zone"], {day: hours[day] for day in DAYS})
         await gateways(request).call("callbacks", "PUT", f"/v1/reason-profiles/{reason_code}", user.token, json=body)
     except GatewayProblem as exc:
         if exc.status != 422:
             raise
         return await _profiles_page(request, user, None, status=422, problem=exc,
-                                    form={**body, "reason_code": reason_code})
+                                    form={**body, "reason_code": reason_code, "typed_hours": hours})
     return await _profiles_page(request, user, reason_code, message=f"Reason profile {reason_code} saved.")
+
+
+def hours_from_form(time_zone: str, days: dict[str, str]) -> dict[str, Any] | None:
+    """Business hours typed per day as ``08:00-12:00, 13:00-18:00`` (blank: closed); none at all: always open.
+
+    Only the shape is read here; the callbacks service checks the zone and the clock times (422 naming them)."""
+    typed = {day: text.strip() for day, text in days.items() if text.strip()}
+    if not time_zone.strip() and not typed:
+        return None
+    if not time_zone.strip():
+        raise GatewayProblem(422, "Invalid business hours", "name the time zone of the business hours, "
+                             "for example Europe/Berlin", "desktop")
+    return {"time_zone": time_zone.strip(),
+            "days": {day: [_span(day, part) for part in text.split(",") if part.strip()] for day, text in typed.items()}}
+
+
+def _span(day: str, text: str) -> list[str]:
+    start, sep, end = text.strip().partition("-")
+    if not sep or not start.strip() or not end.strip():
+        raise GatewayProblem(422, "Invalid business hours", f"{day}: {text.strip()!r} is no interval; write "
+                             "start-end as HH:MM-HH:MM, several separated by commas", "desktop")
+    return [start.strip(), end.strip()]
+
+
+def hours_text(spans: list[list[str]] | None) -> str:
+    """The intervals of one day as the form shows them."""
+    return ", ".join(f"{start}-{end}" for start, end in spans or [])
+
+
+def typed_of(hours: dict[str, Any] | None) -> dict[str, str]:
+    """Stored business hours as the form's fields."""
+    if not hours:
+        return {}
+    return {"time_zone": hours.get("time_zone", ""), **{day: hours_text(hours["days"].get(day)) for day in DAYS}}
 
 
 def types_from_form(form: dict[str, list[str]], prefix: str, keys: list[str]) -> dict[str, list[str]]:
