@@ -17,6 +17,7 @@ from icsuite_contracts.privacy_v1 import TOPIC as PRIVACY_TOPIC
 from . import api, erasure, jobs
 from .api import subject_data
 from .consumers import TOPICS, interaction_batch_handler, interaction_handlers, register_merges
+from .erased_accounts import ERASED_ACCOUNTS, ErasedAccountCodec
 from .handlers import Service, seed_customizing
 from .projections.interaction_sources import interaction_sources
 from .repository import (
@@ -40,12 +41,14 @@ def build_service(runtime: ServiceRuntime, settings: FollowupsSettings, clock: C
         followups=MongoAggregateStore(db, FOLLOWUPS, FollowupCodec(), kick=kick),
         type_rules=MongoAggregateStore(db, CUSTOMIZING, TypeRulesCodec()),
         copy_rules=MongoAggregateStore(db, CUSTOMIZING, CopyRulesCodec()),
-        reads=FollowupReads(db), interactions=interaction_sources(db), settings=settings, clock=clock)
+        reads=FollowupReads(db), interactions=interaction_sources(db), settings=settings, clock=clock,
+        erased_accounts=MongoAggregateStore(db, ERASED_ACCOUNTS, ErasedAccountCodec()))
 
 
 def build_app(settings: FollowupsSettings, clock: Clock = utc_now) -> FastAPI:
     runtime = ServiceRuntime(settings, outbox_collections=[FOLLOWUPS, ERASURES],
-                             indexes=[*INDEXES, *store_indexes(ERASURES), *store_indexes(ACCOUNT_MERGES)],
+                             indexes=[*INDEXES, *store_indexes(ERASURES), *store_indexes(ACCOUNT_MERGES),
+                                      *store_indexes(ERASED_ACCOUNTS)],
                              consumes=[*TOPICS, PRIVACY_TOPIC, MERGES_TOPIC], produces=[FOLLOWUPS_TOPIC, PRIVACY_TOPIC])
     svc = build_service(runtime, settings, clock)
     runtime.indexes.extend(svc.interactions.indexes())

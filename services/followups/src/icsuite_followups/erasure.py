@@ -5,6 +5,7 @@ from __future__ import annotations
 from icsuite_chassis.store import Item
 
 from .domain.erasure import decide_erase, decide_erase_source, personal_data
+from .erased_accounts import mark_erased
 from .handlers import Service
 
 SERVICE = "followups"
@@ -19,6 +20,8 @@ async def survey(svc: Service, account_id: str) -> dict[str, int]:
 
 
 async def erase(svc: Service, account_id: str) -> None:
+    """Mark the account erased first (what names it later is erased then), then erase what names it now."""
+    await mark_erased(svc.erased_accounts, account_id, svc.clock())
     found = await svc.followups.find({"account_id": account_id}, limit=MAX_FOLLOWUPS)
     await svc.followups.change_many([Item(stored.id, decide_erase) for stored in found])
     sources = await svc.interactions.store.find({"account_id": account_id}, limit=MAX_FOLLOWUPS)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from icsuite_chassis.clock import Clock
-from icsuite_chassis.store import AggregateStore, Change, Item, Stored
+from icsuite_chassis.store import AggregateStore, Change, InMemoryAggregateStore, Item, Stored
 from icsuite_chassis.store.projection import ProjectionWriter
 from icsuite_contracts.cloudevents import Envelope
 from icsuite_contracts.interactions_v1 import InteractionAccountLinked, InteractionClosed, InteractionOpened, NoteAdded
@@ -37,6 +37,13 @@ from .domain import (
     decide_seed_config,
     envelopes_for,
 )
+from .erased_accounts import (
+    ERASED_ACCOUNTS,
+    ErasedAccount,
+    ErasedAccountCodec,
+    keep_followups_erased,
+    keep_sources_erased,
+)
 from .projections.interaction_sources import InteractionSource, interaction_of
 from .repository import COPY_RULES_CONFIG, FOLLOWUP_TYPES_CONFIG, FollowupReads, owned_active_filter
 from .settings import FollowupsSettings
@@ -56,6 +63,8 @@ class Service:
     interactions: ProjectionWriter[InteractionSource]
     settings: FollowupsSettings
     clock: Clock
+    erased_accounts: AggregateStore[ErasedAccount] = field(
+        default_factory=lambda: InMemoryAggregateStore(ERASED_ACCOUNTS, ErasedAccountCodec()))
 
 
 def new_id(prefix: str) -> str:
@@ -141,7 +150,7 @@ async def create_followup(svc: Service, cmd: NewFollowup, *, source_data: Source
         correlation_id=correlation_id)
     await svc.followups.change(followup.followup_id, lambda _: Change(followup, envelopes_for(followup, events)))
     if not followup.awaiting_copy:
-        return followup
+        return (await keep_followups_erased(svc.erased_accounts, svc.followups, [followup]))[0]
     # the projection may have learned the account since it was read: the consumer can have missed this follow-up
     completed = await complete_copies(svc, followup.source_id, [followup.followup_id])
     return completed[0] if completed else followup
@@ -158,7 +167,7 @@ async def change_followup(svc: Service, followup_id: str, changes: Mapping[str, 
     outcome = await svc.followups.change(followup_id, decision(
         lambda f: decide_change(f, changes, actor=actor, now=svc.clock()), required=followup_id))
     assert outcome.stored is not None
-    return outcome.stored.state
+    return (await keep_followups_erased(svc.erased_accounts, svc.followups, [outcome.stored.state]))[0]
 
 
 async def add_note(svc: Service, followup_id: str, draft: NoteDraft, *, author: str) -> Note:
@@ -186,7 +195,8 @@ async def complete_copies(svc: Service, interaction_id: str, followup_ids: Seque
     outcomes = await svc.followups.change_many([Item(fid, decision(
         lambda f: decide_complete_copy(f, rule, source, now=now), causation_id=cause_event_id))
         for fid in followup_ids])
-    return [o.stored.state for o in outcomes if o.changed and o.stored is not None]
+    changed = [o.stored.state for o in outcomes if o.changed and o.stored is not None]
+    return await keep_followups_erased(svc.erased_accounts, svc.followups, changed)
 
 
 def tells_account(envelope: Envelope) -> bool:
@@ -202,6 +212,8 @@ async def apply_interaction_events(svc: Service, envelopes: Sequence[Envelope]) 
     the first delivery may have stopped between the projection and the follow-ups). One query finds the
     follow-ups awaiting any interaction of the batch."""
     await svc.interactions.apply(envelopes)
+    await keep_sources_erased(svc.erased_accounts, svc.interactions.store,
+                              [i for e in envelopes if (i := interaction_of(e)) is not None])
     causes = {interaction_id: envelope.id for envelope in envelopes
               if (interaction_id := interaction_of(envelope)) is not None and tells_account(envelope)}
     if not causes:
