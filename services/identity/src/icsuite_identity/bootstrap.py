@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from icsuite_chassis.app import create_app
-from icsuite_chassis.clock import utc_now
+from icsuite_chassis.clock import Clock, utc_now
 from icsuite_chassis.retention import retention_job
 from icsuite_chassis.runtime import ServiceRuntime
 from icsuite_contracts.account_merges_v1 import TOPIC as MERGES_TOPIC
@@ -36,18 +36,19 @@ def replicas(default_region: str, *, db: Any = None, stores: Any = None) -> dict
     }
 
 
-def build_service(runtime: ServiceRuntime, settings: IdentitySettings) -> IdentityService:
+def build_service(runtime: ServiceRuntime, settings: IdentitySettings, clock: Clock = utc_now) -> IdentityService:
     return IdentityService(stores=mongo_stores(runtime.db, kick=runtime.kick_outbox),
                            merges=mongo_merge_stores(runtime.db, kick=runtime.kick_outbox),
                            replicas=replicas(settings.default_region, db=runtime.db),
-                           default_region=settings.default_region, clock=utc_now, settings=settings)
+                           default_region=settings.default_region, clock=clock, settings=settings)
 
 
-def build_app(settings: IdentitySettings) -> FastAPI:
+def build_app(settings: IdentitySettings, clock: Clock = utc_now) -> FastAPI:
+    """The app; ``clock`` only for tests that move time on (retention)."""
     runtime = ServiceRuntime(settings, outbox_collections=(*OUTBOX_COLLECTIONS, ACCOUNT_MERGES),
                              indexes=(*INDEXES, *MERGE_INDEXES), consumes=CONSUMED_TOPICS,
                              produces=(IDENTITY, PRIVACY, MERGES_TOPIC))
-    service = build_service(runtime, settings)
+    service = build_service(runtime, settings, clock)
     register_consumers(runtime, service)
     rules = retention_rules(service, settings.contact_context_retention_days)
     runtime.add_job("retention", retention_job(rules, settings, service.clock), settings.retention_interval_s)
