@@ -37,6 +37,7 @@ SERVICES = ("identity", "interactions", "callbacks", "followups", "alerts")
 RATE, LONGEST = 5.0, 300.0
 KILL_EVERY_S = 2.0  # the first kill falls 2 s into the streams, the last 10 s
 READY_WITHIN_S = 150.0  # a restart that takes longer fails the test (bounded, not a fixed wait)
+BROKER_READY_WITHIN_S = 180.0  # the JVM's start took over 90 s at load 55 on the 2 cores
 TAIL_S = 4.0  # claims and follow-ups answered by the restarted gateways too
 
 
@@ -121,11 +122,11 @@ async def test_effects_exactly_once_through_kills_and_a_broker_restart(suite) ->
     summary, work_log = await stream, await work
     ended = time.monotonic() - started
     assert all(0 < k.killed_at < k.ready_at < ended - 1 for k in kills), (kills, ended)  # inside the running streams
-    broker_down = time.monotonic() - started
-    await asyncio.to_thread(suite.stack.restart_kafka)
-    chaos = [*(f"SIGKILL {k.service} at {k.killed_at:.1f} s (ready {k.kill_to_ready:.1f} s later)" for k in kills),
-             f"restart kafka at {broker_down:.1f} s (ready {time.monotonic() - started - broker_down:.1f} s later)"]
-    print("\nfailure run: " + ", ".join(chaos) + f"; streams ended at {ended:.1f} s")
+    chaos = [f"SIGKILL {k.service} at {k.killed_at:.1f} s (ready {k.kill_to_ready:.1f} s later)" for k in kills]
+    print("\nfailure run: " + ", ".join(chaos) + f"; streams ended at {ended:.1f} s", flush=True)
+    await asyncio.to_thread(suite.stack.restart_kafka, BROKER_READY_WITHIN_S)
+    chaos.append(f"restart kafka at {ended:.1f} s (ready {time.monotonic() - started - ended:.1f} s later)")
+    print(chaos[-1], flush=True)
     phases = {"streams ended": ended, "broker ready": time.monotonic() - started}
     contact_ids = set(summary.contact_ids)
     published = await _published(suite.kafka_bootstrap, contact_ids, summary.events)
@@ -180,7 +181,10 @@ async def test_effects_exactly_once_through_kills_and_a_broker_restart(suite) ->
     assert len(identifications) == summary.known and len(alerts) == summary.known
     assert not any(doubled.values()), doubled
     work_counts = await chaos_work.count(suite, work_log)
-    assert not any(kind["lost"] or kind["doubled"] for kind in work_counts.values()), work_counts
+    counted = "\n".join(f"{kind}: " + ", ".join(f"{k} {v}" for k, v in figures.items())
+                        for kind, figures in work_counts.items())
+    print(f"\nfailure run work:\n{counted}")
+    assert not any(kind["lost"] or kind["doubled"] for kind in work_counts.values()), f"lost or doubled:\n{counted}"
     phases["work counted"] = time.monotonic() - started
     assert work_counts["callback requests"]["published"] > 20 and work_counts["follow-ups come due"]["due"] > 10
 
