@@ -3,8 +3,8 @@
 N accounts are bulk-inserted as the service stores them (:func:`bench.identity_lookup.load`: account
 documents plus a lookup document per normalized key). The identity service then runs as a separate process
 on that database. Per kind of lookup, ``rounds`` rounds, each with ``lookups`` random lookups one at a time
-at the driver level (``Reads.by_phone``; ``AccountSearch.search`` with the name and postcode, as the service
-does) and the same lookups through the gateway (``GET /v1/accounts/search?phone=`` and ``?name=&postcode=``),
+at the driver level (the service's ``AccountSearch.search`` over its stores and merge marks, with the same
+criteria as the route) and the same lookups through the gateway (``GET /v1/accounts/search?phone=`` and ``?name=&postcode=``),
 the order alternating per round. The name is the account's surname with one letter dropped (a typing error
 the fuzzy matching must find). Every answer is checked. Reported: p50 and p99 per round, and the gateway
 p99 / driver p99 of each round, as median and spread.
@@ -21,9 +21,9 @@ from typing import Any
 
 import httpx
 from icsuite_chassis.testing import bearer
-from icsuite_identity.domain.normalize import phone_to_e164
 from icsuite_identity.domain.ranking import SearchCriteria
 from icsuite_identity.repository import mongo_stores
+from icsuite_identity.repository.merges import mongo_merge_stores
 from icsuite_identity.repository.reads import Reads
 from icsuite_identity.repository.search import AccountSearch
 from pymongo import AsyncMongoClient
@@ -54,13 +54,12 @@ async def samples(db: Any, n: int, kind: str, count: int, seed: int) -> list[Sam
 
 
 def driver(db: Any) -> Callable[[dict[str, str]], Awaitable[list[str]]]:
-    reads = Reads(mongo_stores(db))
-    search = AccountSearch(reads, "DE")
+    """The query the route runs, without HTTP: the service's own search over its stores and merge marks
+    (``AccountSearch.search`` with the same criteria), so that the two sides differ only by the gateway."""
+    search = AccountSearch(Reads(mongo_stores(db), mongo_merge_stores(db).marks), "DE")
 
     async def lookup(query: dict[str, str]) -> list[str]:
-        if "phone" in query:
-            return [a.account_id for a in await reads.by_phone(phone_to_e164(query["phone"], "DE"))]
-        ranked, _ = await search.search(SearchCriteria(name=query["name"], postcode=query["postcode"]))
+        ranked, _ = await search.search(SearchCriteria(**query))
         return [c.account_id for c in ranked]
 
     return lookup

@@ -70,18 +70,31 @@ def build_batch(start: int, stop: int, rng: random.Random) -> tuple[list[dict[st
 
 
 async def load(db: Any, n: int) -> float:
+    """Insert ``n`` accounts and their lookup documents; the next batch is built while the server stores
+    the last one (at most two inserts in flight). Returns the seconds it took."""
     started = time.perf_counter()
     rng = random.Random(n)
     all_lookups: Lookups = defaultdict(list)
+    pending: set[asyncio.Task[Any]] = set()
+
+    async def insert(collection: Any, documents: list[dict[str, Any]]) -> None:
+        while len(pending) >= 2:
+            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            pending.difference_update(done)
+            for task in done:
+                task.result()
+        pending.add(asyncio.create_task(collection.insert_many(documents, ordered=False)))
+
     for start in range(0, n, BATCH):
         accounts, lookups = build_batch(start, min(n, start + BATCH), rng)
-        await db.accounts.insert_many(accounts, ordered=False)
+        await insert(db.accounts, accounts)
         for key, ids in lookups.items():
             all_lookups[key].extend(ids)
     items = list(all_lookups.items())
     for start in range(0, len(items), BATCH):
-        await db.lookups.insert_many([_lookup_document(k, entries) for k, entries in items[start:start + BATCH]],
-                                     ordered=False)
+        await insert(db.lookups, [_lookup_document(k, entries) for k, entries in items[start:start + BATCH]])
+    for task in asyncio.as_completed(list(pending)):
+        await task
     return time.perf_counter() - started
 
 

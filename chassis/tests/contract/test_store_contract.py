@@ -117,6 +117,15 @@ async def test_a_first_change_creates_the_document_at_version_one(backend: Backe
     assert await backend.b.get("c1") == Stored("c1", Counter(count=5), 2)
 
 
+async def test_get_many_answers_the_existing_documents_by_id_in_one_read(backend: Backend) -> None:
+    assert await backend.a.get_many([]) == {}
+    await backend.a.change("c1", add(1))
+    await backend.a.change("c2", add(2))
+    found = await backend.b.get_many(["c2", "missing", "c1", "c2"])
+    assert found == {"c2": Stored("c2", Counter(count=2), 1), "c1": Stored("c1", Counter(count=1), 1)}
+    assert list(found) == ["c2", "c1"]
+
+
 async def test_no_change_writes_nothing(backend: Backend) -> None:
     await backend.a.change("c1", add(1))
     outcome = await backend.a.change("c1", lambda current: None, event_id="e-none")

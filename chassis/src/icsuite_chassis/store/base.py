@@ -81,6 +81,12 @@ class AggregateStore(abc.ABC, Generic[S]):
         raw = (await self._read([doc_id])).get(doc_id)
         return self._stored(_Doc.of(doc_id, raw)) if raw is not None else None
 
+    async def get_many(self, doc_ids: Sequence[Any]) -> dict[Any, Stored[S]]:
+        """The documents of ``doc_ids`` that exist, by id, in one read (``_id $in``)."""
+        unique_ids = list(dict.fromkeys(doc_ids))
+        raw = await self._read(unique_ids) if unique_ids else {}
+        return {doc_id: self._stored(_Doc.of(doc_id, raw[doc_id])) for doc_id in unique_ids if doc_id in raw}
+
     async def find(self, filter: Mapping[str, Any], *, limit: int = 1000) -> list[Stored[S]]:
         """The documents matching ``filter`` (fields of the encoded state), by ``_id``, at most ``limit``:
         to select what a change then goes through :meth:`change_many` for (an erasure, a purge)."""

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 from icsuite_chassis.testing import bearer, eventually, header, read_topic, unique
@@ -236,9 +237,12 @@ async def test_premises_and_business_agreements_are_found_and_confirmed_on_their
     shared, postcode = unique("pr"), unique("pc")[-8:]
     await identity.publish(identity.premise_snapshot(shared, 1, account_ids=[family["acc"], family["other_acc"]],
                                                      street="Lindenstraße 12", postcode=postcode))
-    await eventually(lambda: identity.db.premises.find_one({"_id": shared}))
-    found = await identity.client.get("/v1/premises/search", headers=identity.agent,
-                                      params={"street": "lindenstr. 12", "postcode": postcode, "city": "BERLIN"})
+
+    async def searched() -> Any:  # the lookup documents follow the premise's own write
+        answer = await identity.client.get("/v1/premises/search", headers=identity.agent,
+                                           params={"street": "lindenstr. 12", "postcode": postcode, "city": "BERLIN"})
+        return answer if answer.json()["items"] else None
+    found = await eventually(searched)
     assert [p["premise_id"] for p in found.json()["items"]] == [shared] and found.json()["next_cursor"] is None
     elsewhere = await identity.client.get("/v1/premises/search", headers=identity.agent,
                                           params={"street": "Altweg", "postcode": postcode})

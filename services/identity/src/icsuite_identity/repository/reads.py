@@ -27,10 +27,12 @@ S = TypeVar("S")
 
 
 async def get_many(store: AggregateStore[S], ids: Sequence[str]) -> dict[str, S]:
-    """The states of ``ids`` that exist, by id (each read by ``_id``)."""
-    unique_ids = list(dict.fromkeys(ids))
-    found = await asyncio.gather(*(store.get(i) for i in unique_ids))
-    return {i: stored.state for i, stored in zip(unique_ids, found, strict=True) if stored is not None}
+    """The states of ``ids`` that exist, by id (one read, ``_id $in``)."""
+    return {i: stored.state for i, stored in (await store.get_many(ids)).items()}
+
+
+Merged = dict[str, AccountRecord | None]
+"""Of some account ids, those merged into another account, each with that account (None: it is gone)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,16 @@ class AccountSummary:
     account: AccountRecord
     agreements: list[Agreement]
     premises: list[Premise]
+
+
+def resolved(accounts: list[AccountRecord], merged: Merged) -> list[AccountRecord]:
+    """``accounts`` with each merged one replaced by the account it was merged into, each account once."""
+    chosen: dict[str, AccountRecord] = {}
+    for account in accounts:
+        answer = merged.get(account.account_id, account)
+        if answer is not None:
+            chosen.setdefault(answer.account_id, answer)
+    return list(chosen.values())
 
 
 class Reads:
@@ -61,36 +73,35 @@ class Reads:
         stored = await self.stores.lookups.get(key)
         return list(stored.state.ids) if stored is not None else []
 
-    async def ids_of_each(self, keys: Sequence[str]) -> dict[str, list[str]]:
-        lookups = await get_many(self.stores.lookups, keys)
-        return {key: list(lookups[key].ids) if key in lookups else [] for key in keys}
-
     async def find_by_key(self, store: AggregateStore[Any], key: str) -> list[Any]:
-        """The records that have ``key`` now (entries left behind are skipped)."""
+        """The records that have ``key`` now (entries left behind are skipped); a merged account answers as
+        the account it was merged into: the source's numbers, addresses and names find the target (each
+        account once)."""
         ids = await self.ids_of(key)
-        states = await get_many(store, ids)
+        if store is self.stores.accounts:
+            states, merged = await self.accounts_with_merges(ids)
+        else:
+            states, merged = await get_many(store, ids), {}
         found = [states[i] for i in ids if i in states and key in states[i].keys()]
-        return await self.resolve_merged(found) if store is self.stores.accounts else found
+        return resolved(found, merged) if store is self.stores.accounts else found
 
-    async def merged_into(self, account_ids: Sequence[str]) -> dict[str, AccountRecord | None]:
+    async def accounts_with_merges(self, ids: Sequence[str]) -> tuple[dict[str, AccountRecord], Merged]:
+        """The accounts of ``ids`` by id and which of them are merged (see :data:`Merged`); the accounts and
+        their merge marks are read at the same time, one round trip for both (targets only when merged)."""
+        states, marks = await asyncio.gather(get_many(self.stores.accounts, ids), self._marks_of(ids))
+        return states, await self._targets(marks)
+
+    async def merged_into(self, account_ids: Sequence[str]) -> Merged:
         """Of ``account_ids``, those merged into another account, each with that account (None: it is gone)."""
-        if self.marks is None or not account_ids:
-            return {}
-        marks = {i: m.target_account_id for i, m in (await get_many(self.marks, list(account_ids))).items()
-                 if m.target_account_id is not None}
-        targets = await get_many(self.stores.accounts, list(set(marks.values())))
-        return {source: targets.get(target) for source, target in marks.items()}
+        return await self._targets(await self._marks_of(account_ids))
 
-    async def resolve_merged(self, accounts: list[AccountRecord]) -> list[AccountRecord]:
-        """A merged account answers as the account it was merged into: the source's numbers, addresses and
-        names find the target (each account once)."""
-        merged = await self.merged_into([a.account_id for a in accounts])
-        resolved: dict[str, AccountRecord] = {}
-        for account in accounts:
-            chosen = merged.get(account.account_id, account)
-            if chosen is not None:
-                resolved.setdefault(chosen.account_id, chosen)
-        return list(resolved.values())
+    async def _marks_of(self, account_ids: Sequence[str]) -> dict[str, MergeMark]:
+        return await get_many(self.marks, account_ids) if self.marks is not None and account_ids else {}
+
+    async def _targets(self, marks: dict[str, MergeMark]) -> Merged:
+        into = {i: m.target_account_id for i, m in marks.items() if m.target_account_id is not None}
+        targets = await get_many(self.stores.accounts, list(set(into.values()))) if into else {}
+        return {source: targets.get(target) for source, target in into.items()}
 
     async def by_phone(self, e164: str) -> list[AccountRecord]:
         return await self.find_by_key(self.stores.accounts, phone_key(e164))

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import asyncio
+from collections.abc import Iterable
 
 from ..domain.accounts import AccountRecord
 from ..domain.errors import InvalidInput
 from rapidfuzz import fuzz, process
 
 from ..domain.keys import full_name_key, name_token_key, names_in_key, street_key
+from ..domain.lookups import Lookup
 from ..domain.normalize import name_tokens, normalize_email, normalize_name, phone_to_e164
 from ..domain.ranking import Candidate, SearchCriteria, rank, token_fraction
-from .reads import Reads, get_many
+from .reads import Merged, Reads, get_many
 
 MAX_CANDIDATES = 1000
 SIMILARITY_CUTOFF = 85.0
@@ -30,12 +32,25 @@ def word_similarity(query: str, label: str, **_: object) -> float:
     return sum(max(fuzz.ratio(q, w) for w in words) for q in query_words) / len(query_words)
 
 
+def similar_names(name: str, lookup: Lookup | None) -> dict[str, float]:
+    """Names within a few typing errors: every folded name of the ``names-in:<postcode>`` lookup scored
+    against the query's, those above the cut-off (0-1, at most :data:`MAX_SIMILAR`) by account id."""
+    if lookup is None or not lookup.labels:
+        return {}
+    similar = process.extract(normalize_name(name), lookup.labels, scorer=word_similarity,
+                              score_cutoff=SIMILARITY_CUTOFF, limit=MAX_SIMILAR)
+    return {account_id: score / 100 for _, score, account_id in similar}
+
+
 class Found:
-    """What each criterion found (account, criterion, fraction), collected across criteria."""
+    """What each criterion found (account, criterion, fraction), collected across criteria, and what is
+    known of the found accounts' merges."""
 
     def __init__(self) -> None:
         self.hits: list[tuple[AccountRecord, str, float]] = []
         self._ids: set[str] = set()
+        self.merged: Merged = {}
+        self._merges_known: set[str] = set()
 
     def hit(self, account: AccountRecord, criterion: str, fraction: float = 1.0) -> None:
         if account.account_id not in self._ids and len(self._ids) >= MAX_CANDIDATES:
@@ -47,13 +62,18 @@ class Found:
         for account in accounts:
             self.hit(account, criterion)
 
-    def candidates(self, merged_into: Mapping[str, AccountRecord | None]) -> tuple[list[Candidate],
-                                                                                   dict[str, AccountRecord]]:
+    def merges_known(self, account_ids: Iterable[str], merged: Merged) -> None:
+        """The merges of ``account_ids`` were read already (or they are answers of a read that resolved
+        them): the search does not read them again."""
+        self._merges_known.update(account_ids)
+        self.merged.update(merged)
+
+    def candidates(self) -> tuple[list[Candidate], dict[str, AccountRecord]]:
         """The ranked candidates, a merged account's hits counting for the account it was merged into."""
         candidates: dict[str, Candidate] = {}
         accounts: dict[str, AccountRecord] = {}
         for found, criterion, fraction in self.hits:
-            account = merged_into.get(found.account_id, found)
+            account = self.merged.get(found.account_id, found)
             if account is None:
                 continue
             candidate = candidates.setdefault(account.account_id, Candidate(account.account_id,
@@ -63,8 +83,8 @@ class Found:
         return rank(candidates.values()), accounts
 
     @property
-    def account_ids(self) -> list[str]:
-        return sorted(self._ids)
+    def merges_unknown(self) -> list[str]:
+        return sorted(self._ids - self._merges_known)
 
 
 class AccountSearch:
@@ -77,14 +97,22 @@ class AccountSearch:
         found = Found()
         await self._by_identifiers(found, criteria)
         if criteria.phone:
-            found.hit_all(await self.reads.by_phone(phone_to_e164(criteria.phone, self.default_region)), "phone")
+            self._hit_resolved(found, await self.reads.by_phone(phone_to_e164(criteria.phone, self.default_region)),
+                               "phone")
         if criteria.email:
-            found.hit_all(await self.reads.by_email(normalize_email(criteria.email)), "email")
+            self._hit_resolved(found, await self.reads.by_email(normalize_email(criteria.email)), "email")
         if criteria.name and criteria.postcode:
             await self._by_name(found, criteria.name, criteria.postcode)
         if criteria.street and criteria.postcode:
             await self._by_premise_address(found, criteria.street, criteria.postcode)
-        return found.candidates(await self.reads.merged_into(found.account_ids))
+        found.merges_known(found.merges_unknown, await self.reads.merged_into(found.merges_unknown))
+        return found.candidates()
+
+    @staticmethod
+    def _hit_resolved(found: Found, accounts: list[AccountRecord], criterion: str) -> None:
+        """Hits of a read that answered merged accounts as their targets already (a target is never merged)."""
+        found.hit_all(accounts, criterion)
+        found.merges_known((a.account_id for a in accounts), {})
 
     async def _by_identifiers(self, found: Found, criteria: SearchCriteria) -> None:
         if criteria.account_id:
@@ -96,37 +124,35 @@ class AccountSearch:
             found.hit_all([account] if account else [], "business_agreement_id")
 
     async def _by_name(self, found: Found, name: str, postcode: str) -> None:
+        """The exact name, each word of it, and names within typing errors at the postcode: the lookup
+        documents of all three are read at once, then the accounts they list with their merges at once."""
         tokens = name_tokens(name)
         if not tokens:
             raise InvalidInput("name", "the name must contain letters or digits")
-        accounts = self.reads.stores.accounts
-        found.hit_all(await self.reads.find_by_key(accounts, full_name_key(postcode, name)), "name_exact")
+        exact_key, similar_key = full_name_key(postcode, name), names_in_key(postcode)
         token_keys = [name_token_key(postcode, t) for t in tokens]
-        ids_by_key = await self.reads.ids_of_each(token_keys)
-        ids = list(dict.fromkeys(i for key in token_keys for i in ids_by_key[key]))[:MAX_CANDIDATES]
+        lookups = await get_many(self.reads.stores.lookups, [exact_key, *token_keys, similar_key])
+        exact_ids = list(lookups[exact_key].ids) if exact_key in lookups else []
+        token_ids = list(dict.fromkeys(i for key in token_keys if key in lookups
+                                       for i in lookups[key].ids))[:MAX_CANDIDATES]
+        scores = similar_names(name, lookups.get(similar_key))
+        ids = list(dict.fromkeys([*exact_ids, *token_ids, *scores]))
+        accounts, merged = await self.reads.accounts_with_merges(ids)
+        found.merges_known(ids, merged)
+        found.hit_all((accounts[i] for i in exact_ids if i in accounts and exact_key in accounts[i].keys()),
+                      "name_exact")
         every_word: set[str] = set()
-        for account in (await get_many(accounts, ids)).values():
-            fraction = token_fraction(token_keys, account.keys())
-            if fraction > 0:
+        for account_id in token_ids:
+            account = accounts.get(account_id)
+            fraction = token_fraction(token_keys, account.keys()) if account is not None else 0.0
+            if account is not None and fraction > 0:
                 found.hit(account, "name", fraction)
             if fraction == 1:
-                every_word.add(account.account_id)
-        await self._by_similar_name(found, name, postcode, every_word)
-
-    async def _by_similar_name(self, found: Found, name: str, postcode: str, every_word: set[str]) -> None:
-        """Names within a few typing errors: every name at the postcode (one lookup document with the
-        folded names) scored against the query's; those above the cut-off are read and checked. Accounts
-        that matched every word of the query exactly are not counted twice."""
-        key = names_in_key(postcode)
-        stored = await self.reads.stores.lookups.get(key)
-        if stored is None or not stored.state.labels:
-            return
-        similar = process.extract(normalize_name(name), stored.state.labels, scorer=word_similarity,
-                                  score_cutoff=SIMILARITY_CUTOFF, limit=MAX_SIMILAR)
-        scores = {account_id: score / 100 for _, score, account_id in similar if account_id not in every_word}
-        for account in (await get_many(self.reads.stores.accounts, list(scores))).values():
-            if key in account.keys():  # still at that postcode (a stale entry is never answered)
-                found.hit(account, "name_similar", scores[account.account_id])
+                every_word.add(account_id)
+        for account_id, score in scores.items():  # not counted twice; a stale entry is never answered
+            account = accounts.get(account_id)
+            if account is not None and account_id not in every_word and similar_key in account.keys():
+                found.hit(account, "name_similar", score)
 
     async def _by_premise_address(self, found: Found, street: str, postcode: str) -> None:
         premises = await self.reads.find_by_key(self.reads.stores.premises, street_key(postcode, street))
