@@ -18,6 +18,8 @@ import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
+from icsuite_chassis.data_keys import vault_key_ring
+from icsuite_chassis.settings import DEVELOPMENT_DATA_KEY_MASTER
 from icsuite_chassis.testing import publish_envelopes, unique
 from icsuite_contracts.cloudevents import new_envelope
 from icsuite_contracts.contacts_v1 import ContactSegmentRecorded, ContactStarted
@@ -198,7 +200,9 @@ async def test_an_erased_account_leaves_no_personal_data_in_gateways_or_database
 
     mongo: AsyncMongoClient = AsyncMongoClient(suite.mongodb_uri)
     try:
-        report = await rebuild_timeline(mongo[suite.database("interactions")], suite.kafka_bootstrap, "timeline")
+        ring = vault_key_ring(mongo[suite.database("key_vault")], DEVELOPMENT_DATA_KEY_MASTER)
+        report = await rebuild_timeline(mongo[suite.database("interactions")], suite.kafka_bootstrap, "timeline",
+                                        key_ring=ring)
         entry = await mongo[suite.database("interactions")]["timeline"].find_one({"_id": s.interaction_id})
     finally:
         await mongo.close()

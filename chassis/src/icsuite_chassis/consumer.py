@@ -23,15 +23,17 @@ from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
-from icsuite_contracts.cloudevents import DecodeError, Envelope, from_kafka
+from icsuite_contracts.cloudevents import DecodeError, Envelope
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, WriteConcernError
 
+from .data_keys import KeyRing
 from .dead_letters import dead_letter_record, error_location, park_dead_letter
 from .kafka import EventPublisher
 from .limits import EventTooLarge
 from .logging import bind_event_context, clear_event_context, get_logger
 from .metrics import CONSUMER_LAG, CONSUMER_WAITING, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, HANDLE_LATENCY
+from .shredding import decode_record
 from .tracing import batch_span, event_span
 from .errors import StoreConflict
 
@@ -73,8 +75,10 @@ class ConsumerSpec:
 
 class EventConsumer:
     def __init__(self, spec: ConsumerSpec, publisher: EventPublisher,
-                 parked_dead_letters: AsyncCollection[dict[str, Any]] | None = None):
+                 parked_dead_letters: AsyncCollection[dict[str, Any]] | None = None,
+                 key_ring: KeyRing | None = None):
         self.spec = spec
+        self._key_ring = key_ring  # opens the sealed personal fields (crypto-shredding); None: read as they are
         self._publisher = publisher
         self._parked_dead_letters = parked_dead_letters
 
@@ -114,7 +118,7 @@ class EventConsumer:
 
     async def _decode(self, record: Any) -> Envelope | None:
         """The record's envelope if a handler wants it; undecodable records are dead-lettered."""
-        envelope, error = self._decode_now(record)
+        envelope, error = await self._decode_now(record)
         if error is not None:
             await self._dead_letter(record, *error)
             return None
@@ -123,10 +127,9 @@ class EventConsumer:
             return None
         return envelope
 
-    @staticmethod
-    def _decode_now(record: Any) -> tuple[Envelope | None, tuple[str, str] | None]:
+    async def _decode_now(self, record: Any) -> tuple[Envelope | None, tuple[str, str] | None]:
         try:
-            return from_kafka(record.headers or [], record.value or b""), None
+            return await decode_record(record.headers or [], record.value or b"", self._key_ring), None
         except DecodeError as exc:
             return None, (exc.kind, str(exc))
 
@@ -140,7 +143,7 @@ class EventConsumer:
         skipped: Counter[str] = Counter()
         handlers = self.spec.handlers
         for record in records:
-            envelope, error = self._decode_now(record)
+            envelope, error = await self._decode_now(record)
             if error is not None:
                 await self._dead_letter(record, *error)
             elif envelope is not None:

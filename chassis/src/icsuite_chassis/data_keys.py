@@ -15,6 +15,7 @@ decrypting within that time); an erasure run in the process drops its cache entr
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections import OrderedDict
@@ -24,7 +25,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .store import AggregateStore, Change, Stored
+from pymongo.asynchronous.database import AsyncDatabase
+
+from .store import AggregateStore, Change, MongoAggregateStore, Stored
 
 DATA_KEYS = "data_keys"
 """The key vault collection."""
@@ -133,6 +136,13 @@ class KeyRing:
         self._cache.move_to_end(account_id)
         while len(self._cache) > self._capacity:
             self._cache.popitem(last=False)
+
+
+def vault_key_ring(vault_db: AsyncDatabase[dict[str, Any]], master_secret: str) -> KeyRing:
+    """The key ring on the key vault database (``IC_KEY_VAULT_DATABASE``), its master key derived from
+    ``IC_DATA_KEY_MASTER`` (SHA-256 of the secret)."""
+    master = MasterKey(hashlib.sha256(master_secret.encode()).digest())
+    return KeyRing(MongoAggregateStore(vault_db, DATA_KEYS, DataKeyCodec()), master)
 
 
 class KeyNotLoaded(Exception):

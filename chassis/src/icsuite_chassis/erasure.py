@@ -116,5 +116,7 @@ def add_erasure_consumer(runtime: ServiceRuntime, runs: AggregateStore[ErasureRu
     async def on_request(envelope: Envelope) -> None:
         if not isinstance(envelope.data, ErasureRequested):
             raise Reject(f"{envelope.type} did not decode to ErasureRequested")
+        if runtime.key_ring is not None:  # shred the account's fields in every topic's history (idempotent)
+            await runtime.key_ring.erase(envelope.data.account_id)
         await run_erasure(runs, envelope.data, envelope, service=service, survey=survey, erase=erase, clock=clock)
     runtime.add_consumer("privacy", [PRIVACY], {ErasureRequested.ce_type: on_request})

@@ -12,9 +12,11 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 from faststream.security import BaseSecurity, SASLScram256, SASLScram512
-from icsuite_contracts.cloudevents import Envelope, from_document, to_kafka
+from icsuite_contracts.cloudevents import Envelope, from_document
 
+from .data_keys import KeyRing
 from .metrics import EVENTS_PUBLISHED
+from .shredding import encode_record
 
 
 def kafka_security(protocol: str, mechanism: str, username: str | None,
@@ -48,13 +50,15 @@ def _no_correlation_header() -> str:
 
 
 class EventPublisher:
-    """Publishes contract envelopes as CloudEvents in Kafka binary mode."""
+    """Publishes contract envelopes as CloudEvents in Kafka binary mode, their personal fields sealed with
+    the key ring's per-account keys when it has one (crypto-shredding, :mod:`.shredding`)."""
 
-    def __init__(self, broker: KafkaBroker):
+    def __init__(self, broker: KafkaBroker, key_ring: KeyRing | None = None):
         self._broker = broker
+        self._key_ring = key_ring
 
     async def publish(self, envelope: Envelope) -> None:
-        record = to_kafka(envelope)
+        record = await encode_record(envelope, self._key_ring)
         headers = {name: value.decode() if isinstance(value, bytes) else value
                    for name, value in record.headers}
         await self._broker.publish(record.value, record.topic, key=record.key, headers=headers)
@@ -71,7 +75,7 @@ class EventPublisher:
         and the idempotent producer keeps that order.
         """
         envelope = from_document(entry)
-        record = to_kafka(envelope)
+        record = await encode_record(envelope, self._key_ring)
         headers = {name: value.decode() if isinstance(value, bytes) else value
                    for name, value in record.headers}
         acked: asyncio.Future[Any] = await self._broker.publish(

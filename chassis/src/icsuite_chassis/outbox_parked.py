@@ -20,11 +20,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from icsuite_contracts.cloudevents import from_document, to_kafka
+from icsuite_contracts.cloudevents import from_document
 from pymongo.asynchronous.database import AsyncDatabase
 
+from .data_keys import KeyRing, vault_key_ring
 from .mongo import create_mongo_client
 from .outbox_parking import PARKED_COLLECTION
+from .settings import ServiceSettings
+from .shredding import encode_record
 
 
 async def parked_entries(db: AsyncDatabase[dict[str, Any]], ids: Sequence[str] = ()) -> list[dict[str, Any]]:
@@ -32,15 +35,17 @@ async def parked_entries(db: AsyncDatabase[dict[str, Any]], ids: Sequence[str] =
     return [doc async for doc in db[PARKED_COLLECTION].find(query).sort("parked_at", 1)]
 
 
-async def republish(db: AsyncDatabase[dict[str, Any]], bootstrap: str, ids: Sequence[str] = ()) -> tuple[int, list[str]]:
-    """Publish the parked entries (all, or ``ids``) again; the number sent and the failures."""
+async def republish(db: AsyncDatabase[dict[str, Any]], bootstrap: str, ids: Sequence[str] = (),
+                    key_ring: KeyRing | None = None) -> tuple[int, list[str]]:
+    """Publish the parked entries (all, or ``ids``) again (sealed with ``key_ring`` when shredding is on);
+    the number sent and the failures."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     sent, failures = 0, []
     try:
         for parked in await parked_entries(db, ids):
             try:
-                record = to_kafka(from_document(parked["entry"]))
+                record = await encode_record(from_document(parked["entry"]), key_ring)
                 await producer.send_and_wait(record.topic, record.value, key=record.key, headers=record.headers)
             except Exception as exc:
                 failures.append(f"{parked['_id']}: {type(exc).__name__}: {exc}"[:500])
@@ -68,7 +73,10 @@ async def run(args: argparse.Namespace) -> int:
                 print(_summary(parked))
             print(f"{len(entries)} parked entries", file=sys.stderr)
             return 0
-        sent, failures = await republish(db, args.kafka_bootstrap_servers, args.id)
+        settings = ServiceSettings()  # IC_CRYPTO_SHREDDING, IC_DATA_KEY_MASTER, IC_KEY_VAULT_DATABASE
+        ring = (vault_key_ring(client[settings.key_vault_database], settings.data_key_master)
+                if settings.crypto_shredding else None)
+        sent, failures = await republish(db, args.kafka_bootstrap_servers, args.id, ring)
         print(f"republished {sent} entries, {len(failures)} still parked", file=sys.stderr)
         for failure in failures:
             print(f"  {failure}", file=sys.stderr)

@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from icsuite_contracts.cloudevents import DecodeError, Envelope, from_kafka
+from icsuite_contracts.cloudevents import DecodeError, Envelope
+
+from .data_keys import KeyRing
+from .shredding import decode_record
 
 ASSIGNMENT_WAIT_S = 10.0
 
@@ -40,16 +43,18 @@ async def _end_offsets(consumer: AIOKafkaConsumer, topic: str) -> dict[TopicPart
     return {tp: end for tp, end in (await consumer.end_offsets(partitions)).items() if end > 0}
 
 
-def _decode(record: Any) -> Envelope | None:
+async def _decode(record: Any, key_ring: KeyRing | None) -> Envelope | None:
     try:
-        return from_kafka(record.headers or [], record.value or b"")
+        return await decode_record(record.headers or [], record.value or b"", key_ring)
     except DecodeError:
         return None
 
 
 async def replay_topic(bootstrap: str, topic: str, *, counts: ReplayCounts | None = None,
-                       max_records: int = 2000) -> AsyncIterator[Sequence[Envelope]]:
-    """The topic's messages up to the end offsets seen at the start, as batches of envelopes."""
+                       max_records: int = 2000, key_ring: KeyRing | None = None) -> AsyncIterator[Sequence[Envelope]]:
+    """The topic's messages up to the end offsets seen at the start, as batches of envelopes.
+
+    With a ``key_ring`` the sealed personal fields are opened, or read erased where the key was erased."""
     counts = counts if counts is not None else ReplayCounts()
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
                                 auto_offset_reset="earliest")
@@ -60,7 +65,7 @@ async def replay_topic(bootstrap: str, topic: str, *, counts: ReplayCounts | Non
             fetched = await consumer.getmany(*remaining, timeout_ms=500, max_records=max_records)
             for tp, records in fetched.items():
                 wanted = [record for record in records if record.offset < remaining.get(tp, 0)]
-                envelopes = [e for e in map(_decode, wanted) if e is not None]
+                envelopes = [e for e in [await _decode(record, key_ring) for record in wanted] if e is not None]
                 counts.events += len(envelopes)
                 counts.skipped += len(wanted) - len(envelopes)
                 if envelopes:
@@ -72,7 +77,7 @@ async def replay_topic(bootstrap: str, topic: str, *, counts: ReplayCounts | Non
         await consumer.stop()
 
 
-def topic_replay(bootstrap: str, topic: str, *,
-                 counts: ReplayCounts | None = None) -> Callable[[], AsyncIterator[Sequence[Envelope]]]:
+def topic_replay(bootstrap: str, topic: str, *, counts: ReplayCounts | None = None,
+                 key_ring: KeyRing | None = None) -> Callable[[], AsyncIterator[Sequence[Envelope]]]:
     """A replay of ``topic`` as :meth:`ProjectionWriter.rebuild` takes it (started when the rebuild asks)."""
-    return lambda: replay_topic(bootstrap, topic, counts=counts)
+    return lambda: replay_topic(bootstrap, topic, counts=counts, key_ring=key_ring)

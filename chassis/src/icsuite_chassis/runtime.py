@@ -15,12 +15,14 @@ from faststream.kafka import KafkaBroker
 from icsuite_contracts.cloudevents import Envelope
 
 from .consumer import ConsumerSpec, EventConsumer
+from .data_keys import DATA_KEYS, KeyRing, vault_key_ring
 from .dead_letters import PARKED_DEAD_LETTERS
 from .kafka import EventPublisher, create_broker, kafka_security
 from .logging import get_logger
 from .mongo import IndexSpec, create_mongo_client, ensure_indexes, ping
 from .outbox import OutboxRelay
 from .settings import ServiceSettings
+from .store import store_indexes
 
 _log = get_logger(__name__)
 
@@ -45,7 +47,10 @@ class ServiceRuntime:
             settings.kafka_bootstrap_servers, client_id=f"icsuite-{settings.service_name}",
             security=kafka_security(settings.kafka_security_protocol, settings.kafka_sasl_mechanism,
                                     settings.kafka_sasl_username, settings.kafka_sasl_password))
-        self.publisher = EventPublisher(self.broker)
+        self.key_ring: KeyRing | None = (  # crypto-shredding of personal fields in events (issue 21)
+            vault_key_ring(self.mongo[settings.key_vault_database], settings.data_key_master)
+            if settings.crypto_shredding else None)
+        self.publisher = EventPublisher(self.broker, self.key_ring)
         self.relay = OutboxRelay(self.db, outbox_collections, self.publisher,
                                  sweep_interval_s=settings.outbox_sweep_interval_s,
                                  max_attempts=settings.outbox_max_attempts)
@@ -69,7 +74,7 @@ class ServiceRuntime:
                             conflict_retries=options.pop("conflict_retries", s.consumer_conflict_retries),
                             dead_letter_retries=options.pop("dead_letter_retries", s.consumer_dead_letter_retries),
                             **options)
-        consumer = EventConsumer(spec, self.publisher, self.db[PARKED_DEAD_LETTERS])
+        consumer = EventConsumer(spec, self.publisher, self.db[PARKED_DEAD_LETTERS], self.key_ring)
         consumer.register(self.broker)
         self.consumers.append(consumer)
 
@@ -88,6 +93,8 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         await ensure_indexes(self.db, self.indexes)
+        if self.key_ring is not None:
+            await ensure_indexes(self.mongo[self.settings.key_vault_database], store_indexes(DATA_KEYS))
         for hook in self.startup_hooks:
             await hook()
         await self.broker.start()

@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "icsuite-development-secret-change-me-0123456789"
+DEVELOPMENT_DATA_KEY_MASTER = "icsuite-development-data-key-master-change-me"
 
 S = TypeVar("S", bound="ServiceSettings")
 
@@ -71,6 +72,15 @@ class ServiceSettings(BaseSettings):
         description="the longest a token may live (exp - iat, and exp - now); tokens then need iat")
     log_level: str = "INFO"
     log_json: bool | None = None
+    crypto_shredding: bool = Field(
+        default=False, validation_alias=AliasChoices("crypto_shredding", "IC_CRYPTO_SHREDDING"),
+        description="seal the personal fields of events with per-account data keys (issue 21; shredding)")
+    data_key_master: str = Field(
+        default=DEVELOPMENT_DATA_KEY_MASTER, validation_alias=AliasChoices("data_key_master", "IC_DATA_KEY_MASTER"),
+        repr=False, description="the secret that wraps the data keys in the key vault; the same in every service")
+    key_vault_database: str = Field(
+        default="ic_key_vault", validation_alias=AliasChoices("key_vault_database", "IC_KEY_VAULT_DATABASE"),
+        description="the database of the suite's key vault (data_keys), shared by the services' key rings")
     log_personal_data: bool = Field(
         default=False, description="show names, postal addresses, free text, phone numbers and e-mail addresses "
                                    "in log lines (masked by default); for a developer's machine, refused in production")
@@ -129,6 +139,10 @@ class ServiceSettings(BaseSettings):
             raise ValueError("log_personal_data must stay false when IC_ENV=production: logs mask personal data")
         if self.environment == "production" and not self.jwt_max_lifetime_s:
             raise ValueError("IC_JWT_MAX_LIFETIME_S must be set when IC_ENV=production")
+        if self.environment == "production" and self.crypto_shredding and (
+                self.data_key_master == DEVELOPMENT_DATA_KEY_MASTER or len(self.data_key_master) < 32):
+            raise ValueError("IC_DATA_KEY_MASTER must be set to a secret of at least 32 characters when "
+                             "IC_ENV=production seals personal fields")
         if self.cursor_secret is not None and len(self.cursor_secret) < 32:
             raise ValueError("IC_CURSOR_SECRET must be at least 32 characters")
         if self.environment == "production" and self.jwt_jwks_url and not self.cursor_secret:

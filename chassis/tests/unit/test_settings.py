@@ -38,6 +38,20 @@ def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPat
     assert load_settings(DemoSettings).environment == "production"
 
 
+def test_production_refuses_the_development_data_key_master_when_shredding(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IC_ENV", "production")
+    monkeypatch.setenv("IC_JWT_ISSUER", "https://login.example/")
+    monkeypatch.setenv("IC_JWT_AUDIENCE", "icsuite")
+    monkeypatch.setenv("IC_JWT_SECRET", "x" * 40)
+    monkeypatch.setenv("IC_CRYPTO_SHREDDING", "true")
+    with pytest.raises(SystemExit):
+        load_settings(DemoSettings)
+    monkeypatch.setenv("IC_DATA_KEY_MASTER", "k" * 40)
+    settings = load_settings(DemoSettings)
+    assert settings.crypto_shredding and settings.key_vault_database == "ic_key_vault"
+    assert "k" * 40 not in repr(settings)
+
+
 def test_the_garbage_collector_settings_come_from_the_environment(monkeypatch) -> None:
     assert ServiceSettings().gc_thresholds == (20_000, 20, 50)
     monkeypatch.setenv("IC_SERVICE_GC_THRESHOLDS", "[5000, 10, 10]")

@@ -15,6 +15,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from icsuite_chassis.data_keys import KeyRing, vault_key_ring
 from icsuite_chassis.mongo import create_mongo_client
 from icsuite_chassis.replay import ReplayCounts, topic_replay
 from icsuite_chassis.settings import load_settings
@@ -27,9 +28,11 @@ from .settings import InteractionsSettings
 
 
 async def rebuild_timeline(db: AsyncDatabase[dict[str, Any]], bootstrap: str, collection: str,
-                           counts: ReplayCounts | None = None) -> RebuildReport:
-    """Replay the topic into a shadow of ``collection`` and swap it in."""
-    return await timeline_writer(db, collection).rebuild(topic_replay(bootstrap, TOPIC, counts=counts))
+                           counts: ReplayCounts | None = None, key_ring: KeyRing | None = None) -> RebuildReport:
+    """Replay the topic into a shadow of ``collection`` and swap it in (personal fields opened with
+    ``key_ring``, or erased where their account's key was erased)."""
+    replay = topic_replay(bootstrap, TOPIC, counts=counts, key_ring=key_ring)
+    return await timeline_writer(db, collection).rebuild(replay)
 
 
 async def _main() -> dict[str, Any]:
@@ -37,8 +40,10 @@ async def _main() -> dict[str, Any]:
     client = create_mongo_client(settings.mongodb_uri, app_name="interactions-rebuild")
     counts = ReplayCounts()
     try:
+        ring = (vault_key_ring(client[settings.key_vault_database], settings.data_key_master)
+                if settings.crypto_shredding else None)
         report = await rebuild_timeline(client[settings.mongodb_database], settings.kafka_bootstrap_servers,
-                                        settings.timeline_collection, counts)
+                                        settings.timeline_collection, counts, ring)
     finally:
         await client.close()
     return {**asdict(report), "undecodable": counts.skipped}
