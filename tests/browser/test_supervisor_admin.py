@@ -71,17 +71,51 @@ async def test_an_administrator_is_refused_a_broken_rule_then_backtests_and_enab
     assert rule["enabled"] is True and rule["condition"] == "facts.dunning_level >= 3" and rule["version"] == 2
 
 
+async def _completed_record(browser_suite, agent_id: str, outcome: str, reason: str) -> None:
+    agent = headers(browser_suite, agent_id, "agent")
+    async with httpx.AsyncClient(timeout=15) as client:
+        r = await client.post(browser_suite.url("interactions", "/v1/interactions"), headers=agent,
+                              json={"channel": "walk_in", "account_id": unique("acc")})
+        assert r.status_code == 201, r.text
+        r = await client.post(browser_suite.url("interactions", f"/v1/interactions/{r.json()['interaction_id']}"
+                                                                "/complete"),
+                              headers=agent, json={"outcome": outcome, "reason_code": reason})
+        assert r.status_code == 200, r.text
+
+
 async def test_a_supervisor_sees_a_breached_callback(browser_suite, new_page, breaching_callback) -> None:
+    """The breached callback among the due ones, its queue counted, today's records by outcome and reason,
+    the open work by agent; the callbacks section follows a claim made elsewhere without a reload."""
+    outcome, reason, agent_id = unique("resolved")[:60], unique("billing")[:60], unique("agent")
+    await _completed_record(browser_suite, agent_id, outcome, reason)
     due = datetime.fromisoformat(breaching_callback["due_at"])
     await asyncio.sleep(max(0.0, (due - now()).total_seconds()) + 0.5)
     page = await new_page()
     await sign_in(page, unique("supervisor"), role="supervisor")
-    row = page.locator(f"[data-testid=supervisor-inbox] tr[data-callback-id='{breaching_callback['callback_id']}']")
+    if "/supervisor" not in page.url:
+        await page.goto("/supervisor")
+    callback_id, queue = breaching_callback["callback_id"], breaching_callback["queue"]
+    row = page.locator(f"[data-testid=supervisor-inbox] tr[data-callback-id='{callback_id}']")
     await row.wait_for()
     assert await row.get_attribute("data-sla") == "breached"
     assert "breached" in await row.inner_text()
+    queued = page.locator(f"[data-testid=callback-counts] tr[data-queue='{queue}'] td[data-status=queued]")
+    assert int(await queued.inner_text()) >= 1
+    assert await page.get_by_test_id("today-by-outcome").locator(f"tr[data-code='{outcome}']").count() == 1
+    assert await page.get_by_test_id("today-by-reason").locator(f"tr[data-code='{reason}']").count() == 1
+    assert await page.get_by_test_id("team").locator(f"tr[data-agent-id='{agent_id}']").count() == 0
     await assert_accessible(page)
     await screenshot(page, "desktop-supervisor")
+    claimer = unique("agent")
+    async with httpx.AsyncClient(timeout=15) as client:
+        r = await client.post(browser_suite.url("callbacks", f"/v1/callbacks/{callback_id}/claim"),
+                              headers=headers(browser_suite, claimer, "agent"))
+        assert r.status_code == 200, r.text
+    await row.filter(has_text=f"claimed ({claimer})").wait_for(timeout=30_000)
+    team_row = page.get_by_test_id("team").locator(f"tr[data-agent-id='{claimer}']")
+    await team_row.wait_for(timeout=45_000)
+    assert await team_row.locator("td[data-count=claimed]").inner_text() == "1"
+    await assert_accessible(page)
 
 
 async def test_an_administrator_customizes_follow_ups_and_every_admin_page_is_accessible(
