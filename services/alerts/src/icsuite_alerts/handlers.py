@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from icsuite_chassis.clock import Clock, utc_now
@@ -59,6 +59,7 @@ class AlertsService:
     settings: AlertsSettings
     clock: Clock = utc_now
     _backtests: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(2))
+    _absence_added: asyncio.Event = field(default_factory=asyncio.Event)
 
     # ---- consumed events ---------------------------------------------------------------------------
     async def on_event(self, envelope: Envelope) -> None:
@@ -66,31 +67,45 @@ class AlertsService:
 
     async def on_events(self, envelopes: Sequence[Envelope]) -> None:
         """A consumer batch: each projection takes the whole batch at once (one read, one write per
-        document), then each event's rules are evaluated on the facts right after it, in order."""
+        document), each event's rules are evaluated on the facts right after it, and the alerts of the whole
+        batch are raised together (one claim, one store and one stream write for all, in event order). Then,
+        event by event in order, the absence rules' pending checks are stored or cancelled and waiting alerts
+        given to the agent who claimed the contact."""
         contacts = await self._contacts_after(envelopes)
         routes = [resolve(observation_of(e), contact) for e, (contact, _) in zip(envelopes, contacts, strict=True)]
         accounts = await self.accounts.after_each(envelopes, [account_id for account_id, _ in routes])
-        for envelope, (contact, again), (account_id, agent_id), account in zip(
-                envelopes, contacts, routes, accounts, strict=True):
+        evaluated = []
+        for envelope, route, account in zip(envelopes, routes, accounts, strict=True):
+            evaluated.append(self._evaluate(envelope, route, account))
+            await asyncio.sleep(0)  # ~3 ms of CPU per event at 1,000 rules: streams and heartbeats go on between
+        now_matches = [(m, envelope) for envelope, matches in zip(envelopes, evaluated, strict=True)
+                       for m in matches if m.rule.spec.after is None]
+        if now_matches:
+            await self._raise(now_matches)
+        for envelope, (contact, again), matches in zip(envelopes, contacts, evaluated, strict=True):
             obs = observation_of(envelope)
-            facts = derive_facts(account, obs.time) if account is not None else empty_facts()
-            failures: list[RuleFailure] = []
-            matches = evaluate(self.cache.book.rules_for(obs.type), event=obs.activation_event(), facts=facts,
-                               event_id=obs.event_id, event_type=obs.type, time=obs.time, account_id=account_id,
-                               contact_id=obs.contact_id, agent_id=agent_id, failures=failures)
-            if failures:
-                self.cache.report(failures, self.clock())
-            now_matches = [m for m in matches if m.rule.spec.after is None]
-            if now_matches:
-                await self.raise_alerts(now_matches, envelope)
-            if len(now_matches) < len(matches):
-                await self.wait_for_absences([m for m in matches if m.rule.spec.after is not None], envelope)
+            absent = [m for m in matches if m.rule.spec.after is not None]
+            if absent:
+                await self.wait_for_absences(absent, envelope)
             if obs.type in self.cache.book.unless:
                 await self.cancel_absences(envelope)
             if obs.contact_id is not None and contact.agent_id is not None and agent_claimed(obs) and (
                     again or contact.agent_named_by(obs.event_id)):  # a redelivery may have stopped short
                 await self.assign_waiting_alerts(obs.contact_id, contact.agent_id)
         await self.event_log.keep(envelopes)  # last: a kept event has had all its effects
+
+    def _evaluate(self, envelope: Envelope, route: tuple[str | None, str | None], account: Any) -> list[Match]:
+        """The rules of the event's type that match it, on the facts of its account right after it."""
+        obs = observation_of(envelope)
+        account_id, agent_id = route
+        facts = derive_facts(account, obs.time) if account is not None else empty_facts()
+        failures: list[RuleFailure] = []
+        matches = evaluate(self.cache.book.rules_for(obs.type), event=obs.activation_event(), facts=facts,
+                           event_id=obs.event_id, event_type=obs.type, time=obs.time, account_id=account_id,
+                           contact_id=obs.contact_id, agent_id=agent_id, failures=failures)
+        if failures:
+            self.cache.report(failures, self.clock())
+        return matches
 
     async def _contacts_after(self, envelopes: Sequence[Envelope]) -> list[tuple[ContactState, bool]]:
         """Each event's contact right after it, and whether the event was applied to it before."""
@@ -105,14 +120,20 @@ class AlertsService:
         return after
 
     async def raise_alerts(self, matches: list[Match], cause: Envelope | tuple[str, str]) -> list[Alert]:
-        """Claim the windows (one batch), store the alerts with their events, put them on the stream."""
+        return await self._raise([(m, cause) for m in matches])
+
+    async def _raise(self, caused: list[tuple[Match, Envelope | tuple[str, str]]]) -> list[Alert]:
+        """Claim the windows (one batch, decisions chained in order per window), store the alerts with their
+        events, put them on the stream; each match with its cause (a trigger event, or an absence's
+        ``(aggregate, trigger id)``)."""
         claims = await self.dedupe.change_many(
-            [Item(m.dedupe_key, decide_claim(m, keep_s=self.settings.dedupe_keep_s)) for m in matches])
-        wanted = [m for m, outcome in zip(matches, claims, strict=True) if claim_of(outcome, m) is not Claim.REFUSED]
+            [Item(m.dedupe_key, decide_claim(m, keep_s=self.settings.dedupe_keep_s)) for m, _ in caused])
+        wanted = [(m, cause) for (m, cause), outcome in zip(caused, claims, strict=True)
+                  if claim_of(outcome, m) is not Claim.REFUSED]
         if not wanted:
             return []
         waiting: dict[str, list[str]] = {}
-        for match in wanted:
+        for match, _ in wanted:
             if match.agent_id is None and match.rule.spec.target == "agent" and match.contact_id:
                 waiting.setdefault(match.contact_id, []).append(match.alert_id)
         # noted before the alerts are stored, so that an agent that becomes known meanwhile finds them
@@ -120,7 +141,7 @@ class AlertsService:
 
         async def aim(first: int) -> list[Alert]:
             items = [Item(m.alert_id, decide_raise(alert_of(m, first + i), raised_envelope(m, cause)))
-                     for i, m in enumerate(wanted)]
+                     for i, (m, cause) in enumerate(wanted)]
             return [o.stored.state for o in await self.alerts.change_many(items) if o.stored is not None]
 
         raised = await self.stream.take(aim)
@@ -134,6 +155,7 @@ class AlertsService:
         """Absence rules: store each match as pending until its due time (once per trigger and rule)."""
         aggregate = aggregate_of(trigger.data.key(), trigger.correlation_id) or trigger.id
         await self.absences.change_many([Item(m.alert_id, decide_pend(absence_of(m, aggregate))) for m in matches])
+        self._absence_added.set()  # the due job plans again: this one may be due before what it waits for
 
     async def cancel_absences(self, envelope: Envelope) -> int:
         """An ``unless`` event cancels the pending absences of its aggregate that wait for it."""
@@ -143,6 +165,22 @@ class AlertsService:
             return 0
         decide = decide_cancel(envelope.type, envelope.id, envelope.time)
         return sum(o.changed for o in await self.absences.change_many([Item(i, decide) for i in pending]))
+
+    async def raise_absences_when_due(self) -> int:
+        """The absences-due job's round: wait until the earliest pending due time, then raise what is due.
+        A new pending absence of this process wakes it at once to plan again; one stored by another replica
+        is seen within ``absence_check_interval_s`` (the longest wait)."""
+        self._absence_added.clear()
+        next_due = await self.absence_queries.next_due()
+        longest = self.settings.absence_check_interval_s
+        wait = longest if next_due is None else min(longest, (next_due - self.clock()).total_seconds())
+        if wait > 0:
+            try:
+                await asyncio.wait_for(self._absence_added.wait(), wait)
+                return 0  # woken by a new absence: plan again
+            except TimeoutError:
+                pass
+        return await self.raise_due_absences()
 
     async def raise_due_absences(self) -> int:
         """The job: raise the absences that are due, each exactly once however many replicas run it."""
@@ -216,14 +254,16 @@ class AlertsService:
         """What ``spec`` would have raised for the kept events between ``start`` and ``end``; raises nothing."""
         compiled = compile_rule(Rule("draft", 0, spec))
         deadline = time.monotonic() + self.settings.backtest_time_limit_s
+        # an absence rule's triggers up to ``end`` are decided by the events up to their due times
+        until = min(end + timedelta(seconds=spec.after.within_s), self.clock()) if spec.after is not None else end
         observations = []
-        async for obs in self.event_log.kept(until=end, limit=self.settings.backtest_max_events):
+        async for obs in self.event_log.kept(until=max(until, end), limit=self.settings.backtest_max_events):
             observations.append(obs)
             if len(observations) % 1024 == 0 and time.monotonic() >= deadline:
                 break
         async with self._backtests:  # the replay is CPU-bound: off the event loop, a few at a time
             return await asyncio.to_thread(run_backtest, compiled, observations, start=start, end=end,
-                                           deadline=deadline)
+                                           deadline=deadline, decided_until=until)
 
     async def facts_now(self, account_id: str) -> dict[str, Any]:
         state = await self.accounts.get(account_id)

@@ -34,4 +34,4 @@ def register_jobs(runtime: ServiceRuntime, service: AlertsService) -> None:
     runtime.add_job("stream-horizon", service.stream.tick, 0)
     runtime.add_job("retention", retention_job(retention_rules(service), settings, service.clock),
                     settings.retention_interval_s)
-    runtime.add_job("absences-due", service.raise_due_absences, settings.absence_check_interval_s)
+    runtime.add_job("absences-due", service.raise_absences_when_due, 0)  # waits for the next due time itself

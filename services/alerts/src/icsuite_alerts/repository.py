@@ -82,6 +82,12 @@ class AbsenceQueries:
         cursor = self._absences.find({"aggregate": aggregate, "status": "pending"}, {"_id": 1})
         return [doc["_id"] async for doc in cursor]
 
+    async def next_due(self) -> datetime | None:
+        """The earliest due time of a pending absence (the query names both keys of the status/due index)."""
+        query = {"status": "pending", "due_at": {"$gt": datetime(1970, 1, 1, tzinfo=UTC)}}
+        doc = await self._absences.find_one(query, {"due_at": 1}, sort=[("due_at", 1)])
+        return aware(doc["due_at"]) if doc is not None else None
+
     async def due(self, now: datetime, limit: int = 100) -> list[str]:
         """The ids of the absences due by ``now`` that are pending or were left firing, oldest first."""
         query = {"status": {"$in": ["pending", "firing"]}, "due_at": {"$lte": now}}

@@ -127,3 +127,5 @@ class BacktestOut(BaseModel):
         default=None, description="why the replay stopped early: the event limit or the time limit")
     rule_errors: int = Field(default=0, description="evaluations of the draft that failed (over the budget)")
     rule_error: str | None = Field(default=None, description="the first such failure")
+    absences_undecided: int = Field(default=0, description=(
+        "an absence rule's matches whose due time lies after the kept events (not yet known to be raised)"))

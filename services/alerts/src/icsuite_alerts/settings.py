@@ -29,7 +29,8 @@ class AlertsSettings(ServiceSettings):
         "a de-duplication document is kept this long after its window ends, for trigger events that arrive "
         "late (then the TTL index removes it)"))
     absence_check_interval_s: float = Field(default=1.0, gt=0, description=(
-        "how often each replica raises the absence rules' alerts that came due"))
+        "the longest each replica's due job sleeps before it looks for absences that came due again: it wakes at "
+        "the earliest pending due time, and at once for an absence this replica stores"))
     backtest_max_events: int = Field(default=200_000, ge=1)
     backtest_max_period_days: int = Field(default=366, ge=1)
     backtest_time_limit_s: float = Field(default=10.0, gt=0, description=(

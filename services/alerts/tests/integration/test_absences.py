@@ -2,6 +2,7 @@
 a callback claimed in time raises nothing."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from icsuite_chassis.testing import bearer, eventually, unique
@@ -64,3 +65,30 @@ async def test_an_absence_rule_with_an_unknown_unless_type_is_refused(alerts) ->
     assert response.status_code == 422 and response.json()["field"] == "after.unless"
     body["after"] = {"within_s": 0, "unless": ["ic.callback.claimed.v1"]}
     assert (await alerts.client.post("/v1/rules", json=body, headers=ADMIN)).status_code == 422
+
+
+async def test_a_backtest_evaluates_an_absence_rule_with_its_deadline(alerts) -> None:
+    """Issue 17: the backtest replays the kept events with the absence rule's deadlines, as the live path
+    runs them: the unclaimed callback would have alerted at its due time, the one claimed in time not."""
+    marker = unique("bt")
+    waiting, claimed = unique(marker), unique(marker)
+    started = alerts.now()
+    await alerts.publish(callback(CallbackQueued, waiting), callback(CallbackQueued, claimed))
+    await alerts.publish(callback(CallbackClaimed, claimed))
+    draft = {"name": f"draft {marker}", "triggers": ["ic.callback.queued.v1"],
+             "condition": f'event.callback_id.startsWith("{marker}")', "severity": "warning",
+             "message": "{event.callback_id} unclaimed", "target": "supervisors", "dedupe_window_s": 0,
+             "after": {"within_s": 1, "unless": ["ic.callback.claimed.v1"]}}
+
+    async def decided() -> dict | None:
+        window = {"from": (started - timedelta(minutes=5)).isoformat(), "to": alerts.now().isoformat()}
+        response = await alerts.client.post("/v1/rules/backtest", json={"rule": draft, **window}, headers=SUPERVISOR)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return body if body["triggers_evaluated"] == 2 and body["absences_undecided"] == 0 else None
+
+    result = await eventually(decided, timeout=60)
+    assert [a["message"] for a in result["alerts"]] == [f"{waiting} unclaimed"]
+    [alert] = result["alerts"]
+    assert alert["target"] == "supervisors" and alert["trigger_type"] == "ic.callback.queued.v1"
+    assert await alerts.db.alert_absences.count_documents({"message": {"$regex": marker}}) == 0  # raised nothing

@@ -73,6 +73,9 @@ class MemoryAbsenceQueries:
     async def pending_for(self, aggregate: str) -> list[str]:
         return [d["_id"] for d in _docs(self._absences, {"aggregate": aggregate, "status": "pending"})]
 
+    async def next_due(self) -> datetime | None:
+        return min((d["due_at"] for d in _docs(self._absences, {"status": "pending"})), default=None)
+
     async def due(self, now: datetime, limit: int = 100) -> list[str]:
         due = [d for d in _docs(self._absences) if d["status"] in ("pending", "firing") and d["due_at"] <= now]
         return [d["_id"] for d in sorted(due, key=lambda d: d["due_at"])][:limit]

@@ -171,3 +171,22 @@ async def test_seed_002_reminder_reaches_the_agent_30_s_after_a_confirmation_unl
     assert (alert["contact_id"], alert["agent_id"], alert["account_id"]) == ("ct-1", "a-7", "acc-1")
     assert alert["message"].startswith("Account acc-1 confirmed: review its alerts")
     assert alert["raised_at"] == T0 + timedelta(seconds=30)
+
+
+async def test_the_due_job_waits_for_the_earliest_due_time_and_a_new_absence_wakes_it(make_service) -> None:
+    """The job's round sleeps until the earliest pending due time (bounded by absence_check_interval_s), not a
+    fixed interval: with the clock at the due time it raises at once; a new absence ends its wait early."""
+    clock = Clock()
+    svc = await service(make_service, clock)
+    await svc.on_event(callback_event(CallbackQueued, "cb-1", T0))
+    clock.now = T0 + timedelta(seconds=60)  # exactly due: no wait
+    assert await svc.raise_absences_when_due() == 1
+    clock.now = T0 + timedelta(seconds=61)
+    svc.settings.absence_check_interval_s = 3600.0  # nothing pending: it would wait this long
+    waiting = asyncio.create_task(svc.raise_absences_when_due())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    await svc.on_event(callback_event(CallbackQueued, "cb-2", clock.now))  # wakes it to plan again
+    assert await asyncio.wait_for(waiting, timeout=30) == 0
+    clock.now += timedelta(seconds=60)
+    assert await svc.raise_absences_when_due() == 1

@@ -187,3 +187,44 @@ def test_has_says_whether_the_event_names_a_field_and_a_null_field_is_unset() ->
     assert not has_account.matches({"event": without, "facts": {}})
     # inside a field, a map is CEL's map: a key with a null value is there
     assert compile_expression("has(event.attrs.k)", symbols).matches({"event": {"attrs": {"k": None}}, "facts": {}})
+
+
+def callback_obs(model, callback_id: str, time: datetime):
+    from icsuite_contracts.testing import sample_event
+
+    data = sample_event(model).model_copy(update={"callback_id": callback_id, "account_id": None,
+                                                  "scheduled_for": None} if "scheduled_for" in model.model_fields
+                                          else {"callback_id": callback_id, "account_id": None})
+    return observe(event_id=f"e-{next(_seq)}", ce_type=model.ce_type, time=time, data=data.model_dump(mode="json"),
+                   correlation_id=f"req-{callback_id}")
+
+
+def test_backtest_evaluates_absence_rules_with_their_deadlines_as_the_live_path() -> None:
+    """Issue 17: an absence rule's match is raised at its due time unless an ``unless`` event of its
+    aggregate came at or before it; one due after what the replay knows is undecided, not raised."""
+    from icsuite_contracts.callbacks_v1 import CallbackClaimed, CallbackQueued
+
+    from icsuite_alerts.domain.rules import Absence
+
+    rule = compile_rule(Rule("draft", 0, spec(triggers=("ic.callback.queued.v1",), condition="true",
+                                              dedupe_window_s=0, target="supervisors",
+                                              after=Absence(60, ("ic.callback.claimed.v1",)))))
+    minute = timedelta(minutes=1)
+    events = [callback_obs(CallbackQueued, "cb-late", T0), callback_obs(CallbackQueued, "cb-in-time", T0),
+              callback_obs(CallbackQueued, "cb-never", T0), callback_obs(CallbackQueued, "cb-edge", T0),
+              callback_obs(CallbackClaimed, "cb-in-time", T0 + 0.5 * minute),
+              callback_obs(CallbackClaimed, "cb-edge", T0 + minute),  # at the due time: still in time
+              callback_obs(CallbackClaimed, "cb-other", T0 + 0.5 * minute),  # another aggregate
+              callback_obs(CallbackClaimed, "cb-late", T0 + 2 * minute),  # after the due time: too late
+              callback_obs(CallbackQueued, "cb-open", T0 + 10 * minute)]  # due after what is known
+    result = run_backtest(rule, events, start=T0, end=T0 + timedelta(hours=1), decided_until=T0 + 10.5 * minute)
+    raised = [(m.aggregate, m.raised_at, m.trigger_event_id) for m in result.matches]
+    assert raised == [("cb-late", T0 + minute, events[0].event_id), ("cb-never", T0 + minute, events[2].event_id)]
+    assert result.absences_undecided == 1 and result.triggers_evaluated == 5
+    later = run_backtest(rule, events, start=T0, end=T0 + timedelta(hours=1), decided_until=T0 + 11 * minute)
+    assert [m.aggregate for m in later.matches] == ["cb-late", "cb-never", "cb-open"]
+    assert later.absences_undecided == 0
+    # the live path's alert id: one per trigger event and rule
+    from icsuite_alerts.domain.evaluation import alert_id_for
+
+    assert later.matches[0].alert_id == alert_id_for(events[0].event_id, "draft")

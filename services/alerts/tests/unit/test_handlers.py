@@ -202,3 +202,25 @@ async def test_a_batch_is_projected_at_once_and_each_event_sees_the_facts_right_
     assert alerted == {"ct-2"}  # only the contact between the two snapshots saw a balance above 500
     await svc.on_events(batch)  # the whole batch again (redelivered): nothing twice
     assert len(svc.alerts.documents) == 1 and len(svc.event_log.kept_events) == 5
+
+
+async def test_a_batch_raises_its_alerts_together_in_event_order_each_caused_by_its_event(make_service) -> None:
+    svc, _ = await service_with_rule(make_service)
+    events = [identified("ct-1"), identified("ct-2"), identified("ct-1", at=T0 + timedelta(seconds=1)),
+              identified("ct-3", account="acc-3")]
+    writes = []
+    change_many = svc.alerts.change_many
+
+    async def counted(items):
+        writes.append(len(items))
+        return await change_many(items)
+
+    svc.alerts.change_many = counted
+    await svc.on_events(events)
+    assert writes == [3]  # one store call for the batch; ct-1's second event is inside its window
+    by_position = sorted(svc.alerts.documents.values(), key=lambda a: a["position"])
+    assert [(a["contact_id"], a["position"]) for a in by_position] == [("ct-1", 1), ("ct-2", 2), ("ct-3", 3)]
+    assert [e.causation_id for e in raised(svc)] == [events[0].id, events[1].id, events[3].id]
+    assert entries(svc) == {i + 1: a["alert_id"] for i, a in enumerate(by_position)} and svc.stream.position == 3
+    await svc.on_events(events)  # redelivered: nothing new (published() answers what came since it was last read)
+    assert len(svc.alerts.documents) == 3 and raised(svc) == [] and svc.stream.position == 3

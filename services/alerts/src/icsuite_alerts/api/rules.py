@@ -48,7 +48,8 @@ async def backtest(body: BacktestBody, svc: Service, _: SupervisorOrAdmin) -> Ba
     return BacktestOut(start=body.start, end=body.end, count=len(alerts), alerts=alerts,
                        events_replayed=result.events_replayed, triggers_evaluated=result.triggers_evaluated,
                        truncated=stopped is not None, truncated_by=stopped, rule_errors=len(result.failures),
-                       rule_error=result.failures[0].message if result.failures else None)
+                       rule_error=result.failures[0].message if result.failures else None,
+                       absences_undecided=result.absences_undecided)
 
 
 def _would_raise(match: Match) -> dict[str, Any]:
