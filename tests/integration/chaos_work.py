@@ -9,8 +9,8 @@ While the channel simulator publishes contacts, :func:`work` keeps doing, every 
 A call that meets a killed gateway gets no answer; its effect may or may not have been stored (the kill
 may fall between the write and the answer), so such calls are counted apart. :func:`count` then reads
 what happened from the topics: every request queued once, every answered claim one claimed event and no
-item claimed twice, every answered follow-up created once and coming due once. "Lost" and "doubled" are
-computed from those counts, never assumed.
+item claimed twice, every answered follow-up created once and coming due once, and every due call once a
+work item in its owner's inbox. "Lost" and "doubled" are computed from those counts, never assumed.
 """
 
 from __future__ import annotations
@@ -150,6 +150,25 @@ async def _wait_for(read, expected: int, deadline_s: float) -> list[Any]:
         await asyncio.sleep(1)
 
 
+def _followup_of(callback_id: str) -> str:
+    """The follow-up a due call's work item was made for (its id is ``fu-<follow-up>-<planned start>``)."""
+    return callback_id.removeprefix("fu-").rpartition("-")[0]
+
+
+async def _in_inbox(bootstrap: str, due: set[str]) -> dict[str, int]:
+    """Every due call follow-up became one work item in its owner's inbox (callbacks' queued event)."""
+    def matches(record) -> bool:
+        return (header(record, "ce_type") == "ic.callback.queued.v1"
+                and _followup_of(_data(record).get("callback_id") or "") in due)
+
+    async def read(expect: int, timeout: float) -> list[Any]:
+        return await read_topic(bootstrap, "ic.callbacks.v1", matches, expect=expect, timeout=timeout)
+    queued = _distinct(await _wait_for(read, len(due), 90), "callback_id")
+    per_followup = Counter(_followup_of(callback_id) for callback_id in queued.elements())
+    return {"due": len(due), "queued": len(per_followup), "lost": len(due - set(per_followup)),
+            "doubled": sum(n - 1 for n in per_followup.values())}
+
+
 async def count(suite, log: WorkLog) -> dict[str, Any]:
     """Every effect of ``log`` counted from the topics; lost and doubled computed per kind."""
     bootstrap, requests = suite.kafka_bootstrap, set(log.requests)
@@ -196,4 +215,5 @@ async def count(suite, log: WorkLog) -> dict[str, Any]:
                                "doubled": sum(len(ids) - 1 for ids in created_by_source.values() if ids)},
         "follow-ups come due": {"created": len(created), "due": len(due), "lost": len(created - set(due)),
                                 "doubled": sum(n - 1 for n in due.values())},
+        "due calls in the owner's inbox": await _in_inbox(bootstrap, set(due)),
     }
