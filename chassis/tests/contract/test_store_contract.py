@@ -366,6 +366,52 @@ async def test_a_caller_is_never_served_by_a_read_that_began_before_it_asked(bac
     assert two is not None and two.stored is not None and two.stored.id == "urgent"
 
 
+async def test_a_candidate_written_after_a_later_read_began_is_not_written_again(backend: Backend) -> None:
+    """Rounds overlap: a caller of a later read must not try a candidate an earlier caller wrote meanwhile
+    (its read version is stale, the write could only lose)."""
+    for rank in range(4):
+        await backend.a.change(f"c{rank}", add(rank))
+    find, write = backend.a._find, backend.a._write
+    finds, lost = 0, 0
+    first_writing, let_write, let_read = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def held_second_find(*args: Any) -> list[dict[str, Any]]:
+        nonlocal finds
+        finds += 1
+        found = await find(*args)
+        if finds == 2:
+            await let_read.wait()  # the second read has seen c0 queued; its answer arrives late
+        return found
+
+    async def counting_write(writes: Any) -> set[Any]:
+        nonlocal lost
+        result = await write(writes)
+        lost += len(result)
+        return result
+
+    async def hold_first_write() -> None:
+        if not first_writing.is_set():
+            first_writing.set()
+            await let_write.wait()
+
+    backend.a._find, backend.a._write = held_second_find, counting_write  # type: ignore[method-assign]
+    backend.a.before_write = hold_first_write
+    one = asyncio.create_task(backend.a.change_first({"status": "open"}, [("count", 1)], _claim_for("one"),
+                                                     share="next"))
+    await first_writing.wait()
+    two = asyncio.create_task(backend.a.change_first({"status": "open"}, [("count", 1)], _claim_for("two"),
+                                                     share="next"))
+    while finds < 2:
+        await asyncio.sleep(0.01)
+    let_write.set()
+    got_one = await one
+    let_read.set()
+    got_two = await two
+    assert got_one is not None and got_one.stored is not None and got_one.stored.id == "c0"
+    assert got_two is not None and got_two.stored is not None and got_two.stored.id == "c1"
+    assert lost == 0  # c0 as the second read saw it was known to be stale
+
+
 async def test_callers_changing_one_hot_document_together_each_count_once(backend: Backend) -> None:
     writes = 0
     write = backend.a._write

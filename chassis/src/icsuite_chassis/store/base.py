@@ -134,13 +134,12 @@ class AggregateStore(abc.ABC, Generic[S]):
         pass the same ``share`` key (and filters that select the same documents up to bounds in time) share
         their reads: see :mod:`.first`. ``None`` when no candidate is left that ``decide`` accepts.
 
-        ``narrow``: the part of ``filter`` the database is asked (equalities an index answers, e.g.
-        ``{"status": "queued"}``); the rest of ``filter`` is checked here on the candidates read, with the
-        matcher the in-memory backend uses. This is the store's one trick for the local MongoDB-wire
-        server: it answers a query from an index only when the query's keys are exactly an index's keys,
-        and otherwise scans and sorts the whole collection on every read (claimed and closed items
-        included), which made claim-next ten times slower than before the store; with ``narrow`` it reads
-        the queued items only. On MongoDB the narrow query is served by the same compound index.
+        ``narrow``: the part of ``filter`` the database is asked (equalities, e.g. ``{"status": "queued"}``);
+        the rest of ``filter`` is checked here on the candidates read, with the matcher the in-memory
+        backend uses. This is one of the store's tricks for the local MongoDB-wire server, which ignores
+        every index that is not unique and so scans the whole collection and sorts what matches on every
+        such read: a plain equality is cheaper for it to match than the whole claim condition. On MongoDB
+        the narrow query is served by the same compound index as the whole filter.
         """
         want, raced = candidates, False
         for attempt in range(self._attempts):
@@ -171,8 +170,10 @@ class AggregateStore(abc.ABC, Generic[S]):
         raced = False
         for raw in found.docs:
             doc_id = raw["_id"]
-            if doc_id in found.gone or doc_id in queue.writing:
-                raced = raced or doc_id in queue.writing
+            if doc_id in found.gone:
+                continue
+            if doc_id in queue.writing or queue.stale(raw):  # another caller of this process has it
+                raced = True
                 continue
             if check is not None and not matches(raw, check):  # outside the caller's filter: left for others
                 continue
@@ -187,6 +188,7 @@ class AggregateStore(abc.ABC, Generic[S]):
             finally:
                 queue.writing.discard(doc_id)
             found.gone.add(doc_id)
+            queue.wrote(raw)
             if not lost:
                 self._kick_written([write], set())
                 return outcome, raced, False

@@ -10,8 +10,10 @@ from a fresh read.
 
 A candidate a caller's ``decide`` refuses stays available to the other callers of the same read (an agent
 without the item's skill leaves it to one who has it). Documents a caller of this process is writing are
-skipped by later reads, so the process does not race with itself; other processes (replicas) are kept
-apart by the store's version guard as always.
+skipped by later reads, and a candidate a caller of this process has written (or lost to another writer)
+is skipped in every round read before that write: its version there is older than the one stored, so its
+write could only lose. So the process does not race with itself, also when callers of overlapping rounds
+walk the same head of the queue; other processes (replicas) are kept apart by the store's version guard.
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from .core import VERSION_FIELD
+
+STALE_KEEP = 4096
+"""How many written candidates a queue remembers (the oldest are forgotten; one forgotten costs at most a lost
+write, never a wrong answer)."""
 
 Find = Callable[[Mapping[str, Any], Sequence[tuple[str, int]], int], Awaitable[list[dict[str, Any]]]]
 
@@ -49,6 +57,21 @@ class Queue:
     writing: set[Any] = field(default_factory=set)
     waiting: list[_Waiter] = field(default_factory=list)
     reader: asyncio.Task[None] | None = None
+    written: dict[Any, int] = field(default_factory=dict)
+    """Per candidate written by a caller of this queue (won or lost): the version it was read at. Any read
+    of it at that version or an older one is stale."""
+
+    def stale(self, doc: Mapping[str, Any]) -> bool:
+        """Whether ``doc`` (as some round read it) was written since: a write of it would lose its race."""
+        seen = self.written.get(doc["_id"])
+        return seen is not None and int(doc.get(VERSION_FIELD) or 0) <= seen
+
+    def wrote(self, doc: Mapping[str, Any]) -> None:
+        """A caller wrote ``doc`` (as read), or lost it to another writer: older reads of it are stale."""
+        self.written.pop(doc["_id"], None)
+        self.written[doc["_id"]] = int(doc.get(VERSION_FIELD) or 0)
+        if len(self.written) > STALE_KEEP:
+            del self.written[next(iter(self.written))]
 
     async def read(self, find: Find, filter: Mapping[str, Any], sort: Sequence[tuple[str, int]],
                    want: int) -> Round:

@@ -28,7 +28,6 @@ INBOX_ORDER: list[tuple[str, int]] = [("priority", DESCENDING), ("due_at", ASCEN
 SCAN_LIMIT = 500
 INDEXES = [
     IndexSpec(COLLECTION, [("status", ASCENDING), *INBOX_ORDER]),   # claim-next and the general inbox
-    IndexSpec(COLLECTION, [("status", ASCENDING)]),                 # claim-next's narrow read (store: narrow)
     IndexSpec(COLLECTION, [("owner", ASCENDING), ("status", ASCENDING)]),
     IndexSpec(COLLECTION, [("status", ASCENDING), ("expires_at", ASCENDING)]),
     IndexSpec(RATES, [("expires_at", ASCENDING)], options={"expireAfterSeconds": 0}),  # counters of past windows

@@ -36,8 +36,8 @@ languages select the same items (queued, window open, servable by them) and shar
 
 
 QUEUED = {"status": "queued"}
-"""What claim-next asks the database for (its status index answers it); the store checks the rest of the
-claim condition on the items read (see the store's ``narrow``)."""
+"""What claim-next asks the database for (on MongoDB the inbox index answers it); the store checks the rest
+of the claim condition on the items read (see the store's ``narrow``)."""
 
 
 # --- commands ----------------------------------------------------------------------------------------------
