@@ -46,6 +46,9 @@ class WorkLog:
     followups: dict[str, str] = field(default_factory=dict)  # source id -> follow-up id answered 201
     followups_unanswered: list[str] = field(default_factory=list)  # source ids whose create got no answer
     last_due: datetime = field(default_factory=lambda: datetime.now(UTC))
+    started_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+    """When the work began (Kafka record time): an item of an earlier test that was claimed and released
+    before, then claimed by this stream, has an older claimed event on the shared topic - not a double."""
 
 
 async def prepare(suite, reason: str) -> None:
@@ -176,8 +179,8 @@ async def count(suite, log: WorkLog) -> dict[str, Any]:
     def callbacks(ce_type: str, answered: frozenset[str] = frozenset()):
         def matches(record) -> bool:
             data = _data(record)
-            return header(record, "ce_type") == ce_type and (data.get("request_id") in requests
-                                                             or data.get("callback_id") in answered)
+            return (header(record, "ce_type") == ce_type and record.timestamp >= log.started_ms
+                    and (data.get("request_id") in requests or data.get("callback_id") in answered))
         return lambda expect, timeout: read_topic(bootstrap, "ic.callbacks.v1", matches, expect=expect, timeout=timeout)
     queued_records = await _wait_for(callbacks("ic.callback.queued.v1"), len(requests), 180)
     queued = _distinct(queued_records, "request_id")

@@ -125,3 +125,16 @@ async def commit_group_at_end(bootstrap: str, group: str, topics: Sequence[str])
     finally:
         await consumer.stop()
     return len(partitions)
+
+
+async def start_consumers_at_the_end(app: FastAPI, bootstrap: str) -> int:
+    """Commit every consumer group of ``app`` (built, not started) at the current end of its topics.
+
+    A test that counts what a service holds (a report, a purge metric) must see only the events it publishes
+    itself: a new group otherwise reads the shared topics from their start and brings in every earlier test's
+    contacts and requests. Answers the partitions committed."""
+    committed = 0
+    for consumer in app.state.runtime.consumers:
+        committed += await commit_group_at_end(bootstrap, consumer.spec.name, tuple(consumer.spec.topics))
+    return committed
+

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from icsuite_chassis.testing import bearer, header, read_topic, running_app, unique
+from icsuite_chassis.testing import bearer, header, read_topic, running_app, start_consumers_at_the_end, unique
 from icsuite_contracts.cloudevents import from_kafka
 
 from icsuite_callbacks.bootstrap import build_app
@@ -104,5 +104,8 @@ class Kit:
 async def kit(stack: Any, request: pytest.FixtureRequest) -> AsyncIterator[Kit]:
     name = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
     settings = settings_for(stack, name, **getattr(request.module, "SETTINGS", {}))
-    async with running_app(build_app(settings)) as client:
+    app = build_app(settings)
+    if getattr(request.module, "FROM_THE_END", False):  # the module counts only its own requests
+        await start_consumers_at_the_end(app, stack.kafka_bootstrap)
+    async with running_app(app) as client:
         yield Kit(stack, client, settings)

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from icsuite_chassis.testing import bearer, eventually, publish_envelopes, running_app, unique
+from icsuite_chassis.testing import (bearer, eventually, publish_envelopes, running_app,
+                                     start_consumers_at_the_end, unique)
 from icsuite_contracts.cloudevents import new_envelope
 from icsuite_contracts.contacts_v1 import ContactSegmentRecorded
 
@@ -53,7 +54,9 @@ async def test_an_old_contact_context_goes_and_a_recent_one_stays(stack) -> None
                                 mongodb_database=unique("identity_test").replace("-", "_"),
                                 consumer_group_prefix=unique("t") + ".", consumer_retry_backoff_s=0.01,
                                 contact_context_retention_days=30, retention_interval_s=0.3)
-    async with running_app(build_app(settings, clock=clock)) as client:
+    app = build_app(settings, clock=clock)
+    await start_consumers_at_the_end(app, stack.kafka_bootstrap)  # only this test's two contacts, not the session's
+    async with running_app(app) as client:
         before = await purged_total(client)
         old = await reported(client, stack.kafka_bootstrap)
         clock.now = T0 + timedelta(days=31)

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 import pytest_asyncio
 from fastapi import FastAPI
-from icsuite_chassis.testing import bearer, running_app, unique
+from icsuite_chassis.testing import bearer, running_app, start_consumers_at_the_end, unique
 
 from icsuite_interactions.bootstrap import build_app
 from icsuite_interactions.settings import InteractionsSettings
@@ -45,8 +46,12 @@ def service_settings(stack: Any, **overrides: Any) -> InteractionsSettings:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def service(stack: Any) -> AsyncIterator[RunningService]:
+async def service(stack: Any, request: pytest.FixtureRequest) -> AsyncIterator[RunningService]:
+    """A module that sets ``FROM_THE_END = True`` counts only its own records: its consumers start at the end
+    of the shared topics instead of replaying every earlier test's contacts."""
     settings = service_settings(stack)
     app = build_app(settings)
+    if getattr(request.module, "FROM_THE_END", False):
+        await start_consumers_at_the_end(app, stack.kafka_bootstrap)
     async with running_app(app) as client:
         yield RunningService(app, client, settings, stack.kafka_bootstrap)

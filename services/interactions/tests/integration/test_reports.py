@@ -7,6 +7,7 @@ from icsuite_chassis.testing import bearer
 from icsuite_contracts.testing import unique_id
 
 pytestmark = [pytest.mark.integration]
+FROM_THE_END = True  # the reports count every record of the database: only this module's
 SUPERVISOR = bearer("sup-1", "supervisor")
 
 
