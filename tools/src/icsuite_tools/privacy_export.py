@@ -15,57 +15,20 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
-import json
-import re
-import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from icsuite_chassis.subject_archive import FORMAT, SubjectArchive, as_json, safe_name
+
 from .gateway import Gateway, GatewayError
 
 SERVICES = ("identity", "interactions", "callbacks", "followups", "alerts")
-FORMAT = "icsuite-subject-export/1"
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def _seg(value: str) -> str:
     return quote(value, safe="")
-
-
-def _json_bytes(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True).encode()
-
-
-def _safe_name(name: str) -> str:
-    return _UNSAFE.sub("_", name).strip("._")[:120] or "attachment"
-
-
-@dataclass
-class Archive:
-    """The files of an export as they are collected, with the manifest's entry of each."""
-
-    account_id: str
-    files: dict[str, bytes] = field(default_factory=dict)
-    entries: list[dict[str, Any]] = field(default_factory=list)
-    attachments: list[dict[str, Any]] = field(default_factory=list)
-    services: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def add(self, name: str, content: bytes, **about: Any) -> None:
-        self.files[name] = content
-        self.entries.append({"name": name, "bytes": len(content), "sha256": hashlib.sha256(content).hexdigest(),
-                             **about})
-
-    def zip(self, manifest: dict[str, Any]) -> bytes:
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("manifest.json", _json_bytes(manifest))
-            for name, content in self.files.items():
-                archive.writestr(name, content)
-        return buffer.getvalue()
 
 
 def _attachments(interactions: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -74,7 +37,7 @@ def _attachments(interactions: Mapping[str, Any]) -> list[tuple[str, dict[str, A
             for record in records for attachment in record.get("attachments") or []]
 
 
-def _collect_attachments(archive: Archive, gateway: Gateway, interactions: Mapping[str, Any]) -> None:
+def _collect_attachments(archive: SubjectArchive, gateway: Gateway, interactions: Mapping[str, Any]) -> None:
     for interaction_id, attachment in _attachments(interactions):
         attachment_id = attachment["attachment_id"]
         path = f"/v1/interactions/{_seg(interaction_id)}/attachments/{_seg(attachment_id)}/content"
@@ -86,7 +49,7 @@ def _collect_attachments(archive: Archive, gateway: Gateway, interactions: Mappi
             content, missing = b"", True  # the content was removed (retention, erasure): say so
         else:
             missing = False
-        name = f"attachments/{_safe_name(interaction_id)}/{_safe_name(attachment_id)}-{_safe_name(attachment['name'])}"
+        name = f"attachments/{safe_name(interaction_id)}/{safe_name(attachment_id)}-{safe_name(attachment['name'])}"
         archive.add(name, content, service="interactions")
         archive.attachments.append({"file": name, "interaction_id": interaction_id, "attachment_id": attachment_id,
                                     "name": attachment["name"], "media_type": attachment.get("media_type"),
@@ -94,13 +57,13 @@ def _collect_attachments(archive: Archive, gateway: Gateway, interactions: Mappi
                                     "stored_sha256": attachment.get("sha256"), "content_missing": missing})
 
 
-def collect(account_id: str, gateway_of: Callable[[str], Gateway]) -> Archive:
+def collect(account_id: str, gateway_of: Callable[[str], Gateway]) -> SubjectArchive:
     """Everything the five services hold about ``account_id``, as the files of the archive."""
-    archive = Archive(account_id)
+    archive = SubjectArchive(account_id)
     for service in SERVICES:
         with gateway_of(service) as gateway:
             data = gateway.call("GET", f"/v1/privacy/accounts/{_seg(account_id)}/data")
-            archive.add(f"{service}.json", _json_bytes(data), service=service, counts=data.get("counts", {}))
+            archive.add(f"{service}.json", as_json(data), service=service, counts=data.get("counts", {}))
             archive.services[service] = {"file": f"{service}.json", "counts": data.get("counts", {}),
                                          "truncated": data.get("truncated", []),
                                          "collected_at": data.get("collected_at")}
@@ -127,7 +90,7 @@ def privacy_export(args: argparse.Namespace, ctx: Any) -> tuple[Any, str]:
     if args.base_url:
         raise SystemExit("error: the export calls all five gateways: set IC_<SERVICE>_URL instead of --base-url")
     content, manifest = export_account(args.account_id, lambda service: ctx.gateway(service, args, ["admin"]))
-    out = args.out or f"export-{_safe_name(args.account_id)}.zip"
+    out = args.out or f"export-{safe_name(args.account_id)}.zip"
     with open(out, "wb") as file:
         file.write(content)
     lines = [f"{out}: {len(content)} bytes, export {manifest['export_id']} recorded for "
