@@ -16,9 +16,9 @@ from typing import Any
 
 from icsuite_chassis.clock import Clock, utc_now
 from icsuite_chassis.store import AggregateStore, Item
-from icsuite_contracts.alerts_v1 import AlertAcknowledged, AlertRaised
-from icsuite_contracts.cloudevents import Envelope, derive_event_id, new_envelope
+from icsuite_contracts.cloudevents import Envelope
 
+from .alert_events import acknowledged_envelope, raised_envelope
 from .domain.absences import FIRING, PendingAbsence, absence_of, aggregate_of, decide_cancel, decide_fire, \
     decide_pend, decide_raised, match_of
 from .domain.alerts import Alert, Claim, DedupeClaim, alert_of, claim_of, decide_acknowledge, decide_assign, \
@@ -37,7 +37,6 @@ from .rulecache import RuleCache
 from .settings import AlertsSettings
 from .stream import AlertStream
 
-SOURCE = "/alerts"
 
 
 @dataclass
@@ -293,23 +292,3 @@ async def _all(*awaitables: Awaitable[Any]) -> list[Any]:
         if isinstance(result, BaseException):
             raise result
     return results
-
-
-def alert_fields(match: Match) -> dict[str, Any]:
-    alert = alert_of(match, 0)
-    return {k: v for k, v in alert.public().items() if k in AlertRaised.model_fields}
-
-
-def raised_envelope(match: Match, cause: Envelope | tuple[str, str]) -> Envelope:
-    """The alert's event, caused by its trigger event (or, for an absence, by the time: ``(aggregate, trigger id)``)."""
-    event = AlertRaised(**alert_fields(match))
-    correlation, causation = (cause.correlation_id, cause.id) if isinstance(cause, Envelope) else cause
-    return new_envelope(event, source=SOURCE, id=derive_event_id(match.alert_id, "raised"),
-                        correlation_id=correlation or match.contact_id or causation, causation_id=causation)
-
-
-def acknowledged_envelope(alert: Alert) -> Envelope:
-    event = AlertAcknowledged(alert_id=alert.alert_id, rule_id=alert.rule_id, account_id=alert.account_id,
-                              agent_id=alert.acknowledged_by, acknowledged_at=alert.acknowledged_at)
-    return new_envelope(event, source=SOURCE, id=derive_event_id(alert.alert_id, "acknowledged"),
-                        correlation_id=alert.contact_id or alert.alert_id, causation_id=alert.alert_id)

@@ -11,7 +11,7 @@ from icsuite_chassis.pagination import CursorParam, Limit, Page, decode_cursor, 
 
 from ..domain.errors import InvalidPeriod
 from ..domain.evaluation import Match
-from ..handlers import alert_fields
+from ..alert_events import alert_fields
 from ..schemas import AlertOut, BacktestBody, BacktestOut, RuleBody, RuleOut
 from .deps import Service, SupervisorOrAdmin
 
