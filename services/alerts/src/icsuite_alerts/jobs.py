@@ -1,6 +1,6 @@
-"""Periodic work of every replica: rules reload, the stream horizon, the retention purge (the kept events and
-acknowledged alerts, :func:`retention_rules`), and the absence rules' due checks (each raised once whichever
-replica finds it)."""
+"""Periodic work of every replica: rules reload, the stream horizon, the retention purge (the kept events, and
+the acknowledged alerts with the copies their stream positions kept, :func:`retention_rules`), and the absence
+rules' due checks (each raised once whichever replica finds it)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def retention_rules(service: AlertsService) -> list[RetentionRule]:
     return [RetentionRule("alerts_event_log", service.event_log.writer.store, kept_before,
                           settings.event_log_retention_days),
             RetentionRule("acknowledged_alerts", service.alerts, acknowledged_before,
-                          settings.acknowledged_alert_retention_days)]
+                          settings.acknowledged_alert_retention_days, also=service.stream.forget)]
 
 
 def register_jobs(runtime: ServiceRuntime, service: AlertsService) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 from icsuite_chassis.errors import StoreConflict
 from icsuite_chassis.store import AggregateStore, Item, Outcome
 
-from .domain.alerts import Alert, StreamEntry, decide_move, decide_take, entry_of
+from .domain.alerts import Alert, StreamEntry, decide_blank, decide_move, decide_take, entry_of
 from .repository import AlertQueries
 
 WINDOW = 64  # positions looked up per round trip
@@ -134,6 +134,12 @@ class AlertStream:
                 break
         if self.position != start:
             self._notify()
+
+    async def forget(self, alert_ids: Sequence[str]) -> int:
+        """The copies of purged alerts leave their positions (which stay taken, so no gap opens)."""
+        held = await self._entries.find({"alert_id": {"$in": list(alert_ids)}}, limit=max(len(alert_ids), 1) * 2)
+        outcomes = await self._entries.change_many([Item(entry.id, decide_blank) for entry in held])
+        return sum(o.changed for o in outcomes)
 
     async def wait_moved(self, timeout: float) -> None:
         try:

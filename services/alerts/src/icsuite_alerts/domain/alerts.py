@@ -148,6 +148,13 @@ def decide_take(entry: StreamEntry):  # type: ignore[no-untyped-def]
     return decide
 
 
+def decide_blank(current: Stored[StreamEntry] | None) -> Change[StreamEntry] | None:
+    """The alert kept at a position goes (its alert was purged); the position stays taken, without an alert."""
+    if current is None or current.state.base:
+        return None
+    return Change(StreamEntry(None, {}))
+
+
 @dataclass(frozen=True)
 class DedupeClaim:
     alert_id: str
