@@ -41,3 +41,23 @@ async def test_bare_pipeline_drains_a_tiny_backlog_without_loss(stack, mongo_cli
         "backlog_events": len(events), "suite_drain": {"events_per_s": None}, "bare_drain": drained | checked,
         "ratio": None, "rates": []}})
     assert "| Ingest: lost / duplicated effects" in table
+
+
+async def test_bare_write_applies_a_redelivery_cut_differently_once(mongo_client) -> None:
+    """The bare pipeline writes a record's events of a batch together; a redelivery whose batch holds some of
+    them and more (a consumer that died after the write, before its commit) still applies each event once."""
+    from datetime import UTC, datetime
+
+    from bench.bare_pipeline import write
+
+    events = contact_events(60, seed=5)
+    first, redelivered = events[:40], events[20:]  # the redelivery repeats 20 events and brings 20 new ones
+    records = mongo_client[unique("bench_bare_")]["interactions"]
+    now = datetime.now(UTC)
+    await write(records, first, now)
+    assert (await verify(records, first))["lost"] == 0
+    await write(records, redelivered, now)
+    await write(records, redelivered, now)  # the same batch again: every group refused, nothing changes
+    checked = await verify(records, events)
+    assert checked["lost"] == 0 and checked["duplicated"] == 0, checked
+    assert checked["records"] < len(events)  # several events per record: the grouping was exercised
