@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -19,6 +20,21 @@ from .auth import mint_token
 from .settings import DEVELOPMENT_JWT_SECRET
 
 T = TypeVar("T")
+
+
+class SettableClock:
+    """A clock for tests, called like ``icsuite_chassis.clock.Clock``: it stands at ``now`` until a test sets
+    ``now`` or calls ``advance``."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float = 0.0, **delta: float) -> None:
+        """Move on by ``seconds`` and any other ``timedelta`` fields (``minutes=2``, ``days=7``)."""
+        self.now += timedelta(seconds=seconds, **delta)
 
 
 def unique(prefix: str) -> str:

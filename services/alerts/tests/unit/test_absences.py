@@ -5,6 +5,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from icsuite_chassis.testing import SettableClock
 from icsuite_contracts.callbacks_v1 import CallbackClaimed, CallbackQueued
 from icsuite_contracts.cloudevents import new_envelope
 from icsuite_contracts.contacts_v1 import ContactEnded
@@ -15,14 +16,6 @@ from icsuite_alerts.domain.rules import STANDARD_RULES, Absence, RuleInvalid, Ru
 
 pytestmark = [pytest.mark.unit]
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def spec(**overrides) -> RuleSpec:
@@ -46,7 +39,7 @@ async def service(make_service, clock, *, twin=None):
 
 
 async def test_an_unclaimed_callback_alerts_the_supervisors_once_when_due(make_service) -> None:
-    clock = Clock()
+    clock = SettableClock(T0)
     svc = await service(make_service, clock)
     await svc.on_event(callback_event(CallbackQueued, "cb-1", T0))
     assert svc.alerts.documents == {} and await svc.raise_due_absences() == 0  # not due yet
@@ -60,7 +53,7 @@ async def test_an_unclaimed_callback_alerts_the_supervisors_once_when_due(make_s
 
 
 async def test_a_claim_in_time_cancels_and_a_late_one_does_not(make_service) -> None:
-    clock = Clock()
+    clock = SettableClock(T0)
     svc = await service(make_service, clock)
     await svc.on_event(callback_event(CallbackQueued, "cb-1", T0))
     await svc.on_event(callback_event(CallbackQueued, "cb-2", T0))
@@ -76,7 +69,7 @@ async def test_a_claim_in_time_cancels_and_a_late_one_does_not(make_service) -> 
 
 
 async def test_replicas_running_the_due_job_at_once_raise_once(make_service) -> None:
-    clock = Clock()
+    clock = SettableClock(T0)
     first = await service(make_service, clock)
     second = await service(make_service, clock, twin=first)
     for svc in (first, second):
@@ -93,7 +86,7 @@ async def test_replicas_running_the_due_job_at_once_raise_once(make_service) -> 
 
 
 async def test_an_absence_of_a_rule_deleted_meanwhile_raises_nothing(make_service) -> None:
-    clock = Clock()
+    clock = SettableClock(T0)
     svc = await service(make_service, clock)
     await svc.on_event(callback_event(CallbackQueued, "cb-1", T0))
     [rule] = await svc.rule_queries.all()
@@ -110,7 +103,7 @@ def test_the_standard_rules_include_the_unclaimed_callback_sla() -> None:
 async def test_the_sla_counts_30_wall_minutes_from_when_the_callback_became_workable(make_service) -> None:
     """A callback announced outside business hours (``scheduled_for``) starts no clock; its queued event at
     the opening does, and the alert comes 30 wall minutes after that."""
-    clock = Clock()
+    clock = SettableClock(T0)
     svc = make_service(clock)
     await svc.seed_standard_rules()
     opening = T0 + timedelta(hours=14)
@@ -134,7 +127,7 @@ async def test_the_sla_counts_30_wall_minutes_from_when_the_callback_became_work
                                               (Absence(60, ()), "after.unless"),
                                               (Absence(60, ("ic.nothing.v1",)), "after.unless")])
 async def test_invalid_absences_are_refused(make_service, after, field) -> None:
-    svc = make_service(Clock())
+    svc = make_service(SettableClock(T0))
     with pytest.raises(RuleInvalid) as refused:
         await svc.create_rule(spec(after=after), by="admin-1")
     assert refused.value.field == field
@@ -153,7 +146,7 @@ def ended(contact_id: str, at: datetime):
 
 async def test_seed_002_reminder_reaches_the_agent_30_s_after_a_confirmation_unless_the_contact_ended(
         make_service) -> None:
-    clock = Clock()
+    clock = SettableClock(T0)
     svc = make_service(clock)
     await svc.seed_standard_rules()
     [reminder] = [r for r in STANDARD_RULES if r.rule_id == "std-account-confirmed-reminder"]
@@ -176,7 +169,7 @@ async def test_seed_002_reminder_reaches_the_agent_30_s_after_a_confirmation_unl
 async def test_the_due_job_waits_for_the_earliest_due_time_and_a_new_absence_wakes_it(make_service) -> None:
     """The job's round sleeps until the earliest pending due time (bounded by absence_check_interval_s), not a
     fixed interval: with the clock at the due time it raises at once; a new absence ends its wait early."""
-    clock = Clock()
+    clock = SettableClock(T0)
     svc = await service(make_service, clock)
     await svc.on_event(callback_event(CallbackQueued, "cb-1", T0))
     clock.now = T0 + timedelta(seconds=60)  # exactly due: no wait

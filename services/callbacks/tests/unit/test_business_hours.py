@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from icsuite_chassis.testing import SettableClock
 
 from icsuite_callbacks import handlers
 from icsuite_callbacks.domain import SEED_PROFILES, Actor, CallbackRequest, IntakePolicy, InvalidRequest, ReasonProfile
@@ -17,7 +18,7 @@ from icsuite_callbacks.domain.intake import decide_intake
 from icsuite_callbacks.jobs import run_due_transitions
 from icsuite_callbacks.repository import ProfileCodec, WorkItemCodec
 
-from .test_handlers import Clock, request, service
+from .test_handlers import request, service
 
 pytestmark = [pytest.mark.unit]
 BERLIN, NEW_YORK = ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York")
@@ -131,15 +132,15 @@ def test_a_failed_attempt_is_retried_at_the_next_opening() -> None:
 
 
 async def test_the_scheduler_queues_it_at_the_opening_not_before() -> None:
-    clock = Clock(at("2025-03-07 21:00", BERLIN))
+    clock = SettableClock(at("2025-03-07 21:00", BERLIN))
     svc = service(clock)
     await handlers.put_profile(svc, _profile())
     callback_id = (await handlers.submit_request(svc, request(1, reason_code="office"))).callback_id
-    clock.at = at("2025-03-10 07:59", BERLIN)
+    clock.now = at("2025-03-10 07:59", BERLIN)
     await run_due_transitions(svc)
     assert (await handlers.get_callback(svc, callback_id)).status == "scheduled"
     assert await handlers.claim_next(svc, Actor("anna")) is None
-    clock.at = at("2025-03-10 08:00", BERLIN)
+    clock.now = at("2025-03-10 08:00", BERLIN)
     await run_due_transitions(svc)
     assert (await handlers.get_callback(svc, callback_id)).status == "queued"
     assert (await handlers.claim_next(svc, Actor("anna"))).callback_id == callback_id

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from icsuite_chassis.errors import RateLimitedError
 from icsuite_chassis.store import InMemoryAggregateStore
+from icsuite_chassis.testing import SettableClock
 from icsuite_contracts.cloudevents import new_envelope
 from icsuite_contracts.identity_v1 import CallerIdentified
 
@@ -27,21 +28,13 @@ pytestmark = [pytest.mark.unit]
 NOW = datetime(2025, 3, 2, 9, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self, at: datetime = NOW):
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
-def service(clock: Clock | None = None, *, interleave: bool = True) -> CallbacksService:
+def service(clock: SettableClock | None = None, *, interleave: bool = True) -> CallbacksService:
     items = InMemoryAggregateStore(COLLECTION, WorkItemCodec())
     if interleave:  # every write yields to the other coroutines first, so that reads and writes interleave
         items.before_write = lambda: asyncio.sleep(0)
     return CallbacksService(items=items, profiles=InMemoryAggregateStore(PROFILES, ProfileCodec()),
                             slots=InMemoryAggregateStore(SLOTS, SlotsCodec()),
-                            identifications=Identifications.in_memory(), clock=clock or Clock())
+                            identifications=Identifications.in_memory(), clock=clock or SettableClock(NOW))
 
 
 def replica_of(svc: CallbacksService) -> CallbacksService:
@@ -129,7 +122,7 @@ async def test_an_item_claimed_by_another_replica_between_read_and_write_is_skip
 
 
 async def test_claim_next_takes_by_priority_then_due_time_skips_what_is_not_workable_and_ends_empty() -> None:
-    clock = Clock()
+    clock = SettableClock(NOW)
     svc = service(clock)
     await handlers.put_profile(svc, ReasonProfile("urgent", "callback", 9, 60, "general", None, 3, 60.0))
     late = (await handlers.submit_request(svc, request(1, preferred_to=NOW + timedelta(hours=5)))).callback_id
@@ -141,7 +134,7 @@ async def test_claim_next_takes_by_priority_then_due_time_skips_what_is_not_work
     taken = [(await handlers.claim_next(svc, Actor("anna"))).callback_id for _ in range(3)]
     assert taken == [urgent, soon, late]
     assert await handlers.claim_next(svc, Actor("anna")) is None       # ``later`` is not open yet
-    clock.at = NOW + timedelta(hours=1)
+    clock.now = NOW + timedelta(hours=1)
     await run_due_transitions(svc)
     assert (await handlers.claim_next(svc, Actor("ben"))).callback_id == later
 
@@ -188,14 +181,14 @@ async def test_identification_before_or_after_the_request_and_a_redelivery_chang
 
 
 async def test_the_scheduler_ends_waits_and_expires_items_once() -> None:
-    clock = Clock()
+    clock = SettableClock(NOW)
     svc = service(clock)
     waiting = await handlers.submit_request(svc, request(1, account_id=None))
     short = await handlers.submit_request(svc, request(2, preferred_to=NOW + timedelta(minutes=10)))
-    clock.at = NOW + timedelta(seconds=6)
+    clock.now = NOW + timedelta(seconds=6)
     assert (await run_due_transitions(svc))["identification_ended"] == 1
     assert (await handlers.get_callback(svc, waiting.callback_id)).identification == "unidentified"
-    clock.at = NOW + timedelta(minutes=10)
+    clock.now = NOW + timedelta(minutes=10)
     assert (await run_due_transitions(svc))["expired"] == 1
     assert (await run_due_transitions(svc))["expired"] == 0
     assert (await handlers.get_callback(svc, short.callback_id)).status == "expired"

@@ -9,6 +9,7 @@ import pytest
 from datetime import UTC, datetime
 
 from icsuite_chassis.store import InMemoryAggregateStore
+from icsuite_chassis.testing import SettableClock
 
 from icsuite_callbacks import handlers
 from icsuite_callbacks.domain import Actor, CallbackRequest
@@ -18,21 +19,14 @@ from icsuite_callbacks.projections import Identifications
 from icsuite_callbacks.repository import COLLECTION, PROFILES, SLOTS, ProfileCodec, SlotsCodec, WorkItemCodec
 
 pytestmark = [pytest.mark.unit]
+NOW = datetime(2025, 3, 2, 9, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.at = datetime(2025, 3, 2, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
-def service(clock: Clock | None = None) -> CallbacksService:
+def service(clock: SettableClock | None = None) -> CallbacksService:
     return CallbacksService(items=InMemoryAggregateStore(COLLECTION, WorkItemCodec()),
                             profiles=InMemoryAggregateStore(PROFILES, ProfileCodec()),
                             slots=InMemoryAggregateStore(SLOTS, SlotsCodec()),
-                            identifications=Identifications.in_memory(), clock=clock or Clock())
+                            identifications=Identifications.in_memory(), clock=clock or SettableClock(NOW))
 
 
 async def queue(svc: CallbacksService, count: int) -> list[str]:
@@ -42,7 +36,7 @@ async def queue(svc: CallbacksService, count: int) -> list[str]:
 
 
 async def test_the_report_counts_open_items_by_status_and_queue_and_finds_the_breached_and_the_oldest() -> None:
-    clock = Clock()
+    clock = SettableClock(NOW)
     svc = service(clock)
     first, second, third = await queue(svc, 3)
     await handlers.claim(svc, second, lc.Claim(Actor("anna")))
@@ -51,10 +45,10 @@ async def test_the_report_counts_open_items_by_status_and_queue_and_finds_the_br
     report = await reports.callback_report(svc)
     assert report.counts == {("queued", "general"): 1, ("claimed", "general"): 1}
     assert (report.breached, report.due_soon, report.oldest_waiting.callback_id) == (0, 0, first)
-    clock.at = due - timedelta(minutes=10)
+    clock.now = due - timedelta(minutes=10)
     report = await reports.callback_report(svc)
     assert (report.breached, report.due_soon) == (0, 2)
-    clock.at = due + timedelta(seconds=1)
+    clock.now = due + timedelta(seconds=1)
     report = await reports.callback_report(svc)
     assert (report.breached, report.due_soon) == (2, 0)
     at_risk = await reports.at_risk_callbacks(svc, timedelta(0), 1, None)

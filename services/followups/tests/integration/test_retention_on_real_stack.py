@@ -10,21 +10,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from icsuite_chassis.testing import bearer, running_app, unique
+from icsuite_chassis.testing import SettableClock, bearer, running_app, unique
 
 from icsuite_followups.bootstrap import build_app
 
 pytestmark = [pytest.mark.integration]
 AGENT = bearer("a-17", "agent")
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 async def purged_total(client: Any) -> float:
@@ -46,7 +38,7 @@ async def followup(client: Any, finish: str | None) -> str:
 
 
 async def test_old_finished_followups_go_open_and_recent_ones_stay(followups_settings: Any) -> None:
-    clock = Clock()
+    clock = SettableClock(T0)
     settings = followups_settings(finished_followup_retention_days=30, retention_interval_s=0.3)
     async with running_app(build_app(settings, clock=clock)) as client:
         counted_before = await purged_total(client)

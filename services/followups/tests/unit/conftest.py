@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncio
@@ -11,6 +11,7 @@ import asyncio
 import pytest
 from icsuite_chassis.store import Change, InMemoryAggregateStore, Item, Stored
 from icsuite_chassis.store.matching import matches
+from icsuite_chassis.testing import SettableClock
 from icsuite_contracts.cloudevents import Envelope
 
 from icsuite_followups.handlers import Service
@@ -31,19 +32,6 @@ from icsuite_followups.repository import (
 from icsuite_followups.settings import FollowupsSettings
 
 START = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
-
-
-class SteppingClock:
-    """A clock that stands still until told to move."""
-
-    def __init__(self, now: datetime = START):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class InMemoryReads:
@@ -79,13 +67,13 @@ class InMemoryProjection:
         return decide
 
 
-def in_memory_service(clock: SteppingClock | None = None, **settings: Any) -> Service:
+def in_memory_service(clock: SettableClock | None = None, **settings: Any) -> Service:
     followups = InMemoryAggregateStore(FOLLOWUPS, FollowupCodec())
     return Service(
         followups=followups, type_rules=InMemoryAggregateStore(CUSTOMIZING, TypeRulesCodec()),
         copy_rules=InMemoryAggregateStore(CUSTOMIZING, CopyRulesCodec()), reads=InMemoryReads(followups),  # type: ignore[arg-type]
         interactions=InMemoryProjection(), settings=FollowupsSettings(environment="test", **settings),  # type: ignore[arg-type]
-        clock=clock or SteppingClock())
+        clock=clock or SettableClock(START))
 
 
 class LostRaces:
@@ -124,12 +112,12 @@ def published(svc: Service, ce_type: str | None = None) -> list[Envelope]:
 
 
 @pytest.fixture
-def clock() -> SteppingClock:
-    return SteppingClock()
+def clock() -> SettableClock:
+    return SettableClock(START)
 
 
 @pytest.fixture
-def svc(clock: SteppingClock) -> Service:
+def svc(clock: SettableClock) -> Service:
     return in_memory_service(clock)
 
 
@@ -144,7 +132,7 @@ def replica() -> Callable[[Service], Service]:
 
 
 @pytest.fixture
-def service_with(clock: SteppingClock) -> Callable[..., Service]:
+def service_with(clock: SettableClock) -> Callable[..., Service]:
     """The in-memory service with other settings."""
     return lambda **settings: in_memory_service(clock, **settings)
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from icsuite_chassis.testing import (bearer, eventually, publish_envelopes, running_app,
+from icsuite_chassis.testing import (SettableClock, bearer, eventually, publish_envelopes, running_app,
                                      start_consumers_at_the_end, unique)
 from icsuite_contracts.cloudevents import new_envelope
 from icsuite_contracts.contacts_v1 import ContactSegmentRecorded
@@ -20,14 +20,6 @@ from icsuite_identity.settings import IdentitySettings
 pytestmark = pytest.mark.integration
 AGENT = bearer("a-17", "agent")
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 async def purged_total(client: Any) -> float:
@@ -49,7 +41,7 @@ async def reported(client: Any, bootstrap: str) -> str:
 
 
 async def test_an_old_contact_context_goes_and_a_recent_one_stays(stack) -> None:
-    clock = Clock()
+    clock = SettableClock(T0)
     settings = IdentitySettings(kafka_bootstrap_servers=stack.kafka_bootstrap, mongodb_uri=stack.mongodb_uri,
                                 mongodb_database=unique("identity_test").replace("-", "_"),
                                 consumer_group_prefix=unique("t") + ".", consumer_retry_backoff_s=0.01,

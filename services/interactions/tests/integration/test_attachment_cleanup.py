@@ -13,7 +13,7 @@ import pytest_asyncio
 import httpx
 from fastapi import FastAPI
 from icsuite_chassis.mongo import create_mongo_client, ensure_indexes
-from icsuite_chassis.testing import bearer, running_app, unique
+from icsuite_chassis.testing import SettableClock, bearer, running_app, unique
 
 from icsuite_interactions.attachment_cleanup import OrphanedUploadCleaner, list_stored_uploads
 from icsuite_interactions.attachments import UPLOAD_INDEXES, AttachmentStore
@@ -33,15 +33,7 @@ GRACE_S = 3600.0
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-async def _kit(stack: Any, clock: Clock, batch: int = 200) -> tuple[AttachmentStore, RecordCommands,
+async def _kit(stack: Any, clock: SettableClock, batch: int = 200) -> tuple[AttachmentStore, RecordCommands,
                                                                     OrphanedUploadCleaner]:
     db = create_mongo_client(stack.mongodb_uri, app_name="test-attachment-cleanup")[unique("att").replace("-", "_")]
     await ensure_indexes(db, [*INDEXES, *UPLOAD_INDEXES])
@@ -65,7 +57,7 @@ async def _listed(store: AttachmentStore) -> set[Any]:
 
 
 async def test_an_orphan_past_the_grace_goes_a_referenced_file_and_a_fresh_orphan_stay(stack) -> None:
-    clock = Clock()
+    clock = SettableClock(T0)
     store, commands, cleaner = await _kit(stack, clock)
     record = await commands.create_manual({"channel": "walk_in"}, "a-17")
     meta = await commands.add_attachment(record.interaction_id, ACTOR, name="contract.pdf", media_type="application/pdf",
@@ -94,7 +86,7 @@ async def _file_id(commands: RecordCommands, interaction_id: str, attachment_id:
 
 
 async def test_a_round_works_through_every_batch_and_unfinished_uploads(stack) -> None:
-    clock = Clock()
+    clock = SettableClock(T0)
     store, _, cleaner = await _kit(stack, clock, batch=2)
     orphans = [await _orphan(store, unique("int"), b"x" * 300_000) for _ in range(5)]  # several chunks each
     # a crash before the upload finished: listed, chunks written, no file document
@@ -108,7 +100,7 @@ async def test_a_round_works_through_every_batch_and_unfinished_uploads(stack) -
 
 
 async def test_replicas_cleaning_at_once_delete_each_orphan_and_keep_the_referenced(stack) -> None:
-    clock = Clock()
+    clock = SettableClock(T0)
     store, commands, cleaner = await _kit(stack, clock, batch=3)
     record = await commands.create_manual({"channel": "letter"}, "a-17")
     kept = [await commands.add_attachment(record.interaction_id, ACTOR, name=f"p{i}.pdf", media_type="application/pdf",
@@ -126,7 +118,7 @@ async def test_replicas_cleaning_at_once_delete_each_orphan_and_keep_the_referen
 
 
 async def test_an_upload_the_record_refuses_is_removed_at_once(stack) -> None:
-    clock = Clock()
+    clock = SettableClock(T0)
     store, commands, _ = await _kit(stack, clock)
     record = await commands.create_manual({"channel": "walk_in"}, "a-17")
 
@@ -142,7 +134,7 @@ async def test_an_upload_the_record_refuses_is_removed_at_once(stack) -> None:
 
 
 async def test_files_stored_before_the_list_existed_are_listed_once_and_then_settled(stack) -> None:
-    clock = Clock()
+    clock = SettableClock(T0)
     store, commands, cleaner = await _kit(stack, clock)
     record = await commands.create_manual({"channel": "walk_in"}, "a-17")
     meta = await commands.add_attachment(record.interaction_id, ACTOR, name="old.pdf", media_type="application/pdf",

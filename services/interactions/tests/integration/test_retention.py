@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from icsuite_chassis.testing import bearer, running_app, unique
+from icsuite_chassis.testing import SettableClock, bearer, running_app, unique
 
 from icsuite_interactions.bootstrap import build_app
 
@@ -19,14 +19,6 @@ from .conftest import service_settings
 pytestmark = [pytest.mark.integration]
 AGENT = bearer("a-17", "agent")
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 async def purged_total(client: Any) -> float:
@@ -56,7 +48,7 @@ async def timeline_ids(client: Any, account_id: str) -> set[str]:
 
 
 async def test_old_closed_records_go_with_their_timeline_and_files(stack: Any) -> None:
-    clock = Clock()
+    clock = SettableClock(T0)
     settings = service_settings(stack, closed_interaction_retention_days=30, retention_interval_s=0.3)
     app = build_app(settings, clock=clock)
     async with running_app(app) as client:

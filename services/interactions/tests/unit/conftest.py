@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from itertools import count
 from typing import Any
 
 import pytest
 from icsuite_chassis.store import InMemoryAggregateStore
+from icsuite_chassis.testing import SettableClock
 
 from icsuite_interactions.attachments import StoredContent
 from icsuite_interactions.domain.record import Record
@@ -18,17 +19,6 @@ from icsuite_interactions.jobs import SelfServiceCloser
 from icsuite_interactions.repository import INTERACTIONS, RecordCodec, state_of
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-
-
-class SteppingClock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class MemoryRecords:
@@ -79,12 +69,12 @@ class Kit:
     commands: RecordCommands
     intake: EventIntake
     closer: SelfServiceCloser
-    clock: SteppingClock
+    clock: SettableClock
 
 
 @pytest.fixture
 def kit() -> Kit:
-    clock = SteppingClock()
+    clock = SettableClock(T0)
     store: InMemoryAggregateStore[Record] = InMemoryAggregateStore(INTERACTIONS, RecordCodec())
     records, content = MemoryRecords(store), MemoryContent()
     ids = count(1)
