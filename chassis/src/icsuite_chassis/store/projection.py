@@ -14,12 +14,19 @@ swaps it in, while the live consumers keep running:
    batch, after the batch was fetched);
 2. the replay reads every partition up to the end offsets it sees *after* step 1, so each event is
    either replayed (it was on the topic then) or applied live to both collections (it came later);
-3. the shadow is renamed over the live collection and the control document is cleared.
+3. the correction log is folded into the shadow in order (see "Corrections" below);
+4. the shadow is renamed over the live collection and the control document is cleared.
 
 Both paths apply events idempotently, so an event that arrives by both has one effect. The two paths
 can reach a document in different orders during the rebuild, so a rebuildable projection's
 ``project`` must give the same state whatever the order of one document's events (counters, sets,
 "closed wins", "newest time wins").
+
+**Corrections** (:mod:`.corrections`). What the topic does not carry, :meth:`forget` (retention purged
+the source) and :meth:`assign` (a merge moved documents to another account), is written to the
+projection's correction log before it is applied, live and to a shadow. Events of a forgotten id are
+skipped by every path (a late event does not bring a purged entry back), and a rebuild folds the log in
+order into the shadow after its replay (step 3), so it reproduces the live read model, not the topic's.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from ..mongo import IndexSpec, ensure_indexes
 from .core import Change, Codec, Item, Outcome, S, Stored
+from .corrections import ASSIGN, CORRECTION_INDEXES, CORRECTIONS, FORGET, CorrectionCodec, CorrectionLog, fold
 from .mongo import MongoAggregateStore, store_indexes
 
 CONTROL = "_projections"
@@ -47,6 +55,7 @@ class RebuildReport:
     shadow: str
     events: int
     documents: int
+    corrections: int = 0
 
 
 def _decision(project: Project[S], envelope: Envelope) -> Callable[[Stored[S] | None], Change[S] | None]:
@@ -67,16 +76,20 @@ class ProjectionWriter(Generic[S]):
         self._key = key
         self._indexes = list(indexes)
         self.store: MongoAggregateStore[S] = MongoAggregateStore(db, name, codec)
+        self.corrections = CorrectionLog(MongoAggregateStore(db, CORRECTIONS, CorrectionCodec()), name)
 
     def indexes(self, collection: str | None = None) -> list[IndexSpec]:
-        """The projection's own indexes and the store's, on ``collection`` (the live one by default)."""
+        """The projection's own indexes and the store's, on ``collection`` (the live one by default, which
+        also gets the correction log's)."""
         target = collection or self.name
-        return [IndexSpec(target, spec.keys, unique=spec.unique, options=spec.options) for spec in self._indexes] + store_indexes(target)
+        own = [IndexSpec(target, spec.keys, unique=spec.unique, options=spec.options) for spec in self._indexes]
+        log = [] if collection else [*CORRECTION_INDEXES, *store_indexes(CORRECTIONS)]
+        return own + store_indexes(target) + log
 
     async def apply(self, envelopes: Sequence[Envelope]) -> list[Outcome[S]]:
-        """Apply ``envelopes`` in order (those ``key`` answers ``None`` for are skipped)."""
-        items = [Item(doc_id, _decision(self._project, envelope), envelope.id)
-                 for envelope in envelopes if (doc_id := self._key(envelope)) is not None]
+        """Apply ``envelopes`` in order (those ``key`` answers ``None`` for, or whose id was forgotten, are
+        skipped)."""
+        items = await self._items(envelopes)
         if not items:
             return []
         shadow = await self._shadow()
@@ -85,10 +98,22 @@ class ProjectionWriter(Generic[S]):
             await MongoAggregateStore(self._db, shadow, self._codec).change_many(items)
         return outcomes
 
+    async def assign(self, doc_ids: Sequence[Any], field: str, value: Any) -> None:
+        """Set ``field`` of the existing documents of ``doc_ids`` (a merge moved them), recorded in the
+        correction log first, then applied live and in a shadow."""
+        if not doc_ids:
+            return
+        correction = await self.corrections.record(ASSIGN, doc_ids, field, value)
+        shadow = await self._shadow()
+        for store in (self.store, *([MongoAggregateStore(self._db, shadow, self._codec)] if shadow else [])):
+            await fold(store, [correction])
+
     async def forget(self, doc_ids: Sequence[Any]) -> int:
-        """Delete the read model's documents of ``doc_ids`` (their source was purged), live and in a shadow."""
+        """Delete the read model's documents of ``doc_ids`` (their source was purged), live and in a shadow;
+        recorded in the correction log first, so no later event or rebuild brings them back."""
         if not doc_ids:
             return 0
+        await self.corrections.record(FORGET, doc_ids)
         by_id = {"_id": {"$in": list(doc_ids)}}
         shadow = await self._shadow()
         if shadow is not None:
@@ -106,16 +131,21 @@ class ProjectionWriter(Generic[S]):
         try:
             writer = MongoAggregateStore(self._db, target, self._codec)
             async for batch in replay():
-                items = [Item(doc_id, _decision(self._project, envelope), envelope.id)
-                         for envelope in batch if (doc_id := self._key(envelope)) is not None]
-                if items:
+                if items := await self._items(batch):
                     await writer.change_many(items)
                 events += len(batch)
+            corrections = await fold(writer, await self.corrections.in_order())
             await self._db.client.admin.command("renameCollection", f"{self._db.name}.{target}",
                                                 to=f"{self._db.name}.{self.name}", dropTarget=True)
         finally:
             await control.delete_one({"_id": self.name})
-        return RebuildReport(self.name, target, events, await self._db[self.name].count_documents({}))
+        return RebuildReport(self.name, target, events, await self._db[self.name].count_documents({}), corrections)
+
+    async def _items(self, envelopes: Sequence[Envelope]) -> list[Item[S]]:
+        keyed = [(doc_id, envelope) for envelope in envelopes if (doc_id := self._key(envelope)) is not None]
+        forgotten = await self.corrections.forgotten({doc_id for doc_id, _ in keyed})
+        return [Item(doc_id, _decision(self._project, envelope), envelope.id)
+                for doc_id, envelope in keyed if doc_id not in forgotten]
 
     async def _shadow(self) -> str | None:
         control = await self._db[CONTROL].find_one({"_id": self.name})

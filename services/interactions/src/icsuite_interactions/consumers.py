@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from icsuite_chassis.account_merge import Movable, register_merge_consumer
 from icsuite_chassis.consumer import Reject
 from icsuite_chassis.errors import DomainError
 from icsuite_chassis.runtime import ServiceRuntime
-from icsuite_chassis.store import AggregateStore, Change, Item, Stored
+from icsuite_chassis.store import AggregateStore
 from icsuite_contracts import callbacks_v1, contacts_v1, followups_v1, identity_v1, interactions_v1
 from icsuite_contracts.cloudevents import Envelope
 
@@ -57,16 +56,16 @@ def register_consumers(runtime: ServiceRuntime, service: InteractionsService) ->
 
 
 def register_merges(runtime: ServiceRuntime, service: InteractionsService, merges: AggregateStore[Any]) -> None:
-    """Merged accounts: the records follow the surviving account, and so do their timeline entries."""
+    """Merged accounts: the records follow the surviving account, and so do their timeline entries.
 
-    def relink(current: Stored[Any] | None, account_id: str) -> Change[Any] | None:
-        if current is None or current.state.account_id == account_id:
-            return None
-        return Change(replace(current.state, account_id=account_id))
+    The entries of the records that now belong to the account are moved by the timeline writer's ``assign``
+    (written to its correction log first, so a rebuild of the timeline moves them again, in order with the
+    merge's unmerge and with retention's purges)."""
 
     async def move_timeline(interaction_ids: Sequence[str], account_id: str) -> None:
-        await service.timeline.store.change_many(
-            [Item(i, lambda current: relink(current, account_id)) for i in interaction_ids])
+        records = await service.store.get_many(interaction_ids)
+        moved = [i for i in interaction_ids if i in records and records[i].state.account_id == account_id]
+        await service.timeline.assign(moved, "account_id", account_id)
 
     movables = [Movable("interactions", service.store, after=move_timeline)]
     register_merge_consumer(runtime, merges, movables, service.clock)
