@@ -2,7 +2,11 @@
 
 Counts are read from each service's own database: interactions, follow-ups, callbacks and alerts of the
 source and of the target, and the read models that name an account (follow-ups' projection of
-interactions, callbacks' identity answers), before the merge, after it, and after the unmerge.
+interactions, callbacks' identity answers), before the merge, after it, and after the unmerge. Beside them,
+what the gateways answer: the alerts service's facts and alerts of each account, and the candidate lists
+(identity's contact contexts, one identified and one ambiguous; callbacks' items, identified and not, and
+identity's answers about their numbers): during the merge they answer the surviving account, after the
+unmerge exactly what they answered before.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ import pytest
 from icsuite_chassis.mongo import create_mongo_client
 from icsuite_chassis.testing import eventually, header, publish_envelopes, publish_raw, read_topic, unique
 from icsuite_contracts.cloudevents import new_envelope
+from icsuite_contracts.contacts_v1 import ContactStarted
 from icsuite_contracts.masterdata_v1 import AccountUpserted, Address
 
 from e2e_report import REPORT
-from e2e_steps import headers, poll_json, replicate_customer
+from e2e_steps import headers, now, poll_json, replicate_customer
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 COLLECTIONS = {"interactions": ("interactions", "interactions"), "followups": ("followups", "followups"),
@@ -49,9 +54,9 @@ class Counts:
 
 
 async def objects_for(client: httpx.AsyncClient, suite, account_id: str, phone: str, n: int,
-                      identified: int = 0) -> None:
+                      identified: int = 0) -> list[str]:
     """``n`` interactions, follow-ups (each raising an alert) and callbacks of ``account_id``, and
-    ``identified`` callbacks requested without an account (identity finds it by the number)."""
+    ``identified`` callbacks requested without an account (identity finds it by the number): their ids."""
     agent, channel = headers(suite, "a-merge", "agent"), headers(suite, "web", "channel")
     for _ in range(n):
         r = await client.post(suite.url("interactions", "/v1/interactions"), headers=agent,
@@ -64,9 +69,102 @@ async def objects_for(client: httpx.AsyncClient, suite, account_id: str, phone: 
         r = await client.post(suite.url("callbacks", "/v1/callbacks"), headers=channel,
                               json={"callback_number": phone, "account_id": account_id})
         assert r.status_code == 202, r.text
+    requested = []
     for _ in range(identified):
         r = await client.post(suite.url("callbacks", "/v1/callbacks"), headers=channel, json={"callback_number": phone})
         assert r.status_code == 202, r.text
+        requested.append(r.json()["callback_id"])
+    return requested
+
+
+class Answers:
+    """What the gateways answer about accounts: the alerts service's facts and alerts, and the candidate lists."""
+
+    def __init__(self, client: httpx.AsyncClient, suite, counts: Counts) -> None:
+        self.client, self.suite, self.counts = client, suite, counts
+        self.supervisor = headers(suite, "sup-1", "supervisor")
+        self.contacts: list[str] = []
+        self.callbacks: list[str] = []
+
+    async def _get(self, service: str, path: str, **params) -> dict:
+        r = await self.client.get(self.suite.url(service, path), headers=self.supervisor, params=params)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def facts(self, account_id: str) -> dict:
+        return (await self._get("alerts", f"/v1/accounts/{account_id}/facts"))["facts"]
+
+    async def alerts(self, account_id: str) -> list[str]:
+        return sorted(a["alert_id"] for a in (await self._get("alerts", "/v1/alerts", account_id=account_id,
+                                                              limit=200))["items"])
+
+    async def candidate_lists(self) -> dict[str, tuple]:
+        """Each list as answered: a context's account and candidates, an item's account and candidates, and
+        the stored answer identity gave about an item's number."""
+        lists: dict[str, tuple] = {}
+        for contact in self.contacts:
+            body = await self._get("identity", f"/v1/contacts/{contact}/context")
+            lists[f"context:{contact}"] = (body["account_id"], *body["candidates"])
+        identifications = self.counts.collection("caller_identifications")
+        for callback in self.callbacks:
+            body = await self._get("callbacks", f"/v1/callbacks/{callback}")
+            lists[f"callback:{callback}"] = (body["account_id"], *body["candidates"])
+            stored = await identifications.find_one({"_id": body["request_id"]}) or {"account_id": "?", "candidates": []}
+            lists[f"identity-answer:{callback}"] = (stored["account_id"], *stored["candidates"])
+        return lists
+
+    async def settled(self, read, *args, quiet_s: float = 3.0):
+        """``read(*args)`` once it answers the same for ``quiet_s``."""
+        last = await read(*args)
+        while True:
+            await asyncio.sleep(quiet_s)
+            now_ = await read(*args)
+            if now_ == last:
+                return now_
+            last = now_
+
+    async def until(self, expected, read, *args, timeout: float = 90):
+        async def equal():
+            got = await read(*args)
+            assert got == expected, got
+            return got
+        return await eventually(equal, timeout=timeout, interval=0.5)
+
+
+def merged_lists(lists: dict[str, tuple], source: str, target: str) -> dict[str, tuple]:
+    """The lists as a merge answers them: the source is the target, each candidate once. The stored answer
+    identity gave about a number it found on several accounts stays as given (callbacks moves only answers
+    that named an account; the item not identified shows its candidates through the merge records)."""
+    def answered(values: tuple) -> tuple:
+        account, *candidates = values
+        return (target if account == source else account,
+                *dict.fromkeys(target if c == source else c for c in candidates))
+    return {key: values if key.startswith("identity-answer:") and values[0] is None else answered(values)
+            for key, values in lists.items()}
+
+
+def combined_facts(a: dict, b: dict) -> dict:
+    """The facts of a merge group of two accounts that share nothing."""
+    summed = ("balance", "open_callbacks", "overdue_followups", "contacts_last_7d", "contacts_last_30d",
+              "overdue_bills", "overdue_amount")
+    return {**a, **{k: round(a[k] + b[k], 2) for k in summed}, "dunning_level": max(a["dunning_level"],
+                                                                                    b["dunning_level"])}
+
+
+async def contacts_from(client: httpx.AsyncClient, suite, answers: Answers, phones: dict[str, str]) -> None:
+    """One call from each number (identity identifies it or finds several accounts), waited for until identity
+    answered and interactions opened its record."""
+    supervisor = answers.supervisor
+    for phone, outcome in phones.items():
+        contact = unique("c-merge")
+        await publish_envelopes(suite.kafka_bootstrap, new_envelope(ContactStarted(
+            contact_id=contact, channel="phone", direction="inbound", from_address=phone, to_address="+493011880",
+            queue="billing", started_at=now()), source="/cti", correlation_id=contact))
+        await poll_json(client, suite.url("identity", f"/v1/contacts/{contact}/context"), supervisor,
+                        lambda b, o=outcome: (b.get("identification") or {}).get("outcome") == o)
+        await poll_json(client, suite.url("interactions", f"/v1/interactions?contact_id={contact}"), supervisor,
+                        lambda b: bool(b.get("items")))
+        answers.contacts.append(contact)
 
 
 async def settled(counts: Counts, expected: dict[str, dict[str, int]], timeout: float = 90) -> None:
@@ -103,10 +201,21 @@ def plus(a: dict[str, int], b: dict[str, int], sign: int = 1) -> dict[str, int]:
 
 
 async def test_a_merge_and_its_unmerge_move_everything_and_back(suite) -> None:
-    target, source = await replicate_customer(suite), await replicate_customer(suite)
+    target, source = await replicate_customer(suite), await replicate_customer(suite, dunning_level=1,
+                                                                                balance="30.00")
+    # the duplicate also has the target's number: a call or a callback request from it finds both accounts
+    await publish_envelopes(suite.kafka_bootstrap, new_envelope(AccountUpserted(
+        account_id=source.account_id, source_version=2, kind="person", name="Erika Muster",
+        phones=[source.phone, target.phone], emails=[source.email],
+        address=Address(street="Hauptstr. 5", postcode="10115", city="Berlin", country="DE")), source="/erp"))
     counts = Counts(suite)
     admin, supervisor = headers(suite, "admin-1", "admin"), headers(suite, "sup-1", "supervisor")
+    channel = headers(suite, "web", "channel")
     async with httpx.AsyncClient(timeout=15) as client:
+        answers = Answers(client, suite, counts)
+        await poll_json(client, suite.url("identity", f"/v1/accounts/search?phone={target.phone.replace('+', '%2B')}"),
+                        supervisor, lambda b: len(b.get("items") or []) == 2)
+        await contacts_from(client, suite, answers, {source.phone: "identified", target.phone: "ambiguous"})
         rule = await client.post(suite.url("alerts", "/v1/rules"), headers=admin, json={
             "name": unique("merge-rule"), "triggers": ["ic.followup.created.v1"],
             "condition": f'event.account_id == "{target.account_id}" || event.account_id == "{source.account_id}"',
@@ -114,10 +223,21 @@ async def test_a_merge_and_its_unmerge_move_everything_and_back(suite) -> None:
             "dedupe_window_s": 0, "enabled": True})
         assert rule.status_code == 201, rule.text
         await objects_for(client, suite, target.account_id, target.phone, 1)
-        await objects_for(client, suite, source.account_id, source.phone, 2, identified=1)
+        answers.callbacks += await objects_for(client, suite, source.account_id, source.phone, 2, identified=1)
+        r = await client.post(suite.url("callbacks", "/v1/callbacks"), headers=channel,
+                              json={"callback_number": target.phone})
+        assert r.status_code == 202, r.text
+        answers.callbacks.append(r.json()["callback_id"])
         of_target = await stable(counts, target.account_id, at_least(1))
         of_source = await stable(counts, source.account_id, at_least(2, identified=1))
         versions = {account: await counts.versions([account]) for account in (target.account_id, source.account_id)}
+        facts = {a: await answers.settled(answers.facts, a) for a in (target.account_id, source.account_id)}
+        alerts = {a: await answers.alerts(a) for a in (target.account_id, source.account_id)}
+        lists = await answers.settled(answers.candidate_lists)
+        assert lists[f"context:{answers.contacts[1]}"][0] is None and len(lists[f"context:{answers.contacts[1]}"]) == 3
+        assert lists[f"callback:{answers.callbacks[-1]}"][0] is None  # ambiguous: not identified
+        assert facts[source.account_id]["contacts_last_7d"] == 3  # the call and the two walk-in interactions
+        assert facts[source.account_id]["open_callbacks"] >= 2 and facts[source.account_id]["dunning_level"] == 1
 
         r = await client.post(suite.url("identity", f"/v1/accounts/{target.account_id}/merges"), headers=supervisor,
                               json={"source_account_id": source.account_id})
@@ -125,7 +245,14 @@ async def test_a_merge_and_its_unmerge_move_everything_and_back(suite) -> None:
         merge_id = r.json()["merge_id"]
         await settled(counts, {target.account_id: plus(of_target, of_source),
                                source.account_id: dict.fromkeys(COLLECTIONS, 0)})
-        assert of_source["caller_identifications"] == 1 and of_source["interaction_sources"] == 2
+        assert of_source["caller_identifications"] == 1 and of_source["interaction_sources"] >= 2
+        group = combined_facts(facts[target.account_id], facts[source.account_id])
+        await answers.until(group, answers.facts, target.account_id)
+        assert await answers.facts(source.account_id) == group  # the merged account answers as the surviving one
+        both = sorted(alerts[target.account_id] + alerts[source.account_id])
+        await answers.until(both, answers.alerts, target.account_id)
+        assert await answers.alerts(source.account_id) == both
+        await answers.until(merged_lists(lists, source.account_id, target.account_id), answers.candidate_lists)
         phone = source.phone.replace("+", "%2B")
         found = await poll_json(client, suite.url("identity", f"/v1/accounts/search?phone={phone}"), supervisor,
                                 lambda b: bool(b.get("items")))
@@ -140,17 +267,26 @@ async def test_a_merge_and_its_unmerge_move_everything_and_back(suite) -> None:
                           headers=record.headers)
         await objects_for(client, suite, target.account_id, target.phone, 1)     # created after the merge
         merged_and_new = await stable(counts, target.account_id, at_least(1))
+        new_alerts = sorted(set(await answers.alerts(target.account_id)) - set(both))
 
         r = await client.post(suite.url("identity", f"/v1/merges/{merge_id}/unmerge"), headers=supervisor)
         assert r.status_code == 200 and r.json()["status"] == "unmerged", r.text
         await settled(counts, {target.account_id: plus(merged_and_new, of_source, -1), source.account_id: of_source})
+        await answers.until(facts[source.account_id], answers.facts, source.account_id)
+        created = {k: facts[target.account_id][k] + 1 for k in ("open_callbacks", "contacts_last_7d", "contacts_last_30d")}
+        await answers.until({**facts[target.account_id], **created}, answers.facts, target.account_id)  # made after
+        assert await answers.alerts(source.account_id) == alerts[source.account_id]
+        assert await answers.alerts(target.account_id) == sorted(alerts[target.account_id] + new_alerts)
+        assert await answers.candidate_lists() == lists
         after = await counts.versions([target.account_id, source.account_id])
         assert {key: after[key] for key in versions[source.account_id]} == {
             key: version + 2 for key, version in versions[source.account_id].items()}
         assert {key: after[key] for key in versions[target.account_id]} == versions[target.account_id]
+        moved_facts = {"open_callbacks": facts[source.account_id]["open_callbacks"], "overdue_followups": 0}
         for service in {service for service, _ in COLLECTIONS.values()}:
             kept = await counts.client[suite.database(service)]["account_merges"].find_one({"_id": merge_id})
             moved = {kind: of_source[kind] for kind, (owner, _) in COLLECTIONS.items() if owner == service}
+            moved.update(moved_facts if service == "alerts" else {})
             assert kept is not None and (kept["status"], kept["counts"]) == ("unmerged", moved)
         audit = await client.get(suite.url("identity", f"/v1/merges/{merge_id}"), headers=supervisor)
         assert audit.json()["merged_by"] == "sup-1" and audit.json()["unmerged_by"] == "sup-1"

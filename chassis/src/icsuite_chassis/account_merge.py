@@ -1,7 +1,8 @@
 """One service's part of merging and unmerging duplicate accounts (``ic.account-merges.v1``), the same in
 every service that keeps objects of an account (interactions, callbacks, follow-ups, alerts).
 
-Each service names its :class:`Movable` kinds: a store whose states carry an ``account_id``. A merge is
+Each service names its :class:`Movable` kinds: a store whose states carry an ``account_id`` (or any other
+:class:`MovableKind`: what belongs to an account by id, and how those ids move). A merge is
 recorded in the service's ``account_merges`` collection (``_id`` = ``merge_id``), changed only through the
 store, and applied in steps that each survive a crash:
 
@@ -13,6 +14,10 @@ store, and applied in steps that each survive a crash:
 An unmerge moves exactly the recorded objects back (only those still on the target), so objects created
 for the target after the merge stay with it, and marks the record ``unmerged``; a merge event that arrives
 again after its unmerge changes nothing. The record is the service's audit of the merge: who, when, what.
+
+Read models that keep lists of accounts (candidates, facts) answer a merged account as the account it was
+merged into when they are read: :func:`merge_groups` names, per account, the surviving account and the
+accounts merged into it now (from the same records), so an unmerge restores them without a write.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from icsuite_contracts.account_merges_v1 import TOPIC, AccountMerged, AccountUnmerged
 from icsuite_contracts.cloudevents import Envelope
@@ -34,6 +39,10 @@ ACCOUNT_MERGES = "account_merges"
 """The collection of a service's merge records."""
 MOVE_LIMIT = 100_000
 """The most objects of one kind a merge moves (far more than any account holds)."""
+ACTIVE = ("recorded", "merged")
+"""The statuses of a merge whose source counts as merged (a merge being applied counts, an undone one not)."""
+MAX_GROUP = 1000
+"""The most merge records one read of :func:`merge_groups` answers."""
 
 
 def account_attribute(state: Any) -> str | None:
@@ -42,6 +51,18 @@ def account_attribute(state: Any) -> str | None:
 
 def with_account_attribute(state: Any, account_id: str) -> Any:
     return replace(state, account_id=account_id)
+
+
+class MovableKind(Protocol):
+    """What follows an account through a merge: ``belonging_to`` names its ids that belong to an account now,
+    ``move`` moves those of ``ids`` that still belong to ``from_account`` (``event_id``: the merge's or the
+    unmerge's event, for the store's redelivery check)."""
+
+    kind: str
+
+    async def belonging_to(self, account_id: str) -> list[str]: ...
+
+    async def move(self, ids: Sequence[str], from_account: str, to_account: str, event_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -54,6 +75,15 @@ class Movable:
     with_account: Callable[[Any, str], Any] = with_account_attribute
     after: Callable[[Sequence[str], str], Awaitable[Any]] | None = None
     """Called with the ids moved and the account they now belong to (read models that name the account)."""
+
+    async def belonging_to(self, account_id: str) -> list[str]:
+        return [s.id for s in await self.store.find({"account_id": account_id}, limit=MOVE_LIMIT)]
+
+    async def move(self, ids: Sequence[str], from_account: str, to_account: str, event_id: str) -> None:
+        await self.store.change_many([Item(doc_id, lambda current: decide_move(
+            current, self, from_account, to_account), event_id) for doc_id in ids])
+        if self.after is not None:
+            await self.after(ids, to_account)
 
 
 @dataclass(frozen=True)
@@ -120,7 +150,7 @@ def decide_unrecorded_unmerge(current: Stored[MergeRecord] | None, event: Accoun
                               {}, None, None, event.unmerged_by, at))
 
 
-def decide_move(current: Stored[Any] | None, movable: Movable, from_account: str,
+def decide_move(current: Stored[Any] | None, movable: Any, from_account: str,
                 to_account: str) -> Change[Any] | None:
     """An object follows the merge (or its undoing) only while it still belongs to the account it leaves."""
     if current is None or movable.account_of(current.state) != from_account:
@@ -128,25 +158,20 @@ def decide_move(current: Stored[Any] | None, movable: Movable, from_account: str
     return Change(movable.with_account(current.state, to_account))
 
 
-async def _move(movables: Sequence[Movable], moved: Mapping[str, Sequence[str]], from_account: str,
+async def _move(movables: Sequence[MovableKind], moved: Mapping[str, Sequence[str]], from_account: str,
                 to_account: str, event_id: str) -> None:
     for movable in movables:
         ids = list(moved.get(movable.kind, ()))
-        if not ids:
-            continue
-        await movable.store.change_many([Item(doc_id, lambda current, m=movable: decide_move(
-            current, m, from_account, to_account), event_id) for doc_id in ids])
-        if movable.after is not None:
-            await movable.after(ids, to_account)
+        if ids:
+            await movable.move(ids, from_account, to_account, event_id)
 
 
-async def apply_merge(records: AggregateStore[MergeRecord], movables: Sequence[Movable], event: AccountMerged,
+async def apply_merge(records: AggregateStore[MergeRecord], movables: Sequence[MovableKind], event: AccountMerged,
                       event_id: str, clock: Clock) -> MergeRecord | None:
     """Record, move and mark (see the module's description); the record, or None if it was undone."""
     current = await records.get(event.merge_id)
     if current is None or current.state.status == "recorded":
-        found = {m.kind: [s.id for s in await m.store.find({"account_id": event.source_account_id},
-                                                           limit=MOVE_LIMIT)] for m in movables}
+        found = {m.kind: await m.belonging_to(event.source_account_id) for m in movables}
         await records.change(event.merge_id, lambda stored: decide_record(stored, event, found))
         current = await records.get(event.merge_id)
     assert current is not None
@@ -157,7 +182,7 @@ async def apply_merge(records: AggregateStore[MergeRecord], movables: Sequence[M
     return outcome.stored.state if outcome.stored is not None else None
 
 
-async def apply_unmerge(records: AggregateStore[MergeRecord], movables: Sequence[Movable], event: AccountUnmerged,
+async def apply_unmerge(records: AggregateStore[MergeRecord], movables: Sequence[MovableKind], event: AccountUnmerged,
                         event_id: str, clock: Clock) -> MergeRecord | None:
     """Move exactly what the merge moved back to the source (what is still on the target) and mark it undone."""
     current = await records.get(event.merge_id)
@@ -170,7 +195,7 @@ async def apply_unmerge(records: AggregateStore[MergeRecord], movables: Sequence
     return outcome.stored.state if outcome.stored is not None else None
 
 
-def merge_handlers(records: AggregateStore[MergeRecord], movables: Sequence[Movable],
+def merge_handlers(records: AggregateStore[MergeRecord], movables: Sequence[MovableKind],
                    clock: Clock) -> dict[str, Callable[[Envelope], Awaitable[None]]]:
     """The consumer handlers of ``ic.account-merges.v1`` (``runtime.add_consumer("account-merges", ...)``)."""
 
@@ -188,5 +213,36 @@ def merge_handlers(records: AggregateStore[MergeRecord], movables: Sequence[Mova
 
 
 def register_merge_consumer(runtime: ServiceRuntime, records: AggregateStore[MergeRecord],
-                            movables: Sequence[Movable], clock: Clock) -> None:
+                            movables: Sequence[MovableKind], clock: Clock) -> None:
     runtime.add_consumer("account-merges", [TOPIC], merge_handlers(records, movables, clock))
+
+
+async def merge_groups(records: AggregateStore[MergeRecord], account_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Of ``account_ids``, each that takes part in a merge now, with its group: the surviving account first,
+    then the accounts merged into it (sorted). An account in no merge is left out (one read when none is)."""
+    wanted = sorted(set(account_ids))
+    if not wanted:
+        return {}
+    found = await records.find({"status": {"$in": list(ACTIVE)}, "$or": [
+        {"source_account_id": {"$in": wanted}}, {"target_account_id": {"$in": wanted}}]}, limit=MAX_GROUP)
+    merges = {stored.state.merge_id: stored.state for stored in found}
+    reached = {m.target_account_id for m in merges.values() if m.source_account_id in wanted} - set(wanted)
+    if reached:
+        more = await records.find({"status": {"$in": list(ACTIVE)}, "target_account_id": {"$in": sorted(reached)}},
+                                  limit=MAX_GROUP)
+        merges.update({stored.state.merge_id: stored.state for stored in more})
+    into = {m.source_account_id: m.target_account_id for m in merges.values()}
+    sources: dict[str, set[str]] = {}
+    for source, target in into.items():
+        sources.setdefault(target, set()).add(source)
+    groups = {}
+    for account_id in wanted:
+        root = into.get(account_id, account_id)
+        if root in sources:
+            groups[account_id] = (root, *sorted(sources[root]))
+    return groups
+
+
+def surviving(groups: Mapping[str, Sequence[str]], account_ids: Sequence[str]) -> list[str]:
+    """``account_ids`` with each merged account replaced by the account it was merged into, each once, in order."""
+    return list(dict.fromkeys(groups[a][0] if a in groups else a for a in account_ids))

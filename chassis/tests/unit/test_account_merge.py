@@ -15,6 +15,8 @@ from icsuite_chassis.account_merge import (
     Movable,
     apply_merge,
     apply_unmerge,
+    merge_groups,
+    surviving,
 )
 from icsuite_chassis.store import Change, InMemoryAggregateStore
 from icsuite_contracts.account_merges_v1 import AccountMerged, AccountUnmerged
@@ -114,3 +116,22 @@ async def test_an_unmerge_of_a_merge_never_applied_keeps_a_late_merge_from_apply
     assert record is not None and record.status == "unmerged" and record.moved == {}
     assert await apply_merge(kit.records, kit.movables, MERGED, "ev-merge", lambda: NOW) is None
     assert kit.accounts() == before
+
+
+async def test_merge_groups_name_the_surviving_account_and_those_merged_into_it(kit: Kit) -> None:
+    second = AccountMerged(merge_id="mg-2", source_account_id="acc-other", target_account_id="acc-tgt",
+                           merged_by="sup-1", merged_at=NOW)
+    assert await merge_groups(kit.records, ["acc-src", "acc-tgt"]) == {}
+    await apply_merge(kit.records, kit.movables, MERGED, "ev-1", lambda: NOW)
+    await apply_merge(kit.records, kit.movables, second, "ev-2", lambda: NOW)
+    group = ("acc-tgt", "acc-other", "acc-src")
+    assert await merge_groups(kit.records, ["acc-src", "acc-alone"]) == {"acc-src": group}
+    assert await merge_groups(kit.records, ["acc-tgt"]) == {"acc-tgt": group}
+    groups = await merge_groups(kit.records, ["acc-src", "acc-x", "acc-tgt"])
+    assert surviving(groups, ["acc-x", "acc-src", "acc-tgt", "acc-other"]) == ["acc-x", "acc-tgt", "acc-other"]
+
+    await apply_unmerge(kit.records, kit.movables, UNMERGED, "ev-3", lambda: NOW)
+    assert await merge_groups(kit.records, ["acc-src"]) == {}
+    assert await merge_groups(kit.records, ["acc-tgt"]) == {"acc-tgt": ("acc-tgt", "acc-other")}
+    assert surviving(await merge_groups(kit.records, ["acc-src", "acc-tgt"]), ["acc-src", "acc-tgt"]) == [
+        "acc-src", "acc-tgt"]

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from icsuite_chassis.account_merge import Movable, register_merge_consumer
+from icsuite_chassis.account_merge import Movable, MovableKind, register_merge_consumer
 from icsuite_chassis.runtime import ServiceRuntime
 from icsuite_chassis.store import AggregateStore
 
+from .domain.merged_facts import MEMBER_KINDS
 from .domain.rules import CONSUMED_TOPICS, consumed_models
 from .handlers import AlertsService
+from .projections import FactMembers
 
 CONSUMER = "facts-and-rules"
 
@@ -27,5 +29,11 @@ def register_consumers(runtime: ServiceRuntime, service: AlertsService) -> None:
 
 
 def register_merges(runtime: ServiceRuntime, service: AlertsService, merges: AggregateStore[Any]) -> None:
-    """Merged accounts: the alerts follow the surviving account."""
-    register_merge_consumer(runtime, merges, [Movable("alerts", service.alerts)], service.clock)
+    """Merged accounts: the alerts follow the surviving account, and so do the ids of open callbacks and
+    overdue follow-ups in the account facts (the rest of the facts are read with the merge group's)."""
+    register_merge_consumer(runtime, merges, merge_movables(service), service.clock)
+
+
+def merge_movables(service: AlertsService) -> list[MovableKind]:
+    return [Movable("alerts", service.alerts),
+            *(FactMembers(kind, service.accounts.writer.store) for kind in MEMBER_KINDS)]

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from icsuite_chassis.account_merge import ACCOUNT_MERGES, MergeRecordCodec
 from icsuite_chassis.store import Change, InMemoryAggregateStore, Item
 from icsuite_chassis.store.matching import matches
 
@@ -137,7 +138,7 @@ def memory_service(clock: Any, *, twin_of: AlertsService | None = None, **settin
                   "absences": InMemoryAggregateStore("alert_absences", AbsenceCodec())}
         entries = InMemoryAggregateStore("alert_stream", StreamEntryCodec())
         contacts = MemoryProjection(*CONTACTS)
-        accounts = AccountFacts(MemoryProjection)
+        accounts = AccountFacts(MemoryProjection, InMemoryAggregateStore(ACCOUNT_MERGES, MergeRecordCodec()))
         event_log = MemoryEventLog()
     queries = MemoryAlertQueries(stores["alerts"], entries)
     rule_queries = MemoryRuleQueries(stores["rules"])

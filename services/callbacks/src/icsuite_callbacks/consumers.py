@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from icsuite_chassis.account_merge import Movable, register_merge_consumer
@@ -87,6 +88,15 @@ def register_consumers(runtime: ServiceRuntime, svc: CallbacksService) -> None:
 
 def register_merges(runtime: ServiceRuntime, svc: CallbacksService, merges: AggregateStore[Any]) -> None:
     """Merged accounts: the work items follow the surviving account, and so do identity's answers about the
-    requests' numbers (``caller_identifications``; their candidates are left as identity named them)."""
-    movables = [Movable("callbacks", svc.items), Movable("caller_identifications", svc.identifications.store)]
+    requests' numbers (``caller_identifications``), each with its one candidate when that was its account (so the
+    unmerge restores it exactly); the candidates of an item not identified are answered through the merge
+    records when read (:func:`handlers.with_surviving_candidates`)."""
+    movables = [Movable("callbacks", svc.items, with_account=with_account_and_candidate),
+                Movable("caller_identifications", svc.identifications.store, with_account=with_account_and_candidate)]
     register_merge_consumer(runtime, merges, movables, svc.clock)
+
+
+def with_account_and_candidate(state: Any, account_id: str) -> Any:
+    """The state on ``account_id``; its candidates too when they were only the account it leaves."""
+    candidates = (account_id,) if tuple(state.candidates) == (state.account_id,) else state.candidates
+    return replace(state, account_id=account_id, candidates=candidates)

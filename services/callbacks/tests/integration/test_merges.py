@@ -1,5 +1,6 @@
 """Merged accounts on the real stack: ``dial: account`` dials the numbers of the accounts merged into the
-account too, and identity's answers about a request follow the surviving account; the unmerge undoes both."""
+account too, identity's answers about a request follow the surviving account with their candidate, and an item
+not identified answers its candidates as the surviving account; the unmerge undoes all three."""
 
 from __future__ import annotations
 
@@ -39,12 +40,23 @@ async def test_a_merge_lends_the_source_numbers_and_identifications_to_the_targe
     await eventually(lambda: db.caller_identifications.find_one({"_id": request_id, "account_id": source}),
                      timeout=60)
     assert await _dials(kit, target, lent) == 422
+    undecided = await kit.request(account_id=None)   # identity found two accounts for its number
+    number = (await kit.get(undecided))["callback_number"]
+    await publish_envelopes(kit.stack.kafka_bootstrap, new_envelope(CallerIdentified(
+        request_id=undecided, callback_number=number, account_id=None, candidates=[source, "acc-other"]),
+        source="/identity"))
+
+    async def candidates(expected: list[str]) -> bool | None:
+        return (await kit.get(undecided))["candidates"] == expected or None
+    await eventually(lambda: candidates([source, "acc-other"]), timeout=60)
 
     await publish_envelopes(kit.stack.kafka_bootstrap, new_envelope(AccountMerged(
         merge_id=merge_id, source_account_id=source, target_account_id=target, merged_by="sup-1", merged_at=AT),
         source="/identity"))
     await eventually(lambda: db.account_merges.find_one({"_id": merge_id, "status": "merged"}), timeout=60)
-    assert (await db.caller_identifications.find_one({"_id": request_id}))["account_id"] == target
+    identification = await db.caller_identifications.find_one({"_id": request_id})
+    assert (identification["account_id"], identification["candidates"]) == (target, [target])
+    assert await candidates([target, "acc-other"])
     assert await _dials(kit, target, lent) == 200 and await _dials(kit, target, own) == 200
     record = await db.account_merges.find_one({"_id": merge_id})
     assert record["counts"] == {"callbacks": 0, "caller_identifications": 1}
@@ -53,5 +65,7 @@ async def test_a_merge_lends_the_source_numbers_and_identifications_to_the_targe
         merge_id=merge_id, source_account_id=source, target_account_id=target, unmerged_by="sup-1",
         unmerged_at=AT), source="/identity"))
     await eventually(lambda: db.account_merges.find_one({"_id": merge_id, "status": "unmerged"}), timeout=60)
-    assert (await db.caller_identifications.find_one({"_id": request_id}))["account_id"] == source
+    identification = await db.caller_identifications.find_one({"_id": request_id})
+    assert (identification["account_id"], identification["candidates"]) == (source, [source])
+    assert await candidates([source, "acc-other"])
     assert await _dials(kit, target, lent) == 422 and await _dials(kit, source, lent) == 200

@@ -3,6 +3,7 @@ operator such as ``{"$ne": null}`` in any field is refused with 422 before it re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
@@ -195,13 +196,17 @@ def _confirmation_out(confirmation: Confirmation) -> ConfirmationOut:
     return ConfirmationOut(**asdict(confirmation))
 
 
-def context_out(context: ContactContext) -> ContextOut:
-    automatic, confirmed = context.automatic, context.confirmed
+def context_out(context: ContactContext, merged: Mapping[str, str] | None = None) -> ContextOut:
+    """The context; ``merged``: accounts merged into another now, each with it (its ``account_id`` and
+    ``candidates`` answer the surviving account, each once; the identification and confirmations stay as made)."""
+    automatic, confirmed, merged = context.automatic, context.confirmed, merged or {}
+    account_id = merged.get(context.account_id, context.account_id) if context.account_id else None
+    candidates = dict.fromkeys(merged.get(c, c) for c in (automatic.candidates if automatic else ()))
     return ContextOut(
-        contact_id=context.contact_id, account_id=context.account_id,
+        contact_id=context.contact_id, account_id=account_id,
         business_agreement_id=confirmed.business_agreement_id if confirmed else None,
         premise_id=confirmed.premise_id if confirmed else None, confirmed=confirmed is not None,
-        candidates=list(automatic.candidates) if automatic else [],
+        candidates=list(candidates),
         identification=IdentificationOut(**{**asdict(automatic), "candidates": list(automatic.candidates)})
         if automatic else None,
         confirmation=_confirmation_out(confirmed) if confirmed else None,

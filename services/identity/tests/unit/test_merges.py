@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from icsuite_chassis.errors import ConflictError, InvalidError, NotFoundError
 
-from icsuite_identity.handlers import merges
+from icsuite_identity.domain.context import AutomaticIdentification, ContactContext
+from icsuite_identity.handlers import merges, surviving_accounts
+from icsuite_identity.schemas import context_out
 
 from .conftest import account
 
@@ -94,3 +98,24 @@ async def test_the_report_pages_and_leaves_merged_accounts_out(harness) -> None:
     await merges.merge_accounts(harness.svc, "acc-keep", "acc-dup", "sup-1")
     left = {p.account_ids for p in (await merges.duplicate_report(harness.svc, None, 50)).pairs}
     assert left == {("acc-keep", "acc-typo")}
+
+
+async def test_a_contexts_account_and_candidates_answer_the_surviving_account_until_the_unmerge(harness) -> None:
+    await seeded(harness)
+    at = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    ambiguous = ContactContext("c-1", at, at, automatic=AutomaticIdentification(
+        "ambiguous", "auto_number", None, ("acc-dup", "acc-keep", "acc-other"), "phone", at))
+    identified = ContactContext("c-2", at, at, automatic=AutomaticIdentification(
+        "identified", "auto_number", "acc-dup", ("acc-dup",), "phone", at))
+
+    async def answered(context: ContactContext) -> tuple[str | None, list[str], str | None]:
+        out = context_out(context, await surviving_accounts(harness.svc.reads, context))
+        return out.account_id, out.candidates, out.identification.account_id if out.identification else None
+
+    before = [await answered(c) for c in (ambiguous, identified)]
+    assert before == [(None, ["acc-dup", "acc-keep", "acc-other"], None), ("acc-dup", ["acc-dup"], "acc-dup")]
+    merge = await merges.merge_accounts(harness.svc, "acc-keep", "acc-dup", "sup-1")
+    assert [await answered(c) for c in (ambiguous, identified)] == [
+        (None, ["acc-keep", "acc-other"], None), ("acc-keep", ["acc-keep"], "acc-dup")]  # identified as it was made
+    await merges.unmerge(harness.svc, merge.merge_id, "sup-1")
+    assert [await answered(c) for c in (ambiguous, identified)] == before

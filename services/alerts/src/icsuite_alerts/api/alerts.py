@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from icsuite_chassis.audit import audited
@@ -24,8 +24,11 @@ async def list_alerts(svc: Service, principal: AnyStaff, agent_id: str | None = 
     if not is_supervisor(principal):
         require_own(principal, agent_id or principal.sub)
         agent_id = principal.sub
-    filters = {k: v for k, v in {"agent_id": agent_id, "contact_id": contact_id, "account_id": account_id,
-                                 "status": status}.items() if v is not None}
+    filters: dict[str, Any] = {k: v for k, v in {"agent_id": agent_id, "contact_id": contact_id,
+                                                 "account_id": account_id, "status": status}.items() if v is not None}
+    if account_id is not None:  # a merged account answers with its merge group (the surviving account's)
+        group = (await svc.accounts.groups([account_id])).get(account_id)
+        filters["account_id"] = {"$in": list(group)} if group else account_id
     position = decode_cursor(cursor, required_keys=("p",))
     before = cursor_int(position, "p") if position else None
     alerts = await svc.alert_queries.page(filters, before=before, limit=limit + 1)

@@ -1,8 +1,8 @@
 """Read models fed from the consumed topics, each through the chassis's ProjectionWriter: the contacts,
 the account facts and the kept copy of the consumed events (for backtests)."""
 
-from .accounts import AccountCodec, AccountFacts, account_writer
+from .accounts import AccountCodec, AccountFacts, FactMembers, account_writer
 from .contacts import ContactCodec, contact_writer
 from .event_log import EventLog, observation_of
 
-__all__ = ["AccountCodec", "AccountFacts", "ContactCodec", "EventLog", "account_writer", "contact_writer", "observation_of"]
+__all__ = ["AccountCodec", "AccountFacts", "FactMembers", "ContactCodec", "EventLog", "account_writer", "contact_writer", "observation_of"]

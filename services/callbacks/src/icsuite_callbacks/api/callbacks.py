@@ -35,7 +35,8 @@ def _view(item: WorkItem, principal: Principal) -> CallbackView | CallbackAccept
 @router.get("/callbacks/{callback_id}", response_model=CallbackView | CallbackAccepted,
             summary="One callback work item (a channel sees request_id, callback_id and status only)")
 async def get_callback(callback_id: CallbackId, principal: AnyRole, svc: ServiceDep) -> CallbackView | CallbackAccepted:
-    return _view(await handlers.get_callback(svc, callback_id), principal)
+    [item] = await handlers.with_surviving_candidates(svc, [await handlers.get_callback(svc, callback_id)])
+    return _view(item, principal)
 
 
 @router.post("/callbacks/{callback_id}/claim", response_model=CallbackView, summary="Claim this item")

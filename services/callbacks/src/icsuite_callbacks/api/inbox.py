@@ -30,7 +30,8 @@ async def claim_next(principal: Worker, svc: ServiceDep) -> CallbackView | Respo
 async def general_inbox(principal: AnyStaff, svc: ServiceDep, limit: Limit = 50,
                         cursor: CursorParam = None) -> CallbackPage:
     items = await handlers.general_inbox(svc, actor_of(principal), limit, position_of(cursor))
-    return CallbackPage(items=[CallbackView.of(i) for i in items], next_cursor=next_cursor(items, limit))
+    shown = await handlers.with_surviving_candidates(svc, items)
+    return CallbackPage(items=[CallbackView.of(i) for i in shown], next_cursor=next_cursor(items, limit))
 
 
 @router.get("/agents/{agent_id}/inbox", response_model=CallbackPage,
@@ -38,4 +39,5 @@ async def general_inbox(principal: AnyStaff, svc: ServiceDep, limit: Limit = 50,
 async def agent_inbox(agent_id: Annotated[str, Path(min_length=1, max_length=128)], principal: AnyStaff,
                       svc: ServiceDep, limit: Limit = 50, cursor: CursorParam = None) -> CallbackPage:
     items = await handlers.agent_inbox(svc, agent_id, actor_of(principal), limit, position_of(cursor))
-    return CallbackPage(items=[CallbackView.of(i) for i in items], next_cursor=next_cursor(items, limit))
+    shown = await handlers.with_surviving_candidates(svc, items)
+    return CallbackPage(items=[CallbackView.of(i) for i in shown], next_cursor=next_cursor(items, limit))

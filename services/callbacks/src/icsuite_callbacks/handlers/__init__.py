@@ -17,9 +17,10 @@ from .work import (
     release,
     seed_profiles,
     start,
+    with_surviving_candidates,
 )
 
 __all__ = ["CallbacksService", "agent_inbox", "callers_identified", "cancel", "claim", "claim_next", "complete",
            "fail", "followup_due", "general_inbox", "get_callback", "get_profile", "list_profiles",
            "masterdata_changed", "put_profile", "random_id", "release", "seed_profiles", "start", "submit_request",
-           "tick", "transition"]
+           "tick", "transition", "with_surviving_candidates"]

@@ -97,6 +97,17 @@ async def get_callback(svc: CallbacksService, callback_id: str) -> WorkItem:
     return stored.state
 
 
+async def with_surviving_candidates(svc: CallbacksService, items: Sequence[WorkItem]) -> list[WorkItem]:
+    """The items as shown: the candidates of one not identified answer a merged account as the account it was
+    merged into, each once (read from the merge records, not stored: the unmerge restores them)."""
+    named = sorted({c for item in items if item.account_id is None for c in item.candidates})
+    merged = await svc.accounts.surviving(named) if named else {}
+    if not merged:
+        return list(items)
+    return [replace(item, candidates=tuple(dict.fromkeys(merged.get(c, c) for c in item.candidates)))
+            if item.account_id is None else item for item in items]
+
+
 async def general_inbox(svc: CallbacksService, actor: Actor, limit: int,
                         after: InboxPosition | None) -> list[WorkItem]:
     """The workable items ``actor`` can serve (an agent sees what claim-next would offer them; a supervisor

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
-from icsuite_chassis.account_merge import ACCOUNT_MERGES, MergeRecord, MergeRecordCodec
+from icsuite_chassis.account_merge import ACCOUNT_MERGES, MergeRecord, MergeRecordCodec, merge_groups
 from icsuite_chassis.store import AggregateStore, Change, InMemoryAggregateStore, Item, MongoAggregateStore, Stored
 from icsuite_chassis.store.projection import ProjectionWriter
 from icsuite_contracts.cloudevents import Envelope
@@ -105,6 +105,13 @@ class AccountNumbers:
             stored = await self.store.get(account)
             phones.extend(stored.state.phones if stored is not None else ())
         return tuple(dict.fromkeys(phones))
+
+    async def surviving(self, account_ids: Sequence[str]) -> dict[str, str]:
+        """Of ``account_ids``, those merged into another account now, each with that account."""
+        if self._merges is None or not account_ids:
+            return {}
+        groups = await merge_groups(self._merges, account_ids)
+        return {account_id: group[0] for account_id, group in groups.items() if group[0] != account_id}
 
     async def merged_into(self, account_id: str) -> list[str]:
         """The accounts merged into ``account_id`` now (a merge being applied counts; an undone one not)."""

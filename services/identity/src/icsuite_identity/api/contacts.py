@@ -22,7 +22,7 @@ async def get_context(request: Request, contact_id: IdPath, _: AnyStaff, svc: Se
     if stored is None:
         raise NotFound(f"no business object context for contact {contact_id}")
     note_audit(request, account_id=stored.state.account_id)
-    return context_out(stored.state)
+    return context_out(stored.state, await handlers.surviving_accounts(svc.reads, stored.state))
 
 
 @router.put("/contacts/{contact_id}/context", response_model=ContextOut,
@@ -37,4 +37,4 @@ async def confirm_context(request: Request, contact_id: IdPath, body: ConfirmCon
                                       body.method, actor)
     stored = await handlers.confirm_context(svc, command)
     note_audit(request, account_id=stored.state.account_id)
-    return context_out(stored.state)
+    return context_out(stored.state, await handlers.surviving_accounts(svc.reads, stored.state))

@@ -48,6 +48,14 @@ async def confirm_context(svc: IdentityService, cmd: ConfirmContext) -> Stored[C
     return outcome.stored
 
 
+async def surviving_accounts(reads: Reads, context: ContactContext) -> dict[str, str]:
+    """Of the accounts the context names (its account and candidates), those merged into another account now,
+    each with that account: the context answers them as it (an unmerge restores them, nothing is written)."""
+    named = [a for a in (context.account_id, *(context.automatic.candidates if context.automatic else ())) if a]
+    merged = await reads.merged_into(sorted(set(named))) if named else {}
+    return {source: target.account_id for source, target in merged.items() if target is not None}
+
+
 async def check_references(reads: Reads, account_id: str | None, agreement_id: str | None,
                            premise_id: str | None) -> str:
     """Every named object exists and they belong together; the account, derived when not named."""
