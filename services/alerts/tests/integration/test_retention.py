@@ -1,6 +1,7 @@
 """Retention on the real stack, with tiny settings: the periodic job purges the kept events past
-``event_log_retention_days`` (by the event's time) and the alerts acknowledged longer ago than
-``acknowledged_alert_retention_days`` (with the copy their stream position kept), leaves recent events and open
+``event_log_retention_days`` (by the event's time) with the absence checks decided on them, the alerts
+acknowledged longer ago than ``acknowledged_alert_retention_days`` (with the copy their stream position kept) and
+the de-duplication claims past their expiry (the wire server has no TTL index), leaves recent events and open
 alerts, and counts each in ``ic_retention_purged_total``."""
 
 from __future__ import annotations
@@ -40,13 +41,15 @@ async def test_old_events_and_acknowledged_alerts_go_recent_ones_and_open_alerts
                               mongodb_database=unique("alerts_test").replace("-", "_"),
                               consumer_group_prefix=unique("t") + ".", consumer_retry_backoff_s=0.01,
                               rules_refresh_interval_s=0.2, retention_interval_s=0.3,
-                              event_log_retention_days=1.0, acknowledged_alert_retention_days=0.00002)  # 1.7 s
+                              event_log_retention_days=1.0, acknowledged_alert_retention_days=0.00002,  # 1.7 s
+                              dedupe_keep_s=0)
     app = build_app(settings)
     await start_consumers_at_the_end(app, stack.kafka_bootstrap)  # only this test's events, not the session's
     db = app.state.runtime.db
     account, old_account = unique("acc-ret"), unique("acc-old")
     async with running_app(app) as client:
-        before = {kind: await purged_total(client, kind) for kind in ("alerts_event_log", "acknowledged_alerts")}
+        kinds = ("alerts_event_log", "acknowledged_alerts", "settled_absences", "expired_dedupe_claims")
+        before = {kind: await purged_total(client, kind) for kind in kinds}
         rule = await client.post("/v1/rules", headers=ADMIN, json={
             "name": unique("retention"), "triggers": ["ic.masterdata.business-agreement-upserted.v1"],
             "condition": f'event.account_id == "{account}"', "severity": "info",
@@ -54,9 +57,16 @@ async def test_old_events_and_acknowledged_alerts_go_recent_ones_and_open_alerts
             "dedupe_window_s": 0, "enabled": True})
         assert rule.status_code == 201, rule.text
         rule_id = rule.json()["rule_id"]
+        absence = await client.post("/v1/rules", headers=ADMIN, json={
+            "name": unique("retention-absence"), "triggers": ["ic.masterdata.business-agreement-upserted.v1"],
+            "condition": f'event.account_id == "{old_account}"', "severity": "info", "message": "no follow-up",
+            "target": "supervisors", "dedupe_window_s": 0, "enabled": True,
+            "after": {"within_s": 1, "unless": ["ic.followup.created.v1"]}})
+        assert absence.status_code == 201, absence.text
+        absence_id = absence.json()["rule_id"]
 
         async def rule_loaded() -> bool | None:
-            return rule_id in app.state.service.cache.book.by_id or None
+            return {rule_id, absence_id} <= set(app.state.service.cache.book.by_id) or None
         await eventually(rule_loaded, timeout=30)
         now = datetime.now(UTC)
         old = agreement(old_account, "70", now - timedelta(days=2))
@@ -74,8 +84,12 @@ async def test_old_events_and_acknowledged_alerts_go_recent_ones_and_open_alerts
         async def purged() -> bool | None:
             gone = (await client.get(f"/v1/alerts/{acknowledged['alert_id']}", headers=SUPERVISOR)).status_code == 404
             old_gone = await db.event_log.count_documents({"_id": old.id}) == 0
-            return (gone and old_gone) or None
+            settled_gone = await db.alert_absences.count_documents({"rule_id": absence_id}) == 0
+            claims_gone = await db.alert_dedupe.count_documents({}) == 0
+            return (gone and old_gone and settled_gone and claims_gone) or None
         await eventually(purged, timeout=60)
+        raised = (await client.get("/v1/alerts", params={"account_id": old_account}, headers=SUPERVISOR)).json()
+        assert [a["rule_id"] for a in raised["items"]] == [absence_id]  # the absence was raised before it went
         facts = (await client.get(f"/v1/accounts/{old_account}/facts", headers=SUPERVISOR)).json()["facts"]
         assert facts["balance"] == 70.0  # the old event was consumed before its kept copy went
         assert await db.event_log.count_documents({"_id": {"$in": [e.id for e in recent]}}) == 2
@@ -85,5 +99,6 @@ async def test_old_events_and_acknowledged_alerts_go_recent_ones_and_open_alerts
         assert await db.alert_stream.count_documents({"alert.alert_id": acknowledged["alert_id"]}) == 0
         assert await db.alert_stream.count_documents({"alert_id": kept_open["alert_id"]}) == 1
         after = {kind: await purged_total(client, kind) for kind in before}
-        assert {kind: after[kind] - before[kind] for kind in before} == {"alerts_event_log": 1,
-                                                                         "acknowledged_alerts": 1}
+        purged_now = {kind: after[kind] - before[kind] for kind in before}
+        assert purged_now.pop("expired_dedupe_claims") >= 2  # the two alerts' (and any standard rule's)
+        assert purged_now == {"alerts_event_log": 1, "acknowledged_alerts": 1, "settled_absences": 1}
