@@ -34,6 +34,17 @@ async def assert_accessible(page) -> None:
     assert not violations, json.dumps(violations, indent=1)
 
 
+async def overhang_of_its_card(element) -> float:
+    """How many pixels ``element`` reaches past the right edge of the content box of the card around it (below 1 when
+    it fits: 0 or less, give or take rounding)."""
+    return await element.evaluate("""(el) => {
+        const card = el.closest('.card'), style = getComputedStyle(card);
+        const inner = card.getBoundingClientRect().right - parseFloat(style.borderRightWidth)
+                      - parseFloat(style.paddingRight);
+        return el.getBoundingClientRect().right - inner;
+    }""")
+
+
 async def screenshot(page, name: str) -> None:
     """With IC_DESKTOP_SCREENSHOTS=<folder> (docs/ for the README), a picture of the page as it is now."""
     import os

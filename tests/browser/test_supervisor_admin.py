@@ -12,7 +12,7 @@ import pytest_asyncio
 
 from icsuite_chassis.testing import unique
 
-from browser_steps import assert_accessible, screenshot, sign_in
+from browser_steps import assert_accessible, overhang_of_its_card, screenshot, sign_in
 from e2e_steps import headers, new_phone, now, poll_json
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
@@ -105,6 +105,8 @@ async def test_a_supervisor_sees_a_breached_callback(browser_suite, new_page, br
     assert await page.get_by_test_id("today-by-reason").locator(f"tr[data-code='{reason}']").count() == 1
     assert await page.get_by_test_id("team").locator(f"tr[data-agent-id='{agent_id}']").count() == 0
     await assert_accessible(page)
+    assert page.viewport_size == {"width": 1366, "height": 768}
+    assert await overhang_of_its_card(page.get_by_test_id("supervisor-inbox")) < 1  # every column inside the card
     await screenshot(page, "desktop-supervisor")
     claimer = unique("agent")
     async with httpx.AsyncClient(timeout=15) as client:
@@ -112,6 +114,7 @@ async def test_a_supervisor_sees_a_breached_callback(browser_suite, new_page, br
                               headers=headers(browser_suite, claimer, "agent"))
         assert r.status_code == 200, r.text
     await row.filter(has_text=f"claimed ({claimer})").wait_for(timeout=30_000)
+    assert await overhang_of_its_card(page.get_by_test_id("supervisor-inbox")) < 1  # with the claimer's id too
     team_row = page.get_by_test_id("team").locator(f"tr[data-agent-id='{claimer}']")
     await team_row.wait_for(timeout=45_000)
     assert await team_row.locator("td[data-count=claimed]").inner_text() == "1"
