@@ -226,6 +226,33 @@ async def test_a_batch_chains_events_of_one_document_and_skips_duplicates(backen
     assert y == Stored("y", Counter(count=5, seen=("e-2",)), 1)
 
 
+async def test_a_batch_decodes_each_document_once_and_encodes_it_once(backend: Backend) -> None:
+    """Each decision sees the state the one before it answered; the codec runs once per document each way."""
+    await backend.a.change("x", add(1))
+    calls: list[tuple[str, str]] = []
+    codec = backend.a.codec
+
+    class Counting:
+        def encode(self, state: Counter) -> dict[str, Any]:
+            calls.append(("encode", state.seen[-1] if state.seen else ""))
+            return codec.encode(state)
+
+        def decode(self, doc: Mapping[str, Any]) -> Counter:
+            calls.append(("decode", ",".join(doc.get("seen", ()))))
+            return codec.decode(doc)
+
+    backend.a.codec = Counting()
+    try:
+        outcomes = await backend.a.change_many([Item(doc_id, add(1, seen=f"e-{n}"), f"e-{n}")
+                                                for n, doc_id in enumerate(["x", "new", "x", "new", "x"])])
+    finally:
+        backend.a.codec = codec
+    assert [o.stored.state.count for o in outcomes if o.stored] == [2, 1, 3, 2, 4]
+    assert sorted(calls) == [("decode", ""), ("encode", "e-3"), ("encode", "e-4")]  # "new" is never decoded
+    assert (await backend.b.get("x")) == Stored("x", Counter(count=4, seen=("e-0", "e-2", "e-4")), 2)
+    assert (await backend.b.get("new")) == Stored("new", Counter(count=2, seen=("e-1", "e-3")), 1)
+
+
 async def test_a_document_written_before_the_store_is_taken_over(backend: Backend) -> None:
     await backend.put_raw({"_id": "legacy", "count": 7, "seen": [], "status": "open", "tags": {}, "_v": 42})
     outcome = await backend.a.change("legacy", add(1))

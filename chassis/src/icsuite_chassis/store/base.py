@@ -112,7 +112,7 @@ class AggregateStore(abc.ABC, Generic[S]):
             docs = {doc_id: _Doc.of(doc_id, raw) for doc_id, raw in
                     (await self._read_all(list(dict.fromkeys(items[i].doc_id for i in pending)))).items()}
             planned = {i: self._plan(docs[items[i].doc_id], items[i]) for i in pending}
-            writes = [doc.write() for doc in docs.values() if doc.touched]
+            writes = [self._write_of(doc) for doc in docs.values() if doc.touched]
             lost = await self._guarded_write(writes) if writes else set()
             for i, outcome in planned.items():
                 if items[i].doc_id not in lost:
@@ -181,7 +181,7 @@ class AggregateStore(abc.ABC, Generic[S]):
             outcome = self._plan(doc, Item(doc_id, decide))
             if not doc.touched:
                 continue
-            write = doc.write()
+            write = self._write_of(doc)
             queue.writing.add(doc_id)
             try:
                 lost = await self._guarded_write([write])
@@ -219,15 +219,24 @@ class AggregateStore(abc.ABC, Generic[S]):
     def _stored(self, doc: _Doc) -> Stored[S]:
         return Stored(doc.doc_id, self.codec.decode(doc.fields), doc.version or 0)
 
+    def _current(self, doc: _Doc) -> Stored[S] | None:
+        """The state the next decision of a batch sees: the document decoded once, then each change's new
+        state as it is (encoded once, when the document is written: :meth:`_write_of`)."""
+        if not (doc.exists or doc.touched):
+            return None
+        if not doc.decoded:
+            doc.state, doc.decoded = self.codec.decode(doc.fields), True
+        return Stored(doc.doc_id, doc.state, doc.version or 0)
+
     def _plan(self, doc: _Doc, item: Item[S]) -> Outcome[S]:
-        current = self._stored(doc) if doc.exists or doc.touched else None
+        current = self._current(doc)
         if item.event_id is not None and item.event_id in doc.applied:
             return Outcome(current, duplicate=True)
         change: Change[S] | None = item.decide(current)
         if change is None:
             return Outcome(current)
         entries = outbox_entries(change.events)
-        doc.fields = self.codec.encode(change.state)
+        doc.state, doc.decoded = change.state, True
         doc.new_outbox.extend(entries)
         if item.event_id is not None:
             doc.applied.add(item.event_id)
@@ -235,6 +244,11 @@ class AggregateStore(abc.ABC, Generic[S]):
         doc.touched = True
         stored = Stored(doc.doc_id, change.state, (doc.version or 0) + 1)
         return Outcome(stored, tuple(change.events), changed=True)
+
+    def _write_of(self, doc: _Doc) -> Write:
+        """The guarded write of a document the batch changed: its last state encoded, once."""
+        doc.fields = self.codec.encode(doc.state)
+        return doc.write()
 
     def _kick_written(self, writes: Sequence[Write], lost: set[Any]) -> None:
         if self._kick is None:

@@ -118,6 +118,8 @@ class _Doc:
     new_applied: list[str] = field(default_factory=list)
     new_outbox: list[dict[str, Any]] = field(default_factory=list)
     touched: bool = False
+    state: Any = None  # the typed state: decoded once when first asked, then each change's new state
+    decoded: bool = False
 
     @classmethod
     def of(cls, doc_id: Any, raw: Mapping[str, Any] | None) -> _Doc:
