@@ -37,7 +37,7 @@ from icsuite_chassis.testing import bearer
 from icsuite_callbacks.domain import Actor
 from icsuite_callbacks.handlers import CallbacksService, claim_next
 from icsuite_callbacks.projections import Identifications
-from icsuite_callbacks.repository import COLLECTION, PROFILES, SLOTS, ProfileCodec, SlotsCodec, WorkItemCodec
+from icsuite_callbacks.repository import COLLECTION, PROFILES, QUEUED, SLOTS, ProfileCodec, SlotsCodec, WorkItemCodec
 from icsuite_chassis.store import MongoAggregateStore
 from pymongo import AsyncMongoClient
 
@@ -77,6 +77,8 @@ async def reset(db: Any) -> None:
     await db.callbacks.update_many({"_id": {"$regex": f"^{PREFIX}"}},
                                    {"$set": {"status": "queued", "owner": None},
                                     "$inc": {"_version": 1}})  # a new state is a new version, as the store writes it
+    # written past the store: raise the claim queue's mark as the store does, or heads read before stay in use
+    await MongoAggregateStore(db, COLLECTION, WorkItemCodec(), queue=QUEUED).raise_mark()
 
 
 async def level(url: str, db: Any, agents: int, seconds: float, processes: int,
@@ -101,7 +103,7 @@ async def driver_level(db: Any, agents: int, seconds: float, skills: bool = Fals
     """The service's own claim handler (``handlers.claim_next``: the store's ``change_first`` on the inbox
     order with the domain's claim) straight against MongoDB, no HTTP."""
     await reset(db)
-    svc = CallbacksService(items=MongoAggregateStore(db, COLLECTION, WorkItemCodec()),
+    svc = CallbacksService(items=MongoAggregateStore(db, COLLECTION, WorkItemCodec(), queue=QUEUED),
                            profiles=MongoAggregateStore(db, PROFILES, ProfileCodec()),
                            slots=MongoAggregateStore(db, SLOTS, SlotsCodec()), identifications=Identifications.on_mongo(db))
     latencies: list[float] = []

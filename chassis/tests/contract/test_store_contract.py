@@ -30,6 +30,7 @@ from icsuite_contracts.alerts_v1 import AlertAcknowledged
 from icsuite_contracts.cloudevents import Envelope, from_document, new_envelope
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+OPEN = {"status": "open"}
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,11 @@ class Backend:
 
     def __init__(self, a: AggregateStore[Counter], b: AggregateStore[Counter],
                  raw: Callable[[str], Awaitable[dict[str, Any] | None]],
-                 put_raw: Callable[[dict[str, Any]], Awaitable[None]]):
+                 put_raw: Callable[[dict[str, Any]], Awaitable[None]],
+                 marked: Callable[[], AggregateStore[Counter]]):
         self.a, self.b, self.raw, self.put_raw = a, b, raw, put_raw
+        self.marked = marked
+        """A new store on the same documents with the claim queue ``OPEN`` (another replica, as built)."""
 
 
 @pytest.fixture(params=[pytest.param("memory", marks=pytest.mark.unit),
@@ -89,7 +93,9 @@ async def backend(request: pytest.FixtureRequest) -> Any:
         async def put(doc: dict[str, Any]) -> None:
             memory.put_raw(doc)
 
-        yield Backend(memory, memory.shared_with(), raw, put)
+        marked_memory = InMemoryAggregateStore("counters", CounterCodec(), queue=OPEN)
+        marked_memory.documents = memory.documents
+        yield Backend(memory, memory.shared_with(), raw, put, marked_memory.shared_with)
         return
     stack = request.getfixturevalue("stack")
     client = create_mongo_client(stack.mongodb_uri, app_name="store-contract")
@@ -103,7 +109,8 @@ async def backend(request: pytest.FixtureRequest) -> Any:
         await db["counters"].insert_one(doc)
 
     yield Backend(MongoAggregateStore(db, "counters", CounterCodec()),
-                  MongoAggregateStore(db, "counters", CounterCodec()), mongo_raw, mongo_put)
+                  MongoAggregateStore(db, "counters", CounterCodec()), mongo_raw, mongo_put,
+                  lambda: MongoAggregateStore(db, "counters", CounterCodec(), queue=OPEN))
     await client.drop_database(db.name)
     await client.close()
 
@@ -492,3 +499,65 @@ async def test_count_by_counts_per_key_combination_and_per_list_element(backend:
                                                                                  ("open", None): 1}
     assert await backend.b.count_by({}, ["seen"], unwind="seen") == {("a",): 2, ("b",): 2}
     assert await backend.a.count_by({"status": "gone"}, ["label"]) == {}
+
+
+def _counting_finds(store: AggregateStore[Counter]) -> list[int]:
+    reads = [0]
+    find = store._find
+
+    async def counting_find(*args: Any) -> list[dict[str, Any]]:
+        reads[0] += 1
+        return await find(*args)
+
+    store._find = counting_find  # type: ignore[method-assign]
+    return reads
+
+
+async def _next_of(store: AggregateStore[Counter], agent: str) -> str | None:
+    got = await store.change_first(OPEN, [("count", 1), ("_id", 1)], _claim_for(agent), share="next", narrow=OPEN)
+    return got.stored.id if got is not None and got.stored is not None else None
+
+
+async def test_a_marked_queue_serves_later_callers_from_its_head_while_nothing_enters(backend: Backend) -> None:
+    one = backend.marked()
+    for rank in range(12):
+        await one.change(f"q{rank:02d}", add(rank))
+    reads = _counting_finds(one)
+    taken = [await _next_of(one, f"ag{n}") for n in range(8)]
+    assert taken == [f"q{rank:02d}" for rank in range(8)]  # one after the other, in order, each once
+    assert reads == [1]  # claims leave the queue without raising its mark: the first read served them all
+    owners = [(await one.get(doc_id)).state.status for doc_id in taken]  # type: ignore[union-attr]
+    assert owners == [f"claimed:ag{n}" for n in range(8)]
+
+
+async def test_what_enters_a_marked_queue_anywhere_is_seen_by_the_next_caller(backend: Backend) -> None:
+    one, other = backend.marked(), backend.marked()  # two replicas
+    for rank in (5, 6, 7, 8):
+        await one.change(f"p{rank}", add(rank))
+    reads = _counting_finds(one)
+    assert await _next_of(one, "ag1") == "p5"
+    await other.change("urgent", add(0))  # a new document in the queue, ahead of the head
+    assert await _next_of(one, "ag2") == "urgent"
+    await other.change("p8", add(-7))  # a queued document changed so that it moves ahead
+    assert await _next_of(one, "ag3") == "p8"
+    await backend.put_raw({"_id": "raw", "count": 0, "status": "open"})  # written past the store...
+    await other.raise_mark()  # ...and announced, as its writer must
+    assert await _next_of(one, "ag4") == "raw"
+    assert await _next_of(one, "ag5") == "p6"
+    assert reads == [4]  # a read per change of the queue, none for the last claim
+
+
+async def test_a_candidate_of_a_head_taken_by_another_writer_costs_a_write_and_the_head(backend: Backend) -> None:
+    one, other = backend.marked(), backend.marked()
+    for rank in (1, 2, 3, 4):
+        await one.change(f"h{rank}", add(rank))
+    reads = _counting_finds(one)
+    assert await _next_of(one, "ag1") == "h1"
+    assert await other.change("h2", _claim_for("elsewhere"))  # a claim leaves the queue: no mark raised
+    assert await _next_of(one, "ag2") == "h3"  # h2 lost its race (the version guard), the next one won
+    assert reads == [1]
+    assert await _next_of(one, "ag3") == "h4"  # the head was dropped after the lost race: read again
+    assert reads == [2]
+    assert [(await one.get(f"h{rank}")).state.status for rank in (1, 2, 3, 4)] == [  # type: ignore[union-attr]
+        "claimed:ag1", "claimed:elsewhere", "claimed:ag2", "claimed:ag3"]
+    assert await _next_of(one, "ag4") is None

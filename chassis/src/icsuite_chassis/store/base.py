@@ -5,9 +5,10 @@ from __future__ import annotations
 import abc
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, Generic
 
+from ..logging import get_logger
 from . import first as _first
 from .matching import matches
 from .together import Together
@@ -29,6 +30,7 @@ from .core import (
     outbox_entries,
 )
 
+_log = get_logger(__name__)
 DEFAULT_ATTEMPTS = 8
 NOTHING_WAITING = {"$or": [{OUTBOX_FIELD: {"$exists": False}}, {OUTBOX_FIELD: {"$size": 0}}]}
 """A document whose outbox is empty: every event of its changes was published."""
@@ -38,11 +40,12 @@ class AggregateStore(abc.ABC, Generic[S]):
     """Load, decide, save: typed states in one collection, guarded by one integer version.
 
     ``kick(collection, doc_id)`` is called after a write that put events in a document's outbox (the
-    runtime's ``kick_outbox``, so the relay publishes them at once).
+    runtime's ``kick_outbox``, so the relay publishes them at once). ``queue``: the equality filter of the
+    collection's claim queue (``change_first``'s ``narrow``), whose mark this store raises (see :mod:`.first`).
     """
 
     def __init__(self, name: str, codec: Codec[S], *, kick: Callable[[str, Any], None] | None = None,
-                 attempts: int = DEFAULT_ATTEMPTS):
+                 attempts: int = DEFAULT_ATTEMPTS, queue: Mapping[str, Any] | None = None):
         self.name = name
         self.codec = codec
         self._kick = kick
@@ -50,6 +53,7 @@ class AggregateStore(abc.ABC, Generic[S]):
         self.before_write: Callable[[], Awaitable[None]] | None = None  # a test seam: runs before each write
         self._first_queues: dict[Hashable, _first.Queue] = {}
         self._together: Together[S] = Together()
+        self._queue = dict(queue) if queue is not None else None
 
     # --- what a backend provides ---------------------------------------------------------------------
     @abc.abstractmethod
@@ -68,6 +72,15 @@ class AggregateStore(abc.ABC, Generic[S]):
     @abc.abstractmethod
     async def _delete(self, ids: Sequence[Any], guard: Mapping[str, Any]) -> set[Any]:
         """Delete the documents of ``ids`` that still match ``guard``; answer the ids deleted."""
+
+    @abc.abstractmethod
+    async def _read_mark(self) -> int:
+        """The mark of this collection's claim queue (0 before its first raise)."""
+
+    @abc.abstractmethod
+    async def raise_mark(self) -> None:
+        """Raise the mark of this collection's claim queue: a document entered it or changed in it. The store
+        does it after its own writes; whoever writes the collection past the store must call it too."""
 
     @abc.abstractmethod
     async def count_by(self, filter: Mapping[str, Any], keys: Sequence[str], *,
@@ -114,6 +127,7 @@ class AggregateStore(abc.ABC, Generic[S]):
             planned = {i: self._plan(docs[items[i].doc_id], items[i]) for i in pending}
             writes = [self._write_of(doc) for doc in docs.values() if doc.touched]
             lost = await self._guarded_write(writes) if writes else set()
+            await self._raise_for(docs.values(), lost)
             for i, outcome in planned.items():
                 if items[i].doc_id not in lost:
                     outcomes[i] = outcome
@@ -151,7 +165,8 @@ class AggregateStore(abc.ABC, Generic[S]):
                 found = _first.own_round(await self._find(asked, sort, want), want)
             else:
                 queue = self._first_queues.setdefault(share, _first.Queue())
-                found = await queue.read(self._find, asked, sort, want)
+                marked = self._queue is not None and narrow is not None and dict(narrow) == self._queue
+                found = await queue.read(self._find, asked, sort, want, self._read_mark if marked else None)
             outcome, raced, refused = await self._take_first(found, queue, decide,
                                                              None if narrow is None else filter)
             if outcome is not None:
@@ -190,8 +205,10 @@ class AggregateStore(abc.ABC, Generic[S]):
             found.gone.add(doc_id)
             queue.wrote(raw)
             if not lost:
+                await self._raise_for([doc], lost)
                 self._kick_written([write], set())
                 return outcome, raced, False
+            queue.lost(found)
             raced = True
         return None, raced, not raced
 
@@ -215,6 +232,15 @@ class AggregateStore(abc.ABC, Generic[S]):
     async def _read_all(self, ids: list[Any]) -> dict[Any, dict[str, Any] | None]:
         found = await self._read(ids)
         return {doc_id: found.get(doc_id) for doc_id in ids}
+
+    async def _raise_for(self, docs: Iterable[_Doc], lost: set[Any]) -> None:
+        """Raise the queue's mark once when a written document is in the queue after its write."""
+        if self._queue is not None and any(doc.touched and doc.doc_id not in lost and matches(doc.fields, self._queue)
+                                           for doc in docs):
+            try:
+                await self.raise_mark()
+            except Exception as exc:  # the write stands; heads are read again after HEAD_MAX_AGE_S anyway
+                _log.warning("store.queue_mark_failed", collection=self.name, error=str(exc))
 
     def _stored(self, doc: _Doc) -> Stored[S]:
         return Stored(doc.doc_id, self.codec.decode(doc.fields), doc.version or 0)

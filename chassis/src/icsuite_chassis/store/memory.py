@@ -23,9 +23,10 @@ class InMemoryAggregateStore(AggregateStore[S]):
     """
 
     def __init__(self, name: str, codec: Codec[S], *, kick: Callable[[str, Any], None] | None = None,
-                 attempts: int = DEFAULT_ATTEMPTS):
-        super().__init__(name, codec, kick=kick, attempts=attempts)
+                 attempts: int = DEFAULT_ATTEMPTS, queue: Mapping[str, Any] | None = None):
+        super().__init__(name, codec, kick=kick, attempts=attempts, queue=queue)
         self.documents: dict[Any, dict[str, Any]] = {}
+        self.marks: dict[str, int] = {}
 
     async def _read(self, ids: Sequence[Any]) -> dict[Any, dict[str, Any]]:
         return {doc_id: self._without_outbox(self.documents[doc_id]) for doc_id in ids if doc_id in self.documents}
@@ -46,6 +47,12 @@ class InMemoryAggregateStore(AggregateStore[S]):
         found.sort(key=functools.cmp_to_key(lambda a, b: sort_key(a, b, sort)))
         return found[:limit]
 
+    async def _read_mark(self) -> int:
+        return self.marks.get(self.name, 0)
+
+    async def raise_mark(self) -> None:
+        self.marks[self.name] = self.marks.get(self.name, 0) + 1
+
     async def _delete(self, ids: Sequence[Any], guard: Mapping[str, Any]) -> set[Any]:
         deleted = {doc_id for doc_id in ids if doc_id in self.documents and matches(self.documents[doc_id], guard)}
         for doc_id in deleted:
@@ -64,8 +71,8 @@ class InMemoryAggregateStore(AggregateStore[S]):
 
     def shared_with(self) -> InMemoryAggregateStore[S]:
         """Another store on the same documents, as a second replica sees them."""
-        twin: InMemoryAggregateStore[S] = InMemoryAggregateStore(self.name, self.codec)
-        twin.documents = self.documents
+        twin: InMemoryAggregateStore[S] = InMemoryAggregateStore(self.name, self.codec, queue=self._queue)
+        twin.documents, twin.marks = self.documents, self.marks
         return twin
 
     def published(self) -> list[Envelope]:

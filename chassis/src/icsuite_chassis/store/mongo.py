@@ -15,6 +15,8 @@ from .base import DEFAULT_ATTEMPTS, AggregateStore, write_update
 from .core import OUTBOX_FIELD, VERSION_FIELD, Codec, S, Write
 
 _WITHOUT_OUTBOX = {OUTBOX_FIELD: 0}
+QUEUE_MARKS = "store_queue_marks"
+"""One document per collection with a claim queue: ``{_id: collection, mark}`` (see ``first``)."""
 
 
 def store_indexes(collection: str) -> list[IndexSpec]:
@@ -43,9 +45,11 @@ class MongoAggregateStore(AggregateStore[S]):
     """
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], name: str, codec: Codec[S], *,
-                 kick: Callable[[str, Any], None] | None = None, attempts: int = DEFAULT_ATTEMPTS):
-        super().__init__(name, codec, kick=kick, attempts=attempts)
+                 kick: Callable[[str, Any], None] | None = None, attempts: int = DEFAULT_ATTEMPTS,
+                 queue: Mapping[str, Any] | None = None):
+        super().__init__(name, codec, kick=kick, attempts=attempts, queue=queue)
         self.collection: AsyncCollection[dict[str, Any]] = db[name]
+        self._marks: AsyncCollection[dict[str, Any]] = db[QUEUE_MARKS]
 
     async def _read(self, ids: Sequence[Any]) -> dict[Any, dict[str, Any]]:
         if len(ids) == 1:
@@ -71,6 +75,19 @@ class MongoAggregateStore(AggregateStore[S]):
                 raise
             return {writes[error["index"]].doc_id for error in errors}
         return set()
+
+    async def _read_mark(self) -> int:
+        doc = await self._marks.find_one({"_id": self.name})
+        return int(doc["mark"]) if doc is not None else 0
+
+    async def raise_mark(self) -> None:
+        for _ in range(2):  # two first upserts at once: one of them meets the other's document
+            try:
+                await self._marks.update_one({"_id": self.name}, {"$inc": {"mark": 1}}, upsert=True)
+                return
+            except Exception as exc:
+                if not is_duplicate_key(exc):
+                    raise
 
     async def _delete(self, ids: Sequence[Any], guard: Mapping[str, Any]) -> set[Any]:
         await self.collection.delete_many({"$and": [{"_id": {"$in": list(ids)}}, dict(guard)]})

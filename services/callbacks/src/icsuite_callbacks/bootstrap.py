@@ -28,7 +28,9 @@ from .handlers import erasure
 from .jobs import retention_rules, scheduler_job
 from .projections import ACCOUNT_PHONES, AccountNumbers, Identifications
 from .domain.rates import RateLimit
-from .repository import COLLECTION, INDEXES, PROFILES, RATES, SLOTS, ProfileCodec, RateCodec, SlotsCodec, WorkItemCodec
+from .repository import (
+    COLLECTION, INDEXES, PROFILES, QUEUED, RATES, SLOTS, ProfileCodec, RateCodec, SlotsCodec, WorkItemCodec,
+)
 from .settings import CallbacksSettings
 
 
@@ -40,7 +42,7 @@ guarded writes lets one of them count, so a burst of n needs n rounds (the store
 def build_service(runtime: ServiceRuntime, settings: CallbacksSettings) -> CallbacksService:
     db = runtime.db
     return CallbacksService(
-        items=MongoAggregateStore(db, COLLECTION, WorkItemCodec(), kick=runtime.kick_outbox),
+        items=MongoAggregateStore(db, COLLECTION, WorkItemCodec(), kick=runtime.kick_outbox, queue=QUEUED),
         profiles=MongoAggregateStore(db, PROFILES, ProfileCodec()),
         slots=MongoAggregateStore(db, SLOTS, SlotsCodec()),
         identifications=Identifications.on_mongo(db),

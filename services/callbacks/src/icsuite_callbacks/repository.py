@@ -25,6 +25,10 @@ SLOTS = "open_requests_by_number"
 IDENTIFICATIONS = "caller_identifications"
 RATES = "intake_rates"
 INBOX_ORDER: list[tuple[str, int]] = [("priority", DESCENDING), ("due_at", ASCENDING), ("_id", ASCENDING)]
+QUEUED = {"status": "queued"}
+"""The claim queue: what claim-next asks the database for (on MongoDB the inbox index answers it; the store
+checks the rest of the claim condition on the items read, see its ``narrow``), and the items store's
+``queue``, whose mark every write of a queued item raises."""
 SCAN_LIMIT = 500
 INDEXES = [
     IndexSpec(COLLECTION, [("status", ASCENDING), *INBOX_ORDER]),   # claim-next and the general inbox

@@ -24,7 +24,7 @@ from icsuite_callbacks.domain import Actor
 from icsuite_callbacks.domain import lifecycle as lc
 from icsuite_callbacks.handlers import CallbacksService
 from icsuite_callbacks.projections import Identifications
-from icsuite_callbacks.repository import COLLECTION, PROFILES, SLOTS, ProfileCodec, SlotsCodec, WorkItemCodec
+from icsuite_callbacks.repository import COLLECTION, PROFILES, QUEUED, SLOTS, ProfileCodec, SlotsCodec, WorkItemCodec
 
 pytestmark = [pytest.mark.integration]
 RETRY_S = 1.5
@@ -40,7 +40,7 @@ async def db(kit) -> AsyncIterator:
 
 
 def replica(db) -> CallbacksService:
-    return CallbacksService(items=MongoAggregateStore(db, COLLECTION, WorkItemCodec()),
+    return CallbacksService(items=MongoAggregateStore(db, COLLECTION, WorkItemCodec(), queue=QUEUED),
                             profiles=MongoAggregateStore(db, PROFILES, ProfileCodec()),
                             slots=MongoAggregateStore(db, SLOTS, SlotsCodec()),
                             identifications=Identifications.on_mongo(db))

@@ -22,14 +22,14 @@ from icsuite_callbacks.domain import lifecycle as lc
 from icsuite_callbacks.handlers import CallbacksService
 from icsuite_callbacks.jobs import run_due_transitions
 from icsuite_callbacks.projections import Identifications
-from icsuite_callbacks.repository import COLLECTION, PROFILES, SLOTS, ProfileCodec, SlotsCodec, WorkItemCodec
+from icsuite_callbacks.repository import COLLECTION, PROFILES, QUEUED, SLOTS, ProfileCodec, SlotsCodec, WorkItemCodec
 
 pytestmark = [pytest.mark.unit]
 NOW = datetime(2025, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def service(clock: SettableClock | None = None, *, interleave: bool = True) -> CallbacksService:
-    items = InMemoryAggregateStore(COLLECTION, WorkItemCodec())
+    items = InMemoryAggregateStore(COLLECTION, WorkItemCodec(), queue=QUEUED)
     if interleave:  # every write yields to the other coroutines first, so that reads and writes interleave
         items.before_write = lambda: asyncio.sleep(0)
     return CallbacksService(items=items, profiles=InMemoryAggregateStore(PROFILES, ProfileCodec()),

@@ -16,14 +16,14 @@ from icsuite_callbacks.domain import Actor, CallbackRequest
 from icsuite_callbacks.domain import lifecycle as lc
 from icsuite_callbacks.handlers import CallbacksService, reports
 from icsuite_callbacks.projections import Identifications
-from icsuite_callbacks.repository import COLLECTION, PROFILES, SLOTS, ProfileCodec, SlotsCodec, WorkItemCodec
+from icsuite_callbacks.repository import COLLECTION, PROFILES, QUEUED, SLOTS, ProfileCodec, SlotsCodec, WorkItemCodec
 
 pytestmark = [pytest.mark.unit]
 NOW = datetime(2025, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def service(clock: SettableClock | None = None) -> CallbacksService:
-    return CallbacksService(items=InMemoryAggregateStore(COLLECTION, WorkItemCodec()),
+    return CallbacksService(items=InMemoryAggregateStore(COLLECTION, WorkItemCodec(), queue=QUEUED),
                             profiles=InMemoryAggregateStore(PROFILES, ProfileCodec()),
                             slots=InMemoryAggregateStore(SLOTS, SlotsCodec()),
                             identifications=Identifications.in_memory(), clock=clock or SettableClock(NOW))

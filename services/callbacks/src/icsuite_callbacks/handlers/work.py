@@ -25,7 +25,7 @@ from ..domain.rates import RateCount, RateLimit, decide_count
 from ..domain.routing import qualifications
 from ..domain.slots import decide_give_back, decide_take_slot
 from ..projections import AccountNumbers, Identifications
-from ..repository import INBOX_ORDER, RATES, InboxPosition, RateCodec, WorkItemQueries, find_states
+from ..repository import INBOX_ORDER, QUEUED, RATES, InboxPosition, RateCodec, WorkItemQueries, find_states
 
 from .core import CallbacksService, _change, transition
 
@@ -33,11 +33,6 @@ from .core import CallbacksService, _change, transition
 CLAIM_NEXT = "claim-next"
 """The share key of claim-next's reads, with the caller's qualifications: callers with the same skills and
 languages select the same items (queued, window open, servable by them) and share a read."""
-
-
-QUEUED = {"status": "queued"}
-"""What claim-next asks the database for (on MongoDB the inbox index answers it); the store checks the rest
-of the claim condition on the items read (see the store's ``narrow``)."""
 
 
 # --- commands ----------------------------------------------------------------------------------------------
