@@ -21,7 +21,9 @@ clone's ``_version``, as every write of the service's store does.
 With ``skills`` (``--claim-skills``, routing on) every clone needs the skill ``billing`` and every second agent
 has it in its token; the others are offered nothing (their 204 ends only their own loop; the baseline route
 selects with the same routing rule). ``unqualified_claims`` counts items that went to an agent without the
-skill (must be 0). Without it the clones need no skill, so the figures compare with earlier runs.
+skill (must be 0). Without it the clones need no skill, so the figures compare with earlier runs, and then
+(``skill_levels``, the default of ``make bench``) every level runs once more with routing on, on the same clones,
+reported as ``skill_levels``.
 """
 
 from __future__ import annotations
@@ -157,10 +159,33 @@ async def _one(url: str, db: Any, n: int, seconds: float, processes: int, pids: 
         return {"agents": n, "path": path, "shared_pool": shared, "error": repr(exc)}
 
 
+async def _levels(url: str, db: Any, agents: list[int], seconds: float, processes: int,
+                  pids: dict[str, int | None], repeats: int, skills: bool) -> list[dict[str, Any]]:
+    """Per level ``repeats`` interleaved pairs of baseline and claim-next runs (baseline first in odd pairs)."""
+    levels = []
+    routed = ", routing on" if skills else ""
+    for n in agents:
+        runs = []
+        for rep in range(repeats):
+            order = ("baseline", "suite") if rep % 2 == 0 else ("suite", "baseline")
+            run: dict[str, Any] = {}
+            for side in order:
+                path = BASELINE_PATH if side == "baseline" else CLAIM_PATH
+                log(f"claims: {n} agents{routed}, pair {rep + 1}/{repeats}, {side} ({path}), up to {seconds:.0f} s")
+                run[side] = await _one(url, db, n, seconds, processes, pids, path, skills=skills)
+                log(f"claims: {side} {run[side].get('claims_per_s')}/s, errors {run[side].get('errors')}"
+                    f"{', ' + run[side]['error'] if 'error' in run[side] else ''}")
+            runs.append(run)
+        levels.append(_summarise(n, runs))
+    return levels
+
+
 async def run_claims(stack_env: dict[str, str], logs: Path, *, agents: list[int], seconds: float,
                      processes: int = 2, repeats: int = 3, inbox: int = 1000,
                      stack_pids: dict[str, int | None] | None = None, shared_check: bool = True,
-                     driver: bool = False, stub_seconds: float = 0.0, skills: bool = False) -> dict[str, Any]:
+                     driver: bool = False, stub_seconds: float = 0.0, skills: bool = False,
+                     skill_levels: bool = False) -> dict[str, Any]:
+    """Every level with routing off (``skills``: on), then with ``skill_levels`` every level once more with it on."""
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack_env["MONGODB_URI"], tz_aware=True)
     results: dict[str, Any] = {"inbox": inbox, "repeats": repeats, "client_processes": processes, "levels": [],
                                "driver_levels": [], "stub_levels": [], "skills": skills}
@@ -175,19 +200,7 @@ async def run_claims(stack_env: dict[str, str], logs: Path, *, agents: list[int]
                 sample = await client.get(f"/v1/callbacks/{PREFIX}000000", headers=bearer("bench-sup", "supervisor"))
                 sample.raise_for_status()
                 template = sample.content.replace(f"{PREFIX}000000".encode(), b"@ID@", 1)
-            for n in agents:
-                runs = []
-                for rep in range(repeats):
-                    order = ("baseline", "suite") if rep % 2 == 0 else ("suite", "baseline")
-                    run: dict[str, Any] = {}
-                    for side in order:
-                        path = BASELINE_PATH if side == "baseline" else CLAIM_PATH
-                        log(f"claims: {n} agents, pair {rep + 1}/{repeats}, {side} ({path}), up to {seconds:.0f} s")
-                        run[side] = await _one(service.url, db, n, seconds, processes, pids, path, skills=skills)
-                        log(f"claims: {side} {run[side].get('claims_per_s')}/s, errors {run[side].get('errors')}"
-                            f"{', ' + run[side]['error'] if 'error' in run[side] else ''}")
-                    runs.append(run)
-                results["levels"].append(_summarise(n, runs))
+            results["levels"] = await _levels(service.url, db, agents, seconds, processes, pids, repeats, skills)
             if shared_check and agents:
                 n = max(agents)
                 log(f"claims: {n} agents on one shared httpx pool in one process (gateway resets?)")
@@ -195,6 +208,11 @@ async def run_claims(stack_env: dict[str, str], logs: Path, *, agents: list[int]
                                                           skills)
                 results["shared_pool_check"].pop("claimed", None)
                 log(f"claims: shared pool errors {results['shared_pool_check'].get('errors')}")
+            if skill_levels and not skills:  # routing on (issue 17): the same clones, now needing the skill
+                await db.callbacks.update_many({"_id": {"$regex": f"^{PREFIX}"}}, {"$set": {"skill": SKILL}})
+                results["skill_levels"] = await _levels(service.url, db, agents, seconds, processes, pids, repeats,
+                                                        True)
+                await db.callbacks.update_many({"_id": {"$regex": f"^{PREFIX}"}}, {"$set": {"skill": None}})
             for n in agents if driver else []:
                 log(f"claims: driver level (the service's claim handler without HTTP), {n} coroutines")
                 results["driver_levels"].append(await driver_level(db, n, seconds, skills))

@@ -53,6 +53,11 @@ def _claims(results: dict[str, Any]) -> dict[str, float]:
         figures.setdefault(name, rate)  # older runs: the first level of this size (fewest client processes)
         doubles = f"double assignments at {level['agents']:>3} agents"
         figures[doubles] = figures.get(doubles, 0) + level.get("double_assignments", 0)
+    for level in (results.get("claims") or {}).get("skill_levels") or []:  # newer harnesses: routing on as well
+        if (rate := _median(level.get("suite"))) is not None:
+            figures[f"claims/s with skills at {level['agents']:>3} agents"] = rate
+            figures[f"double or unqualified claims with skills at {level['agents']:>3} agents"] = (
+                level.get("double_assignments", 0) + level.get("unqualified_claims", 0))
     return figures
 
 

@@ -32,14 +32,15 @@ def claims_detail(claims: dict[str, Any] | None) -> list[str]:
     if not claims or "error" in claims:
         return []
     rows = []
-    for lv in claims["levels"]:
+    for lv, routed in [*((lv, "") for lv in claims["levels"]),
+                       *((lv, " (skills)") for lv in claims.get("skill_levels") or [])]:
         for n, run in enumerate(lv["runs"], 1):
             for side in ("suite", "baseline"):
                 r = run.get(side, {})
                 if "error" in r:
-                    rows.append([_f(lv["agents"]), str(n), side, f"failed: {r['error'][:200]}"] + ["–"] * 9)
+                    rows.append([_f(lv["agents"]) + routed, str(n), side, f"failed: {r['error'][:200]}"] + ["–"] * 9)
                     continue
-                rows.append([_f(lv["agents"]), str(n), side, _f(r.get("claims")), _f(r.get("claims_per_s")),
+                rows.append([_f(lv["agents"]) + routed, str(n), side, _f(r.get("claims")), _f(r.get("claims_per_s")),
                              _f(r.get("p50_ms")), _f(r.get("p99_ms")), _f(r.get("double_assignments")),
                              str(r.get("errors") or "–") + (f", {len(r['client_failures'])} client process(es) "
                                                             "failed" if r.get("client_failures") else ""),
@@ -56,12 +57,18 @@ def claims_detail(claims: dict[str, Any] | None) -> list[str]:
         out += ["Routing on (`--claim-skills`): every item needs the skill `billing`, every second agent has it "
                 "(the others are offered nothing); claims by agents without it, per level: "
                 f"{' / '.join(_f(lv.get('unqualified_claims')) for lv in claims['levels'])} (must be 0).", ""]
+    if claims.get("skill_levels"):
+        out += ["Rows marked (skills): the same levels with routing on (issue 17), run after the others on the same "
+                "clones: every item needs the skill `billing`, every second agent has it in its token (the others "
+                "are offered nothing, their 204 ends their own loop; the baseline selects with the same rule); "
+                "claims by agents without it, per level: "
+                f"{' / '.join(_f(lv.get('unqualified_claims')) for lv in claims['skill_levels'])} (must be 0).", ""]
     check = claims.get("shared_pool_check")
     if check:
         out += [f"Shared pool ({check.get('agents')} agents, one process, one httpx pool): "
                 f"{check.get('error') or str(check.get('claims_per_s')) + ' claims/s, errors ' + str(check.get('errors'))}"
                 f"{'; client failures: ' + str(check.get('client_failures')) if check.get('client_failures') else ''}", ""]
-    for failure in [f for lv in claims["levels"] for f in lv.get("failures", [])][:3]:
+    for failure in [f for lv in claims["levels"] + (claims.get("skill_levels") or []) for f in lv.get("failures", [])][:3]:
         out += ["A failed client run:", "", "```", failure[-2000:], "```", ""]
     return out
 

@@ -60,7 +60,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="claims, identification, alerts stream, scaling: repetitions in the run (default 3)")
     parser.add_argument("--claim-driver", action="store_true", help="claims: the handler without HTTP as well")
     parser.add_argument("--claim-skills", action="store_true",
-                        help="claims: routing on - every item needs a skill that every second agent has")
+                        help="claims: routing on in every level - every item needs a skill that every second agent has "
+                             "(without it, the levels run with routing off and then once more with it on)")
+    parser.add_argument("--claim-no-skill-levels", action="store_true",
+                        help="claims: leave out the levels with routing on that follow the others")
     parser.add_argument("--claim-stub", type=float, default=0.0,
                         help="claims: seconds per level against a trivial stub endpoint (the client's ceiling)")
     parser.add_argument("--replicas", type=int, nargs="+", default=None, help="scaling: replica counts")
@@ -157,7 +160,8 @@ def sections_of(args: argparse.Namespace, conf: dict[str, Any], env: dict[str, s
         return asyncio.run(run_claims(env, logs, agents=conf["agents"], seconds=conf["claim_seconds"],
                                       processes=conf["claim_processes"], repeats=conf["repeats"],
                                       inbox=conf["claim_inbox"], stack_pids=pids, driver=args.claim_driver,
-                                      stub_seconds=args.claim_stub, skills=args.claim_skills))
+                                      stub_seconds=args.claim_stub, skills=args.claim_skills,
+                                      skill_levels=not (args.claim_skills or args.claim_no_skill_levels)))
 
     def identity() -> Any:
         from .identity import run_identity

@@ -60,15 +60,19 @@ def claims_rows(claims: dict[str, Any] | None) -> list[Row]:
         return [("Claims: claim-next / baseline claims/s", why, "", "≥ 0.8, 0 doubles", "n/a")]
     assert claims is not None
     rows: list[Row] = []
-    for lv in claims["levels"]:
+    routed = " with skills (half the agents have the items' skill)"
+    for lv, label in [*((lv, " with skills (all runs)" if claims.get("skills") else "") for lv in claims["levels"]),
+                      *((lv, routed) for lv in claims.get("skill_levels") or [])]:
         ratio = _med(lv["ratio"])
         ok = verdict(ratio, at_least=0.8)
-        if ok == "PASS" and (lv["double_assignments"] or lv["owner_mismatch"]):
+        wrong = lv["double_assignments"] + lv["owner_mismatch"] + lv.get("unqualified_claims", 0)
+        if ok == "PASS" and wrong:
             ok = "MISS"
         failed = f"; {len(lv['failures'])} failed run(s)" if lv.get("failures") else ""
-        rows.append((f"Claims at {lv['agents']} agents: claim-next / baseline claims/s",
+        unqualified = f", {lv.get('unqualified_claims', 0)} to agents without the skill" if label else ""
+        rows.append((f"Claims{label} at {lv['agents']} agents: claim-next / baseline claims/s",
                      f"{fmt_spread(lv['ratio'])}; {fmt_spread(lv['suite'], 0, '/s')}, "
-                     f"{lv['double_assignments']} doubles{failed}",
+                     f"{lv['double_assignments']} doubles{unqualified}{failed}",
                      f"baseline {fmt_spread(lv['baseline'], 0, '/s')}", "≥ 0.8, 0 doubles", ok))
     check = claims.get("shared_pool_check")
     if check is not None:

@@ -41,6 +41,20 @@ def test_claims_pass_only_at_the_ratio_and_with_no_double() -> None:
     assert any(r[1].startswith("0.85 (0.80–0.90, n=3)") for r in rows)
 
 
+def test_the_levels_with_skills_are_rows_of_their_own_and_an_unqualified_claim_misses() -> None:
+    unqualified = {**_level(50, [90, 90, 90], [100, 100, 100]), "unqualified_claims": 2}
+    results = {"machine": {"cpus": 2, "commit": "abc1234"}, "load_average": {"before": 0.5, "after": 1.5},
+               "claims": {"inbox": 10, "client_processes": 2, "levels": [_level(10, [90, 85, 80], [100, 100, 100])],
+                          "skill_levels": [{**_level(10, [95, 90, 85], [100, 100, 100]), "unqualified_claims": 0},
+                                           unqualified]}}
+    rows = {r[0]: r for r in targets(results)}
+    routed = "Claims with skills (half the agents have the items' skill) at {} agents: claim-next / baseline claims/s"
+    assert rows["Claims at 10 agents: claim-next / baseline claims/s"][4] == "PASS"
+    assert rows[routed.format(10)][4] == "PASS" and "0 to agents without the skill" in rows[routed.format(10)][1]
+    assert rows[routed.format(50)][4] == "MISS"
+    assert "Rows marked (skills)" in markdown(results)
+
+
 def test_sections_not_run_or_failed_are_na_with_the_reason_and_the_report_renders() -> None:
     results = {"machine": {"cpus": 2, "commit": "abc1234"}, "load_average": {"before": 0.5, "after": 1.5},
                "claims": {"error": "RuntimeError: boom"},
