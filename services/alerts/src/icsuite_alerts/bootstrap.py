@@ -21,7 +21,7 @@ from .consumers import register_consumers, register_merges
 from .domain.rules import CONSUMED_TOPICS
 from .handlers import AlertsService
 from .jobs import register_jobs
-from .projections import EventLog, account_writer, contact_writer
+from .projections import account_writer, contact_writer, event_log
 from .rulecache import RuleCache
 from .settings import AlertsSettings
 from .stream import AlertStream
@@ -44,7 +44,7 @@ def build_service(runtime: ServiceRuntime, settings: AlertsSettings) -> AlertsSe
         rules=store("rules", repository.RuleCodec()), meta=meta, alerts=alerts,
         dedupe=store("alert_dedupe", repository.DedupeCodec()), waiting=store("alert_waiting", repository.WaitingCodec()),
         absences=store("alert_absences", repository.AbsenceCodec()), absence_queries=repository.AbsenceQueries(db),
-        contacts=contacts, accounts=account_writer(db), event_log=EventLog(db), rule_queries=rule_queries,
+        contacts=contacts, accounts=account_writer(db), event_log=event_log(db), rule_queries=rule_queries,
         alert_queries=queries, cache=RuleCache(rule_queries, meta), settings=settings, clock=utc_now,
         stream=AlertStream(queries, store("alert_stream", repository.StreamEntryCodec()), alerts,
                            poll_interval_s=settings.stream_poll_interval_s))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from icsuite_chassis.store import Change, Item, Stored
@@ -23,7 +24,7 @@ MAX_ITEMS = 100_000
 def _decide_erase_kept(current: Stored[KeptEvent] | None) -> Change[KeptEvent] | None:
     if current is None or not holds_data(current.state.observation):
         return None
-    return Change(KeptEvent(erased_observation(current.state.observation)))
+    return Change(replace(current.state, observation=erased_observation(current.state.observation)))
 
 
 async def _event_filter(svc: AlertsService, account_id: str) -> dict[str, Any]:

@@ -16,9 +16,9 @@ ADMIN = bearer("admin-1", "admin")
 SUPERVISOR = bearer("sup-1", "supervisor")
 
 
-def callback(model, callback_id: str, time: datetime | None = None):
+def callback(model, callback_id: str, time: datetime | None = None, event_id: str | None = None):
     data = sample_event(model).model_copy(update={"callback_id": callback_id, "account_id": None})
-    return new_envelope(data, source="/test", correlation_id=f"req-{callback_id}", time=time)
+    return new_envelope(data, source="/test", correlation_id=f"req-{callback_id}", time=time, id=event_id)
 
 
 async def test_an_unclaimed_callback_alerts_the_supervisors_once_and_a_claimed_one_not(alerts) -> None:
@@ -73,10 +73,10 @@ async def test_a_backtest_evaluates_an_absence_rule_with_its_deadline(alerts) ->
     marker = unique("bt")
     waiting, claimed = unique(marker), unique(marker)
     started = alerts.now()
-    queued = [callback(CallbackQueued, waiting), callback(CallbackQueued, claimed)]
-    # the claim comes after the queueing, as it does in callbacks: a claim stamped in the same millisecond
-    # sorted before its queued event half the time (the kept events are replayed by time, then id)
-    events = [*queued, callback(CallbackClaimed, claimed, time=queued[1].time + timedelta(milliseconds=20))]
+    queued = [callback(CallbackQueued, waiting), callback(CallbackQueued, claimed, event_id=f"{marker}-2-queued")]
+    # the claim arrives after its queued event, stamped in the same millisecond with an id that sorts before
+    # it: the replay goes by arrival, as the live path does, so the claim still cancels the absence
+    events = [*queued, callback(CallbackClaimed, claimed, time=queued[1].time, event_id=f"{marker}-1-claimed")]
     await alerts.publish(*events[:2])
     await alerts.publish(events[2])
     await alerts.processed(*events)  # all three kept for backtests

@@ -6,21 +6,19 @@ behaviour as on MongoDB); the read queries here answer from its documents.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
 import pytest
 from icsuite_chassis.account_merge import ACCOUNT_MERGES, MergeRecordCodec
-from icsuite_chassis.store import Change, InMemoryAggregateStore, Item
+from icsuite_chassis.store import Change, InMemoryAggregateStore, Item, PlainCodec
 from icsuite_chassis.store.matching import matches
 
 from icsuite_alerts.domain.alerts import Alert
-from icsuite_alerts.domain.observations import Observation
 from icsuite_alerts.handlers import AlertsService
 from icsuite_alerts.projections.accounts import AccountFacts
 from icsuite_alerts.projections.contacts import CONTACTS
-from icsuite_alerts.projections.event_log import observation_of
+from icsuite_alerts.projections.event_log import SEQUENCES, EventLog
 from icsuite_alerts.repository import (AbsenceCodec, AlertCodec, DedupeCodec, MarkerCodec, RuleCodec, StreamEntryCodec,
                                        WaitingCodec)
 from icsuite_alerts.rulecache import RuleCache
@@ -48,19 +46,6 @@ class MemoryProjection:
 
     def indexes(self) -> list[Any]:
         return []
-
-
-class MemoryEventLog:
-    def __init__(self) -> None:
-        self.kept_events: dict[str, Observation] = {}
-
-    async def keep(self, envelopes: list[Any]) -> None:
-        for envelope in envelopes:
-            self.kept_events.setdefault(envelope.id, observation_of(envelope))
-
-    async def kept(self, *, until: datetime, limit: int) -> AsyncIterator[Observation]:
-        for obs in sorted((o for o in self.kept_events.values() if o.time <= until), key=lambda o: o.time)[:limit]:
-            yield obs
 
 
 def _docs(store: InMemoryAggregateStore[Any], query: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -139,7 +124,7 @@ def memory_service(clock: Any, *, twin_of: AlertsService | None = None, **settin
         entries = InMemoryAggregateStore("alert_stream", StreamEntryCodec())
         contacts = MemoryProjection(*CONTACTS)
         accounts = AccountFacts(MemoryProjection, InMemoryAggregateStore(ACCOUNT_MERGES, MergeRecordCodec()))
-        event_log = MemoryEventLog()
+        event_log = EventLog(MemoryProjection, InMemoryAggregateStore(SEQUENCES, PlainCodec()))
     queries = MemoryAlertQueries(stores["alerts"], entries)
     rule_queries = MemoryRuleQueries(stores["rules"])
     return AlertsService(**stores, absence_queries=MemoryAbsenceQueries(stores["absences"]),  # type: ignore[arg-type]

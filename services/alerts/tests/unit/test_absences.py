@@ -25,9 +25,9 @@ def spec(**overrides) -> RuleSpec:
     return RuleSpec(**{**fields, **overrides})
 
 
-def callback_event(model, callback_id: str, at: datetime):
+def callback_event(model, callback_id: str, at: datetime, event_id: str | None = None):
     data = sample_event(model).model_copy(update={"callback_id": callback_id, "account_id": None})
-    return new_envelope(data, source="/test", time=at, correlation_id=f"req-{callback_id}")
+    return new_envelope(data, source="/test", time=at, correlation_id=f"req-{callback_id}", id=event_id)
 
 
 async def service(make_service, clock, *, twin=None):
@@ -183,3 +183,29 @@ async def test_the_due_job_waits_for_the_earliest_due_time_and_a_new_absence_wak
     assert await asyncio.wait_for(waiting, timeout=30) == 0
     clock.now += timedelta(seconds=60)
     assert await svc.raise_absences_when_due() == 1
+
+
+@pytest.mark.parametrize(("claim_arrives", "raised"), [("after", 0), ("before", 1)])
+async def test_a_backtest_replays_a_trigger_and_its_unless_event_of_one_millisecond_in_arrival_order(
+        make_service, claim_arrives, raised) -> None:
+    """The claim's id sorts before its queued event's and both carry the same millisecond: the replay goes by
+    the order the service took them in, as the live path did (issue 17), not by id."""
+    clock = SettableClock(T0 + timedelta(minutes=5))
+    svc = await service(make_service, clock)
+    queued, claimed = callback_event(CallbackQueued, "cb-1", T0, "evt-b"), callback_event(CallbackClaimed, "cb-1", T0, "evt-a")
+    for event in ((queued, claimed) if claim_arrives == "after" else (claimed, queued)):
+        await svc.on_event(event)
+    assert await svc.raise_due_absences() == raised  # the live path
+    backtest = await svc.backtest(spec(), start=T0 - timedelta(minutes=1), end=T0 + timedelta(minutes=1))
+    assert (len(backtest.matches), backtest.absences_undecided) == (raised, 0)
+
+
+async def test_the_event_log_numbers_events_in_arrival_order_and_a_redelivery_keeps_its_first_number(
+        make_service) -> None:
+    svc = make_service(SettableClock(T0))
+    first, second, third = (callback_event(CallbackQueued, f"cb-{n}", T0, f"evt-{3 - n}") for n in range(3))
+    await svc.event_log.keep([first, second])
+    await svc.event_log.keep([third, first])  # the first again: redelivered
+    replayed = [obs.event_id async for obs in svc.event_log.kept(until=T0, limit=10)]
+    assert replayed == ["evt-3", "evt-2", "evt-1"]
+    assert [svc.event_log.writer.store.documents[e]["arrival"] for e in replayed] == [1, 2, 3]

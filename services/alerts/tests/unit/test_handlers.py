@@ -201,7 +201,7 @@ async def test_a_batch_is_projected_at_once_and_each_event_sees_the_facts_right_
     alerted = {d["contact_id"] for d in svc.alerts.documents.values() if d["rule_id"] == rule_id}
     assert alerted == {"ct-2"}  # only the contact between the two snapshots saw a balance above 500
     await svc.on_events(batch)  # the whole batch again (redelivered): nothing twice
-    assert len(svc.alerts.documents) == 1 and len(svc.event_log.kept_events) == 5
+    assert len(svc.alerts.documents) == 1 and len(svc.event_log.writer.store.documents) == 5
 
 
 async def test_a_batch_raises_its_alerts_together_in_event_order_each_caused_by_its_event(make_service) -> None:

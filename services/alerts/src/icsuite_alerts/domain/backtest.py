@@ -32,7 +32,7 @@ from .rules import CompiledRule, consumed_models
 
 @dataclass
 class Replay:
-    """In-memory projections, fed one observation at a time in the order the events happened."""
+    """In-memory projections, fed one observation at a time in the order the service took the events in."""
 
     contacts: dict[str, ContactState] = field(default_factory=dict)
     accounts: dict[str, AccountState] = field(default_factory=dict)
