@@ -1,9 +1,9 @@
 """Lookup keys: every way an account, business agreement or premise is found.
 
 Each key is the ``_id`` of a small lookup document listing the ids it leads to (an inverted index, read
-by ``_id``). A record stores its own keys in ``_keys``; a reader checks that a record still has the key
-it was found by, so an entry left behind (between the record's write and the lookup's update) is never
-answered.
+by ``_id``). A reader checks that a record still has the key it was found by (the keys follow from the
+record's fields and are not stored with it), so an entry left behind (between the record's write and the
+lookup's update) is never answered.
 """
 
 from __future__ import annotations

@@ -19,14 +19,22 @@ from ..domain.masterdata import Agreement, OpenBillState, Premise
 Doc = Mapping[str, Any]
 
 
+_ALWAYS = frozenset({"account_id", "kind", "name", "status", "source_version"})
+
+
 class AccountCodec:
     def encode(self, state: AccountRecord) -> dict[str, Any]:
-        return {"account_id": state.account_id, "kind": state.kind, "name": state.name, "phones": list(state.phones),
-                "phones_e164": list(state.phones_e164), "emails": list(state.emails),
-                "address": dict(state.address) if state.address else None, "flags": list(state.flags),
-                "status": state.status, "source_version": state.source_version, "_keys": state.keys(),
-                "created_by": state.created_by, "created_at": state.created_at,
-                "_retired_keys": list(state.retired_keys)}
+        """Fields that are empty or unset are left out (``decode`` gives their defaults): an account is
+        stored a million times over in the bench, and every field costs the MongoDB-wire server a map
+        entry and its name (see bench/README.md, "Memory per account"). The lookup keys are not stored:
+        readers derive them from the record (``AccountRecord.keys``)."""
+        fields = {"account_id": state.account_id, "kind": state.kind, "name": state.name, "phones": list(state.phones),
+                  "phones_e164": list(state.phones_e164), "emails": list(state.emails),
+                  "address": dict(state.address) if state.address else None, "flags": list(state.flags),
+                  "status": state.status, "source_version": state.source_version,
+                  "created_by": state.created_by, "created_at": state.created_at,
+                  "_retired_keys": list(state.retired_keys)}
+        return {name: value for name, value in fields.items() if name in _ALWAYS or value not in (None, [])}
 
     def decode(self, doc: Doc) -> AccountRecord:
         return AccountRecord(
@@ -43,7 +51,7 @@ class AgreementCodec:
         return {"business_agreement_id": state.business_agreement_id, "account_id": state.account_id, "balance": state.balance, "currency": state.currency,
                 "open_bills": [asdict(b) for b in state.open_bills], "dunning_level": state.dunning_level,
                 "credit_status": state.credit_status, "source_version": state.source_version,
-                "_keys": state.keys(), "_retired_keys": list(state.retired_keys)}
+                "_retired_keys": list(state.retired_keys)}
 
     def decode(self, doc: Doc) -> Agreement:
         bills = tuple(OpenBillState(str(b["bill_id"]), str(b["amount"]), str(b["due_date"]))
@@ -57,8 +65,7 @@ class PremiseCodec:
     def encode(self, state: Premise) -> dict[str, Any]:
         return {"premise_id": state.premise_id, "address": dict(state.address), "account_ids": list(state.account_ids),
                 "business_agreement_ids": list(state.business_agreement_ids),
-                "source_version": state.source_version, "_keys": state.keys(),
-                "_retired_keys": list(state.retired_keys)}
+                "source_version": state.source_version, "_retired_keys": list(state.retired_keys)}
 
     def decode(self, doc: Doc) -> Premise:
         return Premise(doc["premise_id"], dict(doc["address"]), tuple(doc.get("account_ids", ())),
