@@ -3,7 +3,10 @@
 A state change and the events it causes are written in one single-document update: the events are
 pushed onto the document's ``_outbox`` array. The relay publishes them in order and then pulls them
 by id. After a write the service *kicks* the relay so that events leave at once; a sweep at start and
-every ``sweep_interval_s`` publishes whatever a crash or a Kafka outage left behind. An event that was
+every ``full_sweep_interval_s`` (default: ``sweep_interval_s``) publishes whatever a crash or a Kafka outage
+left behind; in between, every ``sweep_interval_s``, the documents whose flush failed in this process are
+retried by id. A sweep scans every outbox collection, which costs a service with a large one (identity's
+accounts) a collection scan each time, so it may sweep rarely without waiting longer for a retry. An event that was
 published but not yet pulled when a process died is published again with the same ``ce_id``, which
 every consumer of the suite deduplicates, so each effect happens exactly once.
 
@@ -61,13 +64,16 @@ class OutboxRelay:
     """Publishes the outbox entries of the registered collections; safe to run in every replica."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], collections: Sequence[str],
-                 publisher: DocumentPublisher, *, sweep_interval_s: float = 10.0, max_batch: int = 500,
+                 publisher: DocumentPublisher, *, sweep_interval_s: float = 10.0,
+                 full_sweep_interval_s: float | None = None, max_batch: int = 500,
                  batches_in_flight: int = 2, max_attempts: int = 5):
         self._db = db
         self.parking = ParkingLot(db, max_attempts=max_attempts)
         self._collections = tuple(collections)
         self._publisher = publisher
         self._sweep_interval_s = sweep_interval_s
+        self._retries_per_sweep = max(1, round((full_sweep_interval_s or sweep_interval_s) / sweep_interval_s))
+        self._failed: set[tuple[str, Any]] = set()
         self._max_batch = max_batch
         self._kicked: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._pending: set[tuple[str, Any]] = set()
@@ -209,10 +215,7 @@ class OutboxRelay:
             ids = [doc["_id"] async for doc in cursor]
             OUTBOX_PENDING.labels(collection).set(len(ids))
             for start in range(0, len(ids), self._max_batch):
-                try:
-                    total += await self.flush_many(collection, ids[start:start + self._max_batch])
-                except Exception as exc:
-                    _log.warning("outbox flush failed; the next sweep retries", error=repr(exc))
+                total += await self._flush_logged(collection, ids[start:start + self._max_batch])
         try:
             await self.parking.count()
         except Exception as exc:
@@ -248,17 +251,31 @@ class OutboxRelay:
         finally:
             self._batch_slots.release()
 
-    async def _flush_logged(self, collection: str, doc_ids: list[Any]) -> None:
+    async def _flush_logged(self, collection: str, doc_ids: list[Any]) -> int:
         try:
-            await self.flush_many(collection, doc_ids)
-        except Exception as exc:  # the periodic sweep publishes it later
-            _log.warning("outbox publish failed; the sweep retries", error=repr(exc), collection=collection,
+            return await self.flush_many(collection, doc_ids)
+        except Exception as exc:  # retried by id after sweep_interval_s (and by the next sweep)
+            self._failed.update((collection, doc_id) for doc_id in doc_ids)
+            _log.warning("outbox publish failed; retried later", error=repr(exc), collection=collection,
                          documents=len(doc_ids))
+            return 0
+
+    async def retry_failed(self) -> int:
+        """Flush again the documents whose flush failed in this process (read by ``_id``, no scan)."""
+        failed, self._failed = self._failed, set()
+        groups: dict[str, list[Any]] = {}
+        for collection, doc_id in failed:
+            groups.setdefault(collection, []).append(doc_id)
+        total = 0
+        for collection, ids in groups.items():
+            for start in range(0, len(ids), self._max_batch):
+                total += await self._flush_logged(collection, ids[start:start + self._max_batch])
+        return total
 
     async def _sweep_forever(self) -> None:
-        while True:
+        for rounds in itertools.count():
             try:
-                await self.sweep()
+                await (self.sweep() if rounds % self._retries_per_sweep == 0 else self.retry_failed())
             except Exception as exc:
                 _log.warning("outbox sweep failed", error=repr(exc))
             await asyncio.sleep(self._sweep_interval_s)

@@ -53,6 +53,7 @@ class ServiceRuntime:
         self.publisher = EventPublisher(self.broker, self.key_ring)
         self.relay = OutboxRelay(self.db, outbox_collections, self.publisher,
                                  sweep_interval_s=settings.outbox_sweep_interval_s,
+                                 full_sweep_interval_s=settings.outbox_full_sweep_interval_s,
                                  max_attempts=settings.outbox_max_attempts)
         self.outbox_collections = tuple(outbox_collections)
         self.indexes = list(indexes)

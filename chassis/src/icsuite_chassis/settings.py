@@ -98,7 +98,12 @@ class ServiceSettings(BaseSettings):
     consumer_dead_letter_retries: int = Field(
         default=5, ge=0, description="failed dead-letter publishes retried before the record is parked in the "
                                      "dead_letters_parked collection")
-    outbox_sweep_interval_s: float = Field(default=10.0, gt=0)
+    outbox_sweep_interval_s: float = Field(
+        default=10.0, gt=0, description="how often the outbox relay retries the documents whose publish failed, "
+                                        "and sweeps when outbox_full_sweep_interval_s is unset")
+    outbox_full_sweep_interval_s: float | None = Field(
+        default=None, gt=0, description="how often the relay scans every outbox collection for entries left "
+                                        "behind (a crash, another replica); unset: every outbox_sweep_interval_s")
     retention_interval_s: float = Field(default=3600.0, gt=0, description="how often the retention purge runs")
     retention_batch_size: int = Field(default=500, ge=1, description="records the retention purge deletes per batch")
     retention_max_batches: int = Field(default=20, ge=1, description="batches per kind and run of the retention purge")

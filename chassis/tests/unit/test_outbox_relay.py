@@ -284,3 +284,51 @@ async def test_the_sweep_at_start_and_the_kicks_together_publish_each_entry_once
     assert len(producer.sent) == 360 == len(set(producer.sent))
     for i in range(120):
         assert [e for e in producer.sent if e.startswith(f"d-{i}/")] == [f"d-{i}/e-{k}" for k in range(3)]
+
+
+# --- sweeping rarely -----------------------------------------------------------------------------------
+
+
+class _CountedSweeps(_Docs):
+    def __init__(self, docs):
+        super().__init__(docs)
+        self.scans = 0
+
+    def find(self, filter, projection=None):
+        if "_id" not in filter:
+            self.scans += 1
+        return super().find(filter, projection)
+
+
+async def test_between_full_sweeps_a_failed_publish_is_retried_by_id_without_a_scan() -> None:
+    collection = _CountedSweeps([_doc(0, n=2), _doc(1, n=1)])
+    producer = _Producer(fail={"d-0/e-0"})
+    relay = OutboxRelay({"docs": collection}, ["docs"], producer, sweep_interval_s=0.01, full_sweep_interval_s=3600,
+                        max_attempts=100)
+    await relay.start()  # the sweep at start: d-0 fails, d-1 goes
+    try:
+        await _until(lambda: collection.docs["d-1"]["_outbox"] == [] and relay._failed)
+        producer.fail.clear()
+        await _until(lambda: collection.docs["d-0"]["_outbox"] == [] and not relay._failed)
+    finally:
+        await relay.stop()
+    assert collection.scans == 1  # the retries read d-0 by id
+    assert producer.sent[-2:] == ["d-0/e-0", "d-0/e-1"]  # sent again, in order
+
+
+async def test_without_a_full_sweep_interval_every_round_sweeps() -> None:
+    collection = _CountedSweeps([])
+    relay = OutboxRelay({"docs": collection}, ["docs"], _Producer(), sweep_interval_s=0.01)
+    relay._tasks = [asyncio.create_task(relay._sweep_forever())]
+    try:
+        await _until(lambda: collection.scans >= 3)
+    finally:
+        await relay.stop()
+
+
+async def _until(condition, attempts: int = 500) -> None:
+    for _ in range(attempts):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached")
