@@ -8,7 +8,8 @@ and through the gateway (``GET /v1/accounts/search?phone=``, the service running
     uv run python bench/identity_lookup.py --accounts 100000 --lookups 2000
 
 Uses ``MONGODB_URI`` and ``KAFKA_BOOTSTRAP_SERVERS`` when both are set; otherwise it starts a local
-stack (MongoDB in memory without oplog, heap ``IC_BENCH_MONGO_HEAP``, default 6g) and stops it at the end.
+stack (MongoDB in memory without oplog, heap ``IC_BENCH_MONGO_HEAP``, default sized by :mod:`bench.memory`)
+and stops it at the end.
 Not part of the test run.
 """
 
@@ -214,7 +215,9 @@ def main() -> None:
     from icsuite_devstack import config
     from icsuite_devstack.stack import start_stack
 
-    config.MONGO_HEAP = os.environ.get("IC_BENCH_MONGO_HEAP", "6g")
+    from bench import memory
+
+    config.MONGO_HEAP = os.environ.get("IC_BENCH_MONGO_HEAP") or f"{memory.mongo_heap_gb(args.accounts)}g"
     os.environ.setdefault("IC_MONGO_OPLOG", "0")  # no change stream needed; the oplog would double memory
     with tempfile.TemporaryDirectory(prefix="identity-bench-") as workdir:
         stack = start_stack(Path(workdir), mongo_memory=True)

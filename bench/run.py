@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from . import memory
 from .common import RESULTS, ROOT, load_average, log
 from .report import markdown
 from .stats import spread
@@ -212,6 +213,21 @@ def write(results: dict[str, Any], out: Path) -> tuple[Path, Path]:
     return json_path, md_path
 
 
+def mongo_heap(args: argparse.Namespace) -> str:
+    """``IC_BENCH_MONGO_HEAP``, or the heap the largest identification size needs (:mod:`bench.memory`);
+    exits with the reason when the machine does not have that memory available, before starting anything."""
+    if os.environ.get("IC_BENCH_MONGO_HEAP"):
+        return os.environ["IC_BENCH_MONGO_HEAP"]
+    accounts = settings(args)["accounts"] if "identity" in args.only else []
+    heap = memory.mongo_heap_gb(accounts)
+    problem = memory.shortfall(heap, accounts, memory.available_gb())
+    if problem:
+        log(f"not started: {problem}")
+        raise SystemExit(2)
+    log(f"the MongoDB-wire server's heap: {heap} GB (largest identification size {max(accounts, default=0):,})")
+    return f"{heap}g"
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     began, load_before = time.perf_counter(), load_average()
@@ -225,9 +241,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             from icsuite_devstack.stack import start_stack
 
             # No service uses change streams: without the oplog the MongoDB-wire server does not grow an
-            # ever-longer log with every write. The heap must hold a million accounts with --full.
+            # ever-longer log with every write. The heap must hold the identification section's accounts.
             os.environ.setdefault("IC_MONGO_OPLOG", "0")
-            config.MONGO_HEAP = os.environ.get("IC_BENCH_MONGO_HEAP", "6g" if args.full else "3g")
+            config.MONGO_HEAP = mongo_heap(args)
             log("starting a local stack (Kafka, MongoDB-wire server in memory)")
             stack = start_stack(workdir / "stack", mongo_memory=True)
             owned = True
