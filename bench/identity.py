@@ -90,7 +90,7 @@ async def timed(lookup: Callable[[dict[str, str]], Awaitable[list[str]]], batch:
 async def one_size(stack_env: dict[str, str], logs: Path, db: Any, database: str, n: int, lookups: int,
                    rounds: int) -> dict[str, Any]:
     figures: dict[str, Any] = {"accounts": n}
-    with running_service("identity", stack_env, logs, database=database) as service:
+    with running_service("identity", stack_env, logs, database=database, ready_timeout=90 + n / 5_000) as service:
         async with httpx.AsyncClient(base_url=service.url, timeout=30) as http:
             sides = {"driver": driver(db), "gateway": gateway(http)}
             for kind in ("phone", "name"):

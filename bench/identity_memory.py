@@ -1,7 +1,7 @@
 """Memory per account of the MongoDB-wire server, and the heap the identification section needs.
 
-Loads N accounts as the identification section does (:func:`bench.identity_lookup.load`), builds the
-indexes the identity service builds when it starts, forces a full GC of the server's JVM (``jcmd``) and
+Loads N accounts as the identification section does (:func:`bench.identity_lookup.load`, with the
+indexes the identity service builds when it starts), forces a full GC of the server's JVM (``jcmd``) and
 reads the heap in use; then counts the documents per collection and the lookup documents per kind of key.
 
     uv run python -m bench.identity_memory --accounts 100000 200000      # a local stack, heap 3g
@@ -24,9 +24,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from icsuite_chassis.mongo import ensure_indexes
-from icsuite_identity.repository import INDEXES
-from icsuite_identity.repository.merges import MERGE_INDEXES
 from pymongo import AsyncMongoClient
 
 from . import identity_lookup
@@ -72,8 +69,7 @@ async def measure(uri: str, pid: int, sizes: list[int], show_histogram: bool) ->
         log(f"identity memory: empty server, heap used {empty:.0f} MB")
         for n in sizes:
             db = client[f"bench_identity_memory_{n}"]
-            loaded = await identity_lookup.load(db, n)
-            await ensure_indexes(db, (*INDEXES, *MERGE_INDEXES))
+            loaded = await identity_lookup.load(db, n)  # with the indexes the service builds
             used = heap_used_mb(pid)
             counts, kinds = await documents(db)
             row = {"accounts": n, "load_s": round(loaded, 1), "heap_used_mb": round(used),
