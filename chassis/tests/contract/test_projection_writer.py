@@ -91,3 +91,30 @@ async def test_a_rebuild_keeps_what_live_consumers_applied_during_it(stack: Any)
     await writer.apply([ack("after")])  # live writing goes on into the swapped-in collection
     assert "after" in (await db["seen"].find_one({"_id": "a-1"}))["alerts"]
     await client.drop_database(db.name)
+
+
+def ack_by(agent_id: str, alert_id: str) -> Envelope:
+    return new_envelope(AlertAcknowledged(alert_id=alert_id, rule_id="rule-1", agent_id=agent_id,
+                                          acknowledged_at=NOW), source="/test")
+
+
+async def test_forgotten_stays_forgotten_and_assigned_stays_assigned_through_late_events_and_a_rebuild(
+        stack: Any) -> None:
+    client, db, writer = await _writer(stack)
+    history = [ack_by("a-1", "al-1"), ack_by("a-2", "al-2"), ack_by("a-3", "al-3")]
+    await writer.apply(history)
+    await writer.forget(["a-1"])
+    await writer.assign(["a-2"], "alerts", ["moved"])  # a stored plain value
+    late = ack_by("a-1", "al-late")  # a late event of a purged source
+    await writer.apply([late])
+    assert await db["seen"].find_one({"_id": "a-1"}) is None
+    live = {doc["_id"]: doc["alerts"] async for doc in db["seen"].find()}
+    assert live == {"a-2": ["moved"], "a-3": ["al-3"]}
+
+    async def replay() -> AsyncIterator[Sequence[Envelope]]:
+        yield [*history, late]
+
+    report = await writer.rebuild(replay)
+    assert report.corrections == 2
+    assert {doc["_id"]: doc["alerts"] async for doc in db["seen"].find()} == live
+    await client.drop_database(db.name)

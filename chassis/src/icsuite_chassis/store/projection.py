@@ -24,14 +24,18 @@ can reach a document in different orders during the rebuild, so a rebuildable pr
 
 **Corrections** (:mod:`.corrections`). What the topic does not carry, :meth:`forget` (retention purged
 the source) and :meth:`assign` (a merge moved documents to another account), is written to the
-projection's correction log before it is applied, live and to a shadow. Events of a forgotten id are
-skipped by every path (a late event does not bring a purged entry back), and a rebuild folds the log in
-order into the shadow after its replay (step 3), so it reproduces the live read model, not the topic's.
+projection's correction log before it is applied, live and to a shadow. What a live batch wrote for a
+forgotten id is deleted again (a late event does not bring a purged entry back), the replay skips such
+events, and a rebuild folds the log in order into the shadow after its replay (step 3), so it reproduces
+the live read model, not the topic's.
+A projection whose documents must stay changed by something else that is kept durably (an erased
+account's notes, by the service's erasure marker) names a ``settle`` function: the writer runs it after
+every change it makes, live and in a shadow, and on the whole shadow after the fold.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic
@@ -40,6 +44,7 @@ from icsuite_contracts.cloudevents import Envelope
 from pymongo.asynchronous.database import AsyncDatabase
 
 from ..mongo import IndexSpec, ensure_indexes
+from .base import AggregateStore
 from .core import Change, Codec, Item, Outcome, S, Stored
 from .corrections import ASSIGN, CORRECTION_INDEXES, CORRECTIONS, FORGET, CorrectionCodec, CorrectionLog, fold
 from .mongo import MongoAggregateStore, store_indexes
@@ -47,6 +52,9 @@ from .mongo import MongoAggregateStore, store_indexes
 CONTROL = "_projections"
 Project = Callable[["S | None", Envelope], "S | None"]
 Replay = Callable[[], AsyncIterator[Sequence[Envelope]]]
+Settle = Callable[[AggregateStore[Any], "Sequence[Any] | None"], Awaitable[Any]]
+"""What must hold of some documents (``None``: all) whatever the events said, e.g. an erased account's
+notes stay erased; run on each collection the writer changed, after its change."""
 
 
 @dataclass(frozen=True)
@@ -68,8 +76,9 @@ def _decision(project: Project[S], envelope: Envelope) -> Callable[[Stored[S] | 
 
 class ProjectionWriter(Generic[S]):
     def __init__(self, db: AsyncDatabase[dict[str, Any]], name: str, codec: Codec[S], project: Project[S],
-                 key: Callable[[Envelope], Any], *, indexes: Sequence[IndexSpec] = ()):
+                 key: Callable[[Envelope], Any], *, indexes: Sequence[IndexSpec] = (), settle: Settle | None = None):
         self._db = db
+        self._settle = settle
         self.name = name
         self._codec = codec
         self._project = project
@@ -87,26 +96,39 @@ class ProjectionWriter(Generic[S]):
         return own + store_indexes(target) + log
 
     async def apply(self, envelopes: Sequence[Envelope]) -> list[Outcome[S]]:
-        """Apply ``envelopes`` in order (those ``key`` answers ``None`` for, or whose id was forgotten, are
-        skipped)."""
-        items = await self._items(envelopes)
+        """Apply ``envelopes`` in order (those ``key`` answers ``None`` for are skipped). Documents of a
+        forgotten id that the batch wrote are deleted again (checked after the write, so a forget that ran
+        meanwhile is seen: either its delete came after this write, or its log entry before this check)."""
+        items = self._items(envelopes)
         if not items:
             return []
-        shadow = await self._shadow()
+        stores = await self._stores()
+        doc_ids = [item.doc_id for item in items]
         outcomes = await self.store.change_many(items)
-        if shadow is not None:
-            await MongoAggregateStore(self._db, shadow, self._codec).change_many(items)
+        await self._settled(self.store, doc_ids)
+        for shadow in stores[1:]:
+            await shadow.change_many(items)
+            await self._settled(shadow, doc_ids)
+        if forgotten := await self.corrections.forgotten(set(doc_ids)):
+            for store in stores:
+                await store.purge({"_id": {"$in": sorted(forgotten)}}, limit=len(forgotten))
         return outcomes
 
     async def assign(self, doc_ids: Sequence[Any], field: str, value: Any) -> None:
-        """Set ``field`` of the existing documents of ``doc_ids`` (a merge moved them), recorded in the
-        correction log first, then applied live and in a shadow."""
+        """Set ``field`` of the existing documents of ``doc_ids`` to ``value`` (a plain value MongoDB stores,
+        e.g. the account a merge moved them to), recorded in the correction log first, then applied live
+        and in a shadow."""
         if not doc_ids:
             return
         correction = await self.corrections.record(ASSIGN, doc_ids, field, value)
-        shadow = await self._shadow()
-        for store in (self.store, *([MongoAggregateStore(self._db, shadow, self._codec)] if shadow else [])):
+        for store in await self._stores():
             await fold(store, [correction])
+            await self._settled(store, doc_ids)
+
+    async def settle(self, doc_ids: Sequence[Any]) -> None:
+        """Run the projection's ``settle`` on ``doc_ids``, live and in a shadow (after what it keeps changed)."""
+        for store in await self._stores():
+            await self._settled(store, doc_ids)
 
     async def forget(self, doc_ids: Sequence[Any]) -> int:
         """Delete the read model's documents of ``doc_ids`` (their source was purged), live and in a shadow;
@@ -131,21 +153,32 @@ class ProjectionWriter(Generic[S]):
         try:
             writer = MongoAggregateStore(self._db, target, self._codec)
             async for batch in replay():
-                if items := await self._items(batch):
+                if items := await self._not_forgotten(self._items(batch)):
                     await writer.change_many(items)
                 events += len(batch)
             corrections = await fold(writer, await self.corrections.in_order())
+            await self._settled(writer, None)
             await self._db.client.admin.command("renameCollection", f"{self._db.name}.{target}",
                                                 to=f"{self._db.name}.{self.name}", dropTarget=True)
         finally:
             await control.delete_one({"_id": self.name})
         return RebuildReport(self.name, target, events, await self._db[self.name].count_documents({}), corrections)
 
-    async def _items(self, envelopes: Sequence[Envelope]) -> list[Item[S]]:
-        keyed = [(doc_id, envelope) for envelope in envelopes if (doc_id := self._key(envelope)) is not None]
-        forgotten = await self.corrections.forgotten({doc_id for doc_id, _ in keyed})
+    def _items(self, envelopes: Sequence[Envelope]) -> list[Item[S]]:
         return [Item(doc_id, _decision(self._project, envelope), envelope.id)
-                for doc_id, envelope in keyed if doc_id not in forgotten]
+                for envelope in envelopes if (doc_id := self._key(envelope)) is not None]
+
+    async def _not_forgotten(self, items: list[Item[S]]) -> list[Item[S]]:
+        forgotten = await self.corrections.forgotten({item.doc_id for item in items})
+        return [item for item in items if item.doc_id not in forgotten]
+
+    async def _stores(self) -> list[MongoAggregateStore[S]]:
+        shadow = await self._shadow()
+        return [self.store, *([MongoAggregateStore(self._db, shadow, self._codec)] if shadow else [])]
+
+    async def _settled(self, store: AggregateStore[S], doc_ids: Sequence[Any] | None) -> None:
+        if self._settle is not None and (doc_ids is None or doc_ids):
+            await self._settle(store, doc_ids)
 
     async def _shadow(self) -> str | None:
         control = await self._db[CONTROL].find_one({"_id": self.name})

@@ -17,7 +17,7 @@ from icsuite_contracts.privacy_v1 import TOPIC as PRIVACY_TOPIC
 from . import api, erasure, jobs
 from .api import subject_data
 from .consumers import TOPICS, interaction_batch_handler, interaction_handlers, register_merges
-from .erased_accounts import ERASED_ACCOUNTS, ErasedAccountCodec
+from .erased_accounts import ERASED_ACCOUNTS, ErasedAccountCodec, sources_settle
 from .handlers import Service, seed_customizing
 from .projections.interaction_sources import interaction_sources
 from .repository import (
@@ -37,12 +37,13 @@ DESCRIPTION = ("Follow-up transactions created from interactions, service ticket
 
 def build_service(runtime: ServiceRuntime, settings: FollowupsSettings, clock: Clock = utc_now) -> Service:
     db, kick = runtime.db, runtime.kick_outbox
+    erased_accounts = MongoAggregateStore(db, ERASED_ACCOUNTS, ErasedAccountCodec())
     return Service(
         followups=MongoAggregateStore(db, FOLLOWUPS, FollowupCodec(), kick=kick),
         type_rules=MongoAggregateStore(db, CUSTOMIZING, TypeRulesCodec()),
         copy_rules=MongoAggregateStore(db, CUSTOMIZING, CopyRulesCodec()),
-        reads=FollowupReads(db), interactions=interaction_sources(db), settings=settings, clock=clock,
-        erased_accounts=MongoAggregateStore(db, ERASED_ACCOUNTS, ErasedAccountCodec()))
+        reads=FollowupReads(db), interactions=interaction_sources(db, settle=sources_settle(erased_accounts)),
+        settings=settings, clock=clock, erased_accounts=erased_accounts)
 
 
 def build_app(settings: FollowupsSettings, clock: Clock = utc_now) -> FastAPI:

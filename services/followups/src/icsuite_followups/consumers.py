@@ -57,12 +57,19 @@ def interaction_batch_handler(svc: Service) -> Callable[[Sequence[Envelope]], Aw
 
 def register_merges(runtime: ServiceRuntime, svc: Service, merges: AggregateStore[Any]) -> None:
     """Merged accounts: the follow-ups follow the surviving account (their ``account_id`` party), and so does
-    the projection of interactions that copying control reads (``interaction_sources``)."""
+    the projection of interactions that copying control reads (``interaction_sources``): moved by the merge
+    through the store (recorded in the merge, undone by the unmerge), then through the projection writer's
+    ``assign`` (its correction log, so a rebuild of the projection moves them again, in order)."""
+
+    async def follow_sources(interaction_ids: Sequence[str], account_id: str) -> None:
+        sources = await svc.interactions.store.get_many(interaction_ids)
+        moved = [i for i in interaction_ids if i in sources and sources[i].state.account_id == account_id]
+        await svc.interactions.assign(moved, "account_id", account_id)
 
     def with_account(followup: Followup, account_id: str) -> Followup:
         return replace(followup, parties={**followup.parties, "account_id": account_id})
 
     movable = Movable("followups", svc.followups, account_of=lambda f: f.parties.get("account_id"),
                       with_account=with_account)
-    sources = Movable("interaction_sources", svc.interactions.store)
+    sources = Movable("interaction_sources", svc.interactions.store, after=follow_sources)
     register_merge_consumer(runtime, merges, [movable, sources], svc.clock)

@@ -8,7 +8,7 @@ links it, a late interaction event reaches the projection - has its notes erased
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +20,8 @@ from .domain.erasure import decide_erase, decide_erase_source
 from .projections.interaction_sources import InteractionSource
 
 ERASED_ACCOUNTS = "erased_accounts"
+ERASED_READ_LIMIT = 1_000_000
+ACCOUNTS_PER_READ = 500
 
 
 @dataclass(frozen=True)
@@ -71,3 +73,22 @@ async def keep_sources_erased(marks: AggregateStore[ErasedAccount], sources: Agg
     hit = [i for i, s in found.items() if s.state.account_id in erased]
     if hit:
         await sources.change_many([Item(i, decide_erase_source) for i in hit])
+
+
+def sources_settle(marks: AggregateStore[ErasedAccount]) -> Callable[[AggregateStore[InteractionSource],
+                                                                     Sequence[str] | None], Awaitable[None]]:
+    """The projection writer's ``settle`` of ``interaction_sources``: after every change of some projected
+    interactions (``None``: all of them, after a rebuild's replay) those of erased accounts keep their notes
+    erased, whatever the replayed notes said."""
+
+    async def settle(sources: AggregateStore[InteractionSource], interaction_ids: Sequence[str] | None) -> None:
+        if interaction_ids is not None:
+            await keep_sources_erased(marks, sources, interaction_ids)
+            return
+        accounts = [stored.id for stored in await marks.find({}, limit=ERASED_READ_LIMIT)]
+        for start in range(0, len(accounts), ACCOUNTS_PER_READ):
+            found = await sources.find({"account_id": {"$in": accounts[start:start + ACCOUNTS_PER_READ]}},
+                                       limit=ERASED_READ_LIMIT)
+            await sources.change_many([Item(stored.id, decide_erase_source) for stored in found])
+
+    return settle

@@ -25,4 +25,4 @@ async def erase(svc: Service, account_id: str) -> None:
     found = await svc.followups.find({"account_id": account_id}, limit=MAX_FOLLOWUPS)
     await svc.followups.change_many([Item(stored.id, decide_erase) for stored in found])
     sources = await svc.interactions.store.find({"account_id": account_id}, limit=MAX_FOLLOWUPS)
-    await svc.interactions.store.change_many([Item(stored.id, decide_erase_source) for stored in sources])
+    await svc.interactions.settle([stored.id for stored in sources])  # erased by the marker, live and in a shadow

@@ -42,7 +42,6 @@ from .erased_accounts import (
     ErasedAccount,
     ErasedAccountCodec,
     keep_followups_erased,
-    keep_sources_erased,
 )
 from .projections.interaction_sources import InteractionSource, interaction_of
 from .repository import COPY_RULES_CONFIG, FOLLOWUP_TYPES_CONFIG, FollowupReads, owned_active_filter
@@ -211,9 +210,7 @@ async def apply_interaction_events(svc: Service, envelopes: Sequence[Envelope]) 
     """Project a batch of interaction events, then complete the copies they allow (also on a redelivery:
     the first delivery may have stopped between the projection and the follow-ups). One query finds the
     follow-ups awaiting any interaction of the batch."""
-    await svc.interactions.apply(envelopes)
-    await keep_sources_erased(svc.erased_accounts, svc.interactions.store,
-                              [i for e in envelopes if (i := interaction_of(e)) is not None])
+    await svc.interactions.apply(envelopes)  # its settle keeps erased accounts' notes erased
     causes = {interaction_id: envelope.id for envelope in envelopes
               if (interaction_id := interaction_of(envelope)) is not None and tells_account(envelope)}
     if not causes:

@@ -14,6 +14,7 @@ from icsuite_chassis.store.matching import matches
 from icsuite_chassis.testing import SettableClock
 from icsuite_contracts.cloudevents import Envelope
 
+from icsuite_followups.erased_accounts import ERASED_ACCOUNTS, ErasedAccountCodec, sources_settle
 from icsuite_followups.handlers import Service
 from icsuite_followups.projections.interaction_sources import (
     INTERACTION_SOURCES,
@@ -49,14 +50,22 @@ class InMemoryReads:
 
 
 class InMemoryProjection:
-    """What the projection writer does, on the in-memory store: each event applied once, in order."""
+    """What the projection writer does, on the in-memory store: each event applied once, in order, then its
+    ``settle`` on the documents it changed."""
 
-    def __init__(self) -> None:
+    def __init__(self, settle: Any = None) -> None:
         self.store = InMemoryAggregateStore(INTERACTION_SOURCES, InteractionSourceCodec())
+        self._settle = settle
 
     async def apply(self, envelopes: Sequence[Envelope]) -> list[Any]:
         items = [Item(key, self._decision(e), e.id) for e in envelopes if (key := interaction_of(e)) is not None]
-        return await self.store.change_many(items) if items else []
+        outcomes = await self.store.change_many(items) if items else []
+        await self.settle([item.doc_id for item in items])
+        return outcomes
+
+    async def settle(self, doc_ids: Sequence[Any] | None) -> None:
+        if self._settle is not None and (doc_ids is None or doc_ids):
+            await self._settle(self.store, doc_ids)
 
     @staticmethod
     def _decision(envelope: Envelope) -> Any:
@@ -69,11 +78,13 @@ class InMemoryProjection:
 
 def in_memory_service(clock: SettableClock | None = None, **settings: Any) -> Service:
     followups = InMemoryAggregateStore(FOLLOWUPS, FollowupCodec())
+    marks = InMemoryAggregateStore(ERASED_ACCOUNTS, ErasedAccountCodec())
     return Service(
         followups=followups, type_rules=InMemoryAggregateStore(CUSTOMIZING, TypeRulesCodec()),
         copy_rules=InMemoryAggregateStore(CUSTOMIZING, CopyRulesCodec()), reads=InMemoryReads(followups),  # type: ignore[arg-type]
-        interactions=InMemoryProjection(), settings=FollowupsSettings(environment="test", **settings),  # type: ignore[arg-type]
-        clock=clock or SettableClock(START))
+        interactions=InMemoryProjection(sources_settle(marks)),  # type: ignore[arg-type]
+        settings=FollowupsSettings(environment="test", **settings), clock=clock or SettableClock(START),
+        erased_accounts=marks)
 
 
 class LostRaces:
@@ -102,7 +113,8 @@ def replica_of(svc: Service) -> Service:
     followups = svc.followups.shared_with()  # type: ignore[attr-defined]
     return Service(followups=followups, type_rules=svc.type_rules.shared_with(),  # type: ignore[attr-defined]
                    copy_rules=svc.copy_rules.shared_with(), reads=InMemoryReads(followups),  # type: ignore[attr-defined]
-                   interactions=svc.interactions, settings=svc.settings, clock=svc.clock)
+                   interactions=svc.interactions, settings=svc.settings, clock=svc.clock,
+                   erased_accounts=svc.erased_accounts.shared_with())  # type: ignore[attr-defined]
 
 
 def published(svc: Service, ce_type: str | None = None) -> list[Envelope]:

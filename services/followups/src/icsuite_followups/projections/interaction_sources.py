@@ -3,7 +3,8 @@
 Copying control reads it instead of calling the interactions gateway: what a follow-up copies from an
 interaction is what the interaction's events said. One document per interaction, keyed by its id, written
 by the chassis :class:`~icsuite_chassis.store.projection.ProjectionWriter` (each event applied once, the
-event id recorded in the same write). ``project`` is pure; notes are kept in the order they were written
+event id recorded in the same write; merges move documents with its ``assign`` and an erasure is kept by its
+``settle``, so a rebuild reproduces both). ``project`` is pure; notes are kept in the order they were written
 (the last :data:`NOTES_KEPT`), and a closed record stays closed whatever order its events come in.
 """
 
@@ -14,7 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from icsuite_chassis.store.projection import ProjectionWriter
+from icsuite_chassis.mongo import IndexSpec
+from icsuite_chassis.store.projection import ProjectionWriter, Settle
 from icsuite_contracts.cloudevents import Envelope
 from icsuite_contracts.interactions_v1 import (
     InteractionAccountLinked,
@@ -111,5 +113,8 @@ class InteractionSourceCodec:
                                  notes=notes)
 
 
-def interaction_sources(db: AsyncDatabase[dict[str, Any]]) -> ProjectionWriter[InteractionSource]:
-    return ProjectionWriter(db, INTERACTION_SOURCES, InteractionSourceCodec(), project, interaction_of)
+def interaction_sources(db: AsyncDatabase[dict[str, Any]], *,
+                        settle: Settle | None = None) -> ProjectionWriter[InteractionSource]:
+    """The writer; ``settle`` keeps erased accounts' notes erased (:func:`..erased_accounts.sources_settle`)."""
+    return ProjectionWriter(db, INTERACTION_SOURCES, InteractionSourceCodec(), project, interaction_of,
+                            indexes=[IndexSpec(INTERACTION_SOURCES, [("account_id", 1)])], settle=settle)
