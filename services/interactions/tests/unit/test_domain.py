@@ -20,6 +20,7 @@ from icsuite_interactions.domain.record import (
     Record,
     ScratchPad,
     Segment,
+    changed,
     duration_s,
 )
 from icsuite_interactions.repository import RecordCodec
@@ -65,6 +66,19 @@ def test_the_codec_round_trips_a_full_record_with_unsafe_keys() -> None:
     assert "kct" not in str(list(doc["media"])) and all("." not in key for key in doc["media"])
     assert codec.decode(doc) == record
     assert codec.decode({**doc, "interaction_id": None, "_id": "int-1"}) == record
+
+
+def test_changed_copies_like_dataclasses_replace_and_leaves_the_original() -> None:
+    record = _full_record()
+    copy = changed(record, contact_id="ct.2", has_agent=False, agent_ids=("a-2",))
+    assert copy == replace(record, contact_id="ct.2", has_agent=False, agent_ids=("a-2",))
+    assert record == _full_record() and copy is not record
+    item = changed(record.media["ct.1"], ended_at=None)
+    assert item == replace(record.media["ct.1"], ended_at=None) and record.media["ct.1"].ended_at is not None
+    with pytest.raises(TypeError, match="no field 'contact'"):
+        changed(record, contact="ct.2")
+    with pytest.raises(AttributeError):  # the copy is as frozen as the original
+        copy.status = "closed"  # type: ignore[misc]
 
 
 def test_a_document_written_before_the_store_reads_back() -> None:

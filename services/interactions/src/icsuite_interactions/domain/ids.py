@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from functools import lru_cache
 
 INTERACTION_NAMESPACE = uuid.UUID("8f0d2c61-4a7e-5b3c-9d10-2e6f4a8b1c37")
 """Never change it: interaction ids derived from contact and callback ids would change with it."""
 _SAFE_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
+@lru_cache(maxsize=4096)
 def interaction_id_for_contact(contact_id: str) -> str:
-    """The one interaction of a contact: the same id for ``started``, segments, ``ended`` and identification."""
+    """The one interaction of a contact: the same id for ``started``, segments, ``ended`` and identification
+    (cached: a contact's five or so events arrive close together, and each would hash its id again)."""
     return _derived("int-", "contact", contact_id)
 
 

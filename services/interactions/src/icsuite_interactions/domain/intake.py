@@ -10,7 +10,6 @@ nothing else (:attr:`Record.read_only`). A decision answers the new record and t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from icsuite_contracts.base import Event
@@ -29,7 +28,17 @@ from icsuite_contracts.identity_v1 import ContactIdentified
 from . import caps, events
 from .errors import InvalidError
 from .ids import derived_id
-from .record import AGENT_SEGMENT_KINDS, Activity, Identification, LateEvent, LinkedObject, MediaItem, Record, Segment
+from .record import (
+    AGENT_SEGMENT_KINDS,
+    Activity,
+    Identification,
+    LateEvent,
+    LinkedObject,
+    MediaItem,
+    Record,
+    Segment,
+    changed,
+)
 
 Decision = tuple[Record, list[Event]]
 Apply = Callable[[Record], "Decision | None"]
@@ -50,9 +59,9 @@ def receive(record: Record | None, interaction_id: str, cause: Envelope, now: da
 
 def _kept_late(record: Record, cause: Envelope, now: datetime) -> Record:
     if len(record.late_events) >= caps.LATE_EVENTS:
-        return replace(record, late_events_dropped=record.late_events_dropped + 1)
+        return changed(record, late_events_dropped=record.late_events_dropped + 1)
     late = LateEvent(cause.id, cause.type, cause.source, now, cause.data.model_dump(mode="json"))
-    return replace(record, late_events=(*record.late_events, late))
+    return changed(record, late_events=(*record.late_events, late))
 
 
 def _item(record: Record, media_item_id: str) -> MediaItem:
@@ -66,9 +75,9 @@ def _with_item(record: Record, item: MediaItem) -> dict[str, MediaItem]:
 def contact_started(record: Record, event: ContactStarted) -> Decision | None:
     if record.opened_at is not None:
         return None  # opened already: a redelivery under another id changes nothing
-    item = replace(_item(record, event.contact_id), media=event.channel, direction=event.direction,
+    item = changed(_item(record, event.contact_id), media=event.channel, direction=event.direction,
                    started_at=event.started_at)
-    opened = replace(record, origin="contact", contact_id=event.contact_id, channel=event.channel,
+    opened = changed(record, origin="contact", contact_id=event.contact_id, channel=event.channel,
                      direction=event.direction, opened_at=event.started_at, from_address=event.from_address,
                      to_address=event.to_address, queue=event.queue, account_hint=event.account_hint,
                      media=_with_item(record, item))
@@ -83,17 +92,17 @@ def contact_segment(record: Record, event: ContactSegmentRecorded) -> Decision:
     ends = [t for t in (event.ended_at, before.ended_at if before else None) if t is not None]
     segment = Segment(event.segment_id, event.kind, event.started_at, event.agent_id, event.queue,
                       max(ends) if ends else None)  # the end time only rises: a running copy never undoes it
-    item = replace(item, segments={**item.segments, event.segment_id: segment})
+    item = changed(item, segments={**item.segments, event.segment_id: segment})
     handled = event.kind in AGENT_SEGMENT_KINDS and event.agent_id is not None
-    return replace(record, contact_id=event.contact_id, media=_with_item(record, item),
+    return changed(record, contact_id=event.contact_id, media=_with_item(record, item),
                    has_agent=record.has_agent or handled,
                    agent_ids=record.with_agents(event.agent_id) if handled else record.agent_ids), []
 
 
 def contact_ended(record: Record, event: ContactEnded, now: datetime, grace: timedelta) -> Decision:
     """The media item ends; the record is due for the self-service check once the grace has passed."""
-    item = replace(_item(record, event.contact_id), ended_at=event.ended_at, end_reason=event.reason)
-    return replace(record, contact_id=event.contact_id, contact_ended=True, media=_with_item(record, item),
+    item = changed(_item(record, event.contact_id), ended_at=event.ended_at, end_reason=event.reason)
+    return changed(record, contact_id=event.contact_id, contact_ended=True, media=_with_item(record, item),
                    self_service_due_at=now + grace), []
 
 
@@ -108,13 +117,13 @@ def contact_identified(record: Record, event: ContactIdentified) -> Decision | N
     current = record.identification
     if current is not None and LINK_RANK[current.kind] > LINK_RANK[kind]:
         return None
-    linked = replace(record, contact_id=event.contact_id, account_id=event.account_id,
+    linked = changed(record, contact_id=event.contact_id, account_id=event.account_id,
                      business_agreement_id=event.business_agreement_id, premise_id=event.premise_id,
                      identification=Identification(kind, event.method, event.agent_id),
                      agent_ids=record.with_agents(event.agent_id))
     if _link_of(linked) == _link_of(record):
         return linked, []
-    linked = replace(linked, link_sequence=record.link_sequence + 1)
+    linked = changed(linked, link_sequence=record.link_sequence + 1)
     return linked, [events.account_linked(linked)]
 
 
@@ -132,7 +141,7 @@ def callback_started(record: Record, event: CallbackStarted, cause_id: str) -> D
     activity = Activity(derived_id("act", cause_id), "callback_executed", event.at, event.agent_id,
                         _strings(callback_id=event.callback_id, attempt=str(event.attempt),
                                  reason_code=event.reason_code))
-    opened = replace(record, origin="callback", callback_id=event.callback_id, attempt=event.attempt,
+    opened = changed(record, origin="callback", callback_id=event.callback_id, attempt=event.attempt,
                      channel="phone", direction="outbound", opened_at=event.at, to_address=event.dial_number,
                      account_id=event.account_id or record.account_id, agent_ids=record.with_agents(event.agent_id),
                      media=_with_item(record, item), activities=(*record.activities, activity),
@@ -159,12 +168,12 @@ def callback_ending(event: CallbackEnd) -> tuple[str, str | None] | None:
 def followup_created(record: Record, event: FollowupCreated, cause_id: str) -> Decision | None:
     """A follow-up created from this record: the activity ``followup_created`` and a linked object."""
     if len(record.activities) >= caps.ACTIVITIES:
-        return replace(record, linked_objects=_linked(record, LinkedObject("followup", event.followup_id))), []
+        return changed(record, linked_objects=_linked(record, LinkedObject("followup", event.followup_id))), []
     activity = Activity(derived_id("act", cause_id), "followup_created", event.created_at, event.created_by,
                         _strings(followup_id=event.followup_id, type=event.type, status=event.status))
-    changed = replace(record, activities=(*record.activities, activity),
-                      linked_objects=_linked(record, LinkedObject("followup", event.followup_id)))
-    return changed, [events.activity_recorded(changed, activity)]
+    noted = changed(record, activities=(*record.activities, activity),
+                    linked_objects=_linked(record, LinkedObject("followup", event.followup_id)))
+    return noted, [events.activity_recorded(noted, activity)]
 
 
 def _linked(record: Record, linked: LinkedObject) -> tuple[LinkedObject, ...]:

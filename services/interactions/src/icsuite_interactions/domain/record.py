@@ -8,12 +8,15 @@ with lifecycle segments, activities, notes, attachments, linked objects, the scr
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 from icsuite_contracts.interactions_v1 import MAX_DURATION_S
 
+T = TypeVar("T")
 OPEN = "open"
 CLOSED = "closed"
 SELF_SERVICE = "self_service"
@@ -171,3 +174,17 @@ def duration_s(opened_at: datetime | None, until: datetime | None) -> float | No
     if opened_at is None or until is None:
         return None
     return min(MAX_DURATION_S, max(0.0, round((until - opened_at).total_seconds(), 3)))
+
+
+def changed(part: T, **fields: Any) -> T:
+    """``dataclasses.replace`` for the record and its parts, about three times cheaper: a copy with ``fields``
+    set, without running ``__init__`` again for the record's forty fields (none of these classes has a
+    ``__post_init__``). Consumed events call it twice each (the media item, then the record)."""
+    known = part.__dataclass_fields__  # type: ignore[attr-defined]
+    unknown = [name for name in fields if name not in known]
+    if unknown:
+        raise TypeError(f"{type(part).__name__} has no field {unknown[0]!r}")
+    copied = copy.copy(part)
+    for name, value in fields.items():
+        object.__setattr__(copied, name, value)
+    return copied
