@@ -18,11 +18,11 @@ import pytest
 from icsuite_chassis.mongo import create_mongo_client
 from icsuite_chassis.testing import eventually, header, publish_envelopes, publish_raw, read_topic, unique
 from icsuite_contracts.cloudevents import new_envelope
-from icsuite_contracts.contacts_v1 import ContactStarted
 from icsuite_contracts.masterdata_v1 import AccountUpserted, Address
 
 from e2e_report import REPORT
-from e2e_steps import headers, now, poll_json, replicate_customer
+from e2e_steps import headers, poll_json, replicate_customer
+from merge_answers import Answers, combined_facts, contacts_from, merged_lists
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 COLLECTIONS = {"interactions": ("interactions", "interactions"), "followups": ("followups", "followups"),
@@ -77,96 +77,6 @@ async def objects_for(client: httpx.AsyncClient, suite, account_id: str, phone: 
     return requested
 
 
-class Answers:
-    """What the gateways answer about accounts: the alerts service's facts and alerts, and the candidate lists."""
-
-    def __init__(self, client: httpx.AsyncClient, suite, counts: Counts) -> None:
-        self.client, self.suite, self.counts = client, suite, counts
-        self.supervisor = headers(suite, "sup-1", "supervisor")
-        self.contacts: list[str] = []
-        self.callbacks: list[str] = []
-
-    async def _get(self, service: str, path: str, **params) -> dict:
-        r = await self.client.get(self.suite.url(service, path), headers=self.supervisor, params=params)
-        assert r.status_code == 200, r.text
-        return r.json()
-
-    async def facts(self, account_id: str) -> dict:
-        return (await self._get("alerts", f"/v1/accounts/{account_id}/facts"))["facts"]
-
-    async def alerts(self, account_id: str) -> list[str]:
-        return sorted(a["alert_id"] for a in (await self._get("alerts", "/v1/alerts", account_id=account_id,
-                                                              limit=200))["items"])
-
-    async def candidate_lists(self) -> dict[str, tuple]:
-        """Each list as answered: a context's account and candidates, an item's account and candidates, and
-        the stored answer identity gave about an item's number."""
-        lists: dict[str, tuple] = {}
-        for contact in self.contacts:
-            body = await self._get("identity", f"/v1/contacts/{contact}/context")
-            lists[f"context:{contact}"] = (body["account_id"], *body["candidates"])
-        identifications = self.counts.collection("caller_identifications")
-        for callback in self.callbacks:
-            body = await self._get("callbacks", f"/v1/callbacks/{callback}")
-            lists[f"callback:{callback}"] = (body["account_id"], *body["candidates"])
-            stored = await identifications.find_one({"_id": body["request_id"]}) or {"account_id": "?", "candidates": []}
-            lists[f"identity-answer:{callback}"] = (stored["account_id"], *stored["candidates"])
-        return lists
-
-    async def settled(self, read, *args, quiet_s: float = 3.0):
-        """``read(*args)`` once it answers the same for ``quiet_s``."""
-        last = await read(*args)
-        while True:
-            await asyncio.sleep(quiet_s)
-            now_ = await read(*args)
-            if now_ == last:
-                return now_
-            last = now_
-
-    async def until(self, expected, read, *args, timeout: float = 90):
-        async def equal():
-            got = await read(*args)
-            assert got == expected, got
-            return got
-        return await eventually(equal, timeout=timeout, interval=0.5)
-
-
-def merged_lists(lists: dict[str, tuple], source: str, target: str) -> dict[str, tuple]:
-    """The lists as a merge answers them: the source is the target, each candidate once. The stored answer
-    identity gave about a number it found on several accounts stays as given (callbacks moves only answers
-    that named an account; the item not identified shows its candidates through the merge records)."""
-    def answered(values: tuple) -> tuple:
-        account, *candidates = values
-        return (target if account == source else account,
-                *dict.fromkeys(target if c == source else c for c in candidates))
-    return {key: values if key.startswith("identity-answer:") and values[0] is None else answered(values)
-            for key, values in lists.items()}
-
-
-def combined_facts(a: dict, b: dict) -> dict:
-    """The facts of a merge group of two accounts that share nothing."""
-    summed = ("balance", "open_callbacks", "overdue_followups", "contacts_last_7d", "contacts_last_30d",
-              "overdue_bills", "overdue_amount")
-    return {**a, **{k: round(a[k] + b[k], 2) for k in summed}, "dunning_level": max(a["dunning_level"],
-                                                                                    b["dunning_level"])}
-
-
-async def contacts_from(client: httpx.AsyncClient, suite, answers: Answers, phones: dict[str, str]) -> None:
-    """One call from each number (identity identifies it or finds several accounts), waited for until identity
-    answered and interactions opened its record."""
-    supervisor = answers.supervisor
-    for phone, outcome in phones.items():
-        contact = unique("c-merge")
-        await publish_envelopes(suite.kafka_bootstrap, new_envelope(ContactStarted(
-            contact_id=contact, channel="phone", direction="inbound", from_address=phone, to_address="+493011880",
-            queue="billing", started_at=now()), source="/cti", correlation_id=contact))
-        await poll_json(client, suite.url("identity", f"/v1/contacts/{contact}/context"), supervisor,
-                        lambda b, o=outcome: (b.get("identification") or {}).get("outcome") == o)
-        await poll_json(client, suite.url("interactions", f"/v1/interactions?contact_id={contact}"), supervisor,
-                        lambda b: bool(b.get("items")))
-        answers.contacts.append(contact)
-
-
 async def settled(counts: Counts, expected: dict[str, dict[str, int]], timeout: float = 90) -> None:
     async def equal() -> bool:
         now = {a: await counts.of(a) for a in expected}
@@ -212,7 +122,7 @@ async def test_a_merge_and_its_unmerge_move_everything_and_back(suite) -> None:
     admin, supervisor = headers(suite, "admin-1", "admin"), headers(suite, "sup-1", "supervisor")
     channel = headers(suite, "web", "channel")
     async with httpx.AsyncClient(timeout=15) as client:
-        answers = Answers(client, suite, counts)
+        answers = Answers(client, suite, counts.collection("caller_identifications"))
         await poll_json(client, suite.url("identity", f"/v1/accounts/search?phone={target.phone.replace('+', '%2B')}"),
                         supervisor, lambda b: len(b.get("items") or []) == 2)
         await contacts_from(client, suite, answers, {source.phone: "identified", target.phone: "ambiguous"})
