@@ -120,3 +120,14 @@ def test_service_logs_are_text_on_a_terminal_and_json_otherwise(monkeypatch: pyt
     assert service_env(stack, "identity", 8001)["IC_IDENTITY_LOG_JSON"] == "true"
     monkeypatch.setenv("IC_IDENTITY_LOG_JSON", "false")  # the operator's choice wins
     assert service_env(stack, "identity", 8001)["IC_IDENTITY_LOG_JSON"] == "false"
+
+
+def test_make_up_runs_the_services_with_crypto_shredding_unless_the_operator_says_otherwise(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from icsuite_devstack.suite import service_env
+
+    stack = Stack("127.0.0.1:1", "mongodb://127.0.0.1:2", origin="env")
+    monkeypatch.delenv("IC_CRYPTO_SHREDDING", raising=False)
+    assert service_env(stack, "alerts", 8005)["IC_CRYPTO_SHREDDING"] == "true"
+    monkeypatch.setenv("IC_CRYPTO_SHREDDING", "false")
+    assert service_env(stack, "alerts", 8005)["IC_CRYPTO_SHREDDING"] == "false"

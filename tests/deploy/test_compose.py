@@ -10,17 +10,18 @@ import jsonschema
 import pytest
 from icsuite_devstack import topics as devstack_topics
 
-from icsuite_chassis.settings import DEVELOPMENT_JWT_SECRET
+from icsuite_chassis.settings import DEVELOPMENT_DATA_KEY_MASTER, DEVELOPMENT_JWT_SECRET
 
 from deploy_checks import REPO, load_with_environment, known_names, required_settings, settings_class
 
 pytestmark = pytest.mark.unit
 
 SHARED = {"KAFKA_BOOTSTRAP_SERVERS", "MONGODB_URI", "IC_JWT_SECRET", "IC_JWT_JWKS_URL", "IC_JWT_AUDIENCE",
-          "IC_ENV"}
+          "IC_ENV", "IC_CRYPTO_SHREDDING", "IC_KEY_VAULT_DATABASE", "IC_DATA_KEY_MASTER"}
 
 
-OPERATOR_SET = {"IC_JWT_SECRET": "an-operator-set-secret-of-enough-length-0123456789"}
+OPERATOR_SET = {"IC_JWT_SECRET": "an-operator-set-secret-of-enough-length-0123456789",
+                "IC_DATA_KEY_MASTER": "an-operator-set-master-of-enough-length-0123456789"}
 """What the operator must set before ``docker compose up`` (``${NAME:?...}``); everything else has a default."""
 
 
@@ -155,6 +156,8 @@ def test_every_setting_a_service_requires_is_provided(
     assert settings.kafka_bootstrap_servers.split(":")[0] == "kafka"
     assert settings.mongodb_uri.startswith("mongodb://mongo:27017/") and "replicaSet=rs0" in settings.mongodb_uri
     assert settings.mongodb_database == f"ic_{name}"
+    assert settings.crypto_shredding and settings.key_vault_database == "ic_key_vault"
+    assert settings.data_key_master == OPERATOR_SET["IC_DATA_KEY_MASTER"]
 
 
 def test_every_published_port_is_bound_to_loopback(compose: dict[str, Any]) -> None:
@@ -168,10 +171,14 @@ def test_every_published_port_is_bound_to_loopback(compose: dict[str, Any]) -> N
 def test_no_service_starts_without_an_operator_set_secret(compose: dict[str, Any]) -> None:
     text = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
     assert DEVELOPMENT_JWT_SECRET not in text, "the public development secret must not be a compose default"
+    assert DEVELOPMENT_DATA_KEY_MASTER not in text, "the public development master key must not be a compose default"
     for name, service in compose["services"].items():
         raw = service.get("environment", {}).get("IC_JWT_SECRET")
         if raw is not None or name in ("identity", "interactions", "callbacks", "followups", "alerts", "desktop"):
             assert raw is not None and raw.startswith("${IC_JWT_SECRET:?"), f"{name} must require IC_JWT_SECRET"
+        if name in ("identity", "interactions", "callbacks", "followups", "alerts"):
+            master = service["environment"].get("IC_DATA_KEY_MASTER")
+            assert master is not None and master.startswith("${IC_DATA_KEY_MASTER:?"), f"{name} must require it"
 
 
 def test_make_up_stays_zero_configuration() -> None:

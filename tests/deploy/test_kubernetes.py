@@ -14,7 +14,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from icsuite_chassis.settings import DEVELOPMENT_JWT_SECRET
+from icsuite_chassis.settings import DEVELOPMENT_DATA_KEY_MASTER, DEVELOPMENT_JWT_SECRET
 
 from deploy_checks import (DEPLOY, K8S, LOCAL_STRIMZI_SCHEMAS, OVERLAYS, Doc, RenderError, load_with_environment,
                            known_names, render, required_settings, settings_class)
@@ -235,6 +235,7 @@ def test_deployments_are_non_root_with_both_probes(rendered: dict[str, list[Doc]
         assert any(m["mountPath"] == "/tmp" for m in container["volumeMounts"]), "a writable /tmp"
         secret_env = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e}
         assert secret_env.get("IC_JWT_SECRET", {}).get("name") == "icsuite-jwt", "the key from a Secret"
+        assert secret_env.get("IC_DATA_KEY_MASTER", {}).get("name") == "icsuite-data-keys", "the vault's master"
         assert all("IC_JWT_SECRET" not in c.get("data", {}) for c in by_kind(docs, "ConfigMap").values())
         service = by_kind(docs, "Service")[name]
         assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
@@ -279,12 +280,14 @@ def test_every_setting_a_service_requires_is_provided(rendered: dict[str, list[D
         port = deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"]
         assert settings.port == port
         assert settings.mongodb_database == f"ic_{name}"
+        assert settings.crypto_shredding and settings.key_vault_database == "ic_key_vault"
         if settings.environment == "production":
             assert settings.jwt_secret != DEVELOPMENT_JWT_SECRET
+            assert settings.data_key_master != DEVELOPMENT_DATA_KEY_MASTER
 
 
 def test_only_the_dev_overlay_carries_a_secret(rendered: dict[str, list[Doc]]) -> None:
-    assert set(by_kind(rendered["dev"], "Secret")) == {"icsuite-jwt"}
+    assert set(by_kind(rendered["dev"], "Secret")) == {"icsuite-jwt", "icsuite-data-keys"}
     assert by_kind(rendered["prod"], "Secret") == {}, "production secrets are created out of band"
     assert by_kind(rendered["prod"], "ConfigMap")["icsuite-config"]["data"]["IC_ENV"] == "production"
 

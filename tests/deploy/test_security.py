@@ -15,7 +15,7 @@ import yaml
 from deploy_checks import DEPLOY, REPO, Doc, settings_class
 
 pytestmark = pytest.mark.unit
-OUT_OF_BAND_SECRETS = {"icsuite-jwt", "icsuite-mongodb-admin", "icsuite-mongodb-keyfile", "icsuite-mongodb-users"}
+OUT_OF_BAND_SECRETS = {"icsuite-jwt", "icsuite-data-keys", "icsuite-mongodb-admin", "icsuite-mongodb-keyfile", "icsuite-mongodb-users"}
 """Secrets deploy/README.md tells the operator to create; every other Secret the prod overlay reads is a
 KafkaUser's, created by the Strimzi User Operator."""
 
@@ -109,7 +109,8 @@ def test_mongodb_requires_authentication_and_each_user_gets_its_own_database_onl
         assert env[f"MONGO_PASSWORD_{name.upper()}"] == {"secretKeyRef": {"name": "icsuite-mongodb-users", "key": name}}
     (container,) = job["spec"]["template"]["spec"]["containers"]
     script = container["command"][-1]
-    assert 'const roles = [{role: "readWrite", db: `ic_${service}`}];' in script, "readWrite on its own database only"
+    assert ('const roles = [{role: "readWrite", db: `ic_${service}`}, {role: "readWrite", db: "ic_key_vault"}];'
+            in script), "readWrite on its own database and the key vault (crypto-shredding) only"
     assert "createUser" in script and "updateUser" in script, "the job creates or updates (idempotent)"
     dev_mongod = by_kind(rendered["dev"], "StatefulSet")["mongodb"]["spec"]["template"]["spec"]["containers"][0]
     assert "--auth" not in dev_mongod["args"]

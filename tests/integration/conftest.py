@@ -59,7 +59,7 @@ def _env(stack, service: str, port: int, prefix: str) -> dict[str, str]:
         f"IC_{upper}_OUTBOX_SWEEP_INTERVAL_S": "2",
         f"IC_{upper}_LOG_JSON": "true",
         **({"IC_FOLLOWUPS_DUE_CHECK_INTERVAL_S": "2"} if service == "followups" else {}),  # calls come due quickly
-        "IC_CRYPTO_SHREDDING": "true",  # personal fields of events sealed per account (issue 21)
+        "IC_CRYPTO_SHREDDING": "true",  # the default (issue 21), set so that a developer's shell cannot turn it off here
         "IC_KEY_VAULT_DATABASE": f"{prefix}_key_vault",
     }
 

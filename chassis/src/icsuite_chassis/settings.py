@@ -8,7 +8,7 @@ other setting is read with the service's own prefix, for example ``IC_IDENTITY_P
 from __future__ import annotations
 
 import sys
-from typing import Literal, TypeVar
+from typing import ClassVar, Literal, TypeVar
 
 from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +23,9 @@ class ServiceSettings(BaseSettings):
     """Settings every service reads. Subclasses set ``model_config`` with their ``env_prefix``."""
 
     model_config = SettingsConfigDict(env_prefix="IC_SERVICE_", extra="ignore", populate_by_name=True)
+    uses_key_vault: ClassVar[bool] = True
+    """False for a process that publishes no events and reads sealed fields only in their erased form (the
+    desktop): it needs no ``IC_DATA_KEY_MASTER``, even in production."""
 
     service_name: str = "service"
     environment: Literal["development", "test", "production"] = Field(
@@ -73,8 +76,10 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool | None = None
     crypto_shredding: bool = Field(
-        default=False, validation_alias=AliasChoices("crypto_shredding", "IC_CRYPTO_SHREDDING"),
-        description="seal the personal fields of events with per-account data keys (issue 21; shredding)")
+        default=True, validation_alias=AliasChoices("crypto_shredding", "IC_CRYPTO_SHREDDING"),
+        description="seal the personal fields of events with per-account data keys (issue 21; shredding). On by "
+                    "default; false only in all five services at once, for example while the key vault is "
+                    "restored: the events they publish meanwhile carry personal data in clear on the topics")
     data_key_master: str = Field(
         default=DEVELOPMENT_DATA_KEY_MASTER, validation_alias=AliasChoices("data_key_master", "IC_DATA_KEY_MASTER"),
         repr=False, description="the secret that wraps the data keys in the key vault; the same in every service")
@@ -144,7 +149,7 @@ class ServiceSettings(BaseSettings):
             raise ValueError("log_personal_data must stay false when IC_ENV=production: logs mask personal data")
         if self.environment == "production" and not self.jwt_max_lifetime_s:
             raise ValueError("IC_JWT_MAX_LIFETIME_S must be set when IC_ENV=production")
-        if self.environment == "production" and self.crypto_shredding and (
+        if self.environment == "production" and self.crypto_shredding and self.uses_key_vault and (
                 self.data_key_master == DEVELOPMENT_DATA_KEY_MASTER or len(self.data_key_master) < 32):
             raise ValueError("IC_DATA_KEY_MASTER must be set to a secret of at least 32 characters when "
                              "IC_ENV=production seals personal fields")

@@ -120,6 +120,35 @@ def unseal(model: type[Event], data: Any, lookup: KeyLookup) -> Any:
     return data
 
 
+def erase_sealed(model: type[Event], data: Any) -> Any:
+    """A ``from_kafka(..., unseal=)`` hook for a reader without the key vault: every sealed field takes its
+    erased form, so the event still validates (the desktop's live feed needs only ids, never the fields)."""
+    return unseal(model, data, lambda _account: None)
+
+
+async def open_data(headers: Headers | None, value: bytes | str | None, ring: KeyRing) -> Any:
+    """The JSON data of a record as its producer wrote it, sealed fields opened (erased forms for an erased
+    account); raises ``DecodeError`` like :func:`decode_record`. For readers that look at the raw data."""
+    opened: list[Any] = []
+
+    def keep(model: type[Event], data: Any) -> Any:
+        opened.append(unseal(model, data, ring.cached))
+        return opened[-1]
+
+    await _decode_loading_keys(headers, value, ring, keep)
+    return opened[-1]
+
+
+async def _decode_loading_keys(headers: Headers | None, value: bytes | str | None, ring: KeyRing,
+                               hook: Callable[[type[Event], Any], Any]) -> Envelope:
+    for _ in range(3):
+        try:
+            return from_kafka(headers, value, unseal=hook)
+        except KeyNotLoaded as missing:
+            await ring.load(missing.account_id)
+    return from_kafka(headers, value, unseal=hook)
+
+
 async def encode_record(envelope: Envelope, ring: KeyRing | None) -> KafkaRecord:
     """The Kafka record of ``envelope``, its personal fields sealed when a key ring is given."""
     if ring is None or not personal_paths(type(envelope.data)):
@@ -134,9 +163,4 @@ async def decode_record(headers: Headers | None, value: bytes | str | None, ring
     """The envelope of a Kafka record, its sealed fields opened (or erased) with the key ring's keys."""
     if ring is None:
         return from_kafka(headers, value)
-    for _ in range(3):
-        try:
-            return from_kafka(headers, value, unseal=lambda model, data: unseal(model, data, ring.cached))
-        except KeyNotLoaded as missing:
-            await ring.load(missing.account_id)
-    return from_kafka(headers, value, unseal=lambda model, data: unseal(model, data, ring.cached))
+    return await _decode_loading_keys(headers, value, ring, lambda model, data: unseal(model, data, ring.cached))

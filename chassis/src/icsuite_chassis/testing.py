@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -14,10 +16,12 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
-from icsuite_contracts.cloudevents import Envelope, to_kafka
+from icsuite_contracts.cloudevents import DecodeError, Envelope, to_kafka
 
 from .auth import mint_token
+from .data_keys import KeyRing
 from .settings import DEVELOPMENT_JWT_SECRET
+from .shredding import TOKEN_PREFIX, open_data
 
 T = TypeVar("T")
 
@@ -69,23 +73,44 @@ async def publish_raw(bootstrap: str, topic: str, value: bytes, *, key: bytes | 
         await producer.stop()
 
 
+async def opened_record(record: Any, key_ring: KeyRing | None) -> Any:
+    """``record`` with its value as the producer's plain JSON data: the personal fields the services seal
+    (crypto-shredding, on by default) opened with ``key_ring``, or in their erased form for an erased account.
+    A record that does not decode (a poison message) or no key ring: the record as it is."""
+    if key_ring is None or TOKEN_PREFIX.encode() not in (record.value or b""):
+        return record
+    try:
+        data = await open_data(record.headers or [], record.value, key_ring)
+    except DecodeError:
+        return record
+    return dataclasses.replace(record, value=json.dumps(data, ensure_ascii=False).encode())
+
+
 async def read_topic(bootstrap: str, topic: str, predicate: Callable[[Any], bool], *, expect: int,
-                     timeout: float = 30.0) -> list[Any]:
-    """Read ``topic`` from the beginning until ``expect`` records match ``predicate`` (or time runs out)."""
+                     timeout: float = 30.0, key_ring: KeyRing | None = None) -> list[Any]:
+    """Read ``topic`` from the beginning until ``expect`` records match ``predicate`` (or time runs out).
+
+    With ``key_ring`` the records that match come opened (:func:`opened_record`); the predicate sees the raw
+    record (keys, headers and ids are never sealed), so a shared topic's other records cost no key lookup."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
                                 enable_auto_commit=False, group_id=None)
     await consumer.start()
     found: list[Any] = []
+
+    async def take(batches: dict[Any, list[Any]]) -> None:
+        for records in batches.values():
+            for record in records:
+                if predicate(record):
+                    found.append(await opened_record(record, key_ring))
+
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline and len(found) < expect:
-            batches = await consumer.getmany(timeout_ms=200)
-            found.extend(r for records in batches.values() for r in records if predicate(r))
+            await take(await consumer.getmany(timeout_ms=200))
         # keep reading briefly to see records beyond the expected count (duplicates)
         settle = time.monotonic() + 1.0
         while time.monotonic() < settle:
-            batches = await consumer.getmany(timeout_ms=200)
-            found.extend(r for records in batches.values() for r in records if predicate(r))
+            await take(await consumer.getmany(timeout_ms=200))
     finally:
         await consumer.stop()
     return found

@@ -11,9 +11,12 @@ from cloudevents.core.v1.event import CloudEvent
 
 from icsuite_chassis.runtime import ServiceRuntime
 from icsuite_chassis.settings import ServiceSettings
+from icsuite_chassis.shredding import TOKEN_PREFIX, open_data
 from icsuite_chassis.testing import eventually, publish_raw, read_topic, unique
 from icsuite_contracts.cloudevents import new_envelope
 from icsuite_contracts.contacts_v1 import ContactStarted
+from icsuite_contracts.interactions_v1 import NoteAdded
+from icsuite_contracts.personal import ERASED
 
 pytestmark = [pytest.mark.integration]
 
@@ -98,3 +101,31 @@ async def test_published_records_carry_cloudevents_headers_only_and_the_sdk_read
     assert (event.get_id(), event.get_subject(), event.get_extension("correlationid")) == (envelope.id, contact,
                                                                                            contact)
     assert event.get_data()["contact_id"] == contact
+
+
+async def test_a_sealed_event_is_valid_cloudevents_json_for_the_sdk_and_opens_with_the_key_ring(stack) -> None:
+    """Crypto-shredding is on by default: a personal field travels as a token string, so the record stays a
+    CloudEvent with JSON data any SDK reads; only the key ring turns the token back into the text."""
+    settings = ServiceSettings(service_name="chassis-sdk-sealed", kafka_bootstrap_servers=stack.kafka_bootstrap,
+                               mongodb_uri=stack.mongodb_uri, mongodb_database=unique("sdk").replace("-", "_"))
+    assert settings.crypto_shredding
+    runtime = ServiceRuntime(settings)
+    interaction, account = unique("i-sealed"), unique("acc-sealed")
+    note = NoteAdded(interaction_id=interaction, account_id=account, note_id="n-1", type="note", language="de",
+                     text="Kunde bittet um Ratenzahlung", author="a-1", created_at=AT)
+    await runtime.broker.start()
+    try:
+        await runtime.publish_now(new_envelope(note, source="/chassis-test"))
+        [record] = await read_topic(stack.kafka_bootstrap, "ic.interactions.v1",
+                                    lambda r: r.key == interaction.encode(), expect=1)
+        event = sdk_kafka.from_binary(sdk_kafka.KafkaMessage(dict(record.headers), record.key, record.value),
+                                      JSONFormat())
+        data = event.get_data()
+        assert data["text"].startswith(TOKEN_PREFIX) and data["account_id"] == account
+        assert "Ratenzahlung" not in record.value.decode()
+        assert (await open_data(record.headers, record.value, runtime.key_ring))["text"] == note.text
+        await runtime.key_ring.erase(account)
+        assert (await open_data(record.headers, record.value, runtime.key_ring))["text"] == ERASED
+    finally:
+        await runtime.broker.stop()
+        await runtime.mongo.close()

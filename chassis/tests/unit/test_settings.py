@@ -32,24 +32,41 @@ def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("IC_JWT_ISSUER", "https://login.example/")
     monkeypatch.setenv("IC_JWT_AUDIENCE", "icsuite")
     monkeypatch.setenv("IC_JWT_SECRET", DEVELOPMENT_JWT_SECRET)
+    monkeypatch.setenv("IC_DATA_KEY_MASTER", "k" * 40)
     with pytest.raises(SystemExit):
         load_settings(DemoSettings)
     monkeypatch.setenv("IC_JWT_SECRET", "x" * 40)
     assert load_settings(DemoSettings).environment == "production"
 
 
-def test_production_refuses_the_development_data_key_master_when_shredding(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crypto_shredding_is_on_by_default_and_off_only_when_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IC_CRYPTO_SHREDDING", raising=False)
+    assert ServiceSettings().crypto_shredding is True
+    monkeypatch.setenv("IC_CRYPTO_SHREDDING", "false")
+    assert ServiceSettings().crypto_shredding is False
+
+
+def test_production_refuses_the_development_data_key_master(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IC_ENV", "production")
     monkeypatch.setenv("IC_JWT_ISSUER", "https://login.example/")
     monkeypatch.setenv("IC_JWT_AUDIENCE", "icsuite")
     monkeypatch.setenv("IC_JWT_SECRET", "x" * 40)
-    monkeypatch.setenv("IC_CRYPTO_SHREDDING", "true")
+    monkeypatch.delenv("IC_CRYPTO_SHREDDING", raising=False)
     with pytest.raises(SystemExit):
-        load_settings(DemoSettings)
+        load_settings(DemoSettings)  # sealing is on by default, so the master secret must be the operator's
     monkeypatch.setenv("IC_DATA_KEY_MASTER", "k" * 40)
     settings = load_settings(DemoSettings)
     assert settings.crypto_shredding and settings.key_vault_database == "ic_key_vault"
     assert "k" * 40 not in repr(settings)
+    monkeypatch.delenv("IC_DATA_KEY_MASTER")
+    monkeypatch.setenv("IC_CRYPTO_SHREDDING", "false")  # an operator's explicit off needs no master secret
+    assert load_settings(DemoSettings).crypto_shredding is False
+    monkeypatch.setenv("IC_CRYPTO_SHREDDING", "true")
+
+    class NoVault(DemoSettings):
+        uses_key_vault = False  # like the desktop: publishes nothing, reads sealed fields erased
+
+    assert load_settings(NoVault).crypto_shredding is True
 
 
 def test_the_garbage_collector_settings_come_from_the_environment(monkeypatch) -> None:
@@ -97,7 +114,8 @@ def test_the_cursor_secret_defaults_to_the_jwt_secret_and_is_required_beside_a_k
         load_settings(DemoSettings)
     monkeypatch.delenv("IC_CURSOR_SECRET")
     for name, value in (("IC_ENV", "production"), ("IC_JWT_ISSUER", "https://login.example/"),
-                        ("IC_JWT_AUDIENCE", "icsuite"), ("IC_JWT_JWKS_URL", "https://login.example/keys")):
+                        ("IC_JWT_AUDIENCE", "icsuite"), ("IC_JWT_JWKS_URL", "https://login.example/keys"),
+                        ("IC_DATA_KEY_MASTER", "k" * 40)):
         monkeypatch.setenv(name, value)
     with pytest.raises(SystemExit):
         load_settings(DemoSettings)

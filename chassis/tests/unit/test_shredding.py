@@ -3,20 +3,22 @@ and read as erased (still valid, never an error) once the account's key is tombs
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from datetime import UTC, datetime
 
 import pytest
 from icsuite_contracts.callbacks_v1 import CallbackQueued
-from icsuite_contracts.cloudevents import DecodeError, new_envelope
+from icsuite_contracts.cloudevents import DecodeError, from_kafka, new_envelope
 from icsuite_contracts.contacts_v1 import ContactStarted
 from icsuite_contracts.interactions_v1 import NoteAdded
 from icsuite_contracts.masterdata_v1 import AccountUpserted, Address
 from icsuite_contracts.personal import ERASED
 
 from icsuite_chassis.data_keys import DATA_KEYS, DataKeyCodec, KeyRing, MasterKey
-from icsuite_chassis.shredding import TOKEN_PREFIX, decode_record, encode_record
+from icsuite_chassis.shredding import TOKEN_PREFIX, decode_record, encode_record, erase_sealed, open_data
+from icsuite_chassis.testing import opened_record
 from icsuite_chassis.store import InMemoryAggregateStore
 
 pytestmark = pytest.mark.unit
@@ -113,3 +115,39 @@ async def test_a_reader_without_a_key_ring_sees_the_tokens_and_a_writer_without_
     sealed = await encode_record(new_envelope(queued(), source="/test"), key_ring())
     with pytest.raises(DecodeError):  # a sealed E.164 number fails its pattern: only the ring opens it
         await decode_record(sealed.headers, sealed.value, None)
+
+
+async def test_a_reader_without_the_vault_reads_sealed_fields_erased_and_never_fails() -> None:
+    sealed = await encode_record(new_envelope(queued(), source="/test"), key_ring())
+    read = from_kafka(sealed.headers, sealed.value, unseal=erase_sealed)
+    assert read.data.callback_number == ERASED and read.data.callback_id == "cb-1"
+    plain = await encode_record(new_envelope(queued(), source="/test"), None)
+    assert from_kafka(plain.headers, plain.value, unseal=erase_sealed).data.callback_number == "+4930123456"
+
+
+async def test_open_data_gives_the_raw_data_with_its_fields_opened_then_erased() -> None:
+    ring = key_ring()
+    record = await encode_record(new_envelope(account(), source="/test"), ring)
+    reader = key_ring(ring._vault)  # another process: nothing in its cache yet
+    opened = await open_data(record.headers, record.value, reader)
+    assert opened == account().model_dump(mode="json")
+    await ring.erase("acc-1")
+    erased = await open_data(record.headers, record.value, key_ring(ring._vault))
+    assert (erased["name"], erased["phones"], erased["address"]["city"]) == (ERASED, [], ERASED)
+    with pytest.raises(DecodeError):
+        await open_data(record.headers, b"{}", reader)
+
+
+async def test_opened_record_puts_the_opened_data_in_a_copy_of_the_record() -> None:
+    from aiokafka.structs import ConsumerRecord
+
+    ring = key_ring()
+    sealed = await encode_record(new_envelope(queued(), source="/test"), ring)
+    record = ConsumerRecord("ic.callbacks.v1", 0, 7, 0, 0, sealed.key, sealed.value, None, len(sealed.key),
+                            len(sealed.value), sealed.headers)
+    opened = await opened_record(record, key_ring(ring._vault))
+    assert json.loads(opened.value)["callback_number"] == "+4930123456" and opened.offset == 7
+    assert opened.headers == record.headers and TOKEN_PREFIX in record.value.decode()
+    assert await opened_record(record, None) is record
+    poison = dataclasses.replace(record, value=TOKEN_PREFIX.encode() + b"not json")
+    assert await opened_record(poison, ring) is poison

@@ -7,7 +7,7 @@ contact to the agent's page (``kafka_*`` of the chassis settings); ``mongodb_uri
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from icsuite_chassis.settings import ServiceSettings
 from pydantic import Field, model_validator
@@ -18,6 +18,7 @@ GATEWAYS = ("identity", "interactions", "callbacks", "followups", "alerts")
 
 class DesktopSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="IC_DESKTOP_", extra="ignore", populate_by_name=True)
+    uses_key_vault: ClassVar[bool] = False  # publishes no events; the live feed reads sealed fields erased
 
     service_name: str = "desktop"
     port: int = 8000

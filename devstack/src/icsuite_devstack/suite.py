@@ -53,6 +53,9 @@ def service_env(stack: Stack, service: str, port: int) -> dict[str, str]:
         **stack.env(),
         "IC_JWT_SECRET": os.environ.get("IC_JWT_SECRET", config.DEVELOPMENT_JWT_SECRET),
         "IC_ENV": "development",
+        # crypto-shredding of personal event fields (issue 21), as every user runs the suite: the key vault is the
+        # database ic_key_vault on this stack's MongoDB, its master the development one unless set
+        "IC_CRYPTO_SHREDDING": os.environ.get("IC_CRYPTO_SHREDDING", "true"),
         f"IC_{service.upper()}_PORT": str(port),
         f"IC_{service.upper()}_LOG_JSON": os.environ.get(f"IC_{service.upper()}_LOG_JSON",
                                                           "false" if sys.stdout.isatty() else "true"),

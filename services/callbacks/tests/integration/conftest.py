@@ -38,6 +38,7 @@ class Kit:
     stack: Any
     client: httpx.AsyncClient
     settings: CallbacksSettings
+    key_ring: Any = None  # the service's own: its events' personal fields are sealed (crypto-shredding)
 
     channel = bearer("web-site", "channel")
     admin = bearer("admin-1", "admin")
@@ -91,7 +92,7 @@ class Kit:
             return True
 
         records = await read_topic(self.stack.kafka_bootstrap, "ic.callbacks.v1", first_of_its_id,
-                                   expect=expect, timeout=timeout)
+                                   expect=expect, timeout=timeout, key_ring=self.key_ring)
         out = []
         for record in records:
             envelope = from_kafka(record.headers, record.value)
@@ -108,4 +109,4 @@ async def kit(stack: Any, request: pytest.FixtureRequest) -> AsyncIterator[Kit]:
     if getattr(request.module, "FROM_THE_END", False):  # the module counts only its own requests
         await start_consumers_at_the_end(app, stack.kafka_bootstrap)
     async with running_app(app) as client:
-        yield Kit(stack, client, settings)
+        yield Kit(stack, client, settings, app.state.runtime.key_ring)

@@ -97,7 +97,7 @@ async def test_a_rebuild_keeps_what_the_live_consumer_applied_meanwhile_and_equa
     live: dict[str, str] = {}
 
     async def replay_with_live_changes():
-        async for batch in replay_topic(service.bootstrap, TOPIC):
+        async for batch in replay_topic(service.bootstrap, TOPIC, key_ring=service.app.state.runtime.key_ring):
             if not live:  # the replay's end offsets are fixed: these reach the shadow only through the consumer
                 live["third"] = await _manual(service, account_id, "letter", 3)
                 await service.client.post(f"/v1/interactions/{first}/notes", headers=AGENT,
@@ -113,7 +113,8 @@ async def test_a_rebuild_keeps_what_the_live_consumer_applied_meanwhile_and_equa
     assert [(e["_id"], e["status"], e.get("note_count", 0)) for e in sorted(rebuilt, key=lambda e: e["opened_at"])] == [
         (first, "open", 1), (second, "closed", 0), (live["third"], "open", 0)]
     fresh = unique("timeline_fresh").replace("-", "_")
-    await timeline_writer(service.db, fresh).rebuild(lambda: replay_topic(service.bootstrap, TOPIC))
+    await timeline_writer(service.db, fresh).rebuild(
+        lambda: replay_topic(service.bootstrap, TOPIC, key_ring=service.app.state.runtime.key_ring))
     assert await _entries(service.db[fresh], account_id) == rebuilt
 
 
