@@ -77,7 +77,9 @@ def start_service(name: str, stack_env: Mapping[str, str], logs: Path, *, databa
     database = database or unique(f"bench_{name}_")
     env = {**stack_env, f"{prefix}PORT": str(port), f"{prefix}MONGODB_DATABASE": database,
            f"{prefix}CONSUMER_GROUP_PREFIX": unique("bench-") + ".", f"{prefix}LOG_LEVEL": "WARNING",
-           f"{prefix}LOG_JSON": "true", "IC_ENV": "development", **(extra or {})}
+           f"{prefix}LOG_JSON": "true", "IC_ENV": "development",
+           "IC_CRYPTO_SHREDDING": "true",  # as users run the suite: personal event fields sealed (the default)
+           **(extra or {})}
     module, args = f"icsuite_{name}.main", ()
     if profile is not None:
         module, args = "pyinstrument", ("-r", "text", "-o", str(profile), "-m", module)

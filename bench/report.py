@@ -14,7 +14,9 @@ def markdown(results: dict[str, Any]) -> str:
     out = [f"## Benchmark results {results.get('started_at', '')}", "",
            f"Commit {m.get('commit')}, {m.get('cpus')} CPUs ({m.get('cpu_model', '?')}), "
            f"{m.get('memory_gb', '?')} GB, Python {m.get('python')}, {m.get('platform')}; stack: "
-           f"{results.get('stack', '?')}. Load average before {load.get('before')}, after {load.get('after')} "
+           f"{results.get('stack', '?')}"
+           + (f"; crypto-shredding {results['crypto_shredding']}" if results.get("crypto_shredding") else "")
+           + f". Load average before {load.get('before')}, after {load.get('after')} "
            f"(1 min; per section in the JSON). Took {_f(results.get('took_s'), 0)} s."
            + (" **Quick run: tiny sizes, the figures mean little.**" if results.get("quick") else ""), "",
            "Every figure is the median (min–max, n runs) of the repetitions in this one invocation; every target "

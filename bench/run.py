@@ -256,6 +256,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     "kafka": stack.kafka.process.pid if stack.kafka else None}
             results = run_all(args, stack.env(), workdir, pids)
             results["stack"] = "local (started by the bench, MongoDB in memory, no oplog)" if owned else "environment"
+            results["crypto_shredding"] = "on (IC_CRYPTO_SHREDDING=true, as users run the suite)"
         finally:
             if owned:
                 stack.stop()
