@@ -99,7 +99,8 @@ class AlertsService:
         account_id, agent_id = route
         facts = derive_facts(account, obs.time) if account is not None else empty_facts()
         failures: list[RuleFailure] = []
-        matches = evaluate(self.cache.book.rules_for(obs.type), event=obs.activation_event(), facts=facts,
+        event = obs.activation_event()
+        matches = evaluate(self.cache.book.candidates(obs.type, event, facts), event=event, facts=facts,
                            event_id=obs.event_id, event_type=obs.type, time=obs.time, account_id=account_id,
                            contact_id=obs.contact_id, agent_id=agent_id, failures=failures)
         if failures:

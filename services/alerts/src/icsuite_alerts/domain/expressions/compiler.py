@@ -6,7 +6,7 @@ activation (``{"event": {...}, "facts": {...}}``), which is what makes evaluatio
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import lark
@@ -16,6 +16,7 @@ from . import ops
 from .budget import MAX_AMPLIFICATION, MAX_SIZE, MAX_STEPS, METER
 from .calls import CallCompiler
 from .errors import EVAL_ERRORS, CompileError, Position, position_at
+from .guards import Guard, extract_guard
 from .limits import check_limits
 from .literals import literal_node
 from .nodes import Activation, Fn, Node, Symbols, constant, fold
@@ -31,6 +32,7 @@ class CompiledExpression:
     fn: Any
     result_type: str
     metered: bool = False  # it builds or iterates: each evaluation gets a fresh budget
+    guard: Guard | None = None  # cheap tests it cannot hold without (guards.py); only for conditions
 
     def evaluate(self, activation: dict[str, Any]) -> Any:
         """The value; an evaluation error or :class:`BudgetExceeded` is raised. A metered expression puts a
@@ -55,15 +57,19 @@ class CompiledExpression:
 def compile_expression(text: str, symbols: Symbols, *, budget: bool = True) -> CompiledExpression:
     """Compile a condition: an expression whose value must be a bool. ``budget=False`` leaves the budget
     out (no compile-time check, no meter): only for the benchmark's comparison."""
-    compiled = compile_value(text, symbols, budget=budget)
+    compiled, tree = _compile(text, symbols, budget)
     if compiled.result_type not in ("bool", "dyn"):
         raise CompileError(f"the condition must be a boolean expression, not {compiled.result_type}",
                            position_at(text, 0), kind="type_error")
-    return compiled
+    return replace(compiled, guard=extract_guard(tree, lambda part: _Compiler(text, symbols, budget).alone(part)))
 
 
 def compile_value(text: str, symbols: Symbols, *, budget: bool = True) -> CompiledExpression:
     """Compile an expression of any type (the conformance test compares its values with cel-python's)."""
+    return _compile(text, symbols, budget)[0]
+
+
+def _compile(text: str, symbols: Symbols, budget: bool) -> tuple[CompiledExpression, lark.Tree]:
     check_limits(text)
     try:
         tree = CELParser().parse(text)
@@ -74,7 +80,7 @@ def compile_value(text: str, symbols: Symbols, *, budget: bool = True) -> Compil
                            where, kind="syntax") from None
     compiler = _Compiler(text, symbols, budget)
     node = compiler.compile(tree)
-    return CompiledExpression(text, node.fn, node.type, compiler.metered)
+    return CompiledExpression(text, node.fn, node.type, compiler.metered), tree
 
 
 def _line_column(text: str, line: int, column: int) -> Position:
@@ -93,6 +99,10 @@ class _Compiler:
         self.operators = OperatorCompiler(self)
         self.nodes = 0  # nodes compiled so far (a comprehension's step weighs its body's nodes)
         self.metered = False
+
+    def alone(self, tree: lark.Tree) -> tuple[Node, bool]:
+        """A part of the expression compiled on its own, and whether it is metered (``guards.py``)."""
+        return self.compile(tree), self.metered
 
     def meter(self, fn: Fn, unmetered: Fn) -> Fn:
         """``fn``, which uses the activation's meter (so each evaluation gets one), or without the budget
