@@ -8,7 +8,8 @@ section's mix) go through the path the service runs for each of them, stage by s
 2. the intake (``EventIntake.on_events`` in batches of 500: the record's decisions, the codec, the outbox
    entries) on the in-memory store, with a BSON round trip for every read and write as the driver does;
 3. the relay's encoding of the outbox entries (``from_document`` + ``encode_record``);
-4. the timeline's decoding of those records and 5. its projection (``project`` through the store).
+4. the timeline's decoding of those records and 5. its projection (``project`` through the store);
+with the services' garbage-collector settings (``tune_gc``).
 
 Left out: the database and Kafka themselves, pymongo's and aiokafka's protocol work, FastStream, metrics
 and logging; the ingest section's "process CPU per event" includes them. Use it to compare two trees:
@@ -27,6 +28,7 @@ from typing import Any
 import bson
 from bson.codec_options import CodecOptions
 from icsuite_chassis.clock import utc_now
+from icsuite_chassis.gc_tuning import tune_gc
 from icsuite_chassis.shredding import decode_record, encode_record
 from icsuite_chassis.store import InMemoryAggregateStore, Item
 from icsuite_chassis.store.core import APPLIED_FIELD, APPLIED_KEEP, OUTBOX_FIELD, VERSION_FIELD, Write
@@ -105,6 +107,7 @@ async def one_round(records: list[KafkaRecord]) -> dict[str, float]:
 
 async def main(events: int, rounds: int) -> None:
     records = [to_kafka(envelope) for envelope in contact_events(events, seed=7)]
+    tune_gc()  # the services' collector settings (as the bare pipeline and every service process)
     for n in range(rounds):
         spent = await one_round(records)
         for stage, seconds in sorted(spent.items()):
