@@ -2,9 +2,13 @@
 
 A service declares one :class:`RetentionRule` per kind of data: the store the records live in, the filter
 of the records that are done and older than a cutoff (never open work), the period, and what else refers to
-them (read models such as a timeline), which is purged with them. :func:`purge_expired` is its periodic job:
-it deletes through the store's ``purge`` (only records with no event waiting in their outbox, the filter
+them (read models such as a timeline, files), which is purged with them. :func:`purge_expired` is its periodic
+job: it deletes through the store's ``purge`` (only records with no event waiting in their outbox, the filter
 checked again by the delete itself), counts ``ic_retention_purged_total{kind}`` and logs one line per kind.
+What refers to a batch goes before the batch's records do: a crash in between leaves records past their
+retention, which the next round finds and purges again with their references (purging those twice changes
+nothing), never references (a timeline entry, an attachment) of records that are gone and that no round
+would find again.
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ class RetentionRule:
     days: float
     """The retention period."""
     also: Callable[[Sequence[Any]], Awaitable[Any]] | None = None
-    """Purges what refers to the purged ids (read models), after they went."""
+    """Purges what refers to the ids about to be purged (read models, files), just before they go; it must
+    be idempotent (after a crash the same ids come again)."""
 
 
 async def purge_expired(rules: Sequence[RetentionRule], now: datetime, *, batch_size: int,
@@ -63,9 +68,7 @@ def retention_job(rules: Sequence[RetentionRule], settings: ServiceSettings,
 async def _purge_rule(rule: RetentionRule, cutoff: datetime, batch_size: int, max_batches: int) -> int:
     total = 0
     for _ in range(max_batches):
-        ids = await rule.store.purge(rule.expired(cutoff), limit=batch_size)
-        if ids and rule.also is not None:
-            await rule.also(ids)
+        ids = await rule.store.purge(rule.expired(cutoff), limit=batch_size, before_delete=rule.also)
         total += len(ids)
         if len(ids) < batch_size:
             break

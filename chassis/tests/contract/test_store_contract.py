@@ -325,6 +325,20 @@ async def test_purge_deletes_only_matching_documents_with_nothing_waiting(backen
     assert all([await backend.a.get(doc_id) is None for doc_id in ("d1", "d2", "d3")])
 
 
+async def test_purge_hands_the_ids_over_before_deleting_them(backend: Backend) -> None:
+    closed = lambda events: lambda _: Change(Counter(count=1, status="closed"), events())  # noqa: E731
+    await backend.a.change("d1", closed(list))
+    await backend.a.change("waiting", closed(lambda: [ack("al-w")]))   # never handed over: it stays
+    seen: list[list[Any]] = []
+
+    async def still_there(ids: list[Any]) -> None:
+        seen.append(list(ids))
+        assert [await backend.b.get(doc_id) is not None for doc_id in ids] == [True] * len(ids)
+
+    assert await backend.a.purge({"status": "closed"}, limit=10, before_delete=still_there) == ["d1"]
+    assert seen == [["d1"]] and await backend.a.get("d1") is None
+
+
 def _claim_for(agent: str, refuse_label: str | None = None) -> Callable[[Stored[Counter] | None], Change[Counter] | None]:
     def claim(current: Stored[Counter] | None) -> Change[Counter] | None:
         if current is None or current.state.status != "open" or (refuse_label and current.state.label == refuse_label):

@@ -72,3 +72,26 @@ async def test_a_round_is_bounded_by_its_batches() -> None:
     assert len(store.documents) == 3
     assert await purge_expired([rule], NOW, batch_size=2, max_batches=2) == {"unit_bounded": 3}
     assert store.documents == {}
+
+
+async def test_a_crash_between_the_references_and_the_records_leaves_nothing_behind() -> None:
+    """References go first: if the round dies before its records are deleted, the next round finds the same
+    records and purges them with their references again - no reference outlives its record."""
+    old = NOW - timedelta(days=40)
+    store = await a_store({"old-1": Case("closed", old), "old-2": Case("closed", old)})
+    references = {"old-1", "old-2"}
+    crash = True
+
+    async def forget(ids: Sequence[Any]) -> None:
+        references.difference_update(ids)
+        if crash:
+            raise RuntimeError("the process died here")
+
+    rule = RetentionRule("unit_crash", store, closed_before, 30, also=forget)
+    with pytest.raises(RuntimeError):
+        await purge_expired([rule], NOW, batch_size=10, max_batches=1)
+    assert sorted(store.documents) == ["old-1", "old-2"]  # the records stay, so a later round finds them
+    crash = False
+    references.update({"old-1", "old-2"})  # even if the forgetting had not been stored
+    assert await purge_expired([rule], NOW, batch_size=10, max_batches=1) == {"unit_crash": 2}
+    assert store.documents == {} and references == set()

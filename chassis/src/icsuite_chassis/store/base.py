@@ -212,14 +212,22 @@ class AggregateStore(abc.ABC, Generic[S]):
             raced = True
         return None, raced, not raced
 
-    async def purge(self, filter: Mapping[str, Any], *, limit: int) -> list[Any]:
+    async def purge(self, filter: Mapping[str, Any], *, limit: int,
+                    before_delete: Callable[[list[Any]], Awaitable[Any]] | None = None) -> list[Any]:
         """Delete up to ``limit`` documents matching ``filter`` that have no event waiting to be published
         (retention: only whole records that are done go). The filter is checked again by the delete
         itself, so a document changed meanwhile so that it no longer matches stays. Answers the ids deleted.
+
+        ``before_delete`` gets the ids about to be deleted first (what refers to them goes before they do):
+        a crash between the two then leaves the records, which the next round finds and purges again,
+        never references to records that are gone.
         """
-        found = [raw["_id"] for raw in await self._find(filter, [("_id", 1)], limit)]
+        found = [raw["_id"] for raw in await self._find({"$and": [dict(filter), NOTHING_WAITING]},
+                                                         [("_id", 1)], limit)]
         if not found:
             return []
+        if before_delete is not None:
+            await before_delete(found)
         deleted = await self._delete(found, {"$and": [dict(filter), NOTHING_WAITING]})
         return [doc_id for doc_id in found if doc_id in deleted]
 
