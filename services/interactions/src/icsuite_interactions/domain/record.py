@@ -8,7 +8,6 @@ with lifecycle segments, activities, notes, attachments, linked objects, the scr
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -177,14 +176,16 @@ def duration_s(opened_at: datetime | None, until: datetime | None) -> float | No
 
 
 def changed(part: T, **fields: Any) -> T:
-    """``dataclasses.replace`` for the record and its parts, about three times cheaper: a copy with ``fields``
-    set, without running ``__init__`` again for the record's forty fields (none of these classes has a
-    ``__post_init__``). Consumed events call it twice each (the media item, then the record)."""
+    """``dataclasses.replace`` for the record and its parts, several times cheaper: a new instance whose
+    attributes are the original's with ``fields`` set, without running ``__init__`` again for the record's
+    forty fields (none of these classes has a ``__post_init__`` or slots). Consumed events call it twice each
+    (the media item, then the record)."""
     known = part.__dataclass_fields__  # type: ignore[attr-defined]
     unknown = [name for name in fields if name not in known]
     if unknown:
         raise TypeError(f"{type(part).__name__} has no field {unknown[0]!r}")
-    copied = copy.copy(part)
-    for name, value in fields.items():
-        object.__setattr__(copied, name, value)
+    copied = object.__new__(type(part))
+    attributes = copied.__dict__  # written directly: a frozen dataclass refuses setattr, also on a new copy
+    attributes.update(part.__dict__)
+    attributes.update(fields)
     return copied
