@@ -19,6 +19,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from icsuite_chassis.data_keys import vault_key_ring
+from icsuite_chassis.erasure import ERASED
 from icsuite_chassis.settings import DEVELOPMENT_DATA_KEY_MASTER
 from icsuite_chassis.testing import publish_envelopes, unique
 from icsuite_contracts.cloudevents import new_envelope
@@ -153,6 +154,18 @@ async def _found_in_databases(suite, values: dict[str, bytes]) -> list[str]:
     return sorted(set(found))
 
 
+async def _alerts_held_for(suite, account_id: str) -> list[str]:
+    """The alerts database's stream copies and absence checks of the account that still hold a message."""
+    client: AsyncMongoClient = AsyncMongoClient(suite.mongodb_uri)
+    try:
+        db = client[suite.database("alerts")]
+        copies = await db["alert_stream"].count_documents({"alert.account_id": account_id})
+        checks = await db["alert_absences"].count_documents({"account_id": account_id, "message": {"$ne": ERASED}})
+    finally:
+        await client.close()
+    return [f"alert_stream: {copies}"] * bool(copies) + [f"alert_absences: {checks}"] * bool(checks)
+
+
 async def _shown_by_gateways(suite, client: httpx.AsyncClient, s: Subject) -> list[str]:
     admin = headers(suite, "admin-1", "admin", "supervisor", "agent")
     urls = [suite.url("identity", f"/v1/accounts/{s.account_id}"),
@@ -191,8 +204,10 @@ async def test_an_erased_account_leaves_no_personal_data_in_gateways_or_database
         assert counts["interactions"]["notes"] >= 1 and counts["interactions"]["attachments"] == 1, counts
         assert counts["followups"]["notes"] >= 1 and counts["callbacks"]["callback_numbers"] >= 1, counts
         assert counts["identity"]["accounts"] == 1 and counts["alerts"]["events"] >= 1, counts
+        assert counts["alerts"]["stream_copies"] >= 1 and counts["alerts"]["absences"] >= 1, counts
         found = await _found_in_databases(suite, s.values())
         assert found == [], found
+        assert await _alerts_held_for(suite, s.account_id) == []
         shown = await _shown_by_gateways(suite, client, s)
         assert shown == [], shown
         again = await _erase(suite, client, s.account_id)

@@ -1,4 +1,5 @@
-"""The alerts service's part of an account's erasure: its event log, its facts and its alerts."""
+"""The alerts service's part of an account's erasure: its event log, its facts, its alerts with their copies
+at the stream's positions, and its absence rules' checks."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from icsuite_chassis.store import Change, Item, Stored
 
 from .domain.erasure import (
+    decide_erase_absence,
     decide_erase_alert,
     decide_erase_facts,
     erased_observation,
@@ -38,9 +40,12 @@ async def survey(svc: AlertsService, account_id: str) -> dict[str, int]:
     kept = await svc.event_log.writer.store.find(await _event_filter(svc, account_id), limit=MAX_ITEMS)
     facts = await svc.accounts.writer.store.get(account_id)
     alerts = await svc.alerts.find({"account_id": account_id}, limit=MAX_ITEMS)
+    absences = await svc.absences.find({"account_id": account_id}, limit=MAX_ITEMS)
     return {"events": sum(holds_data(k.state.observation) for k in kept),
             "facts": int(facts is not None and facts_held(facts.state)),
-            "alerts": sum(decide_erase_alert(a) is not None for a in alerts)}
+            "alerts": sum(decide_erase_alert(a) is not None for a in alerts),
+            "stream_copies": await svc.stream.copies([str(a.id) for a in alerts]),
+            "absences": sum(decide_erase_absence(a) is not None for a in absences)}
 
 
 async def erase(svc: AlertsService, account_id: str) -> None:
@@ -48,5 +53,9 @@ async def erase(svc: AlertsService, account_id: str) -> None:
     kept = await log.find(await _event_filter(svc, account_id), limit=MAX_ITEMS)
     await log.change_many([Item(k.id, _decide_erase_kept) for k in kept])
     await svc.accounts.writer.store.change(account_id, decide_erase_facts)
+    # the absences first: a pending one raising meanwhile then raises an alert that is already "[erased]"
+    absences = await svc.absences.find({"account_id": account_id}, limit=MAX_ITEMS)
+    await svc.absences.change_many([Item(a.id, decide_erase_absence) for a in absences])
     alerts = await svc.alerts.find({"account_id": account_id}, limit=MAX_ITEMS)
     await svc.alerts.change_many([Item(a.id, decide_erase_alert) for a in alerts])
+    await svc.stream.forget([str(a.id) for a in alerts])

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from icsuite_chassis.errors import StoreConflict
-from icsuite_chassis.store import AggregateStore, Item, Outcome
+from icsuite_chassis.store import AggregateStore, Item, Outcome, Stored
 
 from .domain.alerts import Alert, StreamEntry, decide_blank, decide_move, decide_take, entry_of
 from .repository import AlertQueries
@@ -135,11 +135,20 @@ class AlertStream:
         if self.position != start:
             self._notify()
 
+    async def copies(self, alert_ids: Sequence[str]) -> int:
+        """How many positions hold a copy of one of ``alert_ids``."""
+        return len(await self._held(alert_ids))
+
     async def forget(self, alert_ids: Sequence[str]) -> int:
-        """The copies of purged alerts leave their positions (which stay taken, so no gap opens)."""
-        held = await self._entries.find({"alert_id": {"$in": list(alert_ids)}}, limit=max(len(alert_ids), 1) * 2)
+        """The copies of purged (or erased) alerts leave their positions (which stay taken, so no gap opens)."""
+        held = await self._held(alert_ids)
         outcomes = await self._entries.change_many([Item(entry.id, decide_blank) for entry in held])
         return sum(o.changed for o in outcomes)
+
+    async def _held(self, alert_ids: Sequence[str]) -> list[Stored[StreamEntry]]:
+        if not alert_ids:
+            return []
+        return await self._entries.find({"alert_id": {"$in": list(alert_ids)}}, limit=len(alert_ids) * 2)
 
     async def wait_moved(self, timeout: float) -> None:
         try:

@@ -4,7 +4,10 @@
   only its ids (fields named ``*_id``/``*_ids`` and ``candidates``) and ``erased: true``; its type and time
   stay, so a backtest still counts it.
 - The account's facts (balances, bills, flags, open callbacks, recent contacts): emptied.
-- Its alerts: the message reads ``[erased]`` (a rule's message may quote facts).
+- Its alerts: the message reads ``[erased]`` (a rule's message may quote facts); their copies at the
+  alert stream's positions go (:func:`.alerts.decide_blank`, as for a purged alert: the positions stay taken).
+- Its absence rules' checks (pending or settled): the message reads ``[erased]``, so an alert a pending one
+  raises later says ``[erased]`` too.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 from icsuite_chassis.erasure import ERASED
 from icsuite_chassis.store import Change, Stored
 
+from .absences import PendingAbsence
 from .alerts import Alert
 from .facts import AccountState
 from .observations import Observation
@@ -46,6 +50,12 @@ def decide_erase_facts(current: Stored[AccountState] | None) -> Change[AccountSt
 
 
 def decide_erase_alert(current: Stored[Alert] | None) -> Change[Alert] | None:
+    if current is None or current.state.message == ERASED:
+        return None
+    return Change(replace(current.state, message=ERASED))
+
+
+def decide_erase_absence(current: Stored[PendingAbsence] | None) -> Change[PendingAbsence] | None:
     if current is None or current.state.message == ERASED:
         return None
     return Change(replace(current.state, message=ERASED))
