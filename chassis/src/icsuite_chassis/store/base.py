@@ -155,17 +155,20 @@ class AggregateStore(abc.ABC, Generic[S]):
         such read: a plain equality is cheaper for it to match than the whole claim condition. On MongoDB
         the narrow query is served by the same compound index as the whole filter.
         """
-        want, raced = candidates, False
-        for attempt in range(self._attempts):
-            if attempt and raced:
-                await _back_off(attempt)
+        want, raced, counted = candidates, False, 0
+        for _ in range(2 * self._attempts):
+            if counted >= self._attempts:
+                break
+            if counted and raced:
+                await _back_off(counted)
             asked = filter if narrow is None else narrow
             if share is None:
-                queue = _first.Queue()
+                queue, cached = _first.Queue(), None
                 found = _first.own_round(await self._find(asked, sort, want), want)
             else:
                 queue = self._first_queues.setdefault(share, _first.Queue())
                 marked = self._queue is not None and narrow is not None and dict(narrow) == self._queue
+                cached = queue.head
                 found = await queue.read(self._find, asked, sort, want, self._read_mark if marked else None)
             outcome, raced, refused = await self._take_first(found, queue, decide,
                                                              None if narrow is None else filter)
@@ -175,6 +178,9 @@ class AggregateStore(abc.ABC, Generic[S]):
                 return None
             if refused and not raced:  # every candidate read was refused: read further next time
                 want *= 4
+            # a race lost on a head read before this caller asked (another writer took its candidates) is
+            # not an attempt of this caller: the lost race dropped the head, the next round reads afresh
+            counted += 0 if raced and found is cached else 1
         if raced:
             raise StoreConflict(f"no candidate of {self.name} could be changed after {self._attempts} attempts")
         return None
