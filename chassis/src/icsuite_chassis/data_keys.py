@@ -19,7 +19,7 @@ import hashlib
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from .store import AggregateStore, Change, MongoAggregateStore, Stored
+from .store import AggregateStore, Change, Item, MongoAggregateStore, Stored
 
 DATA_KEYS = "data_keys"
 """The key vault collection."""
@@ -106,24 +106,49 @@ class KeyRing:
 
     async def load(self, account_id: str) -> bytes | None:
         """The account's key from the vault; None when it was erased or never had one."""
-        stored = await self._vault.get(account_id)
-        key = None
-        if stored is not None and not stored.state.erased and stored.state.wrapped is not None:
-            key = self._master.unwrap(account_id, stored.state.wrapped)
+        key = self._key_of(account_id, await self._vault.get(account_id))
         self._remember(account_id, key)
         return key
 
     async def writing_key(self, account_id: str) -> bytes | None:
-        """The key to encrypt with, created on first use; None for an erased account (write erased)."""
+        """The key to encrypt with, created on first use; None for an erased account (write erased).
+
+        A key in the cache is used as it is; otherwise one store change finds or creates it: one read for
+        an account that has a key or a tombstone, a read and a write for a new one (the key that won, if
+        another writer created one meanwhile: the store decides again on its document). The answer is
+        cached like a loaded key."""
         try:
             key = self.cached(account_id)
         except KeyNotLoaded:
-            key = await self.load(account_id)
-        if key is not None or (await self._vault.get(account_id)) is not None:
+            key = None
+        if key is not None:
             return key
-        wrapped = self._master.wrap(account_id, AESGCM.generate_key(bit_length=KEY_BYTES * 8))
-        await self._vault.change(account_id, lambda current: decide_create(current, account_id, wrapped))
-        return await self.load(account_id)  # the key that won, if another writer created one meanwhile
+        return (await self.writing_keys([account_id]))[account_id]
+
+    async def writing_keys(self, account_ids: Iterable[str]) -> dict[str, bytes | None]:
+        """:meth:`writing_key` of several accounts; those not cached are found or created in one store
+        change (one read of the vault, one write of the new keys)."""
+        wanted = list(dict.fromkeys(account_ids))
+        keys: dict[str, bytes | None] = {}
+        missing = []
+        for account_id in wanted:
+            try:
+                keys[account_id] = self.cached(account_id)
+            except KeyNotLoaded:
+                keys[account_id] = None
+            if keys[account_id] is None:  # not cached, or cached as erased / without a key: ask the vault
+                missing.append(account_id)
+        if missing:
+            items = [Item(account_id, _creating(account_id, self._master)) for account_id in missing]
+            for account_id, outcome in zip(missing, await self._vault.change_many(items), strict=True):
+                keys[account_id] = self._key_of(account_id, outcome.stored)
+                self._remember(account_id, keys[account_id])
+        return keys
+
+    def _key_of(self, account_id: str, stored: Stored[DataKeyRecord] | None) -> bytes | None:
+        if stored is None or stored.state.erased or stored.state.wrapped is None:
+            return None
+        return self._master.unwrap(account_id, stored.state.wrapped)
 
     async def erase(self, account_id: str) -> bool:
         """Tombstone the account's key; True if this call erased it (False: it was erased already)."""
@@ -136,6 +161,17 @@ class KeyRing:
         self._cache.move_to_end(account_id)
         while len(self._cache) > self._capacity:
             self._cache.popitem(last=False)
+
+
+def _creating(account_id: str, master: MasterKey) -> Callable[[Stored[DataKeyRecord] | None],
+                                                              Change[DataKeyRecord] | None]:
+    """The decision that creates the account's key if it has none (the key made only when needed)."""
+    def decide(current: Stored[DataKeyRecord] | None) -> Change[DataKeyRecord] | None:
+        if current is not None:
+            return None
+        return decide_create(None, account_id,
+                             master.wrap(account_id, AESGCM.generate_key(bit_length=KEY_BYTES * 8)))
+    return decide
 
 
 def vault_key_ring(vault_db: AsyncDatabase[dict[str, Any]], master_secret: str) -> KeyRing:

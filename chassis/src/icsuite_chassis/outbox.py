@@ -150,6 +150,7 @@ class OutboxRelay:
             docs = [doc] if (doc := await coll.find_one({"_id": ids[0]}, {OUTBOX_FIELD: 1})) else []
         else:
             docs = [doc async for doc in coll.find({"_id": {"$in": list(ids)}}, {OUTBOX_FIELD: 1})]
+        await self._prepare([entry for doc in docs for entry in doc.get(OUTBOX_FIELD) or []])
         sends: list[tuple[Any, dict[str, Any], Awaitable[Any]]] = []
         failures: dict[Any, tuple[dict[str, Any], BaseException]] = {}  # the first failing entry per document
         try:
@@ -196,6 +197,17 @@ class OutboxRelay:
                 errors.append(exc)
         if errors:
             raise errors[0]
+
+    async def _prepare(self, entries: list[dict[str, Any]]) -> None:
+        """Let the publisher get ready for a batch at once (its data keys: one vault round trip, not one per
+        entry). Best effort: if it fails, each entry's send prepares itself and fails or succeeds as always."""
+        prepare = getattr(self._publisher, "prepare_documents", None)
+        if prepare is None or not entries:
+            return
+        try:
+            await prepare(entries)
+        except Exception as exc:
+            _log.debug("outbox batch preparation failed; entries prepared one by one", error=repr(exc))
 
     async def _send(self, entry: dict[str, Any]) -> Awaitable[Any]:
         send = getattr(self._publisher, "send_document", None)
