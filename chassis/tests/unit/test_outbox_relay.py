@@ -332,3 +332,33 @@ async def _until(condition, attempts: int = 500) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("condition not reached")
+
+
+class _PreparingProducer(_Producer):
+    """A producer that gets ready for a batch (the data keys of its entries) before its sends."""
+
+    def __init__(self, fail_prepare=False):
+        super().__init__()
+        self.prepared = []
+        self.fail_prepare = fail_prepare
+
+    async def prepare_documents(self, entries):
+        self.prepared.append(([e["id"] for e in entries], list(self.sent)))
+        if self.fail_prepare:
+            raise RuntimeError("key vault unreachable")
+
+
+@pytest.mark.parametrize("fail_prepare", [False, True])
+async def test_the_publisher_prepares_a_batch_once_before_its_sends_and_a_failure_sends_anyway(fail_prepare) -> None:
+    collections = {"a": _Docs([_doc(i, prefix="a") for i in range(5)])}
+    producer = _PreparingProducer(fail_prepare)
+    relay = _relay(collections, producer)
+    for i in range(5):
+        relay.kick("a", f"a-{i}")
+    _start_drain(relay)
+    try:
+        await _drained(relay, collections)
+    finally:
+        await relay.stop()
+    assert producer.prepared == [([f"a-{i}/e-{k}" for i in range(5) for k in range(2)], [])]  # once, nothing sent yet
+    assert sorted(producer.sent) == sorted(f"a-{i}/e-{k}" for i in range(5) for k in range(2))
