@@ -14,6 +14,9 @@ from icsuite_devstack.processes import ServiceProcess, free_port
 
 SERVICES = ("identity", "interactions", "callbacks", "followups", "alerts")
 JWT_SECRET = "e2e-secret-" + "x" * 32
+KEY_VAULT_DATABASE = "ic_key_vault"
+"""One key vault for the whole test session, as a deployment has one: the services' own integration tests
+publish sealed events to the same topics, and a rebuild or replay here must be able to open those too."""
 
 
 @dataclass
@@ -37,7 +40,7 @@ class Suite:
         self.processes[service].kill()
 
     def database(self, service: str) -> str:
-        return f"{self.databases}_{service}"
+        return KEY_VAULT_DATABASE if service == "key_vault" else f"{self.databases}_{service}"
 
     def start(self, service: str, timeout: float = 60.0) -> None:
         process = self.processes[service]
@@ -60,7 +63,7 @@ def _env(stack, service: str, port: int, prefix: str) -> dict[str, str]:
         f"IC_{upper}_LOG_JSON": "true",
         **({"IC_FOLLOWUPS_DUE_CHECK_INTERVAL_S": "2"} if service == "followups" else {}),  # calls come due quickly
         "IC_CRYPTO_SHREDDING": "true",  # the default (issue 21), set so that a developer's shell cannot turn it off here
-        "IC_KEY_VAULT_DATABASE": f"{prefix}_key_vault",
+        "IC_KEY_VAULT_DATABASE": KEY_VAULT_DATABASE,
     }
 
 

@@ -116,6 +116,8 @@ async def test_a_rebuild_keeps_purges_merges_unmerges_and_erasures(stack: Any) -
 
         await eventually(erased_record, timeout=60)
         ids = [*old, open_a, open_b, recent_b, closed_c, open_d, erased, closed_d]
+        truth = {open_a: a, open_b: a, recent_b: a, closed_c: c, open_d: d, erased: e}
+        await eventually(lambda: accounts_of(db, truth), timeout=60)  # every late event of the moves applied
         live = await entries(db, ids)
         assert set(live) == {open_a, open_b, recent_b, closed_c, open_d, erased}
         report = await rebuild_timeline(db, stack.kafka_bootstrap, "timeline", key_ring=app.state.runtime.key_ring)
