@@ -138,6 +138,15 @@ def _start_drain(relay):
     relay._tasks = [asyncio.create_task(relay._drain_kicks())]
 
 
+async def _drain_kicked(relay, collections):
+    """Run the kick drain until every outbox is empty, then stop the relay."""
+    _start_drain(relay)
+    try:
+        await _drained(relay, collections)
+    finally:
+        await relay.stop()
+
+
 async def _drained(relay, collections, timeout=5.0):
     for _ in range(int(timeout / 0.01)):
         if all(not doc["_outbox"] for c in collections.values() for doc in c.docs.values()) \
@@ -158,11 +167,7 @@ async def test_kicks_are_flushed_per_collection_in_one_read_and_one_bulk_pull() 
         relay.kick("a", f"a-{i}")                   # a second kick before the drain is the same kick
     for i in range(40):
         relay.kick("b", f"b-{i}")
-    _start_drain(relay)
-    try:
-        await _drained(relay, collections)
-    finally:
-        await relay.stop()
+    await _drain_kicked(relay, collections)
     assert collections["a"].calls == ["find", ("bulk_write", 299, False)]
     assert collections["b"].calls == ["find", ("bulk_write", 40, False)]
     assert len(producer.sent) == 2 * 299 + 40 == len(set(producer.sent))
@@ -178,11 +183,7 @@ async def test_a_drain_takes_at_most_max_batch_kicks() -> None:
     relay = _relay(collections, _Producer(), max_batch=10, batches_in_flight=1)
     for i in range(25):
         relay.kick("a", f"d-{i}")
-    _start_drain(relay)
-    try:
-        await _drained(relay, collections)
-    finally:
-        await relay.stop()
+    await _drain_kicked(relay, collections)
     assert [c for c in collections["a"].calls if c != "find"] == [
         ("bulk_write", 10, False), ("bulk_write", 10, False), ("bulk_write", 5, False)]
 
@@ -355,10 +356,6 @@ async def test_the_publisher_prepares_a_batch_once_before_its_sends_and_a_failur
     relay = _relay(collections, producer)
     for i in range(5):
         relay.kick("a", f"a-{i}")
-    _start_drain(relay)
-    try:
-        await _drained(relay, collections)
-    finally:
-        await relay.stop()
+    await _drain_kicked(relay, collections)
     assert producer.prepared == [([f"a-{i}/e-{k}" for i in range(5) for k in range(2)], [])]  # once, nothing sent yet
     assert sorted(producer.sent) == sorted(f"a-{i}/e-{k}" for i in range(5) for k in range(2))
