@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -93,9 +93,9 @@ async def test_a_rebuild_keeps_what_live_consumers_applied_during_it(stack: Any)
     await client.drop_database(db.name)
 
 
-def ack_by(agent_id: str, alert_id: str) -> Envelope:
+def ack_by(agent_id: str, alert_id: str, made: datetime | None = None) -> Envelope:
     return new_envelope(AlertAcknowledged(alert_id=alert_id, rule_id="rule-1", agent_id=agent_id,
-                                          acknowledged_at=NOW), source="/test")
+                                          acknowledged_at=NOW), source="/test", time=made)
 
 
 async def test_forgotten_stays_forgotten_and_assigned_stays_assigned_through_late_events_and_a_rebuild(
@@ -117,4 +117,19 @@ async def test_forgotten_stays_forgotten_and_assigned_stays_assigned_through_lat
     report = await writer.rebuild(replay)
     assert report.corrections == 2
     assert {doc["_id"]: doc["alerts"] async for doc in db["seen"].find()} == live
+    await client.drop_database(db.name)
+
+
+async def test_an_assignment_reaches_an_entry_whose_earlier_events_are_projected_after_it(stack: Any) -> None:
+    """A merge moves the entries it finds; an event made before the move but projected after it (the
+    projection lagging) must not put its entry back on the merged account, while an event made after the move
+    (from a record the move had reached) keeps what it wrote."""
+    client, db, writer = await _writer(stack)
+    await writer.apply([ack_by("a-5", "al-5")])
+    await writer.assign(["a-4", "a-5"], "alerts", ["moved"])  # a-4 has no entry yet: nothing to move
+    made_before = ack_by("a-4", "al-4", made=NOW)  # made before the assignment, projected after it
+    made_after = ack_by("a-5", "al-6", made=datetime.now(UTC) + timedelta(seconds=1))
+    await writer.apply([made_before, made_after])
+    live = {doc["_id"]: doc["alerts"] async for doc in db["seen"].find()}
+    assert live == {"a-4": ["moved"], "a-5": ["al-6", "moved"]}
     await client.drop_database(db.name)

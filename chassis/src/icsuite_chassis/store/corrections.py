@@ -129,6 +129,14 @@ class CorrectionLog:
         named = {doc_id for stored in found for doc_id in stored.state.ids}
         return {doc_id for doc_id in ids if doc_id in named}
 
+    async def naming(self, ids: Collection[Any]) -> list[Correction]:
+        """The corrections that name any of ``ids``, oldest first (one indexed read)."""
+        if not ids:
+            return []
+        found = await self.store.find({"projection": self.projection, "kind": {"$in": [FORGET, ASSIGN]},
+                                       "ids": {"$in": list(ids)}}, limit=CORRECTIONS_READ_LIMIT)
+        return [stored.state for stored in sorted(found, key=lambda stored: (stored.state.at, str(stored.id)))]
+
     async def in_order(self) -> list[Correction]:
         """Every correction of the projection, oldest first (ties in the order of their ids)."""
         found = await self.store.find({"projection": self.projection}, limit=CORRECTIONS_READ_LIMIT)

@@ -36,7 +36,7 @@ every change it makes, live and in a shadow, and on the whole shadow after the f
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Generic
 
@@ -46,7 +46,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from ..mongo import IndexSpec, ensure_indexes
 from .base import AggregateStore
 from .core import Change, Codec, Item, Outcome, S, Stored
-from .corrections import ASSIGN, CORRECTION_INDEXES, CORRECTIONS, FORGET, CorrectionCodec, CorrectionLog, fold
+from .corrections import (ASSIGN, CORRECTION_INDEXES, CORRECTIONS, FORGET, Correction, CorrectionCodec, CorrectionLog,
+                          fold)
 from .mongo import MongoAggregateStore, store_indexes
 
 CONTROL = "_projections"
@@ -96,9 +97,13 @@ class ProjectionWriter(Generic[S]):
         return own + store_indexes(target) + log
 
     async def apply(self, envelopes: Sequence[Envelope]) -> list[Outcome[S]]:
-        """Apply ``envelopes`` in order (those ``key`` answers ``None`` for are skipped). Documents of a
-        forgotten id that the batch wrote are deleted again (checked after the write, so a forget that ran
-        meanwhile is seen: either its delete came after this write, or its log entry before this check)."""
+        """Apply ``envelopes`` in order (those ``key`` answers ``None`` for are skipped), then the corrections
+        that name the batch's ids (checked after the write, so one recorded meanwhile is seen: either it was
+        applied after this write, or its log entry is read here):
+        - documents of a forgotten id that the batch wrote are deleted again;
+        - an assignment recorded after an event of the batch was made is applied again over what that event
+          wrote (an event made before a merge, projected after the merge moved its entry, would otherwise put
+          the entry back on the merged account for good); events made after it already carry its value."""
         items = self._items(envelopes)
         if not items:
             return []
@@ -109,10 +114,30 @@ class ProjectionWriter(Generic[S]):
         for shadow in stores[1:]:
             await shadow.change_many(items)
             await self._settled(shadow, doc_ids)
-        if forgotten := await self.corrections.forgotten(set(doc_ids)):
+        corrections = await self.corrections.naming(set(doc_ids))
+        if forgotten := {i for c in corrections if c.kind == FORGET for i in c.ids} & set(doc_ids):
             for store in stores:
                 await store.purge({"_id": {"$in": sorted(forgotten)}}, limit=len(forgotten))
+        if late := self._late_assignments(envelopes, corrections, forgotten):
+            for store in stores:
+                await fold(store, late)
+                await self._settled(store, sorted({i for c in late for i in c.ids}))
         return outcomes
+
+    def _late_assignments(self, envelopes: Sequence[Envelope], corrections: Sequence[Correction],
+                          forgotten: set[Any]) -> list[Correction]:
+        """The assignments, in order, each narrowed to the batch's ids whose last event in the batch was made
+        before it (a later event was made from a record the assignment had already reached)."""
+        made: dict[Any, datetime] = {}
+        for envelope in envelopes:
+            if (doc_id := self._key(envelope)) is not None and doc_id not in forgotten:
+                made[doc_id] = max(made.get(doc_id, envelope.time), envelope.time)
+        late = []
+        for correction in corrections:
+            ids = tuple(i for i in correction.ids if i in made and made[i] < correction.at)
+            if correction.kind == ASSIGN and ids:
+                late.append(replace(correction, ids=ids))
+        return late
 
     async def assign(self, doc_ids: Sequence[Any], field: str, value: Any) -> None:
         """Set ``field`` of the existing documents of ``doc_ids`` to ``value`` (a plain value MongoDB stores,

@@ -98,6 +98,9 @@ async def test_a_rebuild_keeps_purges_merges_unmerges_and_erasures(stack: Any) -
         again = [await record(client, c, close=True), await record(client, d, close=False),
                  await record(client, e, close=True, note=NOTE)]
         closed_c, open_d, erased = again
+        # the merges come once the new records are on the timeline; an entry the timeline gets only after a
+        # merge moved it is covered by the projection writer's contract test (late events under an assignment)
+        await eventually(lambda: accounts_of(db, {closed_c: c, open_d: d, erased: e}), timeout=120)
         now = clock.now
         await publish_envelopes(stack.kafka_bootstrap, merge_event("mg-" + b, b, a, now),
                                 merge_event("mg-" + c, c, d, now))
