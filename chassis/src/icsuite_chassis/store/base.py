@@ -302,17 +302,3 @@ async def _back_off(attempt: int) -> None:
     """A random pause that grows with the attempts, so that writers racing for one document spread out."""
     await asyncio.sleep(random.uniform(0, min(0.001 * 2**attempt, 0.2)))
 
-
-def write_update(write: Write) -> dict[str, Any]:
-    """The MongoDB update document of one guarded write (also what the in-memory backend interprets)."""
-    update: dict[str, Any] = {"$set": {**write.set_fields, VERSION_FIELD: write.new_version}}
-    if write.unset_fields:
-        update["$unset"] = {name: "" for name in write.unset_fields}
-    push: dict[str, Any] = {}
-    if write.applied:
-        push[APPLIED_FIELD] = {"$each": write.applied, "$slice": -APPLIED_KEEP}
-    if write.outbox:
-        push[OUTBOX_FIELD] = {"$each": write.outbox}
-    if push:
-        update["$push"] = push
-    return update

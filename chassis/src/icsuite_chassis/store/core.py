@@ -155,3 +155,18 @@ class Item(Generic[S]):
     doc_id: Any
     decide: Decide[S]
     event_id: str | None = None
+
+
+def write_update(write: Write) -> dict[str, Any]:
+    """The MongoDB update document of one guarded write (also what the in-memory backend interprets)."""
+    update: dict[str, Any] = {"$set": {**write.set_fields, VERSION_FIELD: write.new_version}}
+    if write.unset_fields:
+        update["$unset"] = {name: "" for name in write.unset_fields}
+    push: dict[str, Any] = {}
+    if write.applied:
+        push[APPLIED_FIELD] = {"$each": write.applied, "$slice": -APPLIED_KEEP}
+    if write.outbox:
+        push[OUTBOX_FIELD] = {"$each": write.outbox}
+    if push:
+        update["$push"] = push
+    return update

@@ -11,7 +11,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from ..mongo import DUPLICATE_KEY, IndexSpec, is_duplicate_key
-from .base import DEFAULT_ATTEMPTS, AggregateStore, write_update
+from .base import DEFAULT_ATTEMPTS, AggregateStore
+from .core import write_update
 from .core import OUTBOX_FIELD, VERSION_FIELD, Codec, S, Write
 
 _WITHOUT_OUTBOX = {OUTBOX_FIELD: 0}
