@@ -4,6 +4,7 @@ MongoDB-wire server of the test session, so the fake used by the services' unit 
 from __future__ import annotations
 
 import asyncio
+import random
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -575,3 +576,32 @@ async def test_a_candidate_of_a_head_taken_by_another_writer_costs_a_write_and_t
     assert [(await one.get(f"h{rank}")).state.status for rank in (1, 2, 3, 4)] == [  # type: ignore[union-attr]
         "claimed:ag1", "claimed:elsewhere", "claimed:ag2", "claimed:ag3"]
     assert await _next_of(one, "ag4") is None
+
+
+async def test_replicas_draining_one_queue_together_never_give_up_while_others_take_items(backend: Backend) -> None:
+    """Three replicas with several callers each drain one marked queue whose writes are slow (a loaded server):
+    every caller walks the same head, so most writes lose to another replica's or wait for a sibling's. Losing
+    to a writer that took the item is progress, not failure: no caller may end in a conflict while items are
+    being taken, and every item has one owner."""
+    replicas = [backend.marked() for _ in range(3)]
+    for rank in range(60):
+        await replicas[0].change(f"d{rank:02d}", add(rank % 7))
+    rng = random.Random(7)
+    for store in replicas:
+        write = store._write
+
+        async def slow_write(writes: Any, write: Any = write) -> set[Any]:
+            await asyncio.sleep(rng.uniform(0, 0.02))
+            return await write(writes)
+
+        store._write = slow_write  # type: ignore[method-assign]
+
+    async def drain(store: AggregateStore[Counter], agent: str) -> list[str]:
+        mine = []
+        while (doc_id := await _next_of(store, agent)) is not None:
+            mine.append(doc_id)
+        return mine
+
+    taken = await asyncio.gather(*(drain(replicas[n % 3], f"ag{n}") for n in range(12)))
+    every = [doc_id for mine in taken for doc_id in mine]
+    assert sorted(every) == [f"d{rank:02d}" for rank in range(60)]  # each item once, none left

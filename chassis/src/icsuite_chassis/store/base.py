@@ -155,11 +155,12 @@ class AggregateStore(abc.ABC, Generic[S]):
         such read: a plain equality is cheaper for it to match than the whole claim condition. On MongoDB
         the narrow query is served by the same compound index as the whole filter.
         """
-        want, raced, counted = candidates, False, 0
-        for _ in range(2 * self._attempts):
-            if counted >= self._attempts:
+        want, lost, passed, counted = candidates, False, False, 0
+        budget = self._attempts
+        for _ in range(2 * budget):
+            if counted >= budget:
                 break
-            if counted and raced:
+            if counted and lost:
                 await _back_off(counted)
             asked = filter if narrow is None else narrow
             if share is None:
@@ -170,31 +171,39 @@ class AggregateStore(abc.ABC, Generic[S]):
                 marked = self._queue is not None and narrow is not None and dict(narrow) == self._queue
                 cached = queue.head
                 found = await queue.read(self._find, asked, sort, want, self._read_mark if marked else None)
-            outcome, raced, refused = await self._take_first(found, queue, decide,
-                                                             None if narrow is None else filter)
-            if outcome is not None:
-                return outcome
-            if found.complete and not raced:
+            taken = await self._take_first(found, queue, decide, None if narrow is None else filter)
+            if taken.outcome is not None:
+                return taken.outcome
+            lost, passed = taken.lost, bool(taken.passed)
+            if found.complete and not (lost or taken.passed):
                 return None
-            if refused and not raced:  # every candidate read was refused: read further next time
+            if not (lost or taken.passed):  # every candidate read was refused: read further next time
                 want *= 4
-            # a race lost on a head read before this caller asked (another writer took its candidates) is
-            # not an attempt of this caller: the lost race dropped the head, the next round reads afresh
-            counted += 0 if raced and found is cached else 1
-        if raced:
-            raise StoreConflict(f"no candidate of {self.name} could be changed after {self._attempts} attempts")
+            # Only a write this caller lost on a read made for it is an attempt of this caller. A round whose
+            # candidates were being written by callers of this process (or were written since it was read) lost
+            # nothing: the caller waits for those writes to end and reads again. A race lost on a head read
+            # before this caller asked is not one either: the lost race dropped the head, the next round
+            # reads afresh.
+            if taken.passed:  # and a head that made a caller pass is not served again as it is (CI of 01232cf:
+                # a whole-queue head whose last candidates this process had written was served to a caller
+                # round after round until its attempts ran out)
+                await queue.settled(taken.passed)
+                queue.lost(found)
+            counted += 1 if lost and found is not cached else 0
+        if lost or passed:
+            raise StoreConflict(f"no candidate of {self.name} could be changed after {budget} attempts")
         return None
 
     async def _take_first(self, found: _first.Round, queue: _first.Queue, decide: Decide[S],
-                          check: Mapping[str, Any] | None) -> tuple[Outcome[S] | None, bool, bool]:
-        """Try the round's candidates in order; (outcome, whether a race was lost, whether all were refused)."""
-        raced = False
+                          check: Mapping[str, Any] | None) -> _first.Taken[S]:
+        """Try the round's candidates in order: the outcome of the first written, or what kept the caller from one."""
+        taken: _first.Taken[S] = _first.Taken()
         for raw in found.docs:
             doc_id = raw["_id"]
             if doc_id in found.gone:
                 continue
             if doc_id in queue.writing or queue.stale(raw):  # another caller of this process has it
-                raced = True
+                taken.passed.add(doc_id)
                 continue
             if check is not None and not matches(raw, check):  # outside the caller's filter: left for others
                 continue
@@ -203,20 +212,21 @@ class AggregateStore(abc.ABC, Generic[S]):
             if not doc.touched:
                 continue
             write = self._write_of(doc)
-            queue.writing.add(doc_id)
+            done = queue.begin(doc_id)
             try:
                 lost = await self._guarded_write([write])
             finally:
-                queue.writing.discard(doc_id)
+                queue.end(doc_id, done)
             found.gone.add(doc_id)
             queue.wrote(raw)
             if not lost:
                 await self._raise_for([doc], lost)
                 self._kick_written([write], set())
-                return outcome, raced, False
+                taken.outcome = outcome
+                return taken
             queue.lost(found)
-            raced = True
-        return None, raced, not raced
+            taken.lost = True
+        return taken
 
     async def purge(self, filter: Mapping[str, Any], *, limit: int,
                     before_delete: Callable[[list[Any]], Awaitable[Any]] | None = None) -> list[Any]:

@@ -35,7 +35,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .core import VERSION_FIELD
 
@@ -47,6 +47,8 @@ HEAD_SIZE = 64
 """How many candidates a round of a marked queue reads at least, to serve later rounds from (its head)."""
 HEAD_MAX_AGE_S = 0.5
 """A head older than this is read again even when the mark is unchanged."""
+
+S = TypeVar("S")
 
 ReadMark = Callable[[], Awaitable[int]]
 Find = Callable[[Mapping[str, Any], Sequence[tuple[str, int]], int], Awaitable[list[dict[str, Any]]]]
@@ -77,6 +79,18 @@ class Round:
 
 
 @dataclass
+class Taken(Generic[S]):
+    """What one caller did with a round: the outcome of the candidate it wrote, or what kept it from one."""
+
+    outcome: Any = None
+    """The store's outcome of the write (``None``: no candidate written)."""
+    lost: bool = False
+    """A write of this caller lost its race to another writer."""
+    passed: set[Any] = field(default_factory=set)
+    """Candidates passed over because a caller of this process was writing them or wrote them since the read."""
+
+
+@dataclass
 class _Waiter:
     filter: Mapping[str, Any]
     want: int
@@ -87,7 +101,8 @@ class _Waiter:
 class Queue:
     """The callers of one share key in this process: those waiting for the next read and the ids in writing."""
 
-    writing: set[Any] = field(default_factory=set)
+    writing: dict[Any, asyncio.Event] = field(default_factory=dict)
+    """The candidates callers of this queue are writing, each with the event set when its write has ended."""
     waiting: list[_Waiter] = field(default_factory=list)
     reader: asyncio.Task[None] | None = None
     head: Round | None = None
@@ -95,6 +110,23 @@ class Queue:
     written: dict[Any, int] = field(default_factory=dict)
     """Per candidate written by a caller of this queue (won or lost): the version it was read at. Any read
     of it at that version or an older one is stale."""
+
+    def begin(self, doc_id: Any) -> asyncio.Event:
+        """A caller starts writing ``doc_id``: later rounds skip it, callers passing it can wait for the end."""
+        done = self.writing[doc_id] = asyncio.Event()
+        return done
+
+    def end(self, doc_id: Any, done: asyncio.Event) -> None:
+        if self.writing.get(doc_id) is done:
+            del self.writing[doc_id]
+        done.set()
+
+    async def settled(self, ids: set[Any]) -> None:
+        """Wait until the writes of ``ids`` by callers of this queue have ended (won or lost)."""
+        for doc_id in ids:
+            done = self.writing.get(doc_id)
+            if done is not None:
+                await done.wait()
 
     def stale(self, doc: Mapping[str, Any]) -> bool:
         """Whether ``doc`` (as some round read it) was written since: a write of it would lose its race."""
@@ -109,7 +141,8 @@ class Queue:
             del self.written[next(iter(self.written))]
 
     def lost(self, found: Round) -> None:
-        """A write of a candidate of ``found`` lost its race: another writer changed the queue; read again."""
+        """A write of a candidate of ``found`` lost its race (another writer changed the queue), or a caller found
+        nothing in it but candidates of other callers: the next round reads again."""
         if self.head is found:
             self.head = None
 
