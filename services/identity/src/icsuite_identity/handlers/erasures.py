@@ -21,6 +21,7 @@ from ..domain.erasures import (
     forgot_retired_keys,
 )
 from ..domain.errors import AccountNotFound
+from ..domain.lookups import lookup_pages
 from ..projections.masterdata import index
 from .service import IdentityService, commanded
 
@@ -98,7 +99,8 @@ async def erase(svc: IdentityService, account_id: str) -> None:
     outcome = await stores.accounts.change(account_id, erased_account)
     if outcome.stored is not None:
         await index(stores.lookups, [outcome.stored])
-        retired = list(outcome.stored.state.retired_keys)  # a key names a number or an address: gone when unused
+        retired = [page for key in outcome.stored.state.retired_keys  # a key names a number or an address:
+                   for page in lookup_pages(key)]                       # gone when unused (each page of it)
         await stores.lookups.purge({"_id": {"$in": retired}, "ids": {"$size": 0}}, limit=len(retired) or 1)
         await stores.accounts.change(account_id, forgot_retired_keys)
     contexts = await stores.contexts.find(_context_filter(account_id))

@@ -18,8 +18,9 @@ from icsuite_contracts.cloudevents import Envelope
 from icsuite_contracts.masterdata_v1 import AccountUpserted, BusinessAgreementUpserted, PremiseUpserted
 
 from ..domain.accounts import AccountRecord, account_from_snapshot
-from ..domain.lookups import Lookup, decide_index
+from ..domain.lookups import Lookup, decide_index, is_paged
 from ..domain.masterdata import Agreement, OpenBillState, Premise, newer_snapshot
+from .pages import PagedEntry, index_paged
 
 S = TypeVar("S")
 Apply = Callable[[Sequence[Envelope]], Awaitable[list[Outcome[Any]]]]
@@ -93,14 +94,19 @@ async def index(lookups: AggregateStore[Lookup], records: Sequence[Stored[Any]])
         final[record.id] = record.state
         retired.setdefault(record.id, set()).update(record.state.retired_keys)
     items: list[Item[Lookup]] = []
+    paged: list[PagedEntry] = []
     for record_id, state in final.items():
         keys = state.keys()
         labels = state.key_labels() if hasattr(state, "key_labels") else {}
-        items += [Item(key, _index_decision(key, record_id, present=True, label=labels.get(key))) for key in keys]
-        items += [Item(key, _index_decision(key, record_id, present=False))
-                  for key in sorted(retired[record_id] - set(keys))]
+        gone = sorted(retired[record_id] - set(keys))
+        paged += [PagedEntry(key, record_id, labels.get(key)) for key in keys if is_paged(key)]
+        paged += [PagedEntry(key, record_id, present=False) for key in gone if is_paged(key)]
+        items += [Item(key, _index_decision(key, record_id, present=True, label=labels.get(key)))
+                  for key in keys if not is_paged(key)]
+        items += [Item(key, _index_decision(key, record_id, present=False)) for key in gone if not is_paged(key)]
     if items:
         await lookups.change_many(items)
+    await index_paged(lookups, paged)
 
 
 def _index_decision(key: str, record_id: str, *, present: bool,

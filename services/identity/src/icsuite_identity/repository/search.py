@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from ..domain.accounts import AccountRecord
 from ..domain.errors import InvalidInput
 from rapidfuzz import fuzz, process
 
 from ..domain.keys import full_name_key, name_token_key, names_in_key, street_key
-from ..domain.lookups import Lookup
+from ..domain.lookups import lookup_pages
 from ..domain.normalize import name_tokens, normalize_email, normalize_name, phone_to_e164
 from ..domain.ranking import Candidate, SearchCriteria, rank, token_fraction
 from .reads import Merged, Reads, get_many
@@ -32,12 +32,13 @@ def word_similarity(query: str, label: str, **_: object) -> float:
     return sum(max(fuzz.ratio(q, w) for w in words) for q in query_words) / len(query_words)
 
 
-def similar_names(name: str, lookup: Lookup | None) -> dict[str, float]:
-    """Names within a few typing errors: every folded name of the ``names-in:<postcode>`` lookup scored
-    against the query's, those above the cut-off (0-1, at most :data:`MAX_SIMILAR`) by account id."""
-    if lookup is None or not lookup.labels:
+def similar_names(name: str, labels: Mapping[str, str]) -> dict[str, float]:
+    """Names within a few typing errors: every folded name of the ``names-in:<postcode>`` pages (``labels``,
+    by account id) scored against the query's, those above the cut-off (0-1, at most :data:`MAX_SIMILAR`)
+    by account id."""
+    if not labels:
         return {}
-    similar = process.extract(normalize_name(name), lookup.labels, scorer=word_similarity,
+    similar = process.extract(normalize_name(name), labels, scorer=word_similarity,
                               score_cutoff=SIMILARITY_CUTOFF, limit=MAX_SIMILAR)
     return {account_id: score / 100 for _, score, account_id in similar}
 
@@ -124,18 +125,20 @@ class AccountSearch:
             found.hit_all([account] if account else [], "business_agreement_id")
 
     async def _by_name(self, found: Found, name: str, postcode: str) -> None:
-        """The exact name, each word of it, and names within typing errors at the postcode: the lookup
-        documents of all three are read at once, then the accounts they list with their merges at once."""
+        """The exact name, each word of it, and names within typing errors at the postcode (every page of
+        ``names-in:<postcode>``): the lookup documents of all three are read at once, then the accounts they
+        list with their merges at once."""
         tokens = name_tokens(name)
         if not tokens:
             raise InvalidInput("name", "the name must contain letters or digits")
         exact_key, similar_key = full_name_key(postcode, name), names_in_key(postcode)
-        token_keys = [name_token_key(postcode, t) for t in tokens]
-        lookups = await get_many(self.reads.stores.lookups, [exact_key, *token_keys, similar_key])
+        token_keys, pages = [name_token_key(postcode, t) for t in tokens], lookup_pages(similar_key)
+        lookups = await get_many(self.reads.stores.lookups, [exact_key, *token_keys, *pages])
         exact_ids = list(lookups[exact_key].ids) if exact_key in lookups else []
         token_ids = list(dict.fromkeys(i for key in token_keys if key in lookups
                                        for i in lookups[key].ids))[:MAX_CANDIDATES]
-        scores = similar_names(name, lookups.get(similar_key))
+        scores = similar_names(name, {i: label for page in pages if page in lookups
+                                      for i, label in lookups[page].labels.items()})
         ids = list(dict.fromkeys([*exact_ids, *token_ids, *scores]))
         accounts, merged = await self.reads.accounts_with_merges(ids)
         found.merges_known(ids, merged)
