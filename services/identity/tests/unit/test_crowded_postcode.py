@@ -11,6 +11,7 @@ import pytest
 from icsuite_chassis.store import Item
 
 from icsuite_identity.handlers.erasures import erase
+from icsuite_identity.handlers.merges import merge_accounts
 from icsuite_identity.domain.keys import names_in_key
 from icsuite_identity.domain.lookups import LOOKUP_CAP, decide_index, lookup_pages
 from icsuite_identity.domain.ranking import SearchCriteria
@@ -109,3 +110,10 @@ async def test_when_every_page_is_full_the_account_is_left_out_and_said_so(harne
     listed = await listings(harness)
     assert [len(ids) for ids in listed.values()] == [2] * len(lookup_pages(KEY))
     assert "is not listed and cannot be found by it" in caplog.text
+
+
+async def test_a_merged_account_on_an_overflow_page_finds_the_account_it_was_merged_into(harness, crowded) -> None:
+    assert "acc-1150" in (await listings(harness))[f"{KEY}|2"]
+    await merge_accounts(harness.svc, "acc-0001", "acc-1150", "s-1")
+    answered = [account_id for account_id, _ in await found(harness, misspelt(crowded[1149]))]
+    assert "acc-0001" in answered and "acc-1150" not in answered
