@@ -605,3 +605,43 @@ async def test_replicas_draining_one_queue_together_never_give_up_while_others_t
     taken = await asyncio.gather(*(drain(replicas[n % 3], f"ag{n}") for n in range(12)))
     every = [doc_id for mine in taken for doc_id in mine]
     assert sorted(every) == [f"d{rank:02d}" for rank in range(60)]  # each item once, none left
+
+
+async def test_none_in_a_condition_stands_for_a_missing_field_too_as_on_mongodb(backend: Backend) -> None:
+    await backend.put_raw({"_id": "absent", "count": 0, "status": "open"})
+    await backend.put_raw({"_id": "null", "count": 1, "status": "open", "label": None})
+    await backend.a.change("x", lambda _: Change(Counter(count=2, label="x")))
+    await backend.a.change("y", lambda _: Change(Counter(count=3, label="y")))
+
+    async def ids(filter: dict[str, Any]) -> list[str]:
+        return sorted(stored.id for stored in await backend.a.find(filter))
+
+    assert await ids({"label": {"$in": [None, "x"]}}) == ["absent", "null", "x"]
+    assert await ids({"label": None}) == await ids({"label": {"$eq": None}}) == ["absent", "null"]
+    assert await ids({"label": {"$ne": None}}) == ["x", "y"]
+    assert await ids({"label": {"$nin": [None, "x"]}}) == ["y"]
+
+
+async def test_callers_whose_narrow_lies_within_the_marked_queue_are_served_from_its_head(backend: Backend) -> None:
+    """A narrow that adds the callers' own conditions (their skills) to the queue's equality: the database reads
+    only what they can serve, and the head of each share key serves them while the mark is unchanged."""
+    one, other = backend.marked(), backend.marked()
+    for rank in range(12):
+        await one.change(f"q{rank:02d}", lambda _, r=rank: Change(Counter(count=r, label="needs-x" if r % 2 else None)))
+    reads = _counting_finds(one)
+
+    async def next_for(narrow: dict[str, Any], share: str, agent: str) -> str | None:
+        got = await one.change_first(narrow, [("count", 1), ("_id", 1)], _claim_for(agent), share=share, narrow=narrow)
+        return got.stored.id if got is not None and got.stored is not None else None
+
+    plain, skilled, nobody = {**OPEN, "label": None}, {**OPEN, "label": {"$in": [None, "needs-x"]}}, {**OPEN, "label": "z"}
+    assert [await next_for(plain, "plain", f"p{n}") for n in range(3)] == ["q00", "q02", "q04"]
+    assert reads == [1]  # one read served the three, none of the items the plain callers cannot serve in it
+    assert [await next_for(skilled, "skilled", f"s{n}") for n in range(2)] == ["q01", "q03"]
+    assert reads == [2]
+    await other.change("urgent", lambda _: Change(Counter(count=-1)))  # enters the queue elsewhere
+    assert await next_for(plain, "plain", "p3") == "urgent"  # seen at once, in the strict order
+    assert await next_for(skilled, "skilled", "s2") == "q05"  # "urgent" went to p3, the next one it can serve
+    assert reads == [4]
+    assert await next_for(nobody, "nobody", "n1") is None and await next_for(nobody, "nobody", "n2") is None
+    assert reads == [5]  # a whole-queue head that holds nothing for them answers the second caller

@@ -153,7 +153,9 @@ class AggregateStore(abc.ABC, Generic[S]):
         backend uses. This is one of the store's tricks for the local MongoDB-wire server, which ignores
         every index that is not unique and so scans the whole collection and sorts what matches on every
         such read: a plain equality is cheaper for it to match than the whole claim condition. On MongoDB
-        the narrow query is served by the same compound index as the whole filter.
+        the narrow query is served by the same compound index as the whole filter. A ``narrow`` within the
+        store's ``queue`` (its equalities, possibly narrowed further) reads through the queue's head. Every
+        caller checks each candidate it passes: put in ``narrow`` what would refuse many (a caller's skills).
         """
         want, lost, passed, counted = candidates, False, False, 0
         budget = self._attempts
@@ -168,7 +170,7 @@ class AggregateStore(abc.ABC, Generic[S]):
                 found = _first.own_round(await self._find(asked, sort, want), want)
             else:
                 queue = self._first_queues.setdefault(share, _first.Queue())
-                marked = self._queue is not None and narrow is not None and dict(narrow) == self._queue
+                marked = _first.within(narrow, self._queue)
                 cached = queue.head
                 found = await queue.read(self._find, asked, sort, want, self._read_mark if marked else None)
             taken = await self._take_first(found, queue, decide, None if narrow is None else filter)

@@ -16,12 +16,13 @@ write could only lose. So the process does not race with itself, also when calle
 walk the same head of the queue; other processes (replicas) are kept apart by the store's version guard.
 
 A store built with a ``queue`` (the equality filter of its claim queue, e.g. ``{"status": "queued"}``) keeps
-the last read of a share key as its *head* and serves later rounds from it without a sorted read, as long as
-the queue's *mark* is unchanged: every write through such a store that leaves a document in the queue
-(a new item, a release, a retry, any change of a queued item) raises the mark after the write, and a round
-reads the mark (one read by ``_id``) after its callers asked. So a document that entered the queue, or
-changed in it, before a caller asked is always seen by that caller, also one written by another process;
-claims, which take documents out of the queue, do not raise it. A head is read again when it is used up,
+the last read of a share key whose ``narrow`` lies within the queue (:func:`within`: the queue's equalities,
+possibly narrowed further, e.g. by the caller's skills) as its *head* and serves later rounds from it without
+a sorted read, as long as the queue's *mark* is unchanged: every write through such a store that leaves a
+document in the queue (a new item, a release, a retry, any change of a queued item) raises the mark after the
+write, and a round reads the mark (one read by ``_id``) after its callers asked. So a document that entered
+the queue, or changed in it, before a caller asked is always seen by that caller, also one written by another
+process; claims, which take documents out of the queue, do not raise it. A head is read again when it is used up,
 when a write of it lost its race (another writer got there first), and after :data:`HEAD_MAX_AGE_S` (which
 bounds the delay of a document whose mark was lost in a crash between its write and the raise). This is one
 of the store's tricks for the local MongoDB-wire server, which serves no sorted read from an index: there each
@@ -186,6 +187,15 @@ class Queue:
                        limit=limit, read_at=time.monotonic())
         self.head = shared if mark is not None else None
         return shared
+
+
+def within(narrow: Mapping[str, Any] | None, queue: Mapping[str, Any] | None) -> bool:
+    """Whether ``narrow`` selects only documents of the marked ``queue``: it holds every equality of the queue
+    (other conditions may narrow it further). A document that enters what it selects, or changes in it, is
+    then in the queue after its write, so the queue's mark covers its head."""
+    if queue is None or narrow is None:
+        return False
+    return all(key in narrow and narrow[key] == value for key, value in queue.items())
 
 
 def own_round(docs: list[dict[str, Any]], limit: int) -> Round:

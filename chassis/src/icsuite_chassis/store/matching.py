@@ -23,17 +23,24 @@ def _equal(value: Any, wanted: Any) -> bool:
     return bool(value == wanted)
 
 
+def _equal_or_null(value: Any, wanted: Any) -> bool:
+    """Equality as MongoDB's ``$eq``/``$in`` see it: ``None`` wanted matches a missing field too."""
+    if value is _MISSING:
+        return wanted is None
+    return _equal(value, wanted)
+
+
 def _compare(value: Any, operator: str, operand: Any) -> bool:
     if operator == "$exists":
         return (value is not _MISSING) == bool(operand)
     if operator == "$eq":
-        return value is not _MISSING and _equal(value, operand)
+        return _equal_or_null(value, operand)
     if operator == "$ne":
-        return value is _MISSING or not _equal(value, operand)
+        return not _equal_or_null(value, operand)
     if operator == "$in":
-        return value is not _MISSING and any(_equal(value, item) for item in operand)
+        return any(_equal_or_null(value, item) for item in operand)
     if operator == "$nin":
-        return value is _MISSING or not any(_equal(value, item) for item in operand)
+        return not any(_equal_or_null(value, item) for item in operand)
     if operator == "$size":
         return isinstance(value, list) and len(value) == operand
     if value is _MISSING or value is None:

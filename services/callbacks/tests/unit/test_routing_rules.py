@@ -132,3 +132,26 @@ async def test_half_the_agents_skilled_every_item_claimed_once_and_each_restrict
     claims = Counter(e.data.callback_id for e in svc.items.published() if e.type == "ic.callback.claimed.v1")
     assert claims == Counter(created)
     assert any(mine for agent, mine in zip(agents, results, strict=True) if not agent.skills)
+
+
+async def test_an_agent_without_the_skill_is_answered_by_one_read_that_reads_none_of_the_restricted_items() -> None:
+    """The database is asked only for items the caller can serve: before, an agent without the skill read the whole
+    queue in growing rounds and checked every restricted item (at 200 agents, 75 % of the service's CPU)."""
+    svc = service()
+    await handlers.seed_profiles(svc)
+    for n in range(300):
+        await _routed(svc, n, "billing_question")
+    reads: list[int] = []
+    find = svc.items._find
+
+    async def counting_find(*args):
+        found = await find(*args)
+        reads.append(len(found))
+        return found
+
+    svc.items._find = counting_find
+    assert await asyncio.gather(*(handlers.claim_next(svc, Actor(f"new-{n}")) for n in range(5))) == [None] * 5
+    assert reads == [0]                                             # one shared read, no restricted item in it
+    assert await handlers.claim_next(svc, NO_CLAIMS) is None and reads == [0]   # then the queue's head answers
+    taken = await handlers.claim_next(svc, BILLING)
+    assert taken is not None and taken.routing.skill == "billing" and len(reads) == 2

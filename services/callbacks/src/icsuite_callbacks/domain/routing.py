@@ -28,13 +28,16 @@ def language_code(tag: str) -> str:
 
 
 def servable_by(actor: Actor) -> dict[str, Any]:
-    """The items ``actor`` can serve, as a condition on the item's fields (empty: every item)."""
+    """The items ``actor`` can serve, as a condition on the item's fields (empty: every item).
+
+    Plain ``$in`` conditions (``None``: the item needs none, also when the field is missing), so that claim-next
+    can ask the database for them with the queue's equality (its ``narrow``): the candidates read are then
+    only items the caller can serve, and an agent without a needed skill never reads the items that need it."""
     if actor.supervisor:
         return {}
     skills = sorted(actor.skills)
     languages = sorted({language_code(tag) for tag in actor.languages})
-    return {"$and": [{"$or": [{"skill": None}, {"skill": {"$in": skills}}]},
-                     {"$or": [{"agent_language": None}, {"agent_language": {"$in": languages}}]}]}
+    return {"skill": {"$in": [None, *skills]}, "agent_language": {"$in": [None, *languages]}}
 
 
 def qualifications(actor: Actor) -> Hashable:

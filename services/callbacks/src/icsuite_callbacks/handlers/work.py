@@ -22,7 +22,7 @@ from ..domain import (
 from ..domain import lifecycle as lc
 from ..domain.intake import DueFollowup, decide_followup_due, decide_identified, decide_intake
 from ..domain.rates import RateCount, RateLimit, decide_count
-from ..domain.routing import qualifications
+from ..domain.routing import qualifications, servable_by
 from ..domain.slots import decide_give_back, decide_take_slot
 from ..projections import AccountNumbers, Identifications
 from ..repository import INBOX_ORDER, QUEUED, RATES, InboxPosition, RateCodec, WorkItemQueries, find_states
@@ -42,7 +42,11 @@ async def claim_next(svc: CallbacksService, actor: Actor) -> WorkItem | None:
 
     The store reads the first candidates of the inbox order and writes the first the domain accepts, guarded
     by its version. Concurrent claim-next calls of this process share their reads (``share``) and take
-    distinct candidates, so they neither query once per claim nor race each other.
+    distinct candidates, so they neither query once per claim nor race each other. The database is asked for
+    queued items the caller can serve (``narrow``: the queue and the routing rule; the window is checked on
+    the candidates read): candidates other agents' skills are needed for are never read, so an agent without
+    them is answered by one read (a whole-queue read of them had cost the process a check per candidate per
+    caller: 75 % of its CPU at 200 agents, half of them without the skill).
     """
     now, cmd = svc.clock(), lc.Claim(actor)
 
@@ -52,7 +56,8 @@ async def claim_next(svc: CallbacksService, actor: Actor) -> WorkItem | None:
         return _change(current, lc.decide_claim_next(current.state, cmd, now), None)
 
     outcome = await svc.items.change_first(lc.claimable_by(actor, now), INBOX_ORDER, claim,
-                                           share=(CLAIM_NEXT, qualifications(actor)), narrow=QUEUED)
+                                           share=(CLAIM_NEXT, qualifications(actor)),
+                                           narrow={**QUEUED, **servable_by(actor)})
     return outcome.stored.state if outcome is not None and outcome.stored is not None else None
 
 
