@@ -14,7 +14,8 @@ The relay works in batches: the kicks queued since the last batch (up to ``max_b
 once and flushed per collection with :meth:`OutboxRelay.flush_many`: one read of the outboxes, every
 entry handed to the producer without waiting for its acknowledgement (entries of one document share
 their key, so their partition, and the idempotent producer keeps their order), then all
-acknowledgements are awaited and what was acknowledged is pulled with one unordered bulk write.
+acknowledgements are awaited and what was acknowledged is pulled with one unordered bulk write. The
+publisher hands each record straight to the broker's aiokafka producer (:meth:`EventPublisher.send_document`).
 """
 
 from __future__ import annotations

@@ -15,9 +15,10 @@ class AlertsSettings(ServiceSettings):
     seed_standard_rules: bool = True
     rules_refresh_interval_s: float = Field(default=1.0, gt=0)
     stream_poll_interval_s: float = Field(default=0.15, gt=0)
-    # latency over batch size (see consumers.py); the chassis defaults are 50 ms and FastStream's 500 ms
-    consumer_batch_timeout_ms: int = Field(default=10, ge=1)
-    consumer_fetch_max_wait_ms: int = 20
+    # the consumer of the rules' events: latency over batch size (see consumers.py); the service's other
+    # consumers (erasures, account merges) keep the chassis's consumer_* settings (50 ms and 100 ms)
+    events_batch_timeout_ms: int = Field(default=10, ge=1)
+    events_fetch_max_wait_ms: int = Field(default=20, ge=1)
     stream_keepalive_s: float = Field(default=15.0, gt=0)
     stream_open_window_s: float = Field(default=900.0, ge=0, description=(
         "a first connection (no Last-Event-ID) also gets the open alerts raised this many seconds back"))
