@@ -9,12 +9,14 @@ import string
 
 import pytest
 from icsuite_chassis.store import Item
+from rapidfuzz import process
 
 from icsuite_identity.handlers.erasures import erase
 from icsuite_identity.handlers.merges import merge_accounts
 from icsuite_identity.domain.keys import names_in_key
 from icsuite_identity.domain.lookups import LOOKUP_CAP, decide_index, lookup_pages
 from icsuite_identity.domain.ranking import SearchCriteria
+from icsuite_identity.repository.search import MAX_SIMILAR, SIMILARITY_CUTOFF, similar_names, word_similarity
 
 from .conftest import account
 
@@ -117,3 +119,17 @@ async def test_a_merged_account_on_an_overflow_page_finds_the_account_it_was_mer
     await merge_accounts(harness.svc, "acc-0001", "acc-1150", "s-1")
     answered = [account_id for account_id, _ in await found(harness, misspelt(crowded[1149]))]
     assert "acc-0001" in answered and "acc-1150" not in answered
+
+
+def test_the_pre_filter_leaves_every_name_the_scorer_would_find() -> None:
+    rng = random.Random(7)
+    names = {f"acc-{i}": " ".join(name.lower().split()) for i, name in enumerate(made_up_names(3000))}
+    typo = "".join(rng.choice(string.ascii_lowercase) for _ in range(1))
+    queries = [name[:-1] for name in list(names.values())[::150]]  # a letter dropped at the end
+    queries += [typo + name[1:] for name in list(names.values())[7::150]]  # the first letter wrong
+    queries += [f"dr {name}" for name in list(names.values())[11::300]] + ["zz", "a b c d e f g h"]
+    for query in queries:
+        unfiltered = process.extract(query, names, scorer=word_similarity, score_cutoff=SIMILARITY_CUTOFF,
+                                     limit=None)
+        assert similar_names(query, names) == {i: score / 100 for _, score, i in unfiltered[:MAX_SIMILAR]}
+    assert similar_names(queries[0], names)  # not all empty
