@@ -73,6 +73,12 @@ def claims_detail(claims: dict[str, Any] | None) -> list[str]:
     return out
 
 
+def _skipped(sizes: list[dict[str, Any]]) -> str:
+    counts = [s["backlog_skipped"] for s in sizes if s.get("backlog_skipped") is not None]
+    return (f" The service's consumers started at the end of their topics (events left there by earlier sections, "
+            f"not replayed: {_f(max(counts))})." if counts else "")
+
+
 def identity_detail(identity: dict[str, Any] | None) -> list[str]:
     if not identity or "error" in identity:
         return []
@@ -86,7 +92,8 @@ def identity_detail(identity: dict[str, Any] | None) -> list[str]:
                              fmt_spread(k["ratio"])])
     return ["### Identification (one lookup at a time)", "",
             f"{identity.get('rounds')} rounds of {identity.get('lookups')} lookups per kind and size, driver and "
-            "gateway interleaved; the name is the account's surname with one letter dropped, at its postcode.", "",
+            "gateway interleaved; the name is the account's surname with one letter dropped, at its postcode."
+            + _skipped(identity["sizes"]), "",
             _table(["accounts", "lookup", "driver p50 ms", "driver p99 ms", "gateway p50 ms", "gateway p99 ms",
                     "gateway / driver p99"], rows), ""]
 
