@@ -117,7 +117,7 @@ def create_app(runtime: ServiceRuntime, *, title: str, description: str, routers
             flush_traces()
 
     audit_log = AuditLog(runtime.db, queue_size=settings.audit_queue_size,
-                         retention_days=settings.audit_retention_days)
+                         retention_days=settings.audit_retention_days, linger_s=settings.audit_linger_s)
     runtime.indexes.extend(AUDIT_INDEXES)
     runtime.add_job("audit-retention", audit_log.purge, settings.audit_purge_interval_s)
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan,

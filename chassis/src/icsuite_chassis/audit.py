@@ -8,7 +8,8 @@ may add what it learnt while answering (the account of a record, counts of an ex
 :func:`note_audit`. Refused calls (401, 403, 404) are recorded too: an attempt is worth knowing.
 
 Writing never slows the request: an entry goes into a bounded queue and a background task inserts the
-queue's entries in batches. A full queue or a failed write drops the entry and counts it in
+queue's entries in batches, waiting ``linger_s`` after the first so that requests one after another share
+one insert instead of one each. A full queue or a failed write drops the entry and counts it in
 ``ic_audit_entries_dropped_total{reason}`` (and logs a warning), so a gap is visible. Entries are never
 changed; a periodic job deletes those older than ``audit_retention_days``.
 """
@@ -132,12 +133,13 @@ class AuditLog:
     """The bounded queue and the background writer of one service's audit collection."""
 
     def __init__(self, db: AsyncDatabase[dict[str, Any]], *, queue_size: int = 10_000, batch_size: int = 500,
-                 retention_days: float = 400.0, clock: Clock = utc_now):
+                 retention_days: float = 400.0, linger_s: float = 0.0, clock: Clock = utc_now):
         self.collection = db[AUDIT_COLLECTION]
         self.retention = timedelta(days=retention_days)
         self.clock = clock
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=queue_size)
         self._batch_size = batch_size
+        self._linger_s = linger_s
         self._task: asyncio.Task[None] | None = None
         self._warned_at = -WARN_EVERY_S
 
@@ -174,6 +176,8 @@ class AuditLog:
     async def _drain_forever(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            if self._linger_s:  # the entries of the requests that follow share the insert
+                await asyncio.sleep(self._linger_s)
             AUDIT_QUEUED.set(self._queue.qsize() + 1)
             while len(batch) < self._batch_size and not self._queue.empty():
                 batch.append(self._queue.get_nowait())

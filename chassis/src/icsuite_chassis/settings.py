@@ -122,6 +122,10 @@ class ServiceSettings(BaseSettings):
         default=10_000, ge=1, description="audit entries waiting to be written; beyond, entries are dropped and "
                                           "counted in ic_audit_entries_dropped_total")
     audit_purge_interval_s: float = Field(default=3600.0, gt=0)
+    audit_linger_s: float = Field(
+        default=0.1, ge=0, description="the audit writer waits this long after an entry before it inserts, so "
+                                       "that the entries of the requests that follow share one insert (0: one "
+                                       "insert per entry when requests come one at a time)")
     gc_tuning: bool = Field(default=True, description="after start-up, freeze the process's objects and set "
                                                       "gc_thresholds; false keeps CPython's own collector settings")
     gc_thresholds: tuple[int, int, int] = (20_000, 20, 50)

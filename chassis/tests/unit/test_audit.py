@@ -102,6 +102,29 @@ async def test_the_writer_inserts_in_batches_retries_and_flushes_at_stop() -> No
     assert collection.calls == 4  # three batches, one retried after the failure
 
 
+async def test_entries_of_requests_one_after_another_share_one_insert_within_the_linger() -> None:
+    collection = FakeCollection()
+    log = AuditLog({"audit": collection}, linger_s=0.2)  # type: ignore[arg-type]
+    await log.start()
+    for n in range(5):  # one request at a time: each entry arrives while the writer waits after the first
+        log.record({"_id": str(n)})
+        await asyncio.sleep(0.01)
+    await asyncio.wait_for(log.stop(), 5)
+    assert [d["_id"] for d in collection.docs] == [str(n) for n in range(5)]
+    assert collection.calls == 1
+
+
+async def test_without_a_linger_each_entry_of_requests_one_after_another_is_its_own_insert() -> None:
+    collection = FakeCollection()
+    log = AuditLog({"audit": collection})  # type: ignore[arg-type]
+    await log.start()
+    for n in range(5):
+        log.record({"_id": str(n)})
+        await asyncio.sleep(0.01)
+    await asyncio.wait_for(log.stop(), 5)
+    assert collection.calls == 5
+
+
 async def test_a_write_that_keeps_failing_is_counted_as_dropped() -> None:
     collection = FakeCollection(fail=3)
     log = AuditLog({"audit": collection})  # type: ignore[arg-type]
