@@ -3,7 +3,9 @@
 On connecting, the page gets the current state (the newest open interaction record of the agent); then
 each push of the :class:`~.live.ContactFeed` for a new contact is sent at once as the channel reported it,
 then again with the contact's identification and its interaction record from the gateways, and once more
-when the record appears (a few short waits on the server, never a poll of the browser).
+when what was missing appears (a few waits on the server, never a poll of the browser). Both the record and
+the context are waited for: identity publishes no event for a caller it could not identify, so nothing
+else would tell the page once identity has stored that outcome.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from .web import TEMPLATES
 
 router = APIRouter(include_in_schema=False)
 KEEPALIVE_S = 15.0
-RECORD_WAITS_S = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0)
+COMPLETION_WAITS_S = (0.1, 0.25, 0.5, 1.0, 2.0, *(4.0,) * 12)
+"""When the stream looks again for a contact's record or context that was not there yet: about a minute in all."""
 REPORTED = ("contact_id", "channel", "direction", "from_address", "to_address", "queue")
 
 
@@ -55,6 +58,11 @@ async def pushed_contact(gw: Gateways, user: User, push: ContactPush) -> dict[st
     return {"record": record or reported_contact(push)["record"], "context": context}
 
 
+def is_complete(current: dict[str, Any]) -> bool:
+    """Both the interaction record and the contact's context (with identity's outcome) are there."""
+    return bool(current["record"].get("interaction_id")) and current["context"] is not None
+
+
 def render_contact(current: dict[str, Any] | None) -> str:
     template = TEMPLATES.env.get_template("partials/current_contact.html")
     return template.render(current=current, version=version_of(current))
@@ -69,8 +77,13 @@ class _ContactStream:
         self.gw, self.queue, self.user, self.shown = gw, queue, user, shown
         self.getter: asyncio.Future[ContactPush] | None = None
         self.completing: tuple[ContactPush, asyncio.Future[dict[str, Any]]] | None = None
-        self.waiting: ContactPush | None = None  # shown without its record yet
+        self.waiting: ContactPush | None = None  # shown without its record or its context yet
         self.waits: Iterator[float] = iter(())
+
+    def look_again(self, push: ContactPush) -> None:
+        """Complete ``push`` again after each of the waits, until it is complete (or the waits run out)."""
+        if self.waiting is None or self.waiting.contact_id != push.contact_id:
+            self.waiting, self.waits = push, iter(COMPLETION_WAITS_S)
 
     def _complete(self, push: ContactPush) -> None:
         if self.completing is not None:
@@ -97,10 +110,10 @@ class _ContactStream:
         if self.completing is not None and self.completing[1] in done:
             (push, task), self.completing = self.completing, None
             current = task.result()
-            if current["record"].get("interaction_id"):
+            if is_complete(current):
                 self.waiting = None
-            elif self.waiting is None or self.waiting.contact_id != push.contact_id:
-                self.waiting, self.waits = push, iter(RECORD_WAITS_S)
+            else:
+                self.look_again(push)
             return [sse_event("contact", render_contact(current))]
         if retry is not None and self.waiting is not None:
             self._complete(self.waiting)
@@ -121,7 +134,10 @@ async def contact_stream(request: Request, gw: Gateways, feed: ContactFeed, user
         yield f"retry: {RETRY_MS}\n: current contact of {user.sub}\n\n"
         state = await current_contact(gw, user)
         yield sse_event("contact", render_contact(state))
-        stream = _ContactStream(gw, queue, user, state["record"].get("contact_id") if state else None)
+        shown = state["record"].get("contact_id") if state else None
+        stream = _ContactStream(gw, queue, user, shown)
+        if state is not None and shown and not is_complete(state):  # identity has not stored its outcome yet
+            stream.look_again(ContactPush(shown, None))
         while not await request.is_disconnected():
             for event in await stream.next_events():
                 yield event
