@@ -9,7 +9,9 @@ from fastapi import Depends, Path, Query, Request
 from ..handlers import IdentityService
 
 
-def _service(request: Request) -> IdentityService:
+async def _service(request: Request) -> IdentityService:
+    """``async``: FastAPI runs a plain ``def`` dependency in its thread pool, a hop to a worker thread and
+    back on every request for one attribute."""
     return request.app.state.service  # type: ignore[no-any-return]
 
 
