@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from icsuite_chassis.testing import bearer
 from icsuite_identity.consumers import register_consumers
 from icsuite_identity.domain.ranking import SearchCriteria
@@ -36,6 +34,7 @@ from pymongo import AsyncMongoClient
 
 from . import identity_lookup
 from .common import log, pct, running_service, unique
+from .offsets import start_groups_at_the_end
 from .stats import ratios, spread
 
 Sample = tuple[str, dict[str, str]]  # (expected account id, query parameters)
@@ -104,34 +103,12 @@ class _ConsumerGroups:
 
 
 async def start_at_the_end(bootstrap: str, prefix: str) -> int:
-    """Commit, for each consumer group the identity service will start with ``prefix``, the end offsets of
-    its topics: the service then consumes only what is published from now on, not the events earlier
-    sections left on the suite's topics (``make bench``'s ingest section leaves some 100,000 contact events
-    on ic.contacts.v1, each an identification). Returns the number of events so skipped."""
+    """Start the consumer groups the identity service will run with ``prefix`` at the end of their topics
+    (:mod:`bench.offsets`). Returns the number of events so skipped."""
     groups = _ConsumerGroups()
     register_consumers(groups, None)  # type: ignore[arg-type]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(sorted({t for topics in groups.topics.values() for t in topics}))
-    finally:
-        await admin.close()
-    partitions = {d["topic"]: [TopicPartition(d["topic"], p["partition"]) for p in d["partitions"]] for d in described}
-    skipped = 0
-    for name, topics in groups.topics.items():
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=f"{prefix}identity.{name}",
-                                    enable_auto_commit=False)
-        await consumer.start()
-        try:
-            assigned = [tp for t in topics for tp in partitions.get(t, [])]
-            if assigned:
-                consumer.assign(assigned)
-                ends = await consumer.end_offsets(assigned)
-                await consumer.commit(ends)
-                skipped += sum(ends.values())
-        finally:
-            await consumer.stop()
-    return skipped
+    return await start_groups_at_the_end(bootstrap, {f"{prefix}identity.{name}": topics
+                                                     for name, topics in groups.topics.items()})
 
 
 async def one_size(stack_env: dict[str, str], logs: Path, db: Any, database: str, n: int, lookups: int,
