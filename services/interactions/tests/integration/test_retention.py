@@ -4,13 +4,12 @@ counted in ``ic_retention_purged_total{kind="closed_interactions"}``. The servic
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from icsuite_chassis.testing import SettableClock, bearer, running_app, unique
+from icsuite_chassis.testing import SettableClock, bearer, eventually, running_app, unique
 
 from icsuite_interactions.bootstrap import build_app
 
@@ -59,11 +58,12 @@ async def test_old_closed_records_go_with_their_timeline_and_files(stack: Any) -
         still_open = await record(client, account, close=False)
         clock.now = T0 + timedelta(days=31)
         recent = await record(client, account, close=True)
-        for _ in range(100):
-            if await timeline_ids(client, account) == {still_open, recent}:
-                break
-            await asyncio.sleep(0.1)
-        assert (await client.get(f"/v1/interactions/{old}", headers=AGENT)).status_code == 404
+
+        async def old_gone() -> bool:  # its timeline entry goes first (what refers to a record before it), then it
+            return (await timeline_ids(client, account) == {still_open, recent}
+                    and (await client.get(f"/v1/interactions/{old}", headers=AGENT)).status_code == 404)
+
+        await eventually(old_gone, timeout=10)
         assert await timeline_ids(client, account) == {still_open, recent}
         assert await db["attachments.files"].count_documents({"metadata.interaction_id": old}) == 0
         assert (await client.get(f"/v1/interactions/{still_open}", headers=AGENT)).status_code == 200

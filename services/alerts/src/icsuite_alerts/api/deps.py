@@ -11,7 +11,7 @@ from icsuite_chassis.errors import ForbiddenError
 from ..handlers import AlertsService
 
 
-def _service(request: Request) -> AlertsService:
+async def _service(request: Request) -> AlertsService:
     return request.app.state.service  # type: ignore[no-any-return]
 
 

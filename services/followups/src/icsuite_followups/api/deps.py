@@ -11,11 +11,11 @@ from icsuite_chassis.problems import Unprocessable
 from ..handlers import Service
 
 
-def _service(request: Request) -> Service:
+async def _service(request: Request) -> Service:
     return request.app.state.service  # type: ignore[no-any-return]
 
 
-def _staff(principal: AnyStaff) -> Principal:
+async def _staff(principal: AnyStaff) -> Principal:
     if len(principal.sub) > 128:
         raise Unprocessable("the token's sub is longer than 128 characters", slug="invalid-subject")
     return principal

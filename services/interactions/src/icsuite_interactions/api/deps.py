@@ -15,11 +15,11 @@ from ..domain.rules import Actor
 from ..service import InteractionsService
 
 
-def _service(request: Request) -> InteractionsService:
+async def _service(request: Request) -> InteractionsService:
     return request.app.state.service  # type: ignore[no-any-return]
 
 
-def _actor(principal: AnyStaff) -> Actor:
+async def _actor(principal: AnyStaff) -> Actor:
     return Actor(principal.sub, supervisor=principal.has_any("supervisor"))
 
 
