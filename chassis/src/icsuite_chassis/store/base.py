@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import abc
-import asyncio
-import random
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, Generic
 
@@ -27,6 +25,7 @@ from .core import (
     Stored,
     Write,
     _Doc,
+    back_off,
     outbox_entries,
 )
 
@@ -121,7 +120,7 @@ class AggregateStore(abc.ABC, Generic[S]):
         pending = list(range(len(items)))
         for attempt in range(self._attempts):
             if attempt:
-                await _back_off(attempt)
+                await back_off(attempt)
             docs = {doc_id: _Doc.of(doc_id, raw) for doc_id, raw in
                     (await self._read_all(list(dict.fromkeys(items[i].doc_id for i in pending)))).items()}
             planned = {i: self._plan(docs[items[i].doc_id], items[i]) for i in pending}
@@ -148,22 +147,18 @@ class AggregateStore(abc.ABC, Generic[S]):
         pass the same ``share`` key (and filters that select the same documents up to bounds in time) share
         their reads: see :mod:`.first`. ``None`` when no candidate is left that ``decide`` accepts.
 
-        ``narrow``: the part of ``filter`` the database is asked (equalities, e.g. ``{"status": "queued"}``);
-        the rest of ``filter`` is checked here on the candidates read, with the matcher the in-memory
-        backend uses. This is one of the store's tricks for the local MongoDB-wire server, which ignores
-        every index that is not unique and so scans the whole collection and sorts what matches on every
-        such read: a plain equality is cheaper for it to match than the whole claim condition. On MongoDB
-        the narrow query is served by the same compound index as the whole filter. A ``narrow`` within the
-        store's ``queue`` (its equalities, possibly narrowed further) reads through the queue's head. Every
-        caller checks each candidate it passes: put in ``narrow`` what would refuse many (a caller's skills).
+        ``narrow``: the part of ``filter`` the database is asked (e.g. ``{"status": "queued"}``); the rest is
+        checked here on the candidates read, with the in-memory backend's matcher - a trick for the local
+        MongoDB-wire server, which ignores non-unique indexes and scans and sorts on every such read (on
+        MongoDB one compound index serves both). A ``narrow`` within the store's ``queue`` reads through the
+        queue's head. Put in ``narrow`` what would refuse many candidates (a caller's skills).
         """
-        want, lost, passed, counted = candidates, False, False, 0
-        budget = self._attempts
-        for _ in range(2 * budget):
-            if counted >= budget:
+        want, counted, taken = candidates, 0, _first.Taken()
+        for _ in range(2 * self._attempts):
+            if counted >= self._attempts:
                 break
-            if counted and lost:
-                await _back_off(counted)
+            if counted and taken.lost:
+                await back_off(counted)
             asked = filter if narrow is None else narrow
             if share is None:
                 queue, cached = _first.Queue(), None
@@ -175,31 +170,27 @@ class AggregateStore(abc.ABC, Generic[S]):
                 found = await queue.read(self._find, asked, sort, want, self._read_mark if marked else None)
             taken = await self._take_first(found, queue, decide, None if narrow is None else filter)
             if taken.outcome is not None:
-                return taken.outcome
-            lost, passed = taken.lost, bool(taken.passed)
-            if found.complete and not (lost or taken.passed):
-                return None
-            if not (lost or taken.passed):  # every candidate read was refused: read further next time
-                want *= 4
-            # Only a write this caller lost on a read made for it is an attempt of this caller. A round whose
-            # candidates were being written by callers of this process (or were written since it was read) lost
-            # nothing: the caller waits for those writes to end and reads again. A race lost on a head read
-            # before this caller asked is not one either: the lost race dropped the head, the next round
-            # reads afresh.
-            if taken.passed:  # and a head that made a caller pass is not served again as it is (CI of 01232cf:
-                # a whole-queue head whose last candidates this process had written was served to a caller
-                # round after round until its attempts ran out)
+                return taken.outcome  # type: ignore[no-any-return]
+            if not (taken.lost or taken.passed):
+                if found.complete:
+                    return None
+                want *= 4  # every candidate read was refused: read further next time
+            # Only a write this caller lost on a read made for it counts as an attempt. Candidates passed
+            # because callers of this process were writing them (or wrote them since the read) lose nothing:
+            # the caller waits for those writes and the next round reads afresh (CI of 01232cf: a whole-queue
+            # head whose last candidates this process had written was served round after round).
+            if taken.passed:
                 await queue.settled(taken.passed)
                 queue.lost(found)
-            counted += 1 if lost and found is not cached else 0
-        if lost or passed:
-            raise StoreConflict(f"no candidate of {self.name} could be changed after {budget} attempts")
+            counted += 1 if taken.lost and found is not cached else 0
+        if taken.lost or taken.passed:
+            raise StoreConflict(f"no candidate of {self.name} could be changed after {self._attempts} attempts")
         return None
 
     async def _take_first(self, found: _first.Round, queue: _first.Queue, decide: Decide[S],
-                          check: Mapping[str, Any] | None) -> _first.Taken[S]:
+                          check: Mapping[str, Any] | None) -> _first.Taken:
         """Try the round's candidates in order: the outcome of the first written, or what kept the caller from one."""
-        taken: _first.Taken[S] = _first.Taken()
+        taken = _first.Taken()
         for raw in found.docs:
             doc_id = raw["_id"]
             if doc_id in found.gone:
@@ -308,9 +299,4 @@ class AggregateStore(abc.ABC, Generic[S]):
         for write in writes:
             if write.outbox and write.doc_id not in lost:
                 self._kick(self.name, write.doc_id)
-
-
-async def _back_off(attempt: int) -> None:
-    """A random pause that grows with the attempts, so that writers racing for one document spread out."""
-    await asyncio.sleep(random.uniform(0, min(0.001 * 2**attempt, 0.2)))
 

@@ -26,6 +26,8 @@ contract test (``chassis/tests/contract/test_store_contract.py``) runs against b
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -170,3 +172,8 @@ def write_update(write: Write) -> dict[str, Any]:
     if push:
         update["$push"] = push
     return update
+
+
+async def back_off(attempt: int) -> None:
+    """A random pause that grows with the attempts, so that writers racing for one document spread out."""
+    await asyncio.sleep(random.uniform(0, min(0.001 * 2**attempt, 0.2)))

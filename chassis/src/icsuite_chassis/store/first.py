@@ -36,7 +36,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from .core import VERSION_FIELD
 
@@ -48,8 +48,6 @@ HEAD_SIZE = 64
 """How many candidates a round of a marked queue reads at least, to serve later rounds from (its head)."""
 HEAD_MAX_AGE_S = 0.5
 """A head older than this is read again even when the mark is unchanged."""
-
-S = TypeVar("S")
 
 ReadMark = Callable[[], Awaitable[int]]
 Find = Callable[[Mapping[str, Any], Sequence[tuple[str, int]], int], Awaitable[list[dict[str, Any]]]]
@@ -80,7 +78,7 @@ class Round:
 
 
 @dataclass
-class Taken(Generic[S]):
+class Taken:
     """What one caller did with a round: the outcome of the candidate it wrote, or what kept it from one."""
 
     outcome: Any = None
