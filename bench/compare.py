@@ -87,8 +87,11 @@ def checkout(commit: str, into: Path) -> Path:
     tree = into / commit
     subprocess.run(["git", "worktree", "add", "--detach", str(tree), commit], cwd=ROOT, check=True,
                    capture_output=True)
-    subprocess.run(["./scripts/uv.sh", "sync", "--frozen", "--all-packages", "--group", "dev"], cwd=tree,
-                   check=True, capture_output=True)
+    synced = subprocess.run([str(ROOT / "scripts" / "uv.sh"), "sync", "--frozen", "--all-packages", "--group", "dev"],
+                            cwd=tree, check=False, capture_output=True, text=True,
+                            env={k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"})
+    if synced.returncode != 0:
+        raise SystemExit(f"compare: cannot set up {commit}'s environment:\n{synced.stderr[-2000:]}")
     return tree
 
 
