@@ -21,8 +21,8 @@ from icsuite_contracts.cloudevents import Envelope
 from .alert_events import acknowledged_envelope, raised_envelope
 from .domain.absences import FIRING, PendingAbsence, absence_of, aggregate_of, decide_cancel, decide_fire, \
     decide_pend, decide_raised, match_of
-from .domain.alerts import Alert, Claim, DedupeClaim, alert_of, claim_of, decide_acknowledge, decide_assign, \
-    decide_claim, decide_note_waiting, decide_raise
+from .domain.alerts import Alert, Claim, DedupeClaim, alert_of, claim_of, claims_window, decide_acknowledge, \
+    decide_assign, decide_claim, decide_note_waiting, decide_raise
 from .domain.backtest import BacktestResult, run_backtest
 from .domain.contacts import ContactState, agent_claimed, resolve
 from .domain.errors import FactsNotFound, RuleNotFound
@@ -123,13 +123,16 @@ class AlertsService:
         return await self._raise([(m, cause) for m in matches])
 
     async def _raise(self, caused: list[tuple[Match, Envelope | tuple[str, str]]]) -> list[Alert]:
-        """Claim the windows (one batch, decisions chained in order per window), store the alerts with their
-        events, put them on the stream; each match with its cause (a trigger event, or an absence's
-        ``(aggregate, trigger id)``)."""
+        """Claim the windows (one batch, decisions chained in order per window; rules without a window
+        claim none), store the alerts with their events, put them on the stream; each match with its cause
+        (a trigger event, or an absence's ``(aggregate, trigger id)``)."""
+        windowed = [i for i, (m, _) in enumerate(caused) if claims_window(m)]
         claims = await self.dedupe.change_many(
-            [Item(m.dedupe_key, decide_claim(m, keep_s=self.settings.dedupe_keep_s)) for m, _ in caused])
-        wanted = [(m, cause) for (m, cause), outcome in zip(caused, claims, strict=True)
-                  if claim_of(outcome, m) is not Claim.REFUSED]
+            [Item(caused[i][0].dedupe_key, decide_claim(caused[i][0], keep_s=self.settings.dedupe_keep_s))
+             for i in windowed]) if windowed else []
+        refused = {i for i, outcome in zip(windowed, claims, strict=True)
+                   if claim_of(outcome, caused[i][0]) is Claim.REFUSED}
+        wanted = [caused_match for i, caused_match in enumerate(caused) if i not in refused]
         if not wanted:
             return []
         waiting: dict[str, list[str]] = {}

@@ -54,13 +54,13 @@ async def test_old_events_and_acknowledged_alerts_go_recent_ones_and_open_alerts
             "name": unique("retention"), "triggers": ["ic.masterdata.business-agreement-upserted.v1"],
             "condition": f'event.account_id == "{account}"', "severity": "info",
             "message": "agreement {event.business_agreement_id}", "target": "supervisors",
-            "dedupe_window_s": 0, "enabled": True})
+            "dedupe_window_s": 1, "enabled": True})  # a window: its raises claim it (0 s claims none)
         assert rule.status_code == 201, rule.text
         rule_id = rule.json()["rule_id"]
         absence = await client.post("/v1/rules", headers=ADMIN, json={
             "name": unique("retention-absence"), "triggers": ["ic.masterdata.business-agreement-upserted.v1"],
             "condition": f'event.account_id == "{old_account}"', "severity": "info", "message": "no follow-up",
-            "target": "supervisors", "dedupe_window_s": 0, "enabled": True,
+            "target": "supervisors", "dedupe_window_s": 1, "enabled": True,
             "after": {"within_s": 1, "unless": ["ic.followup.created.v1"]}})
         assert absence.status_code == 201, absence.text
         absence_id = absence.json()["rule_id"]
@@ -70,7 +70,7 @@ async def test_old_events_and_acknowledged_alerts_go_recent_ones_and_open_alerts
         await eventually(rule_loaded, timeout=30)
         now = datetime.now(UTC)
         old = agreement(old_account, "70", now - timedelta(days=2))
-        recent = [agreement(account, "5", now), agreement(account, "6", now)]
+        recent = [agreement(account, "5", now - timedelta(seconds=2)), agreement(account, "6", now)]  # 2 windows
         await publish_envelopes(stack.kafka_bootstrap, old, *recent)
 
         async def two_alerts() -> list[dict[str, Any]] | None:

@@ -131,6 +131,11 @@ def test_dedupe_allows_once_per_window_and_the_same_alert_again() -> None:
     assert dedupe_allows(DedupeRecord(T0, match.alert_id), match)
     assert not dedupe_allows(DedupeRecord(T0 - timedelta(seconds=59), "other"), match)
     assert dedupe_allows(DedupeRecord(T0 - timedelta(seconds=60), "other"), match)
+    [no_window] = evaluate([compile_rule(Rule("r-2", 1, spec(condition="true", dedupe_window_s=0)))], event={},
+                           facts={}, event_id="e-1", event_type="t", time=T0, account_id="a", contact_id="c",
+                           agent_id=None)
+    assert dedupe_allows(DedupeRecord(T0, "other"), no_window)
+    assert dedupe_allows(DedupeRecord(T0 + timedelta(seconds=5), "other"), no_window)  # an older trigger too
 
 
 def test_backtest_replays_projections_and_reports_only_the_period() -> None:

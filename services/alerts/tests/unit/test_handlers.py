@@ -59,16 +59,18 @@ async def test_an_event_raises_one_alert_with_its_event_and_one_stream_position(
     assert entries(svc) == {1: alert["alert_id"]} and svc.stream.position == 1
 
 
-async def test_a_redelivered_event_raises_nothing_twice(make_service) -> None:
-    svc, _ = await service_with_rule(make_service, dedupe_window_s=0)
+@pytest.mark.parametrize("window_s", [0, 600])  # 0: no claim, the alert's own id de-duplicates
+async def test_a_redelivered_event_raises_nothing_twice(make_service, window_s) -> None:
+    svc, _ = await service_with_rule(make_service, dedupe_window_s=window_s)
     event = identified("ct-1")
     for _ in range(3):
         await svc.on_event(event)
     assert len(svc.alerts.documents) == 1 and len(raised(svc)) == 1 and len(entries(svc)) == 1
 
 
-async def test_racing_replicas_raise_once_and_leave_no_gap(make_service) -> None:
-    first, _ = await service_with_rule(make_service, dedupe_window_s=0)
+@pytest.mark.parametrize("window_s", [0, 600])  # 0: no claim, the alert's own id de-duplicates
+async def test_racing_replicas_raise_once_and_leave_no_gap(make_service, window_s) -> None:
+    first, _ = await service_with_rule(make_service, dedupe_window_s=window_s)
     second = make_service(clock, twin_of=first)
     await second.cache.refresh(force=True)
     for svc in (first, second):  # every write yields first, so that the replicas interleave
@@ -102,6 +104,16 @@ async def test_the_window_refuses_a_repeat_and_allows_one_after_it(make_service)
     assert len(svc.alerts.documents) == 3
     claim = svc.dedupe.documents[next(iter(svc.dedupe.documents))]
     assert claim["expires_at"] - claim["last_at"] == timedelta(seconds=600 + svc.settings.dedupe_keep_s)
+
+
+async def test_a_rule_without_a_window_claims_nothing_and_raises_once_per_trigger(make_service) -> None:
+    svc, _ = await service_with_rule(make_service, dedupe_window_s=0)
+    later, earlier = identified("ct-1", at=T0 + timedelta(seconds=5)), identified("ct-1")
+    for event in (later, earlier, later, earlier):  # the older trigger arriving last raises too; repeats do not
+        await svc.on_event(event)
+    assert svc.dedupe.documents == {}
+    assert {a["trigger_event_id"] for a in svc.alerts.documents.values()} == {later.id, earlier.id}
+    assert len(raised(svc)) == 2 and sorted(entries(svc)) == [1, 2]
 
 
 async def test_an_alert_is_acknowledged_once(make_service) -> None:

@@ -9,7 +9,9 @@ Three kinds of document, each changed only by these pure decisions (through the 
   handed out without gaps (see :mod:`icsuite_alerts.stream`); it keeps the alert as it was delivered.
 - **a de-duplication claim** (``alert_dedupe``, ``_id`` = rule, account and contact): one document per
   key, taken by one insert; it says which alert raised last and until when the document matters
-  (``expires_at``, a TTL index removes it after that).
+  (``expires_at``, a TTL index removes it after that). Only rules with a window claim one
+  (:func:`claims_window`): a rule whose window is 0 s de-duplicates by the alert's own id, which the
+  alert document already holds once per trigger event and rule.
 """
 
 from __future__ import annotations
@@ -160,6 +162,13 @@ class DedupeClaim:
     alert_id: str
     last_at: datetime
     expires_at: datetime
+
+
+def claims_window(match: Match) -> bool:
+    """Whether raising ``match`` claims its de-duplication window. A window of 0 s refuses no other alert
+    (:func:`~.evaluation.dedupe_allows`), so the only de-duplication left is one alert per trigger event and
+    rule: the alert's id, created once by :func:`decide_raise` (a redelivery or a racing replica finds it)."""
+    return match.rule.spec.dedupe_window_s > 0
 
 
 class Claim(enum.Enum):

@@ -131,8 +131,10 @@ class DedupeRecord:
 def dedupe_allows(record: DedupeRecord | None, match: Match) -> bool:
     """Raise unless the same rule raised for the same account and contact inside its window.
 
-    The same alert (a redelivered trigger) is always allowed, so that an interrupted raise completes.
+    The same alert (a redelivered trigger) is always allowed, so that an interrupted raise completes. A
+    window of 0 s allows every alert (one per trigger event and rule: the alert's own id), also one whose
+    trigger is older than the last raise's.
     """
-    if record is None or record.alert_id == match.alert_id:
+    if record is None or record.alert_id == match.alert_id or match.rule.spec.dedupe_window_s == 0:
         return True
     return record.last_at <= match.raised_at - timedelta(seconds=match.rule.spec.dedupe_window_s)
