@@ -66,11 +66,12 @@ class Service:
 
 def start_service(name: str, stack_env: Mapping[str, str], logs: Path, *, database: str | None = None,
                   extra: Mapping[str, str] | None = None, ready_timeout: float = 90.0,
-                  profile: Path | None = None) -> Service:
+                  profile: Path | None = None, tree: Path | None = None) -> Service:
     """``python -m icsuite_<name>.main`` on a free port with its own database and consumer groups.
 
     With ``profile``, the process runs under pyinstrument (``uv run --with pyinstrument python -m bench``),
-    which writes its text report there when the process stops.
+    which writes its text report there when the process stops. With ``tree``, the service of another checkout
+    runs (its ``.venv``'s interpreter, in that directory): one harness measuring two commits' services.
     """
     prefix = f"IC_{name.upper()}_"
     port = free_port()
@@ -83,7 +84,11 @@ def start_service(name: str, stack_env: Mapping[str, str], logs: Path, *, databa
     module, args = f"icsuite_{name}.main", ()
     if profile is not None:
         module, args = "pyinstrument", ("-r", "text", "-o", str(profile), "-m", module)
-    process = ServiceProcess.python_module(name, module, *args, log_path=logs / f"{name}.log", env=env, cwd=ROOT)
+    if tree is None:
+        process = ServiceProcess.python_module(name, module, *args, log_path=logs / f"{name}.log", env=env, cwd=ROOT)
+    else:
+        process = ServiceProcess(name, [str(tree / ".venv" / "bin" / "python"), "-m", module, *args],
+                                 log_path=logs / f"{name}.log", env=env, cwd=tree)
     process.start()
     service = Service(name, process, port, database)
     try:

@@ -6,7 +6,11 @@ alternate the order (before, after; after, before; ...), so that both see the sa
 load. The figures of each commit are reported as median and range over the rounds, side by side, and
 written to ``bench/results/<date>-compare-<before>-<after>.md`` and ``.json``.
 
-    uv run python -m bench.compare 3cb7973 HEAD --rounds 2 -- --only ingest claims alerts --claim-inbox 2000
+    uv run python -m bench.compare 3cb7973 HEAD --rounds 2 --alerts-one-harness -- --only ingest claims alerts
+
+With ``--alerts-one-harness`` every round also measures both commits' alerts services with THIS checkout's
+harness (``bench.alerts_versus``: the same rules, events and method against each commit's service), because the
+two harnesses' own alerts figures come from different methods (one event at a time against a fixed rate).
 
 Only arguments that both commits' harnesses know may follow ``--``. Figures are read from either harness's
 results (a plain number from older runs, a median with its spread from newer ones).
@@ -15,6 +19,7 @@ results (a plain number from older runs, a median with its spread from newer one
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import shutil
@@ -27,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from . import alerts_versus
 from .common import RESULTS, ROOT, load_average, log
 
 Figure = Callable[[dict[str, Any]], dict[str, float]]
@@ -73,7 +79,19 @@ def _alerts(results: dict[str, Any]) -> dict[str, float]:
     return figures
 
 
-FIGURES: tuple[Figure, ...] = (_ingest, _claims, _alerts)
+def _alerts_one_harness(results: dict[str, Any]) -> dict[str, float]:
+    """The alerts stream of both commits measured by this checkout's harness (``bench.alerts_versus``)."""
+    versus = results.get("alerts_versus") or {}
+    figures = {}
+    for key, name in (("one_at_a_time", "one event at a time"), ("at_rate", "at 100 events/s")):
+        if (run := versus.get(key)) is not None:
+            figures[f"alerts p99 ms, {name}, one harness"] = run["p99_ms"]
+            figures[f"alerts missing, {name}, one harness"] = run["missing"]
+            figures[f"alerts per event, {name}, one harness"] = run["alerts_per_event"]
+    return figures
+
+
+FIGURES: tuple[Figure, ...] = (_ingest, _claims, _alerts, _alerts_one_harness)
 
 
 def figures_of(results: dict[str, Any]) -> dict[str, float]:
@@ -138,6 +156,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("before")
     parser.add_argument("after")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--alerts-one-harness", action="store_true",
+                        help="in every round, also measure both commits' alerts services with this checkout's "
+                             "harness (bench.alerts_versus), so that the two figures come from one method")
     argv = list(sys.argv[1:] if argv is None else argv)
     split = argv.index("--") if "--" in argv else len(argv)
     args = parser.parse_args(argv[:split])
@@ -165,6 +186,11 @@ def main(argv: list[str] | None = None) -> None:
             for side in order:
                 log(f"compare: round {round_no + 1}, {side} ({commits[side]})")
                 results = run_bench(trees[side], env, bench_args, work / f"out-{side}-{round_no}")
+                if args.alerts_one_harness:
+                    log(f"compare: round {round_no + 1}, {side} ({commits[side]}), alerts with one harness")
+                    results["alerts_versus"] = asyncio.run(alerts_versus.measure(
+                        trees[side], stack.env(), work / f"logs-{side}-{round_no}"))
+                    log(f"compare: {results['alerts_versus']}")
                 report["runs"][side].append(results)
     finally:
         stack.stop()
