@@ -132,12 +132,35 @@ def summary(rounds: list[dict[str, float]]) -> dict[str, dict[str, float]]:
     return table
 
 
+HIGHER_IS_BETTER = ("claims/s", "ingest suite/bare", "evaluations/s")
+LOWER_IS_BETTER = ("p99", "missing", "double")
+NOTES = (
+    "Run-to-run spread: the wider of the two sides' ranges (max - min over the rounds). \"Worse beyond the "
+    "spread\" says whether the after side's median is worse than the before side's by more than that.",
+    "\"alerts event->stream p99 ms\" is each harness's own method and not comparable across harnesses that "
+    "measure differently (the November harness: one event at a time; December's: 100 events/s); the rows "
+    "\"..., one harness\" measure both commits' services with this checkout's bench.alerts_versus.",
+)
+
+
+def worse_beyond_spread(name: str, before: dict[str, float], after: dict[str, float]) -> str:
+    """'no' / 'YES' with the margin, or '' for figures without a better direction (counts of alerts per event)."""
+    if any(key in name for key in HIGHER_IS_BETTER):
+        worse = before["median"] - after["median"]
+    elif any(key in name for key in LOWER_IS_BETTER):
+        worse = after["median"] - before["median"]
+    else:
+        return ""
+    spread = max(before["max"] - before["min"], after["max"] - after["min"])
+    return f"{'YES' if worse > spread else 'no'} (worse by {worse:g}, spread {spread:g})"
+
+
 def markdown(before: str, after: str, report: dict[str, Any]) -> str:
     lines = [f"# {before} against {after}, {report['rounds']} alternating rounds on one stack",
              "", f"Started {report['started_at']}, load average {report['load_before']} before and "
              f"{report['load_after']} after. Bench arguments: `{' '.join(report['bench_args'])}`.", "",
-             f"| figure | {before} median (range) | {after} median (range) | after / before |",
-             "| --- | --- | --- | --- |"]
+             f"| figure | {before} median (range) | {after} median (range) | after / before | worse beyond the spread |",
+             "| --- | --- | --- | --- | --- |"]
     b, a = report["summary"]["before"], report["summary"]["after"]
     for name in sorted(set(b) | set(a)):
         cells = []
@@ -146,8 +169,9 @@ def markdown(before: str, after: str, report: dict[str, Any]) -> str:
             cells.append(f"{f['median']:g} ({f['min']:g}–{f['max']:g})" if f else "n/a")
         ratio = (f"{a[name]['median'] / b[name]['median']:.2f}" if name in a and name in b and b[name]["median"]
                  else "")
-        lines.append(f"| {name} | {cells[0]} | {cells[1]} | {ratio} |")
-    return "\n".join(lines) + "\n"
+        verdict = worse_beyond_spread(name, b[name], a[name]) if name in a and name in b else ""
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} | {ratio} | {verdict} |")
+    return "\n".join([*lines, "", *NOTES]) + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:

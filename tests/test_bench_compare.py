@@ -44,3 +44,20 @@ def test_compare_reads_both_harnesses_alerts_and_the_one_harness_figures_side_by
     assert before["claims/s at  10 agents"] == 250.0 and after["double assignments at  10 agents"] == 1
     table = summary([before, {**before, "claims/s at  10 agents": 350.0}])
     assert table["claims/s at  10 agents"] == {"median": 300.0, "min": 250.0, "max": 350.0, "n": 2}
+
+
+def test_a_figure_is_worse_beyond_the_spread_only_in_its_own_direction_and_past_the_wider_range() -> None:
+    from bench.compare import worse_beyond_spread
+
+    def side(median: float, low: float, high: float) -> dict[str, float]:
+        return {"median": median, "min": low, "max": high, "n": 2}
+
+    claims = "claims/s at  10 agents"
+    assert worse_beyond_spread(claims, side(300, 280, 320), side(270, 260, 280)).startswith("no")  # 30 <= 40
+    assert worse_beyond_spread(claims, side(300, 295, 305), side(270, 265, 275)).startswith("YES")  # 30 > 10
+    assert worse_beyond_spread(claims, side(300, 295, 305), side(400, 395, 405)).startswith("no")  # better
+    p99 = "alerts p99 ms, at 100 events/s, one harness"
+    assert worse_beyond_spread(p99, side(100, 90, 110), side(200, 190, 210)).startswith("YES")  # higher is worse
+    assert worse_beyond_spread(p99, side(200, 190, 210), side(100, 90, 110)).startswith("no")
+    assert worse_beyond_spread("alerts per event, at 100 events/s, one harness", side(15, 15, 15),
+                               side(14, 14, 14)) == ""
