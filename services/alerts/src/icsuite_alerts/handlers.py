@@ -235,7 +235,8 @@ class AlertsService:
         await self._rules_changed((await self.rules.change(rule_id, decide_delete(rule_id, by=by, now=self.clock()))).stored)
 
     async def _rules_changed(self, stored: Any) -> RuleRecord:
-        await self.meta.change("rules_revision", decide_bump)
+        # one hot document for every rule change: concurrent changes of this replica move it in one write
+        await self.meta.change_together("rules_revision", decide_bump)
         await self.cache.refresh()
         return stored.state  # type: ignore[no-any-return]
 
