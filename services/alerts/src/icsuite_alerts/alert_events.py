@@ -14,14 +14,19 @@ from .domain.evaluation import Match
 SOURCE = "/alerts"
 
 
-def alert_fields(match: Match) -> dict[str, Any]:
-    alert = alert_of(match, 0)
-    return {k: v for k, v in alert.public().items() if k in AlertRaised.model_fields}
+_RAISED_FIELDS = tuple(name for name in AlertRaised.model_fields if name in Alert.__dataclass_fields__)
 
 
-def raised_envelope(match: Match, cause: Envelope | tuple[str, str]) -> Envelope:
-    """The alert's event, caused by its trigger event (or, for an absence, by the time: ``(aggregate, trigger id)``)."""
-    event = AlertRaised(**alert_fields(match))
+def alert_fields(match: Match, alert: Alert | None = None) -> dict[str, Any]:
+    """The fields of the ``ic.alert.raised.v1`` of ``match`` (from ``alert``, its alert, when it is built)."""
+    alert = alert if alert is not None else alert_of(match, 0)
+    return {name: getattr(alert, name) for name in _RAISED_FIELDS}
+
+
+def raised_envelope(match: Match, cause: Envelope | tuple[str, str], alert: Alert | None = None) -> Envelope:
+    """The alert's event, caused by its trigger event (or, for an absence, by the time: ``(aggregate, trigger id)``);
+    ``alert``: the match's alert when the caller built it already (its position is not part of the event)."""
+    event = AlertRaised(**alert_fields(match, alert))
     correlation, causation = (cause.correlation_id, cause.id) if isinstance(cause, Envelope) else cause
     return new_envelope(event, source=SOURCE, id=derive_event_id(match.alert_id, "raised"),
                         correlation_id=correlation or match.contact_id or causation, causation_id=causation)

@@ -81,6 +81,10 @@ class AlertsService:
                        for m in matches if m.rule.spec.after is None]
         if now_matches:
             await self._raise(now_matches)
+        # one read of the noted alerts of the contacts whose agent an event names (see _raise for a replica's)
+        naming = [observation_of(e).contact_id for e, (contact, again) in zip(envelopes, contacts, strict=True)
+                  if _names_agent(observation_of(e), contact, again)]
+        noted = await self.waiting.get_many(naming) if naming else {}
         for envelope, (contact, again), matches in zip(envelopes, contacts, evaluated, strict=True):
             obs = observation_of(envelope)
             absent = [m for m in matches if m.rule.spec.after is not None]
@@ -88,9 +92,8 @@ class AlertsService:
                 await self.wait_for_absences(absent, envelope)
             if obs.type in self.cache.book.unless:
                 await self.cancel_absences(envelope)
-            if obs.contact_id is not None and contact.agent_id is not None and agent_claimed(obs) and (
-                    again or contact.agent_named_by(obs.event_id)):  # a redelivery may have stopped short
-                await self.assign_waiting_alerts(obs.contact_id, contact.agent_id)
+            if obs.contact_id in noted and _names_agent(obs, contact, again):
+                await self.assign_waiting_alerts(obs.contact_id, contact.agent_id)  # type: ignore[arg-type]
         await self.event_log.keep(envelopes)  # last: a kept event has had all its effects
 
     def _evaluate(self, envelope: Envelope, route: tuple[str | None, str | None], account: Any) -> list[Match]:
@@ -143,8 +146,9 @@ class AlertsService:
         await _all(*(self.waiting.change(contact_id, decide_note_waiting(ids)) for contact_id, ids in waiting.items()))
 
         async def aim(first: int) -> list[Alert]:
-            items = [Item(m.alert_id, decide_raise(alert_of(m, first + i), raised_envelope(m, cause)))
-                     for i, (m, cause) in enumerate(wanted)]
+            alerts = [alert_of(m, first + i) for i, (m, _) in enumerate(wanted)]
+            items = [Item(m.alert_id, decide_raise(alert, raised_envelope(m, cause, alert)))
+                     for (m, cause), alert in zip(wanted, alerts, strict=True)]
             return [o.stored.state for o in await self.alerts.change_many(items) if o.stored is not None]
 
         raised = await self.stream.take(aim)
@@ -287,6 +291,12 @@ class AlertsService:
                                                                         event=acknowledged_envelope))
         assert outcome.stored is not None
         return outcome.stored.state
+
+
+def _names_agent(obs: Any, contact: ContactState, again: bool) -> bool:
+    """The event names the contact's agent (or, redelivered, may have stopped short of giving its alerts)."""
+    return obs.contact_id is not None and contact.agent_id is not None and agent_claimed(obs) and (
+        again or contact.agent_named_by(obs.event_id))
 
 
 async def _all(*awaitables: Awaitable[Any]) -> list[Any]:
