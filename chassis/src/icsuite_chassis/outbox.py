@@ -67,9 +67,9 @@ class OutboxRelay:
     def __init__(self, db: AsyncDatabase[dict[str, Any]], collections: Sequence[str],
                  publisher: DocumentPublisher, *, sweep_interval_s: float = 10.0,
                  full_sweep_interval_s: float | None = None, max_batch: int = 500,
-                 batches_in_flight: int = 2, max_attempts: int = 5):
+                 batches_in_flight: int = 2, max_attempts: int = 5, transient_grace_s: float = 120.0):
         self._db = db
-        self.parking = ParkingLot(db, max_attempts=max_attempts)
+        self.parking = ParkingLot(db, max_attempts=max_attempts, transient_grace_s=transient_grace_s)
         self._collections = tuple(collections)
         self._publisher = publisher
         self._sweep_interval_s = sweep_interval_s

@@ -54,7 +54,8 @@ class ServiceRuntime:
         self.relay = OutboxRelay(self.db, outbox_collections, self.publisher,
                                  sweep_interval_s=settings.outbox_sweep_interval_s,
                                  full_sweep_interval_s=settings.outbox_full_sweep_interval_s,
-                                 max_attempts=settings.outbox_max_attempts)
+                                 max_attempts=settings.outbox_max_attempts,
+                                 transient_grace_s=settings.outbox_transient_grace_s)
         self.outbox_collections = tuple(outbox_collections)
         self.indexes = list(indexes)
         self.consumes = tuple(consumes)

@@ -115,6 +115,10 @@ class ServiceSettings(BaseSettings):
     outbox_max_attempts: int = Field(
         default=5, ge=1, description="failed sends after which an outbox entry is parked (collection outbox_parked) "
                                      "so that its record's later events go on")
+    outbox_transient_grace_s: float = Field(
+        default=120.0, ge=0, description="how long an entry may fail with transient errors (no partition leader, "
+                                         "a timeout) before those failures count towards outbox_max_attempts: a "
+                                         "broker restart brings partitions back one by one")
     consumer_group_prefix: str = ""
     audit_retention_days: float = Field(
         default=400.0, gt=0, description="audit entries older than this are deleted by the audit retention job")

@@ -1,7 +1,7 @@
 """Which failed sends count towards parking an outbox entry: an outage parks nothing."""
 
 import pytest
-from aiokafka.errors import KafkaConnectionError
+from aiokafka.errors import KafkaConnectionError, LeaderNotAvailableError
 
 from icsuite_chassis.outbox_parking import ParkingLot, is_transient
 
@@ -54,13 +54,46 @@ async def test_an_outage_never_parks_an_entry() -> None:
     assert [await lot.failed("records", "r-1", ENTRY, outage) for _ in range(20)] == [False] * 20
 
 
-async def test_a_transient_error_of_one_entry_counts_while_others_get_through() -> None:
-    lot = ParkingLot(_Db(), max_attempts=3)
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_transient_error_of_one_entry_counts_while_others_get_through_once_past_the_grace() -> None:
+    clock = _Clock()
+    lot = ParkingLot(_Db(), max_attempts=3, transient_grace_s=120, clock=clock)
     parked = []
-    for n in range(3):
+    for n in range(7):
+        clock.now += 30  # the first failure at 30 s, then failing for 30, 60, ..., 180 s
         lot.acknowledged("records", "r-2", [f"other-{n}"])
         parked.append(await lot.failed("records", "r-1", ENTRY, KafkaConnectionError("only this one")))
-    assert parked == [False, False, True]
+    assert parked == [False] * 6 + [True]  # counted from 120 s of failing on (120, 150, 180 s): 3 failures park
+
+
+async def test_a_partition_without_a_leader_after_a_broker_restart_parks_nothing_while_others_get_through() -> None:
+    # the leaders come back partition by partition: entries of the others are acknowledged meanwhile
+    clock = _Clock()
+    lot = ParkingLot(_Db(), max_attempts=3, transient_grace_s=120, clock=clock)
+    no_leader = LeaderNotAvailableError()
+    assert is_transient(no_leader)
+    results = []
+    for n in range(40):  # 40 failures over 100 s, each after an acknowledgement of another entry
+        clock.now += 2.5
+        lot.acknowledged("records", "r-2", [f"other-{n}"])
+        results.append(await lot.failed("records", "r-1", ENTRY, no_leader))
+    assert results == [False] * 40
+    lot.acknowledged("records", "r-1", ["e-1"])  # the leader is back: the entry went out, the grace starts again
+    clock.now += 200
+    lot.acknowledged("records", "r-2", ["other"])
+    assert not await lot.failed("records", "r-1", ENTRY, no_leader)
+
+
+async def test_an_error_of_the_entry_itself_has_no_grace() -> None:
+    lot = ParkingLot(_Db(), max_attempts=2, transient_grace_s=3600, clock=_Clock())
+    assert [await lot.failed("records", "r-1", ENTRY, ValueError("too large")) for _ in range(2)] == [False, True]
 
 
 async def test_an_acknowledged_entry_starts_counting_again() -> None:
