@@ -123,6 +123,20 @@ def run_bench(tree: Path, env: dict[str, str], bench_args: list[str], out: Path)
     return json.loads(written[-1].read_text())
 
 
+def drop_databases(mongodb_uri: str) -> int:
+    """Drop every database a run left (the server keeps them in its heap)."""
+    from pymongo import MongoClient
+
+    client: MongoClient[dict[str, Any]] = MongoClient(mongodb_uri)
+    try:
+        names = [n for n in client.list_database_names() if n not in ("admin", "config", "local")]
+        for name in names:
+            client.drop_database(name)
+        return len(names)
+    finally:
+        client.close()
+
+
 def summary(rounds: list[dict[str, float]]) -> dict[str, dict[str, float]]:
     names = sorted({name for figures in rounds for name in figures})
     table = {}
@@ -198,6 +212,11 @@ def main(argv: list[str] | None = None) -> None:
     work = Path(tempfile.mkdtemp(prefix="icsuite-compare-"))
     trees: dict[str, Path] = {}
     os.environ.setdefault("IC_MONGO_OPLOG", "0")
+    # as make bench sizes it (bench.memory): with the default 1 GB the MongoDB-wire server's heap filled up with
+    # the databases of the runs before, and every later run was measured through its garbage collector
+    from icsuite_devstack import config
+
+    config.MONGO_HEAP = os.environ.get("IC_BENCH_MONGO_HEAP", "4g")
     stack = start_stack(work / "stack", mongo_memory=True)
     try:
         stack.create_topics()
@@ -215,6 +234,8 @@ def main(argv: list[str] | None = None) -> None:
                     results["alerts_versus"] = asyncio.run(alerts_versus.measure(
                         trees[side], stack.env(), work / f"logs-{side}-{round_no}"))
                     log(f"compare: {results['alerts_versus']}")
+                dropped = drop_databases(stack.env()["MONGODB_URI"])
+                log(f"compare: dropped the {dropped} databases of that run (each run starts on an empty server)")
                 report["runs"][side].append(results)
     finally:
         stack.stop()
