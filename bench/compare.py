@@ -247,6 +247,10 @@ def main(argv: list[str] | None = None) -> None:
     text = markdown(commits["before"], commits["after"], report)
     print(text, flush=True)
     stem = RESULTS / f"{datetime.now(UTC):%Y-%m-%d}-compare-{commits['before']}-{commits['after']}"
+    for n in range(2, 100):  # a second compare of the same commits on the same day keeps the first
+        if not stem.with_suffix(".md").exists():
+            break
+        stem = stem.with_name(f"{datetime.now(UTC):%Y-%m-%d}-compare-{commits['before']}-{commits['after']}-{n}")
     stem.with_suffix(".json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     stem.with_suffix(".md").write_text(text)
     log(f"wrote {stem.with_suffix('.md')}")
