@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +24,7 @@ from .domain.absences import FIRING, PendingAbsence, absence_of, aggregate_of, d
 from .domain.alerts import Alert, Claim, DedupeClaim, alert_of, claim_of, claims_window, decide_acknowledge, \
     decide_assign, decide_claim, decide_note_waiting, decide_raise
 from .domain.backtest import BacktestResult, run_backtest
-from .domain.contacts import ContactState, agent_claimed, resolve
+from .domain.contacts import ContactState, names_agent, resolve
 from .domain.errors import FactsNotFound, RuleNotFound
 from .domain.evaluation import Match, RuleFailure, evaluate
 from .domain.facts import derive_facts, empty_facts
@@ -83,7 +83,7 @@ class AlertsService:
             await self._raise(now_matches)
         # one read of the noted alerts of the contacts whose agent an event names (see _raise for a replica's)
         naming = [observation_of(e).contact_id for e, (contact, again) in zip(envelopes, contacts, strict=True)
-                  if _names_agent(observation_of(e), contact, again)]
+                  if names_agent(observation_of(e), contact, again)]
         noted = await self.waiting.get_many(naming) if naming else {}
         for envelope, (contact, again), matches in zip(envelopes, contacts, evaluated, strict=True):
             obs = observation_of(envelope)
@@ -92,7 +92,7 @@ class AlertsService:
                 await self.wait_for_absences(absent, envelope)
             if obs.type in self.cache.book.unless:
                 await self.cancel_absences(envelope)
-            if obs.contact_id in noted and _names_agent(obs, contact, again):
+            if obs.contact_id in noted and names_agent(obs, contact, again):
                 await self.assign_waiting_alerts(obs.contact_id, contact.agent_id)  # type: ignore[arg-type]
         await self.event_log.keep(envelopes)  # last: a kept event has had all its effects
 
@@ -143,7 +143,9 @@ class AlertsService:
             if match.agent_id is None and match.rule.spec.target == "agent" and match.contact_id:
                 waiting.setdefault(match.contact_id, []).append(match.alert_id)
         # noted before the alerts are stored, so that an agent that becomes known meanwhile finds them
-        await _all(*(self.waiting.change(contact_id, decide_note_waiting(ids)) for contact_id, ids in waiting.items()))
+        if waiting:
+            await self.waiting.change_many([Item(contact_id, decide_note_waiting(ids))
+                                            for contact_id, ids in waiting.items()])
 
         async def aim(first: int) -> list[Alert]:
             alerts = [alert_of(m, first + i) for i, (m, _) in enumerate(wanted)]
@@ -152,9 +154,9 @@ class AlertsService:
             return [o.stored.state for o in await self.alerts.change_many(items) if o.stored is not None]
 
         raised = await self.stream.take(aim)
-        for contact_id in waiting:  # the agent may have become known meanwhile (another replica)
-            contact = await self.contacts.store.get(contact_id)
-            if contact is not None and contact.state.agent_id is not None:
+        known = await self.contacts.store.get_many(list(waiting)) if waiting else {}
+        for contact_id, contact in known.items():  # the agent may have become known meanwhile (another replica)
+            if contact.state.agent_id is not None:
                 await self.assign_waiting_alerts(contact_id, contact.state.agent_id)
         return raised
 
@@ -291,19 +293,3 @@ class AlertsService:
                                                                         event=acknowledged_envelope))
         assert outcome.stored is not None
         return outcome.stored.state
-
-
-def _names_agent(obs: Any, contact: ContactState, again: bool) -> bool:
-    """The event names the contact's agent (or, redelivered, may have stopped short of giving its alerts)."""
-    return obs.contact_id is not None and contact.agent_id is not None and agent_claimed(obs) and (
-        again or contact.agent_named_by(obs.event_id))
-
-
-async def _all(*awaitables: Awaitable[Any]) -> list[Any]:
-    """Await all at once; every one runs to its end, then the first error (unchanged) is raised, so the
-    consumer still tells an unreachable database (retried) from a failing handler."""
-    results = await asyncio.gather(*awaitables, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results

@@ -59,6 +59,13 @@ def agent_claimed(obs: Observation) -> bool:
     return _agent_claim(obs) is not None
 
 
+def names_agent(obs: Observation, contact: ContactState, again: bool) -> bool:
+    """The event names the contact's agent after it (or, redelivered, may have stopped short of giving the
+    agent its waiting alerts)."""
+    return obs.contact_id is not None and contact.agent_id is not None and agent_claimed(obs) and (
+        again or contact.agent_named_by(obs.event_id))
+
+
 def apply_to_contact(state: ContactState, obs: Observation) -> ContactState | None:
     """The contact's new state after ``obs``, or None when ``obs`` changes nothing about it."""
     if obs.contact_id is None:
